@@ -1,0 +1,314 @@
+/**
+ * VOSpace 2.1 XML documents (nodes and transfers): a writer that emits exactly CADC's layout and a
+ * hardened reader (no DTDs, no entities, bounded size) used by both the client and the server.
+ */
+import { XMLParser } from 'fast-xml-parser';
+import { VOSPACE_NS } from './uri.js';
+
+export const XSI_NS = 'http://www.w3.org/2001/XMLSchema-instance';
+export const CORE = 'ivo://ivoa.net/vospace/core#';
+export const CADC_CORE = 'ivo://cadc.nrc.ca/vospace/core#';
+
+export const PROP = {
+  date: `${CORE}date`,
+  contentDate: `${CORE}content-date`,
+  length: `${CORE}length`,
+  md5: `${CORE}MD5`,
+  type: `${CORE}type`,
+  encoding: `${CORE}encoding`,
+  creator: `${CORE}creator`,
+  ispublic: `${CORE}ispublic`,
+  groupread: `${CORE}groupread`,
+  groupwrite: `${CORE}groupwrite`,
+  quota: `${CORE}quota`,
+  availableSpace: `${CORE}availableSpace`,
+  islocked: `${CADC_CORE}islocked`,
+  inheritPermissions: `${CADC_CORE}inheritPermissions`,
+  readable: `${CADC_CORE}readable`,
+  writable: `${CADC_CORE}writable`,
+} as const;
+
+export type NodeType = 'ContainerNode' | 'DataNode' | 'LinkNode';
+
+export interface NodeProperty {
+  uri: string;
+  value: string;
+  readOnly?: boolean;
+  /** `xsi:nil="true"` on input: delete this property. */
+  nil?: boolean;
+}
+
+export interface NodeDoc {
+  uri: string;
+  type: NodeType;
+  properties: NodeProperty[];
+  /** Containers: children, when listed. */
+  children?: NodeDoc[];
+  /** Links: the target URI. */
+  target?: string;
+  busy?: boolean;
+}
+
+export class XmlInputError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'XmlInputError';
+  }
+}
+
+export const MAX_INPUT_DOC_BYTES = 32 * 1024;
+
+export function escapeXml(s: string): string {
+  return s.replace(/[&<>"']/g, (c) =>
+    c === '&' ? '&amp;' : c === '<' ? '&lt;' : c === '>' ? '&gt;' : c === '"' ? '&quot;' : '&apos;',
+  );
+}
+
+/** IVOA date as CADC writes it: UTC, milliseconds, no zone suffix. */
+export function formatIvoaDate(ms: number): string {
+  return new Date(ms).toISOString().slice(0, 23);
+}
+
+/** Parses IVOA dates with or without milliseconds and with or without a trailing `Z`; NaN when invalid. */
+export function parseIvoaDate(s: string): number {
+  const m = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(\.\d{1,9})?Z?$/.exec(s.trim());
+  if (!m) return NaN;
+  const ms = m[7] ? Math.floor(Number(m[7]) * 1000) : 0;
+  const t = Date.UTC(+m[1]!, +m[2]! - 1, +m[3]!, +m[4]!, +m[5]!, +m[6]!, ms);
+  return Number.isFinite(t) ? t : NaN;
+}
+
+export type Detail = 'min' | 'max' | 'properties';
+
+function writeProperties(props: NodeProperty[], indent: string): string {
+  if (props.length === 0) return `${indent}<vos:properties />\n`;
+  const sorted = [...props].sort((a, b) => (a.uri < b.uri ? -1 : a.uri > b.uri ? 1 : 0));
+  let out = `${indent}<vos:properties>\n`;
+  for (const p of sorted) {
+    const ro = p.readOnly ? ' readOnly="true"' : '';
+    out += `${indent}  <vos:property uri="${escapeXml(p.uri)}"${ro}>${escapeXml(p.value)}</vos:property>\n`;
+  }
+  return out + `${indent}</vos:properties>\n`;
+}
+
+function writeNodeBody(node: NodeDoc, detail: Detail, indent: string, isChild: boolean): string {
+  let out = '';
+  if (detail !== 'min') out += writeProperties(node.properties, indent);
+  if (node.type === 'DataNode') {
+    out += `${indent}<vos:accepts />\n${indent}<vos:provides />\n`;
+  } else if (node.type === 'LinkNode') {
+    out += `${indent}<vos:target>${escapeXml(node.target ?? '')}</vos:target>\n`;
+  } else if (isChild || !node.children || node.children.length === 0) {
+    out += `${indent}<vos:nodes />\n`;
+  } else {
+    out += `${indent}<vos:nodes>\n`;
+    for (const child of node.children) out += writeNodeElement(child, detail, indent + '  ', true, false);
+    out += `${indent}</vos:nodes>\n`;
+  }
+  return out;
+}
+
+function writeNodeElement(node: NodeDoc, detail: Detail, indent: string, isChild: boolean, root: boolean): string {
+  const ns = root ? ` xmlns:vos="${VOSPACE_NS}" xmlns:xsi="${XSI_NS}"` : '';
+  const busy = node.type === 'DataNode' && detail !== 'min' ? ` busy="${node.busy ? 'true' : 'false'}"` : '';
+  return (
+    `${indent}<vos:node${ns} uri="${escapeXml(node.uri)}" xsi:type="vos:${node.type}"${busy}>\n` +
+    writeNodeBody(node, detail, indent + '  ', isChild) +
+    `${indent}</vos:node>\n`
+  );
+}
+
+/** Serialises a node (and its listed children) the way CADC's NodeWriter lays it out. */
+export function writeNodeXml(node: NodeDoc, detail: Detail = 'max'): string {
+  return '<?xml version="1.0" encoding="UTF-8"?>\n' + writeNodeElement(node, detail, '', false, true);
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Reading
+
+const ARRAY_ELEMENTS = new Set(['node', 'property', 'protocol', 'target', 'param', 'securityMethod', 'view']);
+
+const parser = new XMLParser({
+  ignoreAttributes: false,
+  attributeNamePrefix: '@_',
+  removeNSPrefix: true,
+  parseTagValue: false,
+  parseAttributeValue: false,
+  processEntities: true,
+  htmlEntities: false,
+  ignoreDeclaration: true,
+  ignorePiTags: true,
+  trimValues: true,
+  isArray: (name) => ARRAY_ELEMENTS.has(name),
+});
+
+type XmlObj = Record<string, unknown>;
+
+/** Parses untrusted XML: refuses DTDs and entity declarations before any parsing happens. */
+export function parseUntrustedXml(text: string, maxBytes = Number.POSITIVE_INFINITY): XmlObj {
+  if (Buffer.byteLength(text, 'utf8') > maxBytes) throw new XmlInputError(`document larger than ${maxBytes} bytes`);
+  if (/<!DOCTYPE|<!ENTITY/i.test(text)) throw new XmlInputError('DTDs and entity declarations are not accepted');
+  let obj: unknown;
+  try {
+    obj = parser.parse(text, true);
+  } catch (e) {
+    throw new XmlInputError(`malformed XML: ${(e as Error).message.split('\n')[0]}`);
+  }
+  if (!obj || typeof obj !== 'object') throw new XmlInputError('empty document');
+  return obj as XmlObj;
+}
+
+function textOf(v: unknown): string {
+  if (v === undefined || v === null) return '';
+  if (typeof v === 'string') return v;
+  if (typeof v === 'number' || typeof v === 'boolean') return String(v);
+  if (typeof v === 'object' && '#text' in (v as XmlObj)) return String((v as XmlObj)['#text']);
+  return '';
+}
+
+function asObj(v: unknown): XmlObj {
+  return v && typeof v === 'object' ? (v as XmlObj) : {};
+}
+
+function asArray(v: unknown): unknown[] {
+  return Array.isArray(v) ? v : v === undefined ? [] : [v];
+}
+
+function readNodeType(raw: string): NodeType {
+  const local = raw.includes(':') ? raw.slice(raw.indexOf(':') + 1) : raw;
+  switch (local) {
+    case 'ContainerNode':
+      return 'ContainerNode';
+    case 'DataNode':
+    case 'StructuredDataNode':
+    case 'UnstructuredDataNode':
+      return 'DataNode';
+    case 'LinkNode':
+      return 'LinkNode';
+    default:
+      throw new XmlInputError(`TypeNotSupported: ${raw || '(missing xsi:type)'}`);
+  }
+}
+
+function readNode(el: XmlObj): NodeDoc {
+  const uri = textOf(el['@_uri']);
+  if (!uri) throw new XmlInputError('node element without uri attribute');
+  const type = readNodeType(textOf(el['@_type']));
+  const properties: NodeProperty[] = [];
+  for (const p of asArray(asObj(el['properties'])['property'])) {
+    const po = typeof p === 'object' && p !== null ? (p as XmlObj) : { '#text': p };
+    const puri = textOf(po['@_uri']);
+    if (!puri) throw new XmlInputError('property without uri attribute');
+    const prop: NodeProperty = { uri: puri, value: textOf(po) };
+    if (textOf(po['@_readOnly']) === 'true') prop.readOnly = true;
+    if (textOf(po['@_nil']) === 'true') prop.nil = true;
+    properties.push(prop);
+  }
+  const node: NodeDoc = { uri, type, properties };
+  if (type === 'DataNode') node.busy = textOf(el['@_busy']) === 'true';
+  if (type === 'LinkNode') {
+    const t = asArray(el['target'])[0];
+    node.target = textOf(t);
+  }
+  if (type === 'ContainerNode') {
+    node.children = asArray(asObj(el['nodes'])['node']).map((c) => readNode(asObj(c)));
+  }
+  return node;
+}
+
+/** Reads a node document (as sent by clients or returned by servers). */
+export function parseNodeXml(text: string, maxBytes?: number): NodeDoc {
+  const doc = parseUntrustedXml(text, maxBytes);
+  const root = asArray(doc['node'])[0];
+  if (!root) throw new XmlInputError('document root is not a VOSpace node');
+  if (!text.includes(VOSPACE_NS)) throw new XmlInputError('document is not in the VOSpace namespace');
+  return readNode(asObj(root));
+}
+
+export function propValue(node: NodeDoc, uri: string): string | undefined {
+  return node.properties.find((p) => p.uri === uri && !p.nil)?.value;
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Transfers
+
+export const PROTOCOL = {
+  httpget: `${CORE}httpget`,
+  httpput: `${CORE}httpput`,
+  httpsget: `${CORE}httpsget`,
+  httpsput: `${CORE}httpsput`,
+} as const;
+
+export const SECURITY = {
+  anon: 'ivo://ivoa.net/sso#anon',
+  cert: 'ivo://ivoa.net/sso#tls-with-certificate',
+  cookie: 'ivo://ivoa.net/sso#cookie',
+  token: 'ivo://ivoa.net/sso#token',
+  basic: 'ivo://ivoa.net/sso#BasicAA',
+  legacyToken: 'vos://cadc.nrc.ca~vospace/CADC/std/Auth#token-1.0',
+} as const;
+
+export interface TransferProtocol {
+  uri: string;
+  endpoint?: string;
+  securityMethod?: string;
+}
+
+export interface TransferDoc {
+  targets: string[];
+  direction: string;
+  view?: string;
+  protocols: TransferProtocol[];
+  keepBytes: boolean;
+  params: { uri: string; value: string }[];
+}
+
+export function writeTransferXml(t: TransferDoc): string {
+  let out = `<?xml version="1.0" encoding="UTF-8"?>\n<vos:transfer xmlns:vos="${VOSPACE_NS}" version="2.1">\n`;
+  for (const target of t.targets) out += `  <vos:target>${escapeXml(target)}</vos:target>\n`;
+  out += `  <vos:direction>${escapeXml(t.direction)}</vos:direction>\n`;
+  if (t.view) out += `  <vos:view uri="${escapeXml(t.view)}" />\n`;
+  for (const p of t.protocols) {
+    if (!p.endpoint && !p.securityMethod) {
+      out += `  <vos:protocol uri="${escapeXml(p.uri)}" />\n`;
+      continue;
+    }
+    out += `  <vos:protocol uri="${escapeXml(p.uri)}">\n`;
+    if (p.endpoint) out += `    <vos:endpoint>${escapeXml(p.endpoint)}</vos:endpoint>\n`;
+    if (p.securityMethod) out += `    <vos:securityMethod uri="${escapeXml(p.securityMethod)}" />\n`;
+    out += `  </vos:protocol>\n`;
+  }
+  out += `  <vos:keepBytes>${t.keepBytes ? 'true' : 'false'}</vos:keepBytes>\n`;
+  for (const p of t.params) out += `  <vos:param uri="${escapeXml(p.uri)}">${escapeXml(p.value)}</vos:param>\n`;
+  return out + '</vos:transfer>\n';
+}
+
+export function parseTransferXml(text: string, maxBytes?: number): TransferDoc {
+  const doc = parseUntrustedXml(text, maxBytes);
+  const root = asObj(doc['transfer']);
+  if (!doc['transfer']) throw new XmlInputError('document root is not a VOSpace transfer');
+  const targets = asArray(root['target']).map(textOf).filter((s) => s !== '');
+  const direction = textOf(root['direction']);
+  if (targets.length === 0) throw new XmlInputError('transfer without target');
+  if (!direction) throw new XmlInputError('transfer without direction');
+  const protocols: TransferProtocol[] = asArray(root['protocol']).map((p) => {
+    const po = asObj(p);
+    const proto: TransferProtocol = { uri: textOf(po['@_uri']) };
+    const endpoint = textOf(po['endpoint']);
+    if (endpoint) proto.endpoint = endpoint;
+    const sm = asArray(po['securityMethod'])[0];
+    if (sm) proto.securityMethod = textOf(asObj(sm)['@_uri']);
+    return proto;
+  });
+  const keep = textOf(root['keepBytes']).toLowerCase();
+  const view = asArray(root['view'])[0];
+  const t: TransferDoc = {
+    targets,
+    direction,
+    protocols,
+    keepBytes: keep === '' ? true : keep === 'true',
+    params: asArray(root['param']).map((p) => ({ uri: textOf(asObj(p)['@_uri']), value: textOf(p) })),
+  };
+  if (view) t.view = textOf(asObj(view)['@_uri']);
+  return t;
+}

@@ -1,0 +1,89 @@
+import { describe, expect, it } from 'vitest';
+import {
+  PROP,
+  XmlInputError,
+  formatIvoaDate,
+  parseIvoaDate,
+  parseNodeXml,
+  parseTransferXml,
+  writeNodeXml,
+  writeTransferXml,
+} from '../../src/vospace/xml.js';
+
+describe('node XML', () => {
+  it('round-trips a container with children, properties sorted, busy on data nodes', () => {
+    const xml = writeNodeXml({
+      uri: 'vos://cadc.nrc.ca~vault/alice',
+      type: 'ContainerNode',
+      properties: [
+        { uri: PROP.length, value: '12', readOnly: true },
+        { uri: PROP.date, value: '2024-05-01T12:34:56.789', readOnly: true },
+      ],
+      children: [
+        { uri: 'vos://cadc.nrc.ca~vault/alice/a&b.txt', type: 'DataNode', properties: [] },
+        { uri: 'vos://cadc.nrc.ca~vault/alice/l', type: 'LinkNode', properties: [], target: 'vos://cadc.nrc.ca~vault/x' },
+        { uri: 'vos://cadc.nrc.ca~vault/alice/sub', type: 'ContainerNode', properties: [] },
+      ],
+    });
+    expect(xml.indexOf(PROP.date)).toBeLessThan(xml.indexOf(PROP.length));
+    expect(xml).toContain('xsi:type="vos:DataNode" busy="false"');
+    expect(xml).toContain('a&amp;b.txt');
+    const back = parseNodeXml(xml);
+    expect(back.type).toBe('ContainerNode');
+    expect(back.children?.map((c) => c.type)).toEqual(['DataNode', 'LinkNode', 'ContainerNode']);
+    expect(back.children?.[0]?.uri).toBe('vos://cadc.nrc.ca~vault/alice/a&b.txt');
+    expect(back.children?.[1]?.target).toBe('vos://cadc.nrc.ca~vault/x');
+    expect(back.properties.find((p) => p.uri === PROP.length)).toEqual({ uri: PROP.length, value: '12', readOnly: true });
+  });
+
+  it('reads documents the Python client writes (default namespace, nil properties)', () => {
+    const doc = `<?xml version='1.0' encoding='UTF-8'?>
+<node xmlns="http://www.ivoa.net/xml/VOSpace/v2.0" xmlns:vos="http://www.ivoa.net/xml/VOSpace/v2.0"
+ xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" xsi:type="vos:DataNode" uri="vos://cadc.nrc.ca!vault/u/f.txt">
+ <properties><property readOnly="false" uri="ivo://cadc.nrc.ca/vospace/core#islocked" xsi:nil="true"></property>
+ <property readOnly="false" uri="ivo://ivoa.net/vospace/core#type">text/plain</property></properties>
+ <accepts><view uri="ivo://ivoa.net/vospace/core#defaultview"/></accepts></node>`;
+    const n = parseNodeXml(doc);
+    expect(n.uri).toBe('vos://cadc.nrc.ca!vault/u/f.txt');
+    expect(n.type).toBe('DataNode');
+    expect(n.properties[0]).toMatchObject({ uri: 'ivo://cadc.nrc.ca/vospace/core#islocked', nil: true });
+    expect(n.properties[1]).toMatchObject({ value: 'text/plain' });
+  });
+
+  it('refuses DTDs, entity declarations, wrong types and garbage', () => {
+    const bomb = `<?xml version="1.0"?><!DOCTYPE lolz [<!ENTITY lol "lol">]><node uri="x">&lol;</node>`;
+    expect(() => parseNodeXml(bomb)).toThrow(XmlInputError);
+    expect(() => parseNodeXml('<node xmlns="http://www.ivoa.net/xml/VOSpace/v2.0" uri="vos://a~b/c" xsi:type="vos:Node"/>')).toThrow(/TypeNotSupported/);
+    expect(() => parseNodeXml('not xml at all')).toThrow(XmlInputError);
+    expect(() => parseNodeXml('<a>'.repeat(10), 8)).toThrow(/larger than/);
+  });
+});
+
+describe('transfer XML', () => {
+  it('round-trips, defaulting keepBytes to true when absent', () => {
+    const xml = writeTransferXml({
+      targets: ['vos://cadc.nrc.ca!vault/u/x'],
+      direction: 'pushToVoSpace',
+      protocols: [{ uri: 'ivo://ivoa.net/vospace/core#httpsput', securityMethod: 'ivo://ivoa.net/sso#token' }],
+      keepBytes: false,
+      params: [],
+    });
+    const t = parseTransferXml(xml);
+    expect(t).toMatchObject({ direction: 'pushToVoSpace', keepBytes: false });
+    expect(t.protocols[0]?.securityMethod).toBe('ivo://ivoa.net/sso#token');
+    const noKeep = parseTransferXml(
+      '<vos:transfer xmlns:vos="http://www.ivoa.net/xml/VOSpace/v2.0"><vos:target>vos://a~b/c</vos:target><vos:direction>pullFromVoSpace</vos:direction></vos:transfer>',
+    );
+    expect(noKeep.keepBytes).toBe(true);
+  });
+});
+
+describe('IVOA dates', () => {
+  it('formats without zone and parses with or without milliseconds', () => {
+    const t = Date.UTC(2024, 4, 1, 12, 34, 56, 789);
+    expect(formatIvoaDate(t)).toBe('2024-05-01T12:34:56.789');
+    expect(parseIvoaDate('2024-05-01T12:34:56.789')).toBe(t);
+    expect(parseIvoaDate('2024-05-01T12:34:56Z')).toBe(t - 789);
+    expect(parseIvoaDate('yesterday')).toBeNaN();
+  });
+});
