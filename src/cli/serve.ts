@@ -1,10 +1,83 @@
 import type { Command } from 'commander';
+import { parseUserArg, readUsersFile, type UserSpec } from '../server/auth.js';
+import { parseFaultSpec } from '../server/faults.js';
+import { startServer } from '../server/server.js';
+
+interface ServeFlags {
+  data: string;
+  host: string;
+  port: string;
+  user: string[];
+  usersFile?: string;
+  group: string[];
+  admin?: string;
+  faults?: string;
+  tlsCert?: string;
+  tlsKey?: string;
+  verbose?: boolean;
+}
+
+function collect(value: string, previous: string[]): string[] {
+  return [...previous, value];
+}
+
+/** Applies `--group NAME:user1,user2` memberships to the user list. */
+function applyGroups(users: UserSpec[], groups: string[]): void {
+  for (const g of groups) {
+    const [name, members] = g.split(':');
+    if (!name || !members) throw new Error(`--group ${g}: expected NAME:user1,user2`);
+    for (const m of members.split(',')) {
+      const u = users.find((x) => x.name === m);
+      if (!u) throw new Error(`--group ${g}: unknown user ${m}`);
+      u.groups = [...(u.groups ?? []), name];
+    }
+  }
+}
 
 export function registerServe(program: Command): void {
   program
     .command('serve')
-    .description('run the embedded VOSpace server (Vault + ARC look-alike) for tests and demos')
-    .action(() => {
-      throw new Error('not implemented yet');
+    .description('run the embedded VOSpace server (Vault + ARC look-alike) for tests, demos and benchmarks')
+    .requiredOption('--data <dir>', 'data directory (metadata + bytes); created if missing')
+    .option('--host <addr>', 'address to bind', '127.0.0.1')
+    .option('--port <n>', 'port (0 = ephemeral)', '0')
+    .option('--user <name:token[:password]>', 'a user and its bearer token (repeatable)', collect, [])
+    .option('--users-file <file>', 'JSON file {"users":[{"name","token","password"?,"groups"?}]}')
+    .option('--group <name:users>', 'group membership, e.g. survey:alice,bob (repeatable)', collect, [])
+    .option('--admin <name>', 'user owning the service roots (allocations, quotas, fault API)')
+    .option('--faults <spec>', 'fault injection, e.g. rate=0.2,kinds=error+unavailable+reset,seed=7')
+    .option('--tls-cert <file>', 'serve HTTPS with this certificate (PEM)')
+    .option('--tls-key <file>', 'private key for --tls-cert (PEM)')
+    .option('-v, --verbose', 'log every request to stderr')
+    .action(async (flags: ServeFlags) => {
+      const users = [
+        ...(flags.usersFile ? readUsersFile(flags.usersFile) : []),
+        ...flags.user.map(parseUserArg),
+      ];
+      applyGroups(users, flags.group);
+      const port = Number(flags.port);
+      if (!Number.isInteger(port) || port < 0 || port > 65535)
+        throw new Error(`--port ${flags.port}: not a port number`);
+      if (Boolean(flags.tlsCert) !== Boolean(flags.tlsKey))
+        throw new Error('--tls-cert and --tls-key go together');
+      const server = await startServer({
+        dataDir: flags.data,
+        host: flags.host,
+        port,
+        users,
+        ...(flags.admin ? { admin: flags.admin } : {}),
+        ...(flags.faults ? { faults: parseFaultSpec(flags.faults) } : {}),
+        ...(flags.tlsCert && flags.tlsKey ? { tls: { cert: flags.tlsCert, key: flags.tlsKey } } : {}),
+        ...(flags.verbose ? { log: (line: string) => process.stderr.write(line + '\n') } : {}),
+      });
+      process.stdout.write(
+        `vosync serve listening on ${server.baseUrl} (vault: ${server.baseUrl}/vault, arc: ${server.baseUrl}/arc, ` +
+          `registry: ${server.baseUrl}/reg/resource-caps)\n`,
+      );
+      const stop = (): void => {
+        void server.close().then(() => process.exit(0));
+      };
+      process.once('SIGINT', stop);
+      process.once('SIGTERM', stop);
     });
 }

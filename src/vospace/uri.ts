@@ -35,7 +35,8 @@ export function nodeNameProblem(name: string): string | undefined {
   if (CONTROL_CHARS.test(name)) return 'node name contains a control character';
   const bad = FORBIDDEN_NAME_CHARS.exec(name);
   if (bad) return `node name contains an illegal character '${bad[0] === ' ' ? 'space' : bad[0]}'`;
-  if (Buffer.byteLength(name, 'utf8') > MAX_NAME_BYTES) return `node name longer than ${MAX_NAME_BYTES} bytes`;
+  if (Buffer.byteLength(name, 'utf8') > MAX_NAME_BYTES)
+    return `node name longer than ${MAX_NAME_BYTES} bytes`;
   if (name.normalize('NFC') !== name) return 'node name is not in Unicode NFC form';
   return undefined;
 }

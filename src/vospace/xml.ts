@@ -108,7 +108,13 @@ function writeNodeBody(node: NodeDoc, detail: Detail, indent: string, isChild: b
   return out;
 }
 
-function writeNodeElement(node: NodeDoc, detail: Detail, indent: string, isChild: boolean, root: boolean): string {
+function writeNodeElement(
+  node: NodeDoc,
+  detail: Detail,
+  indent: string,
+  isChild: boolean,
+  root: boolean,
+): string {
   const ns = root ? ` xmlns:vos="${VOSPACE_NS}" xmlns:xsi="${XSI_NS}"` : '';
   const busy = node.type === 'DataNode' && detail !== 'min' ? ` busy="${node.busy ? 'true' : 'false'}"` : '';
   return (
@@ -146,8 +152,10 @@ type XmlObj = Record<string, unknown>;
 
 /** Parses untrusted XML: refuses DTDs and entity declarations before any parsing happens. */
 export function parseUntrustedXml(text: string, maxBytes = Number.POSITIVE_INFINITY): XmlObj {
-  if (Buffer.byteLength(text, 'utf8') > maxBytes) throw new XmlInputError(`document larger than ${maxBytes} bytes`);
-  if (/<!DOCTYPE|<!ENTITY/i.test(text)) throw new XmlInputError('DTDs and entity declarations are not accepted');
+  if (Buffer.byteLength(text, 'utf8') > maxBytes)
+    throw new XmlInputError(`document larger than ${maxBytes} bytes`);
+  if (/<!DOCTYPE|<!ENTITY/i.test(text))
+    throw new XmlInputError('DTDs and entity declarations are not accepted');
   let obj: unknown;
   try {
     obj = parser.parse(text, true);
@@ -279,7 +287,8 @@ export function writeTransferXml(t: TransferDoc): string {
     out += `  </vos:protocol>\n`;
   }
   out += `  <vos:keepBytes>${t.keepBytes ? 'true' : 'false'}</vos:keepBytes>\n`;
-  for (const p of t.params) out += `  <vos:param uri="${escapeXml(p.uri)}">${escapeXml(p.value)}</vos:param>\n`;
+  for (const p of t.params)
+    out += `  <vos:param uri="${escapeXml(p.uri)}">${escapeXml(p.value)}</vos:param>\n`;
   return out + '</vos:transfer>\n';
 }
 
@@ -287,7 +296,9 @@ export function parseTransferXml(text: string, maxBytes?: number): TransferDoc {
   const doc = parseUntrustedXml(text, maxBytes);
   const root = asObj(doc['transfer']);
   if (!doc['transfer']) throw new XmlInputError('document root is not a VOSpace transfer');
-  const targets = asArray(root['target']).map(textOf).filter((s) => s !== '');
+  const targets = asArray(root['target'])
+    .map(textOf)
+    .filter((s) => s !== '');
   const direction = textOf(root['direction']);
   if (targets.length === 0) throw new XmlInputError('transfer without target');
   if (!direction) throw new XmlInputError('transfer without direction');

@@ -21,7 +21,12 @@ describe('node XML', () => {
       ],
       children: [
         { uri: 'vos://cadc.nrc.ca~vault/alice/a&b.txt', type: 'DataNode', properties: [] },
-        { uri: 'vos://cadc.nrc.ca~vault/alice/l', type: 'LinkNode', properties: [], target: 'vos://cadc.nrc.ca~vault/x' },
+        {
+          uri: 'vos://cadc.nrc.ca~vault/alice/l',
+          type: 'LinkNode',
+          properties: [],
+          target: 'vos://cadc.nrc.ca~vault/x',
+        },
         { uri: 'vos://cadc.nrc.ca~vault/alice/sub', type: 'ContainerNode', properties: [] },
       ],
     });
@@ -33,7 +38,11 @@ describe('node XML', () => {
     expect(back.children?.map((c) => c.type)).toEqual(['DataNode', 'LinkNode', 'ContainerNode']);
     expect(back.children?.[0]?.uri).toBe('vos://cadc.nrc.ca~vault/alice/a&b.txt');
     expect(back.children?.[1]?.target).toBe('vos://cadc.nrc.ca~vault/x');
-    expect(back.properties.find((p) => p.uri === PROP.length)).toEqual({ uri: PROP.length, value: '12', readOnly: true });
+    expect(back.properties.find((p) => p.uri === PROP.length)).toEqual({
+      uri: PROP.length,
+      value: '12',
+      readOnly: true,
+    });
   });
 
   it('reads documents the Python client writes (default namespace, nil properties)', () => {
@@ -53,7 +62,11 @@ describe('node XML', () => {
   it('refuses DTDs, entity declarations, wrong types and garbage', () => {
     const bomb = `<?xml version="1.0"?><!DOCTYPE lolz [<!ENTITY lol "lol">]><node uri="x">&lol;</node>`;
     expect(() => parseNodeXml(bomb)).toThrow(XmlInputError);
-    expect(() => parseNodeXml('<node xmlns="http://www.ivoa.net/xml/VOSpace/v2.0" uri="vos://a~b/c" xsi:type="vos:Node"/>')).toThrow(/TypeNotSupported/);
+    expect(() =>
+      parseNodeXml(
+        '<node xmlns="http://www.ivoa.net/xml/VOSpace/v2.0" uri="vos://a~b/c" xsi:type="vos:Node"/>',
+      ),
+    ).toThrow(/TypeNotSupported/);
     expect(() => parseNodeXml('not xml at all')).toThrow(XmlInputError);
     expect(() => parseNodeXml('<a>'.repeat(10), 8)).toThrow(/larger than/);
   });
@@ -64,7 +77,9 @@ describe('transfer XML', () => {
     const xml = writeTransferXml({
       targets: ['vos://cadc.nrc.ca!vault/u/x'],
       direction: 'pushToVoSpace',
-      protocols: [{ uri: 'ivo://ivoa.net/vospace/core#httpsput', securityMethod: 'ivo://ivoa.net/sso#token' }],
+      protocols: [
+        { uri: 'ivo://ivoa.net/vospace/core#httpsput', securityMethod: 'ivo://ivoa.net/sso#token' },
+      ],
       keepBytes: false,
       params: [],
     });

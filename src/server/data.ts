@@ -1,0 +1,363 @@
+/**
+ * Bytes: the `/files` endpoint (Vault: 303 to a pre-authorised storage URL; ARC: served directly, PUT too)
+ * and the pre-authorised storage URLs themselves. Uploads stream into a temp file while the MD5 is computed
+ * and replace the node's data only once complete and verified.
+ */
+import { createHash } from 'node:crypto';
+import fs from 'node:fs';
+import { pipeline } from 'node:stream/promises';
+import { Transform } from 'node:stream';
+import type { RequestContext } from './context.js';
+import { Fault, faults } from './errors.js';
+import { httpDate, md5Base64, redirect, requestMd5 } from './http.js';
+import { requestNodePath } from './nodes.js';
+import type { Caller, Grant } from './auth.js';
+import type { VoService } from './service.js';
+import type { NodeRecord } from './store.js';
+import { baseName, encodeNodePath, joinPath, parentPath } from '../vospace/uri.js';
+import { PROP } from '../vospace/xml.js';
+
+const EMPTY_MD5 = 'd41d8cd98f00b204e9800998ecf8427e';
+
+/** A pre-authorised data URL for one node, like the endpoints CADC's transfer generators hand out. */
+export function preauthUrl(ctx: RequestContext, path: string, grant: Grant): string {
+  const token = ctx.signer.sign(
+    { service: ctx.service.name, path, grant, user: ctx.caller.user ?? '' },
+    ctx.now(),
+  );
+  return ctx.service.flavour.filesRedirect
+    ? `${ctx.serviceBase}/data/${token}/${encodeNodePath(path)}`
+    : `${ctx.serviceBase}/files/preauth:${token}/${encodeNodePath(path)}`;
+}
+
+function contentDisposition(name: string): string {
+  const ascii = name.replace(/[^\x20-\x7e]|["\\]/g, '_');
+  return ascii === name
+    ? `inline; filename="${name}"`
+    : `inline; filename="${ascii}"; filename*=UTF-8''${encodeURIComponent(name)}`;
+}
+
+function dataHeaders(svc: VoService, n: NodeRecord): Record<string, string> {
+  const h: Record<string, string> = {
+    'Content-Disposition': contentDisposition(n.name),
+    'Content-Type': n.props[PROP.type] ?? 'application/octet-stream',
+    'Last-Modified': httpDate(n.contentDate ?? n.date),
+    Server: svc.flavour.dataServerHeader,
+  };
+  const encoding = n.props[PROP.encoding];
+  if (encoding) h['Content-Encoding'] = encoding;
+  h['Digest'] = `md5=${md5Base64(n.md5 ?? EMPTY_MD5)}`;
+  if (svc.flavour.ranges) h['Accept-Ranges'] = 'bytes';
+  return h;
+}
+
+/** A single `bytes=` range; multi-range, other units or malformed values are ignored (full body). */
+function parseRange(
+  header: string | undefined,
+  size: number,
+): { start: number; end: number } | 'unsatisfiable' | undefined {
+  if (!header) return undefined;
+  const m = /^bytes=(\d*)-(\d*)$/.exec(header.trim());
+  if (!m || (m[1] === '' && m[2] === '')) return undefined;
+  let start: number;
+  let end: number;
+  if (m[1] === '') {
+    const suffix = Number(m[2]);
+    if (suffix === 0) return 'unsatisfiable';
+    start = Math.max(0, size - suffix);
+    end = size - 1;
+  } else {
+    start = Number(m[1]);
+    end = m[2] === '' ? size - 1 : Math.min(Number(m[2]), size - 1);
+    if (m[2] !== '' && Number(m[2]) < start) return undefined;
+  }
+  if (start >= size) return 'unsatisfiable';
+  return { start, end };
+}
+
+/** Sends a DataNode's bytes (GET) or just its headers (HEAD). */
+async function sendData(ctx: RequestContext, n: NodeRecord): Promise<void> {
+  const { req, res } = ctx;
+  const svc = ctx.service;
+  const headers = dataHeaders(svc, n);
+  const size = n.blob ? n.length : 0;
+  if (req.method === 'HEAD') {
+    res.writeHead(200, { ...headers, 'Content-Length': size });
+    res.end();
+    return;
+  }
+  if (!n.blob || size === 0) {
+    res.writeHead(204, headers);
+    res.end();
+    return;
+  }
+  const range = svc.flavour.ranges ? parseRange(req.headers.range, size) : undefined;
+  if (range === 'unsatisfiable') {
+    throw new Fault(416, 'RequestedRangeNotSatisfiable', { 'Content-Range': `bytes */${size}` });
+  }
+  let stream: fs.ReadStream;
+  try {
+    stream = fs.createReadStream(
+      svc.store.blobPath(n.blob),
+      range ? { start: range.start, end: range.end } : {},
+    );
+    await new Promise<void>((resolve, reject) => {
+      stream.once('open', () => resolve());
+      stream.once('error', reject);
+    });
+  } catch {
+    throw faults.unavailable(`storage for ${svc.uriOf(n.path)}`, 5);
+  }
+  if (range) {
+    res.writeHead(206, {
+      ...headers,
+      'Content-Length': range.end - range.start + 1,
+      'Content-Range': `bytes ${range.start}-${range.end}/${size}`,
+    });
+  } else {
+    res.writeHead(200, { ...headers, 'Content-Length': size });
+  }
+  await pipeline(stream, res).catch(() => {
+    // The client went away or a fault cut the body; nothing to clean up on our side.
+  });
+}
+
+interface Received {
+  temp: string;
+  length: number;
+  md5: string;
+}
+
+/** Streams a request body into a temp file, computing MD5 and length; checks Content-Length and Digest. */
+async function receiveBody(ctx: RequestContext): Promise<Received> {
+  const { req } = ctx;
+  const temp = ctx.service.store.tempPath();
+  const hash = createHash('md5');
+  let length = 0;
+  const counter = new Transform({
+    transform(chunk: Buffer, _enc, cb) {
+      hash.update(chunk);
+      length += chunk.length;
+      cb(null, chunk);
+    },
+  });
+  try {
+    await pipeline(req, counter, fs.createWriteStream(temp));
+  } catch (e) {
+    fs.rmSync(temp, { force: true });
+    const err = e as NodeJS.ErrnoException;
+    if (err.code === 'ENOSPC') throw new Fault(413, 'QuotaExceeded: no space left on the storage device');
+    throw new Fault(412, 'premature end-of-stream: upload interrupted');
+  }
+  const md5 = hash.digest('hex');
+  const declared = Number(req.headers['content-length']);
+  if (req.headers['content-length'] !== undefined && Number.isFinite(declared) && declared !== length) {
+    fs.rmSync(temp, { force: true });
+    throw new Fault(412, `premature end-of-stream: expected ${declared} bytes, received ${length}`);
+  }
+  let expected: string | undefined;
+  try {
+    expected = requestMd5(req);
+  } catch (e) {
+    fs.rmSync(temp, { force: true });
+    throw e;
+  }
+  if (expected && expected !== md5) {
+    fs.rmSync(temp, { force: true });
+    throw new Fault(412, `checksum mismatch: md5:${expected} != md5:${md5}`);
+  }
+  return { temp, length, md5 };
+}
+
+/** Commits a received upload onto a node (creating the DataNode at `path` when `create` says so). */
+function commitUpload(
+  ctx: RequestContext,
+  path: string,
+  got: Received,
+  create: { owner: string; inheritFrom?: NodeRecord } | undefined,
+): NodeRecord {
+  const svc = ctx.service;
+  const store = svc.store;
+  const empty = got.length === 0;
+  const blob = empty ? null : store.adoptBlob(got.temp);
+  if (empty) fs.rmSync(got.temp, { force: true });
+  const now = ctx.now();
+  const contentType = ctx.req.headers['content-type'];
+  return store.transaction(() => {
+    let node = svc.get(path);
+    if (!node) {
+      if (!create) {
+        if (blob) fs.rmSync(store.blobPath(blob), { force: true });
+        throw faults.nodeNotFound(svc.uriOf(path));
+      }
+      node = {
+        service: svc.name,
+        path,
+        name: baseName(path),
+        type: 'DataNode',
+        owner: create.owner,
+        props: { [PROP.ispublic]: 'false' },
+        length: 0,
+        md5: null,
+        date: now,
+        contentDate: null,
+        blob: null,
+        target: null,
+      };
+      const parent = create.inheritFrom;
+      if (parent?.props[PROP.inheritPermissions] === 'true') {
+        for (const k of [PROP.ispublic, PROP.groupread, PROP.groupwrite]) {
+          if (parent.props[k] !== undefined) node.props[k] = parent.props[k]!;
+        }
+      }
+      store.insert(node);
+    }
+    if (node.type !== 'DataNode') {
+      if (blob) fs.rmSync(store.blobPath(blob), { force: true });
+      throw new Fault(400, `InvalidArgument: not a data node: ${svc.uriOf(path)}`);
+    }
+    const props = { ...node.props };
+    if (typeof contentType === 'string' && contentType !== '') props[PROP.type] = contentType;
+    return store.replaceData({ ...node, props }, blob, got.length, empty ? null : got.md5, now);
+  });
+}
+
+function respondStored(ctx: RequestContext, n: NodeRecord): void {
+  const h: Record<string, string | number> = {
+    'Content-Length': 0,
+    Digest: `md5=${md5Base64(n.md5 ?? EMPTY_MD5)}`,
+    Server: ctx.service.flavour.dataServerHeader,
+  };
+  ctx.res.writeHead(201, h);
+  ctx.res.end();
+}
+
+/**
+ * Transactions (`x-put-txn-*`) are not implemented: CADC's client then falls back to one full PUT, which
+ * is what we store. A zero-length "start" of a segmented upload changes nothing.
+ */
+function isEmptyTxnStart(ctx: RequestContext): boolean {
+  return (
+    String(ctx.req.headers['x-put-txn-op'] ?? '').toLowerCase() === 'start' &&
+    ctx.req.headers['content-length'] === '0' &&
+    Number(ctx.req.headers['x-total-length'] ?? 0) > 0
+  );
+}
+
+function checkTxnOp(ctx: RequestContext): void {
+  const op = String(ctx.req.headers['x-put-txn-op'] ?? '').toLowerCase();
+  if (op && op !== 'start')
+    throw faults.invalidArgument(`PUT transactions are not supported (x-put-txn-op: ${op})`);
+}
+
+function resolveData(ctx: RequestContext, path: string, caller: Caller): NodeRecord {
+  const svc = ctx.service;
+  const n = svc.resolve(path, caller, true);
+  if (!n) throw new Fault(404, `NodeNotFound: Target not found: ${svc.uriOf(path)}`);
+  if (n.type !== 'DataNode')
+    throw new Fault(400, `InvalidArgument: Resolved target is not a data node: ${svc.uriOf(path)}`);
+  return n;
+}
+
+/** `/files/{path}`: Vault redirects to storage; ARC serves and accepts bytes itself. */
+export async function handleFiles(ctx: RequestContext): Promise<void> {
+  const svc = ctx.service;
+  const method = ctx.req.method ?? 'GET';
+  if (!svc.flavour.filesRedirect && ctx.rest.startsWith('preauth:')) return handlePreauthArc(ctx);
+  const path = requestNodePath(ctx.rest);
+  if (method === 'GET' || method === 'HEAD') {
+    const n = resolveData(ctx, path, ctx.caller);
+    if (method === 'GET' && !svc.canRead(n, ctx.caller)) throw faults.permission(svc.uriOf(n.path));
+    if (svc.flavour.filesRedirect) {
+      if (method === 'HEAD') return sendData(ctx, n);
+      if (!n.blob || n.length === 0) return sendData(ctx, n);
+      const target = preauthUrl(ctx, n.path, 'read') + ctx.url.search;
+      redirect(ctx.res, target);
+      return;
+    }
+    return sendData(ctx, n);
+  }
+  if (method === 'PUT' && !svc.flavour.filesRedirect) return putArc(ctx, path, ctx.caller);
+  throw faults.methodNotAllowed(method, svc.flavour.filesRedirect ? 'GET, HEAD' : 'GET, HEAD, PUT');
+}
+
+async function putArc(
+  ctx: RequestContext,
+  path: string,
+  caller: Caller,
+  preauthorised = false,
+): Promise<void> {
+  const svc = ctx.service;
+  checkTxnOp(ctx);
+  const parentP = parentPath(path);
+  if (parentP === undefined) throw new Fault(400, 'InvalidArgument: not a data node');
+  const parent = svc.resolve(parentP, caller, true);
+  if (!parent) throw new Fault(404, `NodeNotFound: not found: parent container ${svc.uriOf(parentP)}`);
+  if (parent.type !== 'ContainerNode')
+    throw new Fault(400, `InvalidArgument: parent is not a container: ${svc.uriOf(parentP)}`);
+  const target = joinPath(parent.path, baseName(path));
+  const existing = svc.get(target);
+  if (existing && existing.type !== 'DataNode')
+    throw new Fault(400, `InvalidArgument: not a data node: ${svc.uriOf(target)}`);
+  if (!preauthorised) {
+    const allowed = existing
+      ? svc.canWrite(existing, caller) || svc.canWrite(parent, caller)
+      : svc.canWrite(parent, caller);
+    if (!allowed) throw faults.permission(svc.uriOf(target));
+  }
+  if (isEmptyTxnStart(ctx)) {
+    ctx.req.resume();
+    ctx.res.writeHead(202, { 'Content-Length': 0 });
+    ctx.res.end();
+    return;
+  }
+  const got = await receiveBody(ctx);
+  const stored = commitUpload(ctx, target, got, { owner: caller.user ?? '', inheritFrom: parent });
+  respondStored(ctx, stored);
+}
+
+/** ARC's `/files/preauth:{token}/{path}`. */
+async function handlePreauthArc(ctx: RequestContext): Promise<void> {
+  const slash = ctx.rest.indexOf('/');
+  const token = ctx.rest.slice('preauth:'.length, slash < 0 ? undefined : slash);
+  const path = requestNodePath(slash < 0 ? '' : ctx.rest.slice(slash + 1));
+  return servePreauth(ctx, token, path);
+}
+
+/** Vault's storage URLs `/data/{token}/{path}` (the minoc look-alike). */
+export async function handleStorage(ctx: RequestContext): Promise<void> {
+  const slash = ctx.rest.indexOf('/');
+  if (slash < 0) throw new Fault(404, 'NotFound: no such storage URL');
+  const token = ctx.rest.slice(0, slash);
+  const path = requestNodePath(ctx.rest.slice(slash + 1));
+  return servePreauth(ctx, token, path);
+}
+
+async function servePreauth(ctx: RequestContext, token: string, path: string): Promise<void> {
+  const svc = ctx.service;
+  const method = ctx.req.method ?? 'GET';
+  const grant: Grant = method === 'PUT' ? 'write' : 'read';
+  const claim = ctx.signer.verify(token, svc.name, path, grant, ctx.now());
+  const owner = claim.user ? (ctx.users.byUserName(claim.user) ?? ctx.caller) : ctx.caller;
+  if (method === 'GET' || method === 'HEAD') {
+    const n = svc.get(path);
+    if (!n || n.type !== 'DataNode') throw new Fault(404, `NodeNotFound: ${svc.uriOf(path)}`);
+    return sendData(ctx, n);
+  }
+  if (method === 'PUT') {
+    if (!svc.flavour.filesRedirect) return putArc(ctx, path, owner, true);
+    checkTxnOp(ctx);
+    const n = svc.get(path);
+    if (!n || n.type !== 'DataNode') throw new Fault(404, `NodeNotFound: ${svc.uriOf(path)}`);
+    if (isEmptyTxnStart(ctx)) {
+      ctx.req.resume();
+      ctx.res.writeHead(202, { 'Content-Length': 0 });
+      ctx.res.end();
+      return;
+    }
+    const got = await receiveBody(ctx);
+    respondStored(ctx, commitUpload(ctx, path, got, undefined));
+    return;
+  }
+  throw faults.methodNotAllowed(method, 'GET, HEAD, PUT');
+}

@@ -1,0 +1,114 @@
+/** Small HTTP helpers shared by the server's endpoints. */
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { Fault, faults } from './errors.js';
+
+export const SERVER_HEADER = 'vosync-serve/0.1';
+
+export function sendText(
+  res: ServerResponse,
+  status: number,
+  body: string,
+  headers: Record<string, string> = {},
+): void {
+  const buf = Buffer.from(body, 'utf8');
+  res.writeHead(status, {
+    'Content-Type': 'text/plain; charset=utf-8',
+    'Content-Length': buf.length,
+    ...headers,
+  });
+  res.end(buf);
+}
+
+export function sendXml(
+  res: ServerResponse,
+  status: number,
+  body: string,
+  headers: Record<string, string> = {},
+): void {
+  const buf = Buffer.from(body, 'utf8');
+  res.writeHead(status, { 'Content-Type': 'text/xml', 'Content-Length': buf.length, ...headers });
+  res.end(buf);
+}
+
+export function redirect(res: ServerResponse, location: string): void {
+  res.writeHead(303, { Location: location, 'Content-Length': 0 });
+  res.end();
+}
+
+export function sendFault(res: ServerResponse, f: Fault): void {
+  if (res.headersSent) {
+    res.destroy();
+    return;
+  }
+  sendText(res, f.status, f.body.endsWith('\n') ? f.body : f.body + '\n', f.headers);
+}
+
+/** Reads a request body up to `limit` bytes; larger bodies are a 413 and are not buffered. */
+export async function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
+  const declared = Number(req.headers['content-length']);
+  if (Number.isFinite(declared) && declared > limit) {
+    req.resume();
+    throw faults.tooLarge(limit);
+  }
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req) {
+    size += (chunk as Buffer).length;
+    if (size > limit) {
+      req.resume();
+      throw faults.tooLarge(limit);
+    }
+    chunks.push(chunk as Buffer);
+  }
+  return Buffer.concat(chunks);
+}
+
+/** Parses an `application/x-www-form-urlencoded` body (or query) into lower-cased keys → values. */
+export function formParams(body: string): Map<string, string[]> {
+  const out = new Map<string, string[]>();
+  for (const [k, v] of new URLSearchParams(body)) {
+    const key = k.toLowerCase();
+    out.set(key, [...(out.get(key) ?? []), v]);
+  }
+  return out;
+}
+
+export function first(params: Map<string, string[]>, key: string): string | undefined {
+  return params.get(key.toLowerCase())?.[0];
+}
+
+export function isForm(req: IncomingMessage): boolean {
+  return (req.headers['content-type'] ?? '').toLowerCase().startsWith('application/x-www-form-urlencoded');
+}
+
+/** Decodes a request sub-path (`a/b%20c`) into a node path; malformed escapes are an InvalidURI fault. */
+export function decodePath(raw: string): string {
+  try {
+    return decodeURIComponent(raw);
+  } catch {
+    throw faults.invalidUri(`malformed percent-encoding in ${raw}`);
+  }
+}
+
+export function httpDate(ms: number): string {
+  return new Date(ms).toUTCString();
+}
+
+export function md5Base64(hex: string): string {
+  return Buffer.from(hex, 'hex').toString('base64');
+}
+
+/** Parses `Digest: md5=<base64>` (other algorithms ignored); a malformed md5 value is a 400. */
+export function requestMd5(req: IncomingMessage): string | undefined {
+  const header = req.headers['digest'];
+  if (typeof header !== 'string') return undefined;
+  for (const part of header.split(',')) {
+    const eq = part.indexOf('=');
+    if (eq < 0) continue;
+    if (part.slice(0, eq).trim().toLowerCase() !== 'md5') continue;
+    const raw = Buffer.from(part.slice(eq + 1).trim(), 'base64');
+    if (raw.length !== 16) throw new Fault(400, 'InvalidArgument: malformed Digest header');
+    return raw.toString('hex');
+  }
+  return undefined;
+}

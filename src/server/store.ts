@@ -1,0 +1,315 @@
+/**
+ * Storage of the embedded server: node metadata in SQLite, bytes as immutable blob files in the data
+ * directory. A new upload becomes a new blob that replaces the old one in a single metadata transaction,
+ * so an interrupted or rejected upload never loses the previous version.
+ */
+import Database from 'better-sqlite3';
+import { randomBytes, randomUUID } from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+import type { NodeType } from '../vospace/xml.js';
+
+export type ServiceName = 'vault' | 'arc';
+
+export interface NodeRecord {
+  service: ServiceName;
+  /** '' for the root, 'alice/dir/x.fits' below it. */
+  path: string;
+  name: string;
+  type: NodeType;
+  owner: string;
+  /** Settable properties (ispublic, groupread, type, custom …), keyed by property URI. */
+  props: Record<string, string>;
+  length: number;
+  md5: string | null;
+  date: number;
+  contentDate: number | null;
+  blob: string | null;
+  target: string | null;
+}
+
+interface Row {
+  service: string;
+  path: string;
+  parent: string | null;
+  name: string;
+  type: string;
+  owner: string;
+  props: string;
+  length: number;
+  md5: string | null;
+  date: number;
+  content_date: number | null;
+  blob: string | null;
+  target: string | null;
+}
+
+function fromRow(r: Row): NodeRecord {
+  return {
+    service: r.service as ServiceName,
+    path: r.path,
+    name: r.name,
+    type: r.type as NodeType,
+    owner: r.owner,
+    props: JSON.parse(r.props) as Record<string, string>,
+    length: r.length,
+    md5: r.md5,
+    date: r.date,
+    contentDate: r.content_date,
+    blob: r.blob,
+    target: r.target,
+  };
+}
+
+function parentOf(p: string): string | null {
+  if (p === '') return null;
+  const i = p.lastIndexOf('/');
+  return i < 0 ? '' : p.slice(0, i);
+}
+
+/** Range bounds that select every path strictly below `p` ('/' + 1 is '0'). */
+function subtreeBounds(p: string): [string, string] {
+  return p === '' ? ['', '\uffff'] : [`${p}/`, `${p}0`];
+}
+
+const SCHEMA_VERSION = 1;
+
+export class NodeStore {
+  readonly db: Database.Database;
+  private readonly blobDir: string;
+  private readonly tmpDir: string;
+  private readonly stmts;
+
+  constructor(readonly dataDir: string) {
+    this.blobDir = path.join(dataDir, 'blobs');
+    this.tmpDir = path.join(dataDir, 'tmp');
+    fs.mkdirSync(this.blobDir, { recursive: true });
+    fs.mkdirSync(this.tmpDir, { recursive: true });
+    this.db = new Database(path.join(dataDir, 'nodes.sqlite'));
+    this.db.pragma('journal_mode = WAL');
+    // FULL: a metadata commit that was acknowledged to a client must survive a crash of the host too.
+    this.db.pragma('synchronous = FULL');
+    this.db.pragma('busy_timeout = 5000');
+    this.migrate();
+    const db = this.db;
+    this.stmts = {
+      get: db.prepare('SELECT * FROM nodes WHERE service = ? AND path = ?'),
+      childrenByName: db.prepare(
+        'SELECT * FROM nodes WHERE service = ? AND parent = ? AND name >= ? ORDER BY name LIMIT ?',
+      ),
+      childrenByInsertion: db.prepare(
+        'SELECT * FROM nodes WHERE service = ? AND parent = ? ORDER BY rowid LIMIT ?',
+      ),
+      hasChildren: db.prepare('SELECT 1 FROM nodes WHERE service = ? AND parent = ? LIMIT 1'),
+      insert: db.prepare(
+        `INSERT INTO nodes (service, path, parent, name, type, owner, props, length, md5, date, content_date, blob, target)
+         VALUES (@service, @path, @parent, @name, @type, @owner, @props, @length, @md5, @date, @content_date, @blob, @target)`,
+      ),
+      update: db.prepare(
+        `UPDATE nodes SET owner = @owner, props = @props, length = @length, md5 = @md5, date = @date,
+           content_date = @content_date, blob = @blob, target = @target WHERE service = @service AND path = @path`,
+      ),
+      delete: db.prepare('DELETE FROM nodes WHERE service = ? AND path = ?'),
+      subtree: db.prepare(
+        'SELECT * FROM nodes WHERE service = ? AND (path = ? OR (path >= ? AND path < ?)) ORDER BY path',
+      ),
+      allBlobs: db.prepare('SELECT blob FROM nodes WHERE blob IS NOT NULL'),
+    };
+  }
+
+  private migrate(): void {
+    const version = this.db.pragma('user_version', { simple: true }) as number;
+    if (version > SCHEMA_VERSION) {
+      throw new Error(
+        `server data directory was written by a newer vosync (schema ${version} > ${SCHEMA_VERSION})`,
+      );
+    }
+    if (version < 1) {
+      this.db.exec(`
+        CREATE TABLE nodes (
+          service TEXT NOT NULL,
+          path TEXT NOT NULL,
+          parent TEXT,
+          name TEXT NOT NULL,
+          type TEXT NOT NULL,
+          owner TEXT NOT NULL,
+          props TEXT NOT NULL,
+          length INTEGER NOT NULL DEFAULT 0,
+          md5 TEXT,
+          date INTEGER NOT NULL,
+          content_date INTEGER,
+          blob TEXT,
+          target TEXT,
+          PRIMARY KEY (service, path)
+        );
+        CREATE INDEX nodes_by_parent ON nodes (service, parent, name);
+        CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+        PRAGMA user_version = 1;
+      `);
+    }
+  }
+
+  /** A secret kept in the data directory, so pre-authorised URLs stay valid across restarts. */
+  secret(): Buffer {
+    const row = this.db.prepare("SELECT value FROM meta WHERE key = 'secret'").get() as
+      { value: string } | undefined;
+    if (row) return Buffer.from(row.value, 'hex');
+    const s = randomBytes(32);
+    this.db.prepare("INSERT INTO meta (key, value) VALUES ('secret', ?)").run(s.toString('hex'));
+    return s;
+  }
+
+  get(service: ServiceName, p: string): NodeRecord | undefined {
+    const row = this.stmts.get.get(service, p) as Row | undefined;
+    return row ? fromRow(row) : undefined;
+  }
+
+  /** Children in name (codepoint) order starting at `from` inclusive, as Vault lists them. */
+  childrenByName(service: ServiceName, p: string, from: string, limit: number): NodeRecord[] {
+    return (this.stmts.childrenByName.all(service, p, from, limit) as Row[]).map(fromRow);
+  }
+
+  /** Children in storage order, as a POSIX-backed service (ARC) lists them. */
+  childrenByInsertion(service: ServiceName, p: string, limit: number): NodeRecord[] {
+    return (this.stmts.childrenByInsertion.all(service, p, limit) as Row[]).map(fromRow);
+  }
+
+  hasChildren(service: ServiceName, p: string): boolean {
+    return this.stmts.hasChildren.get(service, p) !== undefined;
+  }
+
+  /** The node and everything below it, parents before children. */
+  subtree(service: ServiceName, p: string): NodeRecord[] {
+    const [lo, hi] = subtreeBounds(p);
+    return (this.stmts.subtree.all(service, p, lo, hi) as Row[]).map(fromRow);
+  }
+
+  private params(n: NodeRecord) {
+    return {
+      service: n.service,
+      path: n.path,
+      parent: parentOf(n.path),
+      name: n.name,
+      type: n.type,
+      owner: n.owner,
+      props: JSON.stringify(n.props),
+      length: n.length,
+      md5: n.md5,
+      date: n.date,
+      content_date: n.contentDate,
+      blob: n.blob,
+      target: n.target,
+    };
+  }
+
+  insert(n: NodeRecord): void {
+    this.stmts.insert.run(this.params(n));
+  }
+
+  update(n: NodeRecord): void {
+    this.stmts.update.run(this.params(n));
+  }
+
+  /** Replaces a node's data with a committed blob; the old blob is removed only after the commit. */
+  replaceData(
+    n: NodeRecord,
+    blob: string | null,
+    length: number,
+    md5: string | null,
+    now: number,
+  ): NodeRecord {
+    const old = n.blob;
+    const updated: NodeRecord = { ...n, blob, length, md5, date: now, contentDate: blob ? now : null };
+    this.update(updated);
+    if (old && old !== blob) this.removeBlob(old);
+    return updated;
+  }
+
+  /** Deletes one node (not its subtree) and its bytes. */
+  delete(n: NodeRecord): void {
+    this.stmts.delete.run(n.service, n.path);
+    if (n.blob) this.removeBlob(n.blob);
+  }
+
+  /** Moves a node and its subtree to `to`; ownership of the moved node passes to `newOwner`. */
+  move(service: ServiceName, from: string, to: string, newOwner: string, now: number): void {
+    const nodes = this.subtree(service, from);
+    const tx = this.db.transaction(() => {
+      for (const n of nodes) this.stmts.delete.run(service, n.path);
+      for (const n of nodes) {
+        const moved: NodeRecord = { ...n, path: to + n.path.slice(from.length) };
+        if (n.path === from) {
+          moved.name = to.slice(to.lastIndexOf('/') + 1);
+          moved.owner = newOwner;
+          moved.date = now;
+        }
+        this.insert(moved);
+      }
+    });
+    tx();
+  }
+
+  transaction<T>(fn: () => T): T {
+    return this.db.transaction(fn)();
+  }
+
+  // --- blobs -------------------------------------------------------------------------------------------
+
+  blobPath(blob: string): string {
+    return path.join(this.blobDir, blob.slice(0, 2), blob);
+  }
+
+  /** A fresh temp file path inside the data directory (same filesystem as the blobs, so rename is atomic). */
+  tempPath(): string {
+    return path.join(this.tmpDir, randomUUID());
+  }
+
+  /** Moves a fully written and verified temp file into the blob area and returns its blob name. */
+  adoptBlob(tempFile: string): string {
+    const blob = randomUUID().replace(/-/g, '');
+    fs.mkdirSync(path.dirname(this.blobPath(blob)), { recursive: true });
+    fs.renameSync(tempFile, this.blobPath(blob));
+    return blob;
+  }
+
+  /** Blobs are immutable, so a copy can share the bytes through a hard link. */
+  cloneBlob(blob: string): string {
+    const copy = randomUUID().replace(/-/g, '');
+    fs.mkdirSync(path.dirname(this.blobPath(copy)), { recursive: true });
+    try {
+      fs.linkSync(this.blobPath(blob), this.blobPath(copy));
+    } catch {
+      fs.copyFileSync(this.blobPath(blob), this.blobPath(copy));
+    }
+    return copy;
+  }
+
+  private removeBlob(blob: string): void {
+    fs.rmSync(this.blobPath(blob), { force: true });
+  }
+
+  /** Start-up clean-up: temp files of interrupted uploads and blobs no node refers to (crash leftovers). */
+  collectGarbage(): { temps: number; orphans: number } {
+    let temps = 0;
+    for (const f of fs.readdirSync(this.tmpDir)) {
+      fs.rmSync(path.join(this.tmpDir, f), { force: true });
+      temps++;
+    }
+    const live = new Set((this.stmts.allBlobs.all() as { blob: string }[]).map((r) => r.blob));
+    let orphans = 0;
+    for (const d of fs.readdirSync(this.blobDir)) {
+      const dir = path.join(this.blobDir, d);
+      for (const f of fs.readdirSync(dir)) {
+        if (!live.has(f)) {
+          fs.rmSync(path.join(dir, f), { force: true });
+          orphans++;
+        }
+      }
+    }
+    return { temps, orphans };
+  }
+
+  close(): void {
+    this.db.close();
+  }
+}
