@@ -86,6 +86,10 @@ function writeProperties(props: NodeProperty[], indent: string): string {
   let out = `${indent}<vos:properties>\n`;
   for (const p of sorted) {
     const ro = p.readOnly ? ' readOnly="true"' : '';
+    if (p.nil) {
+      out += `${indent}  <vos:property uri="${escapeXml(p.uri)}"${ro} xsi:nil="true" />\n`;
+      continue;
+    }
     out += `${indent}  <vos:property uri="${escapeXml(p.uri)}"${ro}>${escapeXml(p.value)}</vos:property>\n`;
   }
   return out + `${indent}</vos:properties>\n`;

@@ -1,0 +1,451 @@
+/**
+ * The vosync VOSpace client: the operations of CADC's `vos.Client` (listdir, isfile, isdir, get_info,
+ * copy both ways, mkdir, delete, move, properties, timeout) as a typed TypeScript API.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import type { Readable } from 'node:stream';
+import { VosError, httpError } from './errors.js';
+import { HttpSession, type SessionOptions } from './http.js';
+import { createJob, runJob } from './jobs.js';
+import { childLocation, displayLocation, locationUri, parseLocation, type NodeLocation } from './location.js';
+import { childrenOf, toNodeInfo, type NodeInfo } from './node.js';
+import { Registry, type ServiceEndpoints } from './registry.js';
+import { TEMP_PREFIX, fetchToTemp, md5OfFile, negotiate, putFile, resolveDownloadUrls } from './transfer.js';
+import { encodeNodePath, parentPath } from './uri.js';
+import {
+  PROP,
+  XmlInputError,
+  parseNodeXml,
+  writeNodeXml,
+  writeTransferXml,
+  type NodeDoc,
+  type NodeType,
+} from './xml.js';
+
+export interface ClientOptions extends SessionOptions {
+  /** URL of the registry's resource-caps; default CADC's (or $VOSYNC_REGISTRY). */
+  registryUrl?: string;
+  /** Where registry/capabilities documents are cached. */
+  cacheDir?: string;
+  /** Extra `scheme: resourceId` mappings beyond vos:, vault: and arc:. */
+  schemes?: Record<string, string>;
+  /** Children per listing page on services that page (Vault). */
+  pageSize?: number;
+}
+
+export interface TransferOutcome {
+  md5: string;
+  size: number;
+  /** True when nothing was sent because the destination already held the same bytes. */
+  skipped: boolean;
+}
+
+export const GMS_PREFIX = 'ivo://cadc.nrc.ca/gms?';
+
+type Target = string | NodeLocation;
+
+export class Client {
+  readonly session: HttpSession;
+  readonly registry: Registry;
+  private readonly schemes: Record<string, string>;
+  private readonly pageSize: number;
+
+  constructor(opts: ClientOptions = {}) {
+    this.session = new HttpSession(opts);
+    this.registry = new Registry(this.session, {
+      ...(opts.registryUrl ? { registryUrl: opts.registryUrl } : {}),
+      ...(opts.cacheDir ? { cacheDir: opts.cacheDir } : {}),
+    });
+    this.schemes = opts.schemes ?? {};
+    this.pageSize = opts.pageSize ?? 2000;
+  }
+
+  /** Per-request inactivity timeout in milliseconds. */
+  get timeout(): number {
+    return this.session.timeoutMs;
+  }
+
+  set timeout(ms: number) {
+    this.session.timeoutMs = ms;
+  }
+
+  location(target: Target): NodeLocation {
+    return typeof target === 'string' ? parseLocation(target, this.schemes) : target;
+  }
+
+  endpoints(loc: NodeLocation): Promise<ServiceEndpoints> {
+    return this.registry.endpoints(loc.resourceId);
+  }
+
+  private nodeUrl(ep: ServiceEndpoints, p: string, query = ''): string {
+    const base = ep.nodes.replace(/\/+$/, '');
+    return `${base}${p === '' ? '' : '/' + encodeNodePath(p)}${query}`;
+  }
+
+  private parse(text: string, what: string): NodeDoc {
+    try {
+      return parseNodeXml(text, 512 * 1024 * 1024);
+    } catch (e) {
+      if (e instanceof XmlInputError)
+        throw new VosError('protocol', `${what}: bad node document: ${e.message}`);
+      throw e;
+    }
+  }
+
+  private async fetchNode(loc: NodeLocation, query: string): Promise<NodeDoc> {
+    const ep = await this.endpoints(loc);
+    const what = displayLocation(loc);
+    const res = await this.session.expect(
+      { method: 'GET', url: this.nodeUrl(ep, loc.path, query) },
+      [200],
+      what,
+    );
+    return this.parse(await this.session.text(res, 512 * 1024 * 1024), what);
+  }
+
+  /** One node's metadata (no children). */
+  async getInfo(target: Target): Promise<NodeInfo> {
+    const loc = this.location(target);
+    return toNodeInfo(await this.fetchNode(loc, '?limit=0'));
+  }
+
+  /** Like getInfo but undefined instead of a not-found error. */
+  async tryGetInfo(target: Target): Promise<NodeInfo | undefined> {
+    try {
+      return await this.getInfo(target);
+    } catch (e) {
+      if (e instanceof VosError && e.kind === 'not-found') return undefined;
+      throw e;
+    }
+  }
+
+  async exists(target: Target): Promise<boolean> {
+    return (await this.tryGetInfo(target)) !== undefined;
+  }
+
+  async isdir(target: Target): Promise<boolean> {
+    const n = await this.tryGetInfo(target);
+    if (n?.kind === 'link' && n.target?.startsWith('vos:')) return this.isdir(n.target);
+    return n?.kind === 'container';
+  }
+
+  async isfile(target: Target): Promise<boolean> {
+    const n = await this.tryGetInfo(target);
+    if (n?.kind === 'link' && n.target?.startsWith('vos:')) return this.isfile(n.target);
+    return n?.kind === 'file';
+  }
+
+  /** All children of a container, paging with limit+uri where the service supports it. */
+  async *iterate(target: Target): AsyncGenerator<NodeInfo> {
+    const loc = this.location(target);
+    const ep = await this.endpoints(loc);
+    if (!ep.vaultLike) {
+      const doc = await this.fetchNode(loc, '');
+      yield* this.checkedChildren(doc, loc);
+      return;
+    }
+    let resume: string | undefined;
+    for (;;) {
+      const q = `?limit=${this.pageSize}${resume ? `&uri=${encodeURIComponent(resume)}` : ''}`;
+      const doc = await this.fetchNode(loc, q);
+      const kids = this.checkedChildren(doc, loc);
+      const fresh = resume && kids[0]?.uri === resume ? kids.slice(1) : kids;
+      yield* fresh;
+      const last = kids[kids.length - 1];
+      if (kids.length < this.pageSize || !last || last.uri === resume) return;
+      resume = last.uri;
+    }
+  }
+
+  private checkedChildren(doc: NodeDoc, loc: NodeLocation): NodeInfo[] {
+    if (doc.type !== 'ContainerNode')
+      throw new VosError('invalid', `${displayLocation(loc)} is not a container`);
+    return childrenOf(doc, toNodeInfo(doc).path);
+  }
+
+  async list(target: Target): Promise<NodeInfo[]> {
+    const out: NodeInfo[] = [];
+    for await (const n of this.iterate(target)) out.push(n);
+    return out;
+  }
+
+  /** Names of a container's children, like `vos.Client.listdir`. */
+  async listdir(target: Target): Promise<string[]> {
+    return (await this.list(target)).map((n) => n.name);
+  }
+
+  private async putNode(loc: NodeLocation, type: NodeType, extra: Partial<NodeDoc> = {}): Promise<NodeInfo> {
+    const ep = await this.endpoints(loc);
+    const doc = writeNodeXml({ uri: locationUri(loc), type, properties: [], ...extra });
+    const res = await this.session.expect(
+      { method: 'PUT', url: this.nodeUrl(ep, loc.path), headers: { 'content-type': 'text/xml' }, body: doc },
+      [200, 201],
+      displayLocation(loc),
+    );
+    return toNodeInfo(this.parse(await this.session.text(res), displayLocation(loc)));
+  }
+
+  /** Creates a container; with `parents`, missing ancestors too, and an existing container is fine. */
+  async mkdir(target: Target, opts: { parents?: boolean } = {}): Promise<void> {
+    const loc = this.location(target);
+    if (opts.parents) {
+      const missing: NodeLocation[] = [];
+      for (let p: string | undefined = loc.path; p !== undefined && p !== ''; p = parentPath(p)) {
+        const l = { ...loc, path: p };
+        const info = await this.tryGetInfo(l);
+        if (info) {
+          if (info.kind !== 'container' && info.kind !== 'link') {
+            throw new VosError('exists', `${displayLocation(l)} exists and is not a container`);
+          }
+          break;
+        }
+        missing.unshift(l);
+      }
+      for (const l of missing) {
+        try {
+          await this.putNode(l, 'ContainerNode');
+        } catch (e) {
+          if (!(e instanceof VosError && e.kind === 'exists' && (await this.isdir(l)))) throw e;
+        }
+      }
+      return;
+    }
+    await this.putNode(loc, 'ContainerNode');
+  }
+
+  /** Deletes a node; containers need `recursive` unless empty (server-side job when offered). */
+  async delete(target: Target, opts: { recursive?: boolean } = {}): Promise<void> {
+    const loc = this.location(target);
+    const ep = await this.endpoints(loc);
+    const what = displayLocation(loc);
+    if (opts.recursive) {
+      const info = await this.getInfo(loc);
+      if (info.kind === 'container') {
+        if (ep.asyncDelete) {
+          const job = await createJob(
+            this.session,
+            ep.asyncDelete,
+            `target=${encodeURIComponent(locationUri(loc))}`,
+            'application/x-www-form-urlencoded',
+            what,
+          );
+          await runJob(this.session, job, what);
+          if (await this.exists(loc))
+            throw new VosError('permission', `${what}: some nodes could not be deleted`);
+          return;
+        }
+        for await (const child of this.iterate(loc)) await this.delete(childLocation(loc, child.name), opts);
+      }
+    }
+    const res = await this.session.send({ method: 'DELETE', url: this.nodeUrl(ep, loc.path) });
+    const text = await res.body.text();
+    if (res.status >= 200 && res.status < 300) return;
+    // A retried DELETE whose first attempt succeeded finds nothing: that is success.
+    if (res.status === 404 && !(await this.exists(loc))) return;
+    throw httpError(res.status, text, what);
+  }
+
+  private async runTransferJob(src: NodeLocation, dest: NodeLocation, keepBytes: boolean): Promise<string> {
+    if (src.resourceId !== dest.resourceId) {
+      throw new VosError(
+        'unsupported',
+        `cannot ${keepBytes ? 'copy' : 'move'} between services (${src.scheme}: → ${dest.scheme}:)`,
+      );
+    }
+    const ep = await this.endpoints(src);
+    if (!ep.transfers)
+      throw new VosError('unsupported', `${displayLocation(src)}: service offers no async transfers`);
+    const what = `${displayLocation(src)} → ${displayLocation(dest)}`;
+    const doc = writeTransferXml({
+      targets: [locationUri(src)],
+      direction: locationUri(dest),
+      protocols: [],
+      keepBytes,
+      params: [],
+    });
+    const job = await createJob(this.session, ep.transfers, doc, 'text/xml', what);
+    const outcome = await runJob(this.session, job, what);
+    return outcome.results['destination'] ?? locationUri(dest);
+  }
+
+  /** Server-side move/rename; a container destination receives the source inside it. Returns the new URI. */
+  move(src: Target, dest: Target): Promise<string> {
+    return this.runTransferJob(this.location(src), this.location(dest), false);
+  }
+
+  /** Server-side copy (VOSpace copyNode); not every service implements it. */
+  copyRemote(src: Target, dest: Target): Promise<string> {
+    return this.runTransferJob(this.location(src), this.location(dest), true);
+  }
+
+  /** Creates a link node pointing at `linkTarget` (a vos URI or an external URL). */
+  async link(linkTarget: string, target: Target): Promise<NodeInfo> {
+    let resolvedTarget = linkTarget;
+    if (!/^[a-z]+:\/\//i.test(linkTarget))
+      resolvedTarget = locationUri(parseLocation(linkTarget, this.schemes));
+    return this.putNode(this.location(target), 'LinkNode', { target: resolvedTarget });
+  }
+
+  /** Sets (string) or removes (null) properties, leaving all others as they are. */
+  async setProperties(target: Target, props: Record<string, string | null>): Promise<NodeInfo> {
+    const loc = this.location(target);
+    const ep = await this.endpoints(loc);
+    const current = await this.fetchNode(loc, '?limit=0');
+    const doc = writeNodeXml({
+      uri: locationUri(loc),
+      type: current.type,
+      properties: Object.entries(props).map(([uri, value]) =>
+        value === null ? { uri, value: '', nil: true } : { uri, value },
+      ),
+      ...(current.type === 'LinkNode' ? { target: current.target ?? '' } : {}),
+    });
+    const res = await this.session.expect(
+      { method: 'POST', url: this.nodeUrl(ep, loc.path), headers: { 'content-type': 'text/xml' }, body: doc },
+      [200, 201],
+      displayLocation(loc),
+    );
+    return toNodeInfo(this.parse(await this.session.text(res), displayLocation(loc)));
+  }
+
+  /** Public read and group permissions; groups are plain names (the GMS prefix is added). */
+  async chmod(
+    target: Target,
+    perms: { public?: boolean; readGroups?: string[]; writeGroups?: string[] },
+  ): Promise<NodeInfo> {
+    const props: Record<string, string | null> = {};
+    if (perms.public !== undefined) props[PROP.ispublic] = perms.public ? 'true' : 'false';
+    const groupValue = (gs: string[]) =>
+      gs.length === 0 ? null : gs.map((g) => (g.startsWith('ivo://') ? g : GMS_PREFIX + g)).join(' ');
+    if (perms.readGroups) props[PROP.groupread] = groupValue(perms.readGroups);
+    if (perms.writeGroups) props[PROP.groupwrite] = groupValue(perms.writeGroups);
+    return this.setProperties(target, props);
+  }
+
+  async lock(target: Target, locked: boolean): Promise<NodeInfo> {
+    return this.setProperties(target, { [PROP.islocked]: locked ? 'true' : null });
+  }
+
+  /** Uploads a local file; skips the bytes when the node already holds the same content. */
+  async upload(
+    localFile: string,
+    target: Target,
+    opts: { md5?: string; contentType?: string } = {},
+  ): Promise<TransferOutcome> {
+    const loc = this.location(target);
+    const what = `${localFile} → ${displayLocation(loc)}`;
+    let st: fs.Stats;
+    try {
+      st = fs.statSync(localFile);
+    } catch (e) {
+      throw new VosError('local', `${localFile}: ${(e as NodeJS.ErrnoException).code ?? e}`);
+    }
+    if (!st.isFile()) throw new VosError('invalid', `${localFile} is not a regular file`);
+    const remote = await this.tryGetInfo(loc);
+    if (remote && remote.kind === 'container')
+      throw new VosError('exists', `${displayLocation(loc)} is a container`);
+    let md5 = opts.md5;
+    if (remote?.kind === 'file' && remote.size === st.size && remote.md5) {
+      md5 ??= await md5OfFile(localFile);
+      if (md5 === remote.md5) return { md5, size: st.size, skipped: true };
+    }
+    if (st.size === 0) {
+      if (remote?.kind === 'file' && remote.size > 0) await this.delete(loc);
+      if (!remote || remote.size > 0) {
+        try {
+          await this.putNode(loc, 'DataNode');
+        } catch (e) {
+          if (!(e instanceof VosError && e.kind === 'exists')) throw e;
+        }
+      }
+      return { md5: 'd41d8cd98f00b204e9800998ecf8427e', size: 0, skipped: false };
+    }
+    const ep = await this.endpoints(loc);
+    const endpoints = await negotiate(this.session, ep, loc, 'pushToVoSpace');
+    const result = await putFile(this.session, endpoints, localFile, what, {
+      size: st.size,
+      ...(md5 ? { md5 } : {}),
+      ...(opts.contentType ? { contentType: opts.contentType } : {}),
+    });
+    const after = fs.statSync(localFile);
+    if (after.size !== st.size || after.mtimeMs !== st.mtimeMs) {
+      throw new VosError('conflict', `${localFile} changed while it was being uploaded; try again`);
+    }
+    return { ...result, skipped: false };
+  }
+
+  /**
+   * Downloads a file node into `localFile` (temp file + verify + fsync + rename). An identical local file
+   * is left untouched.
+   */
+  async download(
+    target: Target,
+    localFile: string,
+    opts: { expectMd5?: string } = {},
+  ): Promise<TransferOutcome> {
+    const loc = this.location(target);
+    const what = `${displayLocation(loc)} → ${localFile}`;
+    const info = await this.getInfo(loc);
+    if (info.kind === 'container') throw new VosError('invalid', `${displayLocation(loc)} is a container`);
+    const md5 = opts.expectMd5 ?? info.md5;
+    try {
+      const st = fs.statSync(localFile);
+      if (st.isFile() && st.size === info.size && md5 && (await md5OfFile(localFile)) === md5) {
+        return { md5, size: st.size, skipped: true };
+      }
+    } catch {
+      // absent: download
+    }
+    fs.mkdirSync(path.dirname(localFile), { recursive: true });
+    const ep = await this.endpoints(loc);
+    const { urls, empty } = await resolveDownloadUrls(this.session, ep, loc);
+    if (empty || (urls.length === 0 && info.size === 0)) {
+      const tmp = path.join(path.dirname(localFile), `${TEMP_PREFIX}${path.basename(localFile)}.empty`);
+      fs.writeFileSync(tmp, '');
+      fs.renameSync(tmp, localFile);
+      return { md5: 'd41d8cd98f00b204e9800998ecf8427e', size: 0, skipped: false };
+    }
+    const got = await fetchToTemp(this.session, urls, localFile, what, {
+      ...(md5 ? { md5 } : {}),
+      ...(info.md5 ? { size: info.size } : {}),
+    });
+    fs.renameSync(got.file, localFile);
+    return { md5: got.md5, size: got.size, skipped: false };
+  }
+
+  /** `vos.Client.copy`: local → remote or remote → local, decided by which side is remote. */
+  async copy(src: string, dest: string): Promise<TransferOutcome> {
+    const srcRemote = /^[a-z][a-z0-9+.-]+:/i.test(src) && !fs.existsSync(src);
+    const destRemote = /^[a-z][a-z0-9+.-]+:/i.test(dest) && !fs.existsSync(dest);
+    if (srcRemote && !destRemote) return this.download(src, dest);
+    if (!srcRemote && destRemote) return this.upload(src, dest);
+    throw new VosError('invalid', `copy needs exactly one remote side (got ${src} → ${dest})`);
+  }
+
+  /** Streams a file node's bytes (optionally a byte range on services that support ranges). */
+  async openRead(target: Target, range?: { start: number; end?: number }): Promise<Readable> {
+    const loc = this.location(target);
+    const ep = await this.endpoints(loc);
+    const { urls, empty } = await resolveDownloadUrls(this.session, ep, loc);
+    if (empty || urls.length === 0) {
+      const { Readable } = await import('node:stream');
+      return Readable.from([]);
+    }
+    const headers: Record<string, string> = {};
+    if (range) headers['range'] = `bytes=${range.start}-${range.end ?? ''}`;
+    const res = await this.session.expect(
+      { method: 'GET', url: urls[0]!, headers },
+      [200, 206, 204],
+      displayLocation(loc),
+    );
+    if (range && res.status === 200 && range.start > 0) {
+      res.body.destroy();
+      throw new VosError('unsupported', `${displayLocation(loc)}: the service does not support byte ranges`);
+    }
+    return res.body;
+  }
+
+  async close(): Promise<void> {
+    await this.session.close();
+  }
+}

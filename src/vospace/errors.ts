@@ -1,0 +1,75 @@
+/** Typed errors of the VOSpace client: what went wrong, where, and the server's own words. */
+
+export type VosErrorKind =
+  | 'not-found'
+  | 'exists'
+  | 'permission'
+  | 'auth'
+  | 'quota'
+  | 'locked'
+  | 'conflict'
+  | 'invalid'
+  | 'transient'
+  | 'integrity'
+  | 'protocol'
+  | 'unsupported'
+  | 'local';
+
+/** errno-style exit codes, as CADC's tools use them, so scripts can keep testing `$?`. */
+export const EXIT_CODES: Record<VosErrorKind, number> = {
+  'not-found': 2,
+  exists: 17,
+  permission: 13,
+  auth: 13,
+  quota: 27,
+  locked: 1,
+  conflict: 16,
+  invalid: 22,
+  transient: 11,
+  integrity: 5,
+  protocol: 71,
+  unsupported: 95,
+  local: 5,
+};
+
+export class VosError extends Error {
+  constructor(
+    readonly kind: VosErrorKind,
+    message: string,
+    readonly details: { path?: string; status?: number; serverText?: string; cause?: unknown } = {},
+  ) {
+    super(message);
+    this.name = 'VosError';
+  }
+
+  get exitCode(): number {
+    return EXIT_CODES[this.kind];
+  }
+
+  get retryable(): boolean {
+    return this.kind === 'transient';
+  }
+}
+
+/** Maps an HTTP error status (and the server's text) to an error kind. */
+export function kindForStatus(status: number, text: string): VosErrorKind {
+  if (status === 404) return 'not-found';
+  if (status === 409) return /DuplicateNode/.test(text) || !/NodeBusy/.test(text) ? 'exists' : 'conflict';
+  if (status === 401) return 'auth';
+  if (status === 403) return /NodeLocked|islocked/i.test(text) ? 'locked' : 'permission';
+  if (status === 413) return 'quota';
+  if (status === 412) return 'integrity';
+  if (status === 423) return 'locked';
+  if (status === 400 && /OptionNotSupported|OperationNotSupported|not supported/i.test(text))
+    return 'unsupported';
+  if (status >= 400 && status < 500) return 'invalid';
+  if (status === 501) return 'unsupported';
+  return 'transient';
+}
+
+/** Builds an error from a response; `what` names the file or node, never credentials. */
+export function httpError(status: number, body: string, what: string): VosError {
+  const text = body.trim().split('\n')[0]?.slice(0, 500) ?? '';
+  const kind = kindForStatus(status, text);
+  return new VosError(kind, `${what}: ${text || `HTTP ${status}`}`, { path: what, status, serverText: text });
+}

@@ -1,0 +1,263 @@
+/**
+ * The client's HTTP layer: undici with connection reuse, credentials attached only to the service's own
+ * hosts, per-request timeouts, and retries with exponential backoff and jitter that honour Retry-After.
+ */
+import { X509Certificate } from 'node:crypto';
+import fs from 'node:fs';
+import type { Readable } from 'node:stream';
+import { setTimeout as delay } from 'node:timers/promises';
+import { Agent, request, type Dispatcher } from 'undici';
+import { VosError, httpError } from './errors.js';
+
+export type Credentials =
+  { kind: 'anonymous' } | { kind: 'token'; token: string } | { kind: 'certificate'; certFile: string };
+
+export interface RetryPolicy {
+  /** Attempts after the first. */
+  retries: number;
+  baseDelayMs: number;
+  maxDelayMs: number;
+  /** Longest Retry-After we are willing to wait for. */
+  maxRetryAfterMs: number;
+}
+
+export const DEFAULT_RETRY: RetryPolicy = {
+  retries: 6,
+  baseDelayMs: 250,
+  maxDelayMs: 15_000,
+  maxRetryAfterMs: 120_000,
+};
+
+export interface SessionOptions {
+  credentials?: Credentials;
+  /** Connect/headers/body inactivity timeout per request. */
+  timeoutMs?: number;
+  retry?: Partial<RetryPolicy>;
+  /** Extra trusted CA certificates (PEM), e.g. for a private server. Verification is never turned off. */
+  ca?: string;
+  userAgent?: string;
+  /** Injected for deterministic tests. */
+  sleep?: (ms: number) => Promise<void>;
+  random?: () => number;
+  onRetry?: (info: { url: string; attempt: number; delayMs: number; reason: string }) => void;
+  /** Concurrent connections per origin. */
+  connections?: number;
+}
+
+export interface HttpRequest {
+  method: string;
+  url: string;
+  headers?: Record<string, string>;
+  /** A string/buffer, or a factory so a retried upload can re-open its stream. */
+  body?: string | Buffer | (() => Readable);
+  /** Whether the request may be sent again after a transient failure. */
+  retry?: boolean;
+}
+
+export interface HttpResponse {
+  status: number;
+  headers: Record<string, string | string[] | undefined>;
+  body: Dispatcher.ResponseData['body'];
+  url: string;
+}
+
+const RETRY_STATUSES = new Set([408, 429, 500, 502, 503, 504]);
+const RETRY_CODES = new Set([
+  'ECONNRESET',
+  'ECONNREFUSED',
+  'EPIPE',
+  'ETIMEDOUT',
+  'EAI_AGAIN',
+  'UND_ERR_SOCKET',
+  'UND_ERR_CONNECT_TIMEOUT',
+  'UND_ERR_HEADERS_TIMEOUT',
+  'UND_ERR_BODY_TIMEOUT',
+  'UND_ERR_CLOSED',
+]);
+
+export function isTransientNetworkError(e: unknown): boolean {
+  const err = e as { code?: string; cause?: { code?: string } };
+  return RETRY_CODES.has(err?.code ?? '') || RETRY_CODES.has(err?.cause?.code ?? '');
+}
+
+export function header(res: { headers: HttpResponse['headers'] }, name: string): string | undefined {
+  const v = res.headers[name.toLowerCase()];
+  return Array.isArray(v) ? v[0] : v;
+}
+
+/** Seconds or HTTP-date → milliseconds from now. */
+export function retryAfterMs(value: string | undefined, now = Date.now()): number | undefined {
+  if (!value) return undefined;
+  if (/^\d+$/.test(value.trim())) return Number(value.trim()) * 1000;
+  const t = Date.parse(value);
+  return Number.isNaN(t) ? undefined : Math.max(0, t - now);
+}
+
+export class HttpSession {
+  private readonly trustedAgent: Agent;
+  private readonly plainAgent: Agent;
+  private readonly trusted = new Set<string>();
+  readonly policy: RetryPolicy;
+  timeoutMs: number;
+
+  constructor(private readonly opts: SessionOptions = {}) {
+    this.policy = { ...DEFAULT_RETRY, ...opts.retry };
+    this.timeoutMs = opts.timeoutMs ?? 120_000;
+    const tls: Record<string, unknown> = {};
+    if (opts.ca) tls['ca'] = opts.ca;
+    const creds = opts.credentials;
+    const clientTls = { ...tls };
+    if (creds?.kind === 'certificate') {
+      const pem = readCertificate(creds.certFile);
+      clientTls['cert'] = pem;
+      clientTls['key'] = pem;
+    }
+    const common = { keepAliveTimeout: 20_000, connections: opts.connections ?? 16 };
+    this.trustedAgent = new Agent({ ...common, connect: clientTls });
+    this.plainAgent = new Agent({ ...common, connect: tls });
+  }
+
+  get credentials(): Credentials {
+    return this.opts.credentials ?? { kind: 'anonymous' };
+  }
+
+  /** Credentials go only to origins registered here (the registry's and the services' own hosts). */
+  trustOrigin(url: string): void {
+    this.trusted.add(new URL(url).origin);
+  }
+
+  isTrusted(url: string): boolean {
+    return this.trusted.has(new URL(url).origin);
+  }
+
+  private authHeaders(url: string): Record<string, string> {
+    const c = this.opts.credentials;
+    if (c?.kind === 'token' && this.isTrusted(url)) return { authorization: `Bearer ${c.token}` };
+    return {};
+  }
+
+  private async sleep(ms: number): Promise<void> {
+    await (this.opts.sleep ?? ((n: number) => delay(n)))(ms);
+  }
+
+  private backoff(attempt: number): number {
+    const exp = Math.min(this.policy.maxDelayMs, this.policy.baseDelayMs * 2 ** attempt);
+    const r = (this.opts.random ?? Math.random)();
+    return Math.round(exp / 2 + r * (exp / 2));
+  }
+
+  /** Sends a request, retrying transient failures when the request allows it. */
+  async send(req: HttpRequest): Promise<HttpResponse> {
+    const retries = req.retry === false ? 0 : this.policy.retries;
+    for (let attempt = 0; ; attempt++) {
+      let res: HttpResponse | undefined;
+      let failure: unknown;
+      try {
+        res = await this.once(req);
+      } catch (e) {
+        failure = e;
+      }
+      if (res && !RETRY_STATUSES.has(res.status)) return res;
+      if (failure && !isTransientNetworkError(failure)) throw failure;
+      if (attempt >= retries) {
+        if (res) return res;
+        throw new VosError(
+          'transient',
+          `${req.method} ${redactUrl(req.url)}: ${(failure as Error).message}`,
+          {
+            cause: failure,
+          },
+        );
+      }
+      let wait = this.backoff(attempt);
+      let reason = failure
+        ? String((failure as { code?: string }).code ?? (failure as Error).message)
+        : `HTTP ${res!.status}`;
+      if (res) {
+        const ra = retryAfterMs(header(res, 'retry-after'));
+        if (ra !== undefined) {
+          if (ra > this.policy.maxRetryAfterMs) return res;
+          wait = ra;
+          reason += ` (Retry-After ${Math.round(ra / 1000)}s)`;
+        }
+        await res.body.dump().catch(() => undefined);
+      }
+      this.opts.onRetry?.({ url: redactUrl(req.url), attempt: attempt + 1, delayMs: wait, reason });
+      await this.sleep(wait);
+    }
+  }
+
+  private async once(req: HttpRequest): Promise<HttpResponse> {
+    const trusted = this.isTrusted(req.url);
+    const headers: Record<string, string> = {
+      'user-agent': this.opts.userAgent ?? 'vosync/0.1',
+      ...this.authHeaders(req.url),
+      ...req.headers,
+    };
+    const body = typeof req.body === 'function' ? req.body() : req.body;
+    const r = await request(req.url, {
+      method: req.method as Dispatcher.HttpMethod,
+      headers,
+      body: body ?? null,
+      dispatcher: trusted ? this.trustedAgent : this.plainAgent,
+      headersTimeout: this.timeoutMs,
+      bodyTimeout: this.timeoutMs,
+    });
+    return { status: r.statusCode, headers: r.headers, body: r.body, url: req.url };
+  }
+
+  /** Sends and expects one of `ok`; otherwise throws a typed error with the server's text. */
+  async expect(req: HttpRequest, ok: number[], what: string): Promise<HttpResponse> {
+    const res = await this.send(req);
+    if (ok.includes(res.status)) return res;
+    const text = await res.body.text().catch(() => '');
+    throw httpError(res.status, text, what);
+  }
+
+  /** Reads a small text body with a size cap, so a hostile server cannot make us buffer gigabytes. */
+  async text(res: HttpResponse, maxBytes = 64 * 1024 * 1024): Promise<string> {
+    const declared = Number(header(res, 'content-length'));
+    if (Number.isFinite(declared) && declared > maxBytes) {
+      res.body.destroy();
+      throw new VosError('protocol', `response from ${redactUrl(res.url)} too large (${declared} bytes)`);
+    }
+    const chunks: Buffer[] = [];
+    let size = 0;
+    for await (const chunk of res.body) {
+      size += (chunk as Buffer).length;
+      if (size > maxBytes) {
+        res.body.destroy();
+        throw new VosError('protocol', `response from ${redactUrl(res.url)} exceeds ${maxBytes} bytes`);
+      }
+      chunks.push(chunk as Buffer);
+    }
+    return Buffer.concat(chunks).toString('utf8');
+  }
+
+  async close(): Promise<void> {
+    await Promise.all([this.trustedAgent.close(), this.plainAgent.close()]);
+  }
+}
+
+/** Pre-authorised URLs carry grants in their path: never print them whole. */
+export function redactUrl(url: string): string {
+  return url.replace(/\/data\/[^/]+\//, '/data/…/').replace(/preauth:[^/]+/, 'preauth:…');
+}
+
+export function readCertificate(file: string): string {
+  let pem: string;
+  try {
+    pem = fs.readFileSync(file, 'utf8');
+  } catch (e) {
+    throw new VosError('auth', `cannot read certificate ${file}: ${(e as NodeJS.ErrnoException).code ?? e}`);
+  }
+  if (!pem.includes('-----BEGIN CERTIFICATE-----'))
+    throw new VosError('auth', `${file} holds no PEM certificate`);
+  return pem;
+}
+
+/** Days until the first certificate in a PEM file expires (negative when expired). */
+export function certificateDaysLeft(pem: string, now = Date.now()): number {
+  const cert = new X509Certificate(pem);
+  return (Date.parse(cert.validTo) - now) / 86_400_000;
+}

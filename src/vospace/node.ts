@@ -1,0 +1,119 @@
+/**
+ * Nodes as the library hands them out: a typed, validated view of the server's XML. Anything a hostile or
+ * broken server could use to escape a folder (odd names, children outside the listed container, absurd
+ * sizes) is rejected here, before any other code sees it.
+ */
+import { VosError } from './errors.js';
+import { baseName, nodeNameProblem, parentPath, parseVosUri } from './uri.js';
+import { PROP, parseIvoaDate, propValue, type NodeDoc } from './xml.js';
+
+export type NodeKind = 'file' | 'container' | 'link';
+
+export interface NodeInfo {
+  /** The node's URI as the server reports it. */
+  uri: string;
+  /** Path within the service, no leading slash. */
+  path: string;
+  name: string;
+  kind: NodeKind;
+  /** Bytes (0 when unknown or empty). */
+  size: number;
+  /** Last modification (`core#date`), epoch ms; undefined when missing or unparsable. */
+  date: number | undefined;
+  /** Hex MD5 of the content, when the server knows it. */
+  md5: string | undefined;
+  creator: string | undefined;
+  isPublic: boolean;
+  readGroups: string[];
+  writeGroups: string[];
+  locked: boolean;
+  /** Link target (links only). */
+  target: string | undefined;
+  /** All properties by URI (nil ones omitted). */
+  properties: Record<string, string>;
+}
+
+const MAX_SANE_LENGTH = 2 ** 53 - 1;
+const GMS_PREFIX = 'ivo://cadc.nrc.ca/gms?';
+
+function groups(value: string | undefined): string[] {
+  if (!value) return [];
+  return value
+    .split(/\s+/)
+    .filter((g) => g !== '' && g !== 'NONE')
+    .map((g) => (g.startsWith(GMS_PREFIX) ? g.slice(GMS_PREFIX.length) : g));
+}
+
+/** Accepts both CADC's hex and Cavern's occasional `md5:<hex>` spelling. */
+export function normaliseMd5(value: string | undefined): string | undefined {
+  if (!value) return undefined;
+  const v = value.trim().toLowerCase().replace(/^md5:/, '');
+  return /^[0-9a-f]{32}$/.test(v) ? v : undefined;
+}
+
+export function toNodeInfo(doc: NodeDoc, expectedPath?: string): NodeInfo {
+  let path: string;
+  try {
+    path = parseVosUri(doc.uri).path;
+  } catch (e) {
+    throw new VosError(
+      'protocol',
+      `server returned an unusable node URI '${doc.uri}': ${(e as Error).message}`,
+    );
+  }
+  if (expectedPath !== undefined && path !== expectedPath) {
+    // Links in the requested path make the server report the resolved location; that is allowed for the
+    // node itself but children must stay inside what we listed (checked by the caller).
+  }
+  const properties: Record<string, string> = {};
+  for (const p of doc.properties) if (!p.nil) properties[p.uri] = p.value;
+  const rawLength = propValue(doc, PROP.length);
+  let size = 0;
+  if (rawLength !== undefined && rawLength.trim() !== '') {
+    if (!/^\d+$/.test(rawLength.trim()) || Number(rawLength) > MAX_SANE_LENGTH) {
+      throw new VosError('protocol', `server reported an invalid length '${rawLength}' for ${doc.uri}`);
+    }
+    size = Number(rawLength);
+  }
+  const rawDate = propValue(doc, PROP.date);
+  const date = rawDate ? parseIvoaDate(rawDate) : NaN;
+  const kind: NodeKind =
+    doc.type === 'ContainerNode' ? 'container' : doc.type === 'LinkNode' ? 'link' : 'file';
+  return {
+    uri: doc.uri,
+    path,
+    name: path === '' ? '' : baseName(path),
+    kind,
+    size,
+    date: Number.isNaN(date) ? undefined : date,
+    md5: normaliseMd5(propValue(doc, PROP.md5)),
+    creator: propValue(doc, PROP.creator),
+    isPublic: propValue(doc, PROP.ispublic) === 'true',
+    readGroups: groups(propValue(doc, PROP.groupread)),
+    writeGroups: groups(propValue(doc, PROP.groupwrite)),
+    locked: propValue(doc, PROP.islocked) === 'true',
+    target: doc.type === 'LinkNode' ? doc.target : undefined,
+    properties,
+  };
+}
+
+/** Children of a listed container, each checked to be a direct child with a usable name. */
+export function childrenOf(doc: NodeDoc, containerPath: string): NodeInfo[] {
+  const out: NodeInfo[] = [];
+  for (const c of doc.children ?? []) {
+    const info = toNodeInfo(c);
+    if (parentPath(info.path) !== containerPath) {
+      throw new VosError('protocol', `server listed '${c.uri}' as a child of '${doc.uri}', which it is not`);
+    }
+    const problem = nodeNameProblem(info.name);
+    if (problem) throw new VosError('protocol', `server listed an unusable name in ${doc.uri}: ${problem}`);
+    out.push(info);
+  }
+  return out;
+}
+
+/** `vls -l` style permission string: d/l, owner rw, group r/w from groups, other r when public. */
+export function permissionString(n: NodeInfo): string {
+  const t = n.kind === 'container' ? 'd' : n.kind === 'link' ? 'l' : '-';
+  return `${t}rw-${n.readGroups.length ? 'r' : '-'}${n.writeGroups.length ? 'w' : '-'}-${n.isPublic ? 'r' : '-'}--`;
+}

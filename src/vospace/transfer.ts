@@ -1,0 +1,389 @@
+/**
+ * Moving bytes: transfer negotiation as CADC's client does it, uploads verified against the server's
+ * Digest, and downloads into a temp file beside the destination — MD5-verified, resumable with Range,
+ * fsynced, then renamed into place.
+ */
+import { createHash, type Hash } from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+import { Transform, type Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { VosError, httpError } from './errors.js';
+import { header, isTransientNetworkError, type HttpResponse, type HttpSession } from './http.js';
+import { follow303, kindForJobError } from './jobs.js';
+import { type NodeLocation, displayLocation, locationUri } from './location.js';
+import { normaliseMd5 } from './node.js';
+import type { ServiceEndpoints } from './registry.js';
+import { encodeNodePath } from './uri.js';
+import {
+  PROTOCOL,
+  SECURITY,
+  XmlInputError,
+  parseTransferXml,
+  writeTransferXml,
+  type TransferProtocol,
+} from './xml.js';
+
+/** Temp files carry this prefix so scanners ignore them and start-up can clean them. */
+export const TEMP_PREFIX = '.vosync-tmp-';
+
+export type Direction = 'pushToVoSpace' | 'pullFromVoSpace';
+
+function securityMethod(session: HttpSession): string | undefined {
+  const kind = session.credentials.kind;
+  return kind === 'token' ? SECURITY.token : kind === 'certificate' ? SECURITY.cert : undefined;
+}
+
+/** Negotiates a sync transfer; returns the endpoint URLs in the server's order. */
+export async function negotiate(
+  session: HttpSession,
+  ep: ServiceEndpoints,
+  loc: NodeLocation,
+  direction: Direction,
+): Promise<string[]> {
+  const what = displayLocation(loc);
+  const proto = direction === 'pushToVoSpace' ? PROTOCOL.httpsput : PROTOCOL.httpsget;
+  const protocols: TransferProtocol[] = [];
+  const sm = securityMethod(session);
+  if (sm) protocols.push({ uri: proto, securityMethod: sm });
+  protocols.push({ uri: proto });
+  const doc = writeTransferXml({
+    targets: [locationUri(loc)],
+    direction,
+    protocols,
+    keepBytes: true,
+    params: [],
+  });
+  const res = await session.send({
+    method: 'POST',
+    url: ep.sync,
+    headers: { 'content-type': 'text/xml' },
+    body: doc,
+  });
+  let final: { url: string; text: string };
+  if (res.status === 303 || res.status === 302) {
+    const loc303 = header(res, 'location');
+    await res.body.dump();
+    if (!loc303) throw new VosError('protocol', `${what}: transfer redirect without Location`);
+    final = await follow303(session, new URL(loc303, ep.sync).toString(), what);
+  } else if (res.status === 200) {
+    final = { url: ep.sync, text: await session.text(res, 1024 * 1024) };
+  } else {
+    throw httpError(res.status, await res.body.text().catch(() => ''), what);
+  }
+  let endpoints: string[];
+  try {
+    endpoints = parseTransferXml(final.text, 1024 * 1024)
+      .protocols.map((p) => p.endpoint)
+      .filter((e): e is string => !!e && /^https?:\/\//.test(e));
+  } catch (e) {
+    if (e instanceof XmlInputError)
+      throw new VosError('protocol', `${what}: bad transfer document: ${e.message}`);
+    throw e;
+  }
+  if (endpoints.length > 0) return endpoints;
+  // No endpoints: the job failed; its error text says why (CADC answers 200 with an empty document).
+  const jobUrl = final.url.replace(/\/xfer\//, '/transfers/').replace(/\/results\/transferDetails$/, '');
+  const phase = await session.send({ method: 'GET', url: `${jobUrl}/phase` });
+  const phaseText = (await phase.body.text()).trim();
+  if (phase.status === 200 && phaseText === 'ERROR') {
+    const err = await session.send({ method: 'GET', url: `${jobUrl}/error` });
+    const text = (await err.body.text()).trim() || 'transfer failed';
+    throw new VosError(kindForJobError(text), `${what}: ${text}`, { serverText: text });
+  }
+  throw new VosError('protocol', `${what}: the server offered no ${direction} endpoint`);
+}
+
+function responseMd5(res: HttpResponse): string | undefined {
+  const digest = header(res, 'digest');
+  if (!digest) return undefined;
+  for (const part of digest.split(',')) {
+    const eq = part.indexOf('=');
+    if (eq > 0 && part.slice(0, eq).trim().toLowerCase() === 'md5') {
+      const raw = Buffer.from(part.slice(eq + 1).trim(), 'base64');
+      if (raw.length === 16) return raw.toString('hex');
+    }
+  }
+  return undefined;
+}
+
+export interface UploadResult {
+  md5: string;
+  size: number;
+}
+
+export async function md5OfFile(file: string): Promise<string> {
+  const hash = createHash('md5');
+  await pipeline(fs.createReadStream(file), hash);
+  return hash.digest('hex');
+}
+
+/**
+ * Uploads a local file to the endpoints of a push negotiation. With a known MD5 the server verifies it
+ * (Digest header, 412 on mismatch); otherwise it is computed while streaming and checked against the
+ * server's reply.
+ */
+export async function putFile(
+  session: HttpSession,
+  endpoints: string[],
+  file: string,
+  what: string,
+  opts: { md5?: string; size: number; contentType?: string },
+): Promise<UploadResult> {
+  let lastError: unknown;
+  for (const url of endpoints) {
+    for (let integrityTries = 0; integrityTries < 3; integrityTries++) {
+      let hash: Hash | undefined;
+      const headers: Record<string, string> = { 'content-length': String(opts.size) };
+      if (opts.md5) headers['digest'] = `md5=${Buffer.from(opts.md5, 'hex').toString('base64')}`;
+      if (opts.contentType) headers['content-type'] = opts.contentType;
+      const body = (): Readable => {
+        const h = createHash('md5');
+        hash = h;
+        const tap = new Transform({
+          transform(chunk: Buffer, _e, cb) {
+            h.update(chunk);
+            cb(null, chunk);
+          },
+        });
+        return fs
+          .createReadStream(file)
+          .on('error', (e) => tap.destroy(e))
+          .pipe(tap);
+      };
+      let res: HttpResponse;
+      try {
+        res = await session.send({ method: 'PUT', url, headers, body });
+      } catch (e) {
+        lastError = e;
+        break;
+      }
+      const text = await res.body.text().catch(() => '');
+      if (res.status === 412) {
+        lastError = httpError(412, text, what);
+        continue;
+      }
+      if (res.status < 200 || res.status >= 300) {
+        lastError = httpError(res.status, text, what);
+        if (res.status === 403 || res.status === 404 || res.status >= 500) break;
+        throw lastError;
+      }
+      const sent = opts.md5 ?? hash?.digest('hex');
+      const stored = responseMd5(res);
+      if (!sent) throw new VosError('local', `${what}: no checksum computed`);
+      if (stored && stored !== sent) {
+        lastError = new VosError('integrity', `${what}: server stored MD5 ${stored} but we sent ${sent}`);
+        continue;
+      }
+      return { md5: sent, size: opts.size };
+    }
+  }
+  if (lastError instanceof VosError) throw lastError;
+  throw new VosError(
+    'transient',
+    `${what}: upload failed: ${(lastError as Error)?.message ?? 'no endpoint worked'}`,
+    {
+      cause: lastError,
+    },
+  );
+}
+
+export interface DownloadResult {
+  /** Where the verified bytes are (a temp file beside the destination unless renamed). */
+  file: string;
+  md5: string;
+  size: number;
+  /** The server's Last-Modified, epoch ms, if sent. */
+  lastModified?: number;
+}
+
+/** The byte URL of a node: the `/files` shortcut (303 on Vault, direct on ARC) or a pull negotiation. */
+export async function resolveDownloadUrls(
+  session: HttpSession,
+  ep: ServiceEndpoints,
+  loc: NodeLocation,
+): Promise<{ urls: string[]; empty: boolean }> {
+  if (ep.files) {
+    const url = `${ep.files.replace(/\/+$/, '')}/${encodeNodePath(loc.path)}`;
+    if (!ep.vaultLike) return { urls: [url], empty: false };
+    const res = await session.send({ method: 'GET', url });
+    const location = header(res, 'location');
+    await res.body.dump();
+    if ((res.status === 303 || res.status === 302) && location) {
+      return { urls: [new URL(location, url).toString()], empty: false };
+    }
+    if (res.status === 204) return { urls: [], empty: true };
+    if (res.status === 404) throw new VosError('not-found', `${displayLocation(loc)}: no such file`);
+    if (res.status === 403) throw new VosError('permission', `${displayLocation(loc)}: permission denied`);
+  }
+  return { urls: await negotiate(session, ep, loc, 'pullFromVoSpace'), empty: false };
+}
+
+function tempNameFor(dest: string, key: string): string {
+  return path.join(path.dirname(dest), `${TEMP_PREFIX}${path.basename(dest)}.${key}.part`);
+}
+
+/** Hashes the first `length` bytes of a file (to continue hashing a resumed download). */
+async function hashPrefix(file: string, length: number): Promise<Hash> {
+  const h = createHash('md5');
+  if (length > 0) await pipeline(fs.createReadStream(file, { start: 0, end: length - 1 }), h, { end: false });
+  return h;
+}
+
+/**
+ * Downloads bytes from one of `urls` into a temp file beside `dest`. Interrupted bodies are resumed with
+ * Range when the server allows it; the result is verified against the Digest/expected MD5 and size.
+ * The caller renames the temp file (after its own checks) or calls `download` which does.
+ */
+export async function fetchToTemp(
+  session: HttpSession,
+  urls: string[],
+  dest: string,
+  what: string,
+  expect: { md5?: string; size?: number } = {},
+): Promise<DownloadResult> {
+  const key = expect.md5 ?? 'x';
+  const temp = tempNameFor(dest, key);
+  let lastError: unknown;
+  const attempts = session.policy.retries + 1;
+  for (const url of urls) {
+    for (let attempt = 0; attempt < attempts; attempt++) {
+      let have = 0;
+      try {
+        have = fs.statSync(temp).size;
+      } catch {
+        have = 0;
+      }
+      const headers: Record<string, string> = {};
+      if (have > 0 && expect.md5) headers['range'] = `bytes=${have}-`;
+      let res: HttpResponse;
+      try {
+        res = await session.send({ method: 'GET', url, headers });
+      } catch (e) {
+        lastError = e;
+        break;
+      }
+      if (res.status === 204) {
+        await res.body.dump();
+        fs.writeFileSync(temp, '');
+        return verify(temp, what, createHash('md5').digest('hex'), 0, expect, undefined);
+      }
+      if (res.status !== 200 && res.status !== 206) {
+        const text = await res.body.text().catch(() => '');
+        lastError = httpError(res.status, text, what);
+        if (res.status === 416) {
+          fs.rmSync(temp, { force: true });
+          continue;
+        }
+        break;
+      }
+      const serverMd5 = responseMd5(res);
+      const wantMd5 = expect.md5 ?? serverMd5;
+      if (expect.md5 && serverMd5 && expect.md5 !== serverMd5) {
+        await res.body.dump();
+        throw new VosError(
+          'conflict',
+          `${what}: changed on the server (MD5 ${serverMd5}, expected ${expect.md5})`,
+        );
+      }
+      let offset = 0;
+      if (res.status === 206) {
+        const m = /^bytes (\d+)-(\d+)\/(\d+|\*)$/.exec(header(res, 'content-range') ?? '');
+        if (!m || Number(m[1]) !== have) {
+          await res.body.dump();
+          fs.rmSync(temp, { force: true });
+          lastError = new VosError(
+            'protocol',
+            `${what}: unexpected Content-Range ${header(res, 'content-range')}`,
+          );
+          continue;
+        }
+        offset = have;
+      }
+      const hash = offset > 0 ? await hashPrefix(temp, offset) : createHash('md5');
+      const declared = Number(header(res, 'content-length'));
+      const total = Number.isFinite(declared) ? offset + declared : undefined;
+      if (expect.size !== undefined && total !== undefined && total !== expect.size) {
+        await res.body.dump();
+        throw new VosError('conflict', `${what}: server has ${total} bytes, expected ${expect.size}`);
+      }
+      const lm = Date.parse(header(res, 'last-modified') ?? '');
+      try {
+        const tap = new Transform({
+          transform(chunk: Buffer, _e, cb) {
+            hash.update(chunk);
+            cb(null, chunk);
+          },
+        });
+        await pipeline(
+          res.body,
+          tap,
+          fs.createWriteStream(temp, { flags: offset > 0 ? 'r+' : 'w', start: offset }),
+        );
+      } catch (e) {
+        lastError = e;
+        if (isTransientNetworkError(e) || (e as Error).message?.includes('aborted')) {
+          await delayForRetry(session, attempt);
+          continue;
+        }
+        if ((e as NodeJS.ErrnoException).code === 'ENOSPC') {
+          fs.rmSync(temp, { force: true });
+          throw new VosError('local', `${what}: no space left on device writing ${temp}`);
+        }
+        continue;
+      }
+      const size = fs.statSync(temp).size;
+      if (total !== undefined && size !== total) {
+        lastError = new VosError('integrity', `${what}: received ${size} of ${total} bytes`);
+        continue;
+      }
+      const md5 = hash.digest('hex');
+      if (wantMd5 && md5 !== wantMd5) {
+        fs.rmSync(temp, { force: true });
+        lastError = new VosError('integrity', `${what}: downloaded MD5 ${md5} does not match ${wantMd5}`);
+        continue;
+      }
+      return verify(temp, what, md5, size, expect, Number.isNaN(lm) ? undefined : lm);
+    }
+  }
+  if (lastError instanceof VosError) throw lastError;
+  throw new VosError(
+    'transient',
+    `${what}: download failed: ${(lastError as Error)?.message ?? 'no URL worked'}`,
+    {
+      cause: lastError,
+    },
+  );
+}
+
+async function delayForRetry(session: HttpSession, attempt: number): Promise<void> {
+  const ms = Math.min(session.policy.maxDelayMs, session.policy.baseDelayMs * 2 ** attempt);
+  await new Promise((r) => setTimeout(r, ms));
+}
+
+function verify(
+  temp: string,
+  what: string,
+  md5: string,
+  size: number,
+  expect: { md5?: string; size?: number },
+  lastModified: number | undefined,
+): DownloadResult {
+  if (expect.size !== undefined && size !== expect.size) {
+    fs.rmSync(temp, { force: true });
+    throw new VosError('integrity', `${what}: got ${size} bytes, expected ${expect.size}`);
+  }
+  if (expect.md5 && normaliseMd5(expect.md5) !== md5) {
+    fs.rmSync(temp, { force: true });
+    throw new VosError('integrity', `${what}: MD5 ${md5} does not match expected ${expect.md5}`);
+  }
+  const fd = fs.openSync(temp, 'r');
+  try {
+    fs.fsyncSync(fd);
+  } finally {
+    fs.closeSync(fd);
+  }
+  const out: DownloadResult = { file: temp, md5, size };
+  if (lastModified !== undefined) out.lastModified = lastModified;
+  return out;
+}
