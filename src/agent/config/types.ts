@@ -1,0 +1,121 @@
+/**
+ * The daemon's configuration after validation: every default filled in, every path absolute and expanded,
+ * every remote parsed. This is what the rest of the agent reads; the YAML shape lives in schema.ts.
+ */
+import type { NodeLocation } from '../../vospace/location.js';
+import type { ConflictPolicy, SyncMode } from '../model.js';
+import type { ConfigIssue } from './issues.js';
+
+export { DEFAULT_REGISTRY } from '../../vospace/registry.js';
+
+export const SYNC_MODES = ['two-way', 'backup', 'mirror-down'] as const satisfies readonly SyncMode[];
+export const CONFLICT_POLICIES = [
+  'keep-both',
+  'local-wins',
+  'remote-wins',
+  'newer-wins',
+] as const satisfies readonly ConflictPolicy[];
+export const LOG_LEVELS = ['error', 'warn', 'info', 'debug'] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
+
+/** Built-in defaults; the example file documents the same values. */
+export const DEFAULTS = {
+  transfers: { concurrency: 4, requestsPerSecond: 50, bytesPerSecond: 0, retries: 5, timeoutSeconds: 120 },
+  schedule: { remotePoll: '*/5 * * * *', fullRescan: '0 * * * *' },
+  log: { level: 'info' as LogLevel, fileName: 'vosync.log', maxSizeMB: 10, maxFiles: 5 },
+  status: { port: 7878, tokenFileName: 'status-token' },
+  trash: { keepDays: 30 },
+  pair: {
+    mode: 'two-way' as SyncMode,
+    conflict: 'keep-both' as ConflictPolicy,
+    deleteLimits: { maxShare: 0.5, maxCount: 1000 },
+  },
+  /** CADC's tools keep the proxy certificate from `cadc-get-cert` here. */
+  certificate: '~/.ssl/cadcproxy.pem',
+} as const;
+
+/** Environment variable the password for `auth.username` is read from; the file never holds a password. */
+export const PASSWORD_ENV = 'CADC_PASSWORD';
+
+/** How the daemon authenticates. Secrets other than an inline token are read at use time, not at load. */
+export type AuthConfig =
+  | { kind: 'certificate'; certFile: string }
+  | { kind: 'token'; token: string }
+  | { kind: 'tokenFile'; tokenFile: string }
+  /** Log in with this user name and the password from $CADC_PASSWORD. */
+  | { kind: 'password'; username: string }
+  | { kind: 'anonymous' };
+
+export interface TransferLimits {
+  /** Transfers in flight at once. */
+  concurrency: number;
+  /** Cap on HTTP requests per second; 0 = unlimited. */
+  requestsPerSecond: number;
+  /** Cap on bytes per second over all transfers; 0 = unlimited. */
+  bytesPerSecond: number;
+  /** Retries after the first attempt for transient failures. */
+  retries: number;
+  /** Per-request inactivity timeout. */
+  timeoutSeconds: number;
+}
+
+/** Cron expressions (5 fields, or 6 with seconds first), as node-cron accepts them. */
+export interface Schedules {
+  /** When to list the remote side for changes. */
+  remotePoll: string;
+  /** When to rescan the local folder fully (the safety net for missed watcher events). */
+  fullRescan: string;
+}
+
+/** Per-pair delete caps (delete-safety.ts takes them as maxDeleteShare / maxDeleteCount). */
+export interface PairDeleteLimits {
+  /** Largest share (0..1) of a pair's files one run may delete before the pair pauses and asks. */
+  maxShare: number;
+  /** Largest number of deletes one run may do before the pair pauses and asks. */
+  maxCount: number;
+}
+
+export interface PairConfig {
+  /** Unique, [A-Za-z0-9_-]+; derived from the folder name when not given. */
+  name: string;
+  /** Absolute, normalised local folder. */
+  local: string;
+  /** The remote as written in the file, e.g. `vos:alice/results`. */
+  remote: string;
+  /** The parsed remote: service (resource ID or http(s) base) and node path. */
+  location: NodeLocation;
+  /** Canonical `vos://authority/path` of the remote folder. */
+  remoteUri: string;
+  mode: SyncMode;
+  conflict: ConflictPolicy;
+  /** gitignore-syntax patterns relative to the pair root, in file order. */
+  ignore: string[];
+  deleteLimits: PairDeleteLimits;
+  /** Backup mode only: also delete remotely what was deleted locally. Always false in other modes. */
+  propagateDeletes: boolean;
+  /** True when the file allowed the local folder to be the home folder itself. */
+  allowHomeRoot: boolean;
+  /** The effective schedule: the pair's overrides on top of the global one. */
+  schedule: Schedules;
+}
+
+export interface VosyncConfig {
+  /** The file (or name) the configuration came from. */
+  source: string;
+  /** Registry `resource-caps` URL used to find services. */
+  registry: string;
+  /** Extra scheme → resource ID or http(s) service base mappings (on top of vos:, vault:, arc:). */
+  services: Record<string, string>;
+  auth: AuthConfig;
+  transfers: TransferLimits;
+  schedule: Schedules;
+  log: { level: LogLevel; file: string; maxSizeMB: number; maxFiles: number };
+  /** Loopback status API. Port 0 = pick a free port. The token file is created with mode 0600. */
+  status: { port: number; tokenFile: string };
+  trash: { keepDays: number };
+  /** Where the SQLite index and other state live. */
+  state: { dir: string };
+  pairs: PairConfig[];
+  /** Things that are allowed but probably unintended (shown by `vosync config check` and logged at start). */
+  warnings: ConfigIssue[];
+}

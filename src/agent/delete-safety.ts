@@ -1,0 +1,99 @@
+/**
+ * Safety gates applied to a plan before the executor runs it (pure functions):
+ * - delete caps: too many deletions on one side in one run pause the pair and ask the user. Only deleteLocal /
+ *   deleteRemote count; renames and moves do not, and neither do the losers of a conflict that an upload or
+ *   download replaces (they still go to the trash).
+ * - root guard: a local root that is suddenly empty while base remembers files, or whose marker file is gone,
+ *   looks like an unmounted disk, not like "the user deleted everything".
+ */
+import type { BaseEntry, EntryKind } from './model.js';
+import type { PlanAction } from './reconcile/types.js';
+
+export interface DeleteLimits {
+  /** Largest share of the paths in base that one side may delete in one run (0..1). */
+  maxDeleteShare: number;
+  /** Largest number of deletions per side in one run. */
+  maxDeleteCount: number;
+}
+
+export const DEFAULT_DELETE_LIMITS: DeleteLimits = { maxDeleteShare: 0.5, maxDeleteCount: 1000 };
+
+export interface DeleteCounts {
+  localDeletes: number;
+  remoteDeletes: number;
+}
+
+export type SafetyVerdict = ({ verdict: 'ok' } | { verdict: 'pause'; reason: string }) & DeleteCounts;
+
+export function countDeletes(actions: readonly PlanAction[]): DeleteCounts {
+  let localDeletes = 0;
+  let remoteDeletes = 0;
+  for (const a of actions) {
+    if (a.type === 'deleteLocal') localDeletes++;
+    else if (a.type === 'deleteRemote') remoteDeletes++;
+  }
+  return { localDeletes, remoteDeletes };
+}
+
+/**
+ * Pauses when either side would delete more than `maxDeleteCount` items, or more than `maxDeleteShare` of the
+ * `baseCount` paths the pair had in sync.
+ */
+export function checkDeleteSafety(
+  plan: { actions: readonly PlanAction[] },
+  baseCount: number,
+  limits: Partial<DeleteLimits> = {},
+): SafetyVerdict {
+  const { maxDeleteShare, maxDeleteCount } = { ...DEFAULT_DELETE_LIMITS, ...limits };
+  const counts = countDeletes(plan.actions);
+  const reasons: string[] = [];
+  for (const [side, n] of [
+    ['local', counts.localDeletes],
+    ['remote', counts.remoteDeletes],
+  ] as const) {
+    if (n === 0) continue;
+    const share = baseCount > 0 ? n / baseCount : 1;
+    const pct = `${Math.round(share * 100)}%`;
+    if (n > maxDeleteCount) {
+      reasons.push(`would delete ${n} items on the ${side} side (limit ${maxDeleteCount} per run)`);
+    } else if (share > maxDeleteShare) {
+      reasons.push(
+        `would delete ${n} of ${baseCount} synced items on the ${side} side (${pct}, limit ${Math.round(maxDeleteShare * 100)}%)`,
+      );
+    }
+  }
+  if (reasons.length === 0) return { verdict: 'ok', ...counts };
+  return { verdict: 'pause', reason: `${reasons.join('; ')}; confirm to go on`, ...counts };
+}
+
+export type GuardVerdict = { verdict: 'ok' } | { verdict: 'pause'; reason: string };
+
+export interface RootGuardInput {
+  /** The side's current tree (local scan, or remote listing). */
+  present: ReadonlyMap<string, { kind: EntryKind }>;
+  base: ReadonlyMap<string, BaseEntry>;
+  /** false when the caller found the root folder or its marker file missing. Default true. */
+  rootMarkerPresent?: boolean;
+  /** An empty side is suspicious when base remembers more files than this. Default 2. */
+  emptyThreshold?: number;
+  /** Which side `present` describes (wording only). Default 'local'. */
+  side?: 'local' | 'remote';
+}
+
+export function checkRootGuard(input: RootGuardInput): GuardVerdict {
+  const side = input.side ?? 'local';
+  const what =
+    side === 'local' ? 'local folder looks unmounted or emptied' : 'remote folder looks empty or unreadable';
+  if (input.rootMarkerPresent === false) {
+    return { verdict: 'pause', reason: `${what}: the root folder or its marker file is missing` };
+  }
+  const threshold = input.emptyThreshold ?? 2;
+  let baseFiles = 0;
+  for (const b of input.base.values()) if (b.kind === 'file') baseFiles++;
+  let presentFiles = 0;
+  for (const e of input.present.values()) if (e.kind === 'file') presentFiles++;
+  if (presentFiles === 0 && baseFiles > threshold) {
+    return { verdict: 'pause', reason: `${what}: no files now, ${baseFiles} remembered from the last sync` };
+  }
+  return { verdict: 'ok' };
+}

@@ -1,0 +1,493 @@
+/**
+ * The executor: carries a plan out against the disk and the server, re-checking every item against the
+ * snapshot its action was planned with just before acting, moving every victim to a trash, and recording
+ * each verified outcome in the index in one transaction (the contract is in reconcile/types.ts).
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import PQueue from 'p-queue';
+import type { Client } from '../vospace/client.js';
+import { VosError } from '../vospace/errors.js';
+import type { NodeLocation } from '../vospace/location.js';
+import type { NodeInfo } from '../vospace/node.js';
+import { fetchToTemp, resolveDownloadUrls } from '../vospace/transfer.js';
+import { hashFile } from './hash.js';
+import type { Outcome, SyncIndex } from './index-db.js';
+import type { BaseEntry, LocalEntry, RemoteEntry } from './model.js';
+import type {
+  DeleteLocalAction,
+  DeleteRemoteAction,
+  DownloadAction,
+  LocalSnapshot,
+  MkdirLocalAction,
+  MkdirRemoteAction,
+  MoveRemoteAction,
+  Plan,
+  PlanAction,
+  RecordSyncedAction,
+  RemoteSnapshot,
+  RenameLocalAction,
+  UploadAction,
+} from './reconcile.js';
+import { remoteChild } from './remote-scan.js';
+import { moveToLocalTrash, moveToRemoteTrash } from './trash.js';
+
+export interface ExecutorContext {
+  client: Client;
+  index: SyncIndex;
+  pairId: number;
+  localRoot: string;
+  remoteRoot: NodeLocation;
+  now: () => number;
+  /** Parallel transfers. */
+  concurrency: number;
+  /** Called after each action, for progress and status. */
+  onAction?: (event: ActionEvent) => void;
+  /** Stop taking new actions (in-flight ones finish). */
+  signal?: AbortSignal;
+}
+
+export interface ActionEvent {
+  action: PlanAction;
+  result: 'done' | 'skipped' | 'failed';
+  message?: string;
+  bytes?: number;
+}
+
+export interface ActionFailure {
+  path: string;
+  type: PlanAction['type'];
+  kind: string;
+  message: string;
+  /** Transient failures are retried on the next cycle; permanent ones need the user. */
+  transient: boolean;
+}
+
+export interface ExecutionReport {
+  done: number;
+  /** Actions not applied because the world moved since the scan: the next cycle re-plans them. */
+  skipped: { path: string; type: PlanAction['type']; reason: string }[];
+  failed: ActionFailure[];
+  bytesUp: number;
+  bytesDown: number;
+  aborted: boolean;
+}
+
+/** The world no longer matches the plan: not an error, a reason to re-plan. */
+class Stale extends Error {}
+
+function abs(root: string, rel: string): string {
+  return path.join(root, ...rel.split('/'));
+}
+
+function lstatOrUndefined(p: string): fs.Stats | undefined {
+  try {
+    return fs.lstatSync(p);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT' || (e as NodeJS.ErrnoException).code === 'ENOTDIR')
+      return undefined;
+    throw e;
+  }
+}
+
+function localMatches(st: fs.Stats | undefined, expect: LocalSnapshot | null): boolean {
+  if (expect === null) return st === undefined;
+  if (!st) return false;
+  if (expect.kind === 'dir') return st.isDirectory();
+  return st.isFile() && st.size === expect.size && st.mtimeMs === expect.mtimeMs && st.ino === expect.ino;
+}
+
+function remoteMatches(info: NodeInfo | undefined, expect: RemoteSnapshot | null): boolean {
+  if (expect === null) return info === undefined;
+  if (!info) return false;
+  if (expect.kind === 'dir') return info.kind === 'container';
+  if (info.kind !== 'file') return false;
+  if (info.md5 && expect.md5) return info.md5 === expect.md5 && info.size === expect.size;
+  return info.size === expect.size && info.date === expect.dateMs;
+}
+
+function localEntry(rel: string, st: fs.Stats, md5?: string): LocalEntry {
+  const e: LocalEntry = {
+    path: rel,
+    kind: st.isDirectory() ? 'dir' : 'file',
+    size: st.isDirectory() ? 0 : st.size,
+    mtimeMs: st.mtimeMs,
+    ino: st.ino,
+  };
+  if (md5) e.md5 = md5;
+  return e;
+}
+
+export class Executor {
+  private readonly report: ExecutionReport = {
+    done: 0,
+    skipped: [],
+    failed: [],
+    bytesUp: 0,
+    bytesDown: 0,
+    aborted: false,
+  };
+
+  constructor(private readonly ctx: ExecutorContext) {}
+
+  private loc(rel: string): NodeLocation {
+    return remoteChild(this.ctx.remoteRoot, rel);
+  }
+
+  private commit(o: Outcome): void {
+    this.ctx.index.commitOutcome(this.ctx.pairId, o);
+  }
+
+  /** Runs the plan in order; consecutive independent transfers run in parallel. */
+  async run(plan: Plan): Promise<ExecutionReport> {
+    const queue = new PQueue({ concurrency: Math.max(1, this.ctx.concurrency) });
+    const parallel = new Set<PlanAction['type']>(['upload', 'download', 'recordSynced', 'forgetBase']);
+    let batchDirs = new Set<string>();
+    for (const action of plan.actions) {
+      if (this.ctx.signal?.aborted) {
+        this.report.aborted = true;
+        break;
+      }
+      if (parallel.has(action.type)) {
+        const p = 'path' in action ? action.path : '';
+        // Keep one transfer per path in flight (a conflict copy and its original never race).
+        if (batchDirs.has(p)) {
+          await queue.onIdle();
+          batchDirs = new Set();
+        }
+        batchDirs.add(p);
+        void queue.add(() => this.runOne(action));
+        if (queue.size > this.ctx.concurrency * 4) await queue.onSizeLessThan(this.ctx.concurrency * 2);
+      } else {
+        await queue.onIdle();
+        batchDirs = new Set();
+        await this.runOne(action);
+      }
+    }
+    await queue.onIdle();
+    return this.report;
+  }
+
+  private async runOne(action: PlanAction): Promise<void> {
+    const where = 'path' in action ? action.path : `${action.from} → ${action.to}`;
+    try {
+      const bytes = await this.apply(action);
+      this.report.done++;
+      this.ctx.onAction?.({ action, result: 'done', ...(bytes ? { bytes } : {}) });
+    } catch (e) {
+      if (e instanceof Stale) {
+        this.report.skipped.push({ path: where, type: action.type, reason: e.message });
+        this.ctx.onAction?.({ action, result: 'skipped', message: e.message });
+        return;
+      }
+      const err = e as Error;
+      const kind = e instanceof VosError ? e.kind : ((e as NodeJS.ErrnoException).code ?? 'error');
+      const transient =
+        e instanceof VosError ? e.retryable : ['EBUSY', 'EAGAIN', 'EMFILE', 'ENFILE'].includes(kind);
+      if (e instanceof VosError && e.kind === 'conflict') {
+        this.report.skipped.push({ path: where, type: action.type, reason: err.message });
+        this.ctx.onAction?.({ action, result: 'skipped', message: err.message });
+        return;
+      }
+      this.report.failed.push({ path: where, type: action.type, kind, message: err.message, transient });
+      this.ctx.index.addEvent(this.ctx.pairId, {
+        path: where,
+        kind: 'error',
+        detail: `${action.type}: ${err.message}`,
+      });
+      this.ctx.onAction?.({ action, result: 'failed', message: err.message });
+    }
+  }
+
+  private async apply(a: PlanAction): Promise<number | void> {
+    switch (a.type) {
+      case 'upload':
+        return this.upload(a);
+      case 'download':
+        return this.download(a);
+      case 'mkdirRemote':
+        return this.mkdirRemote(a);
+      case 'mkdirLocal':
+        return this.mkdirLocal(a);
+      case 'deleteRemote':
+        return this.deleteRemote(a);
+      case 'deleteLocal':
+        return this.deleteLocal(a);
+      case 'moveRemote':
+        return this.moveRemote(a);
+      case 'renameLocal':
+        return this.renameLocal(a);
+      case 'recordSynced':
+        return this.recordSynced(a);
+      case 'forgetBase':
+        this.commit({ path: a.path, base: null, event: { kind: 'forgotten' } });
+        return;
+    }
+  }
+
+  private async checkRemote(
+    rel: string,
+    expect: RemoteSnapshot | null,
+    what: string,
+  ): Promise<NodeInfo | undefined> {
+    const info = await this.ctx.client.tryGetInfo(this.loc(rel));
+    if (!remoteMatches(info, expect)) throw new Stale(`${what}: ${rel} changed on the server since the scan`);
+    return info;
+  }
+
+  private checkLocal(rel: string, expect: LocalSnapshot | null, what: string): fs.Stats | undefined {
+    const st = lstatOrUndefined(abs(this.ctx.localRoot, rel));
+    if (!localMatches(st, expect)) throw new Stale(`${what}: ${rel} changed locally since the scan`);
+    return st;
+  }
+
+  private async upload(a: UploadAction): Promise<number> {
+    const file = abs(this.ctx.localRoot, a.path);
+    this.checkLocal(a.path, a.expectLocal, 'upload');
+    let md5 = a.expectLocal.md5;
+    if (!md5) {
+      const h = await hashFile(file);
+      if (h.size !== a.expectLocal.size || h.mtimeMs !== a.expectLocal.mtimeMs) {
+        throw new Stale(`upload: ${a.path} is still being written`);
+      }
+      md5 = h.md5;
+    }
+    const current = await this.checkRemote(a.path, a.expectRemote, 'upload');
+    if (current && a.trashRemoteFirst) {
+      await moveToRemoteTrash(this.ctx.client, this.ctx.remoteRoot, a.path, this.ctx.now());
+    }
+    const result = await this.ctx.client.upload(file, this.loc(a.path), { md5 });
+    // Re-read what the server now holds (its date is part of the base, for servers that report no MD5).
+    const after = await this.ctx.client.getInfo(this.loc(a.path));
+    const remote: RemoteEntry = { path: a.path, kind: 'file', size: after.size, dateMs: after.date ?? 0 };
+    const remoteMd5 = after.md5 ?? result.md5;
+    remote.md5 = remoteMd5;
+    const base: BaseEntry = {
+      path: a.path,
+      kind: 'file',
+      size: a.expectLocal.size,
+      md5,
+      localMtimeMs: a.expectLocal.mtimeMs,
+      localIno: a.expectLocal.ino,
+      remoteDateMs: remote.dateMs,
+    };
+    const local: LocalEntry = {
+      path: a.path,
+      kind: 'file',
+      size: a.expectLocal.size,
+      mtimeMs: a.expectLocal.mtimeMs,
+      ino: a.expectLocal.ino,
+      md5,
+    };
+    this.commit({ path: a.path, base, local, remote, event: { kind: 'uploaded', detail: a.reason } });
+    this.report.bytesUp += result.skipped ? 0 : result.size;
+    return result.size;
+  }
+
+  private async download(a: DownloadAction): Promise<number> {
+    const dest = abs(this.ctx.localRoot, a.path);
+    this.checkLocal(a.path, a.expectLocal, 'download');
+    const loc = this.loc(a.path);
+    if (!a.expectRemote.md5) await this.checkRemote(a.path, a.expectRemote, 'download');
+    const ep = await this.ctx.client.endpoints(loc);
+    const what = `${loc.scheme}:${loc.path}`;
+    let got: { file: string; md5: string; size: number };
+    const { urls, empty } = await resolveDownloadUrls(this.ctx.client.session, ep, loc);
+    if (empty || (urls.length === 0 && a.expectRemote.size === 0)) {
+      const tmp = path.join(path.dirname(dest), `.vosync-tmp-${path.basename(dest)}.empty`);
+      fs.writeFileSync(tmp, '');
+      got = { file: tmp, md5: 'd41d8cd98f00b204e9800998ecf8427e', size: 0 };
+    } else {
+      got = await fetchToTemp(this.ctx.client.session, urls, dest, what, {
+        ...(a.expectRemote.md5 ? { md5: a.expectRemote.md5 } : {}),
+        size: a.expectRemote.size,
+      });
+    }
+    try {
+      // The user may have touched the destination while we were downloading.
+      const st = lstatOrUndefined(dest);
+      if (!localMatches(st, a.expectLocal))
+        throw new Stale(`download: ${a.path} changed locally during the download`);
+      if (st) moveToLocalTrash(this.ctx.localRoot, a.path, this.ctx.now());
+      fs.renameSync(got.file, dest);
+    } catch (e) {
+      fs.rmSync(got.file, { force: true });
+      throw e;
+    }
+    const st = fs.lstatSync(dest);
+    const local = localEntry(a.path, st, got.md5);
+    const remote: RemoteEntry = {
+      path: a.path,
+      kind: 'file',
+      size: got.size,
+      dateMs: a.expectRemote.dateMs,
+      md5: got.md5,
+    };
+    const base: BaseEntry = {
+      path: a.path,
+      kind: 'file',
+      size: got.size,
+      md5: got.md5,
+      localMtimeMs: st.mtimeMs,
+      localIno: st.ino,
+      remoteDateMs: a.expectRemote.dateMs,
+    };
+    this.commit({ path: a.path, base, local, remote, event: { kind: 'downloaded', detail: a.reason } });
+    this.report.bytesDown += got.size;
+    return got.size;
+  }
+
+  private dirBase(rel: string, st: fs.Stats | undefined, remoteDateMs: number): BaseEntry {
+    return {
+      path: rel,
+      kind: 'dir',
+      size: 0,
+      localMtimeMs: st?.mtimeMs ?? 0,
+      localIno: st?.ino ?? 0,
+      remoteDateMs,
+    };
+  }
+
+  private async mkdirRemote(a: MkdirRemoteAction): Promise<void> {
+    const current = await this.checkRemote(a.path, a.expectRemote, 'mkdir');
+    if (current) await moveToRemoteTrash(this.ctx.client, this.ctx.remoteRoot, a.path, this.ctx.now());
+    try {
+      await this.ctx.client.mkdir(this.loc(a.path));
+    } catch (e) {
+      if (!(e instanceof VosError && e.kind === 'exists' && (await this.ctx.client.isdir(this.loc(a.path)))))
+        throw e;
+    }
+    const info = await this.ctx.client.getInfo(this.loc(a.path));
+    const st = lstatOrUndefined(abs(this.ctx.localRoot, a.path));
+    const remote: RemoteEntry = { path: a.path, kind: 'dir', size: 0, dateMs: info.date ?? 0 };
+    const o: Outcome = { path: a.path, remote, event: { kind: 'mkdir-remote' } };
+    if (st?.isDirectory()) {
+      o.base = this.dirBase(a.path, st, remote.dateMs);
+      o.local = localEntry(a.path, st);
+    }
+    this.commit(o);
+  }
+
+  private async mkdirLocal(a: MkdirLocalAction): Promise<void> {
+    const p = abs(this.ctx.localRoot, a.path);
+    const st0 = this.checkLocal(a.path, a.expectLocal, 'mkdir');
+    if (st0) moveToLocalTrash(this.ctx.localRoot, a.path, this.ctx.now());
+    fs.mkdirSync(p, { recursive: true });
+    const st = fs.lstatSync(p);
+    const remote = this.ctx.index.getEntry(this.ctx.pairId, a.path).remote;
+    const o: Outcome = { path: a.path, local: localEntry(a.path, st), event: { kind: 'mkdir-local' } };
+    if (remote?.kind === 'dir') o.base = this.dirBase(a.path, st, remote.dateMs);
+    this.commit(o);
+  }
+
+  private async deleteRemote(a: DeleteRemoteAction): Promise<void> {
+    await this.checkRemote(a.path, a.expectRemote, 'delete');
+    await moveToRemoteTrash(this.ctx.client, this.ctx.remoteRoot, a.path, this.ctx.now());
+    const hasLocal = this.ctx.index.getEntry(this.ctx.pairId, a.path).local !== undefined;
+    this.commit({
+      path: a.path,
+      remote: null,
+      ...(hasLocal ? {} : { base: null }),
+      event: { kind: 'deleted-remote', detail: a.reason },
+    });
+  }
+
+  private async deleteLocal(a: DeleteLocalAction): Promise<void> {
+    this.checkLocal(a.path, a.expectLocal, 'delete');
+    const trashed = moveToLocalTrash(this.ctx.localRoot, a.path, this.ctx.now());
+    const hasRemote = this.ctx.index.getEntry(this.ctx.pairId, a.path).remote !== undefined;
+    this.commit({
+      path: a.path,
+      local: null,
+      ...(hasRemote ? {} : { base: null }),
+      event: {
+        kind: 'deleted-local',
+        detail: `${a.reason}; kept in ${path.relative(this.ctx.localRoot, trashed)}`,
+      },
+    });
+  }
+
+  /** Re-keys the records of a subtree in the chosen trees, in one transaction. */
+  private rekey(
+    from: string,
+    to: string,
+    trees: { local?: boolean; remote?: boolean; base?: boolean },
+    remoteDate?: number,
+  ): void {
+    const idx = this.ctx.index;
+    const inside = (p: string) => p === from || p.startsWith(from + '/');
+    const moved = (p: string) => to + p.slice(from.length);
+    const outcomes: Outcome[] = [];
+    if (trees.local) {
+      for (const e of idx.loadLocalTree(this.ctx.pairId).values()) {
+        if (!inside(e.path)) continue;
+        outcomes.push(
+          { path: e.path, local: null },
+          { path: moved(e.path), local: { ...e, path: moved(e.path) } },
+        );
+      }
+    }
+    if (trees.remote) {
+      for (const e of idx.loadRemoteTree(this.ctx.pairId).values()) {
+        if (!inside(e.path)) continue;
+        const dateMs = e.path === from && remoteDate !== undefined ? remoteDate : e.dateMs;
+        outcomes.push(
+          { path: e.path, remote: null },
+          { path: moved(e.path), remote: { ...e, path: moved(e.path), dateMs } },
+        );
+      }
+    }
+    if (trees.base) {
+      for (const e of idx.loadBaseTree(this.ctx.pairId).values()) {
+        if (!inside(e.path)) continue;
+        const remoteDateMs = e.path === from && remoteDate !== undefined ? remoteDate : e.remoteDateMs;
+        outcomes.push(
+          { path: e.path, base: null },
+          { path: moved(e.path), base: { ...e, path: moved(e.path), remoteDateMs } },
+        );
+      }
+    }
+    // Removals first, then insertions, so a path that is both source and destination ends up correct.
+    const removals = outcomes.filter((o) => o.local === null || o.remote === null || o.base === null);
+    const inserts = outcomes.filter((o) => !removals.includes(o));
+    idx.commitOutcomes(this.ctx.pairId, [...removals, ...inserts]);
+  }
+
+  private async moveRemote(a: MoveRemoteAction): Promise<void> {
+    await this.checkRemote(a.from, a.expectRemote, 'move');
+    // The server moves *into* an existing container: make sure the destination is free.
+    if (await this.ctx.client.exists(this.loc(a.to)))
+      throw new Stale(`move: ${a.to} already exists on the server`);
+    await this.ctx.client.move(this.loc(a.from), this.loc(a.to));
+    const info = await this.ctx.client.getInfo(this.loc(a.to));
+    this.rekey(a.from, a.to, { remote: true, base: a.purpose === 'local-rename' }, info.date);
+    this.ctx.index.addEvent(this.ctx.pairId, {
+      path: a.to,
+      kind: 'moved-remote',
+      detail: `${a.from} → ${a.to}: ${a.reason}`,
+    });
+  }
+
+  private async renameLocal(a: RenameLocalAction): Promise<void> {
+    this.checkLocal(a.from, a.expectLocal, 'rename');
+    const dest = abs(this.ctx.localRoot, a.to);
+    if (lstatOrUndefined(dest)) throw new Stale(`rename: ${a.to} already exists locally`);
+    fs.mkdirSync(path.dirname(dest), { recursive: true });
+    fs.renameSync(abs(this.ctx.localRoot, a.from), dest);
+    this.rekey(a.from, a.to, { local: true, base: a.purpose === 'remote-rename' });
+    this.ctx.index.addEvent(this.ctx.pairId, {
+      path: a.to,
+      kind: 'renamed-local',
+      detail: `${a.from} → ${a.to}: ${a.reason}`,
+    });
+  }
+
+  private async recordSynced(a: RecordSyncedAction): Promise<void> {
+    this.checkLocal(a.path, a.expectLocal, 'record');
+    this.commit({ path: a.path, base: a.base, event: { kind: 'in-sync', detail: a.reason } });
+  }
+}
+
+export function executePlan(plan: Plan, ctx: ExecutorContext): Promise<ExecutionReport> {
+  return new Executor(ctx).run(plan);
+}

@@ -1,0 +1,431 @@
+/**
+ * The local side's observations: a full scan of a pair root (`scanLocal`) and a targeted re-scan of the paths a
+ * watcher batch named (`scanPaths`). Both produce LocalEntry records keyed by NFC relative path, re-hash only
+ * files whose size, mtime or inode moved, and never follow a symbolic link.
+ *
+ * Speed: listing and lstat run as synchronous calls in slices of a few milliseconds, yielding to the event loop
+ * between slices. A promise per file costs more than the lstat itself (measured: ~3.5x slower for 100,000 files),
+ * and the slices keep the loop responsive for the status API. Hashing is async with bounded concurrency.
+ *
+ * Names: entries are keyed by the NFC form of the on-disk name. When the disk spelling differs (NFD from macOS),
+ * `diskPaths` maps the NFC path to the real relative path; `resolveDiskPath` (local/names.ts) finds it again
+ * later. Two on-disk names with the same NFC form: the first one listed wins, the other is reported.
+ *
+ * Unreadable files and folders are reported, listed in `unreadable`, and their previous entries are carried
+ * over into `entries`, so an EACCES never reads as a deletion.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { setImmediate as yieldToLoop } from 'node:timers/promises';
+import { EMPTY_MD5, hashFile, hashFileSync, type HashResult, SMALL_FILE_BYTES } from './hash.js';
+import { isAlwaysIgnoredName } from './ignore.js';
+import { absOf, isAscii, isInOrUnder, joinRel, parentOf, resolveDiskPath, toNfc } from './local/names.js';
+import type { LocalEntry } from './model.js';
+
+export type ScanProblemKind =
+  'symlink' | 'special' | 'unreadable' | 'still-being-written' | 'name-clash' | 'error';
+
+export interface ScanProblem {
+  path: string;
+  kind: ScanProblemKind;
+  message: string;
+}
+
+/** What the scanner needs from an ignore matcher (see ignore.ts). */
+export interface IgnoreLike {
+  isIgnored(relPath: string, isDir: boolean): boolean;
+  isIgnoredChild?(parentRel: string, name: string, relPath: string, isDir: boolean): boolean;
+}
+
+export interface LocalScanOptions {
+  /** Absolute pair root. The root itself may be a symbolic link; nothing below it is followed. */
+  root: string;
+  /** The local tree as the index last saw it; unchanged files keep its MD5 without a re-hash. */
+  previous?: ReadonlyMap<string, LocalEntry>;
+  ignore?: IgnoreLike;
+  /** Files hashed at once (default 2). */
+  hashConcurrency?: number;
+  /** Scan only this subtree (NFC relative path); entries keep full relative paths. Default: the whole root. */
+  under?: string;
+  signal?: AbortSignal;
+  onHashProgress?: (path: string, bytesRead: number, size: number) => void;
+  /** Longest stretch of synchronous listing before yielding to the event loop (default 8 ms). */
+  sliceMs?: number;
+}
+
+export interface LocalScanResult {
+  entries: Map<string, LocalEntry>;
+  problems: ScanProblem[];
+  /**
+   * Files and folders that could not be read (a folder stands for its whole subtree). Their previous entries
+   * are already carried over into `entries`; never read their absence as a deletion.
+   */
+  unreadable: Set<string>;
+  /** NFC path -> on-disk relative path, only where the two differ. */
+  diskPaths: Map<string, string>;
+  /** Files whose content was read (0 on a rescan where nothing changed). */
+  hashedCount: number;
+  hashedBytes: number;
+}
+
+export interface PathsScanOptions extends Omit<LocalScanOptions, 'under'> {
+  /** Paths to re-observe (NFC relative), e.g. from a watcher batch. */
+  paths: Iterable<string>;
+  /** Paths whose whole subtree must be walked again (a folder appeared, vanished or was renamed). */
+  subtrees?: Iterable<string>;
+}
+
+export interface PathsScanResult extends LocalScanResult {
+  /** Paths confirmed absent now (or newly ignored / no longer syncable), with their previous descendants. */
+  removed: string[];
+}
+
+export type LocalRootProblem = 'missing' | 'not-a-directory' | 'unreadable';
+
+/** The pair root cannot be scanned. Never treat this as "the folder is empty". */
+export class LocalRootError extends Error {
+  constructor(
+    message: string,
+    readonly root: string,
+    readonly problem: LocalRootProblem,
+  ) {
+    super(message);
+    this.name = 'LocalRootError';
+  }
+}
+
+const STAT_OPTIONS = { throwIfNoEntry: false } as const;
+
+interface PendingHash {
+  entry: LocalEntry;
+  abs: string;
+}
+
+/** Shared walking state for one scan. */
+class Walker {
+  readonly entries = new Map<string, LocalEntry>();
+  readonly problems: ScanProblem[] = [];
+  readonly unreadable = new Set<string>();
+  readonly diskPaths = new Map<string, string>();
+  hashedCount = 0;
+  hashedBytes = 0;
+  private readonly pending: PendingHash[] = [];
+  private readonly previous: ReadonlyMap<string, LocalEntry>;
+  private readonly sliceMs: number;
+  private sliceStart = performance.now();
+  private visited = 0;
+
+  constructor(
+    readonly root: string,
+    private readonly options: LocalScanOptions,
+  ) {
+    this.previous = options.previous ?? new Map();
+    this.sliceMs = options.sliceMs ?? 8;
+  }
+
+  private ignored(parentRel: string, name: string, rel: string, isDir: boolean): boolean {
+    const ig = this.options.ignore;
+    if (!ig) return false;
+    return ig.isIgnoredChild ? ig.isIgnoredChild(parentRel, name, rel, isDir) : ig.isIgnored(rel, isDir);
+  }
+
+  problem(p: string, kind: ScanProblemKind, message: string): void {
+    this.problems.push({ path: p, kind, message });
+  }
+
+  private markUnreadable(rel: string, error: unknown): void {
+    this.unreadable.add(rel);
+    const code = (error as NodeJS.ErrnoException).code;
+    const kind = code === 'EACCES' || code === 'EPERM' ? 'unreadable' : 'error';
+    this.problem(rel, kind, `cannot read: ${(error as Error).message}`);
+  }
+
+  /** True when the current synchronous slice has run long enough (checked every 128 entries). */
+  private sliceOver(): boolean {
+    return (++this.visited & 127) === 0 && performance.now() - this.sliceStart >= this.sliceMs;
+  }
+
+  private async yieldNow(): Promise<void> {
+    await yieldToLoop();
+    this.options.signal?.throwIfAborted();
+    this.sliceStart = performance.now();
+  }
+
+  /**
+   * Observes one name in a folder. Returns the folder's NFC/disk paths when it is a directory to descend into.
+   * `parentRel`/`parentDisk`/`parentAbs` are the parent's NFC and on-disk relative paths and its absolute path.
+   */
+  visit(
+    parentRel: string,
+    parentDisk: string,
+    parentAbs: string,
+    name: string,
+    asciiOnly: boolean,
+  ): [string, string] | undefined {
+    if (isAlwaysIgnoredName(name)) return undefined;
+    // Two names can only share an NFC form when one is not ASCII; skip the clash lookup otherwise.
+    const nfcName = asciiOnly ? name : toNfc(name);
+    const rel = joinRel(parentRel, nfcName);
+    const diskRel = parentDisk === parentRel && nfcName === name ? rel : joinRel(parentDisk, name);
+    const abs = `${parentAbs}/${name}`;
+    let st: fs.Stats | undefined;
+    try {
+      st = fs.lstatSync(abs, STAT_OPTIONS);
+    } catch (error) {
+      if (this.ignored(parentRel, nfcName, rel, false)) return undefined;
+      this.markUnreadable(rel, error);
+      return undefined;
+    }
+    if (!st) return undefined; // vanished since the listing
+    const isDir = st.isDirectory();
+    if (this.ignored(parentRel, nfcName, rel, isDir)) return undefined;
+    if (!isDir && !st.isFile()) {
+      if (st.isSymbolicLink()) this.problem(rel, 'symlink', 'symbolic link not synced');
+      else this.problem(rel, 'special', 'not a regular file or folder (socket, FIFO or device); not synced');
+      return undefined;
+    }
+    if (!asciiOnly && this.entries.has(rel)) {
+      this.problem(
+        rel,
+        'name-clash',
+        `'${diskRel}' has the same Unicode (NFC) name as another entry; not synced`,
+      );
+      return undefined;
+    }
+    if (diskRel !== rel) this.diskPaths.set(rel, diskRel);
+    const prev = this.previous.get(rel);
+    if (isDir) {
+      const same = prev && prev.kind === 'dir' && prev.mtimeMs === st.mtimeMs && prev.ino === st.ino;
+      if (same) this.entries.set(prev.path, prev);
+      else this.entries.set(rel, { path: rel, kind: 'dir', size: 0, mtimeMs: st.mtimeMs, ino: st.ino });
+      return [rel, diskRel];
+    }
+    if (
+      prev &&
+      prev.kind === 'file' &&
+      prev.md5 !== undefined &&
+      prev.size === st.size &&
+      prev.mtimeMs === st.mtimeMs &&
+      prev.ino === st.ino
+    ) {
+      this.entries.set(prev.path, prev); // unchanged: reuse the record (and its key string), MD5 included
+      return undefined;
+    }
+    const entry: LocalEntry = { path: rel, kind: 'file', size: st.size, mtimeMs: st.mtimeMs, ino: st.ino };
+    this.entries.set(rel, entry);
+    if (st.size === 0) entry.md5 = EMPTY_MD5;
+    else if (st.size <= SMALL_FILE_BYTES) this.hashSmall(entry, abs);
+    else this.pending.push({ entry, abs });
+    return undefined;
+  }
+
+  private progressFor(entry: LocalEntry): ((n: number, size: number) => void) | undefined {
+    const onProgress = this.options.onHashProgress;
+    return onProgress ? (n, size) => onProgress(entry.path, n, size) : undefined;
+  }
+
+  /** Small files are read synchronously during the walk: cheaper than the async round trips. */
+  private hashSmall(entry: LocalEntry, abs: string): void {
+    try {
+      this.applyHash(entry, hashFileSync(abs, { onProgress: this.progressFor(entry) }));
+    } catch (error) {
+      this.hashFailed(entry, error);
+    }
+  }
+
+  private applyHash(entry: LocalEntry, r: HashResult): void {
+    this.hashedCount++;
+    this.hashedBytes += r.bytesRead;
+    entry.size = r.size;
+    entry.mtimeMs = r.mtimeMs;
+    entry.ino = r.ino;
+    if (r.stable) entry.md5 = r.md5;
+    else this.problem(entry.path, 'still-being-written', 'changed while being hashed; will retry');
+  }
+
+  private hashFailed(entry: LocalEntry, error: unknown): void {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'ABORT_ERR' || (error as Error).name === 'AbortError') throw error;
+    this.entries.delete(entry.path);
+    if (code === 'ENOENT') return; // gone: simply absent
+    this.markUnreadable(entry.path, error);
+  }
+
+  /** Walks the folder `rel` (on disk `diskRel`) and everything below it. The folder itself is not visited. */
+  async walk(rel: string, diskRel: string): Promise<void> {
+    const stackRel = [rel];
+    const stackDisk = [diskRel];
+    while (stackRel.length > 0) {
+      const dirRel = stackRel.pop() as string;
+      const dirDisk = stackDisk.pop() as string;
+      const dirAbs = absOf(this.root, dirDisk);
+      let names: string[];
+      try {
+        names = fs.readdirSync(dirAbs);
+      } catch (error) {
+        const code = (error as NodeJS.ErrnoException).code;
+        if (code === 'ENOENT' || code === 'ENOTDIR') continue; // vanished or replaced meanwhile
+        if (dirRel === '') throw rootError(this.root, error);
+        this.markUnreadable(dirRel, error);
+        continue;
+      }
+      const asciiOnly = names.every(isAscii);
+      for (const name of names) {
+        const sub = this.visit(dirRel, dirDisk, dirAbs, name, asciiOnly);
+        if (sub) {
+          stackRel.push(sub[0]);
+          stackDisk.push(sub[1]);
+        }
+        if (this.sliceOver()) await this.yieldNow();
+      }
+    }
+  }
+
+  /** Hashes the larger new or changed files found by the walk, `hashConcurrency` at a time. */
+  async hashPending(): Promise<void> {
+    const queue = this.pending.splice(0);
+    let next = 0;
+    const worker = async (): Promise<void> => {
+      while (next < queue.length) {
+        const { entry, abs } = queue[next++] as PendingHash;
+        this.options.signal?.throwIfAborted();
+        try {
+          this.applyHash(
+            entry,
+            await hashFile(abs, { signal: this.options.signal, onProgress: this.progressFor(entry) }),
+          );
+        } catch (error) {
+          this.hashFailed(entry, error);
+        }
+      }
+    };
+    const workers = Math.max(1, Math.min(queue.length, Math.floor(this.options.hashConcurrency ?? 2)));
+    await Promise.all(Array.from({ length: workers }, worker));
+  }
+
+  /** Keeps the previous records of everything that could not be read, within `scope` ('' = everything). */
+  carryOverUnreadable(scope: ReadonlySet<string> | undefined): void {
+    if (this.unreadable.size === 0) return;
+    for (const [p, e] of this.previous) {
+      if (this.entries.has(p) || !isInOrUnder(p, this.unreadable)) continue;
+      if (scope && !isInOrUnder(p, scope)) continue;
+      this.entries.set(p, e);
+    }
+  }
+
+  result(): LocalScanResult {
+    return {
+      entries: this.entries,
+      problems: this.problems,
+      unreadable: this.unreadable,
+      diskPaths: this.diskPaths,
+      hashedCount: this.hashedCount,
+      hashedBytes: this.hashedBytes,
+    };
+  }
+}
+
+function rootError(root: string, error: unknown): LocalRootError {
+  const code = (error as NodeJS.ErrnoException).code;
+  if (code === 'ENOENT') return new LocalRootError(`pair root ${root} does not exist`, root, 'missing');
+  if (code === 'ENOTDIR')
+    return new LocalRootError(`pair root ${root} is not a folder`, root, 'not-a-directory');
+  return new LocalRootError(
+    `pair root ${root} cannot be read: ${(error as Error).message}`,
+    root,
+    'unreadable',
+  );
+}
+
+/** Checks the root is an existing, listable folder; throws LocalRootError otherwise. */
+function checkRoot(root: string): void {
+  let st: fs.Stats;
+  try {
+    st = fs.statSync(root);
+  } catch (error) {
+    throw rootError(root, error);
+  }
+  if (!st.isDirectory())
+    throw new LocalRootError(`pair root ${root} is not a folder`, root, 'not-a-directory');
+}
+
+/**
+ * Scans the pair root (or the subtree `under`). Throws LocalRootError when the root is missing, not a folder or
+ * unreadable, so an unmounted disk can never look like an empty folder.
+ */
+export async function scanLocal(options: LocalScanOptions): Promise<LocalScanResult> {
+  const root = path.resolve(options.root);
+  checkRoot(root);
+  const walker = new Walker(root, options);
+  const under = options.under ?? '';
+  if (under === '') {
+    await walker.walk('', '');
+  } else {
+    await observeOne(walker, under, true, options.ignore);
+  }
+  await walker.hashPending();
+  walker.carryOverUnreadable(under === '' ? undefined : new Set([under]));
+  return walker.result();
+}
+
+/**
+ * Observes one path: its entry (when it exists, is syncable and is not ignored) and, for a folder, its subtree
+ * when `deep`. Returns false when the path is absent or not syncable any more.
+ */
+async function observeOne(walker: Walker, rel: string, deep: boolean, ignore: IgnoreLike | undefined) {
+  let resolved: ReturnType<typeof resolveDiskPath>;
+  try {
+    resolved = resolveDiskPath(walker.root, rel);
+  } catch (error) {
+    walker.unreadable.add(rel);
+    walker.problem(rel, 'unreadable', `cannot read: ${(error as Error).message}`);
+    return true;
+  }
+  if (!resolved) return false;
+  const parent = parentOf(rel);
+  if (ignore && parent !== '' && ignore.isIgnored(parent, true)) return false;
+  const parentDisk = parentOf(resolved.diskRel);
+  const diskName = resolved.diskRel.slice(parentDisk === '' ? 0 : parentDisk.length + 1);
+  const sub = walker.visit(parent, parentDisk, absOf(walker.root, parentDisk), diskName, false);
+  if (sub && deep) await walker.walk(sub[0], sub[1]);
+  return walker.entries.has(rel) || walker.unreadable.has(rel);
+}
+
+/**
+ * Re-observes the given paths (and walks the given subtrees again). Returns their current entries, the paths
+ * now absent, and for folders that vanished or changed type, the previous descendants that went with them.
+ * Throws LocalRootError when the root itself is unavailable.
+ */
+export async function scanPaths(options: PathsScanOptions): Promise<PathsScanResult> {
+  const root = path.resolve(options.root);
+  checkRoot(root);
+  const previous = options.previous ?? new Map<string, LocalEntry>();
+  const subtrees = new Set(options.subtrees ?? []);
+  const all = new Set([...options.paths, ...subtrees]);
+  all.delete('');
+  const walker = new Walker(root, options);
+  const removed = new Set<string>();
+  /** Folders whose previous descendants must be checked against what was found. */
+  const descendantsToCheck = new Set<string>();
+  for (const rel of [...all].sort()) {
+    if (walker.entries.has(rel)) continue; // already covered by a parent's walk
+    const prev = previous.get(rel);
+    const deep = subtrees.has(rel) || prev?.kind !== 'dir';
+    const present = await observeOne(walker, rel, deep, options.ignore);
+    if (!present) removed.add(rel);
+    const now = walker.entries.get(rel);
+    if (prev?.kind === 'dir' && (!present || now?.kind !== 'dir' || deep)) descendantsToCheck.add(rel);
+  }
+  await walker.hashPending();
+  walker.carryOverUnreadable(all);
+  // A file that vanished while being hashed is absent too.
+  for (const rel of all) if (!walker.entries.has(rel) && !walker.unreadable.has(rel)) removed.add(rel);
+  if (descendantsToCheck.size > 0) {
+    for (const p of previous.keys()) {
+      if (walker.entries.has(p) || isInOrUnder(p, walker.unreadable)) continue;
+      const parent = parentOf(p);
+      if (parent !== '' && isInOrUnder(parent, descendantsToCheck)) removed.add(p);
+    }
+  }
+  return { ...walker.result(), removed: [...removed] };
+}

@@ -1,0 +1,68 @@
+/** The daemon's log: console plus a size-rotated file, levels, and no secrets ever. */
+import path from 'node:path';
+import fs from 'node:fs';
+import winston from 'winston';
+
+export type Logger = winston.Logger;
+
+export interface LogOptions {
+  level?: string;
+  file?: string;
+  maxSizeMB?: number;
+  maxFiles?: number;
+  console?: boolean;
+}
+
+const SECRET_PATTERNS: [RegExp, string][] = [
+  [/(Bearer\s+)[^\s"']+/gi, '$1<redacted>'],
+  [/(token["']?\s*[:=]\s*["']?)[^\s"',}]+/gi, '$1<redacted>'],
+  [/(password["']?\s*[:=]\s*["']?)[^\s"',}]+/gi, '$1<redacted>'],
+  [/(CADC_SSO=)[^;\s]+/g, '$1<redacted>'],
+  [/\/data\/[^/\s]+\//g, '/data/<token>/'],
+  [/preauth:[^/\s]+/g, 'preauth:<token>'],
+];
+
+/** Removes anything that looks like a credential from a log line. */
+export function redactSecrets(text: string): string {
+  let out = text;
+  for (const [re, rep] of SECRET_PATTERNS) out = out.replace(re, rep);
+  return out;
+}
+
+const redact = winston.format((info) => {
+  info.message = redactSecrets(String(info.message));
+  for (const k of Object.keys(info)) {
+    const v = (info as Record<string, unknown>)[k];
+    if (typeof v === 'string' && k !== 'level') (info as Record<string, unknown>)[k] = redactSecrets(v);
+  }
+  return info;
+});
+
+export function createLogger(opts: LogOptions = {}): Logger {
+  const transports: winston.transport[] = [];
+  if (opts.console !== false) {
+    transports.push(
+      new winston.transports.Console({
+        stderrLevels: ['error', 'warn', 'info', 'debug'],
+        format: winston.format.combine(
+          winston.format.timestamp(),
+          winston.format.printf((i) => `${i.timestamp} ${i.level} ${i.message}`),
+        ),
+      }),
+    );
+  }
+  if (opts.file) {
+    fs.mkdirSync(path.dirname(opts.file), { recursive: true });
+    transports.push(
+      new winston.transports.File({
+        filename: opts.file,
+        maxsize: (opts.maxSizeMB ?? 10) * 1024 * 1024,
+        maxFiles: opts.maxFiles ?? 5,
+        tailable: true,
+        format: winston.format.combine(winston.format.timestamp(), winston.format.json()),
+      }),
+    );
+  }
+  if (transports.length === 0) transports.push(new winston.transports.Console({ silent: true }));
+  return winston.createLogger({ level: opts.level ?? 'info', format: redact(), transports });
+}

@@ -1,0 +1,273 @@
+/**
+ * One sync cycle of a pair: observe both sides (local scan, remote listing) into the index, reconcile the
+ * three trees into a plan, check the safety rules (root guard, delete caps), execute, and record how it went.
+ */
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import type { Client } from '../vospace/client.js';
+import { VosError } from '../vospace/errors.js';
+import { nodeNameProblem } from '../vospace/uri.js';
+import type { PairConfig } from './config.js';
+import { checkDeleteSafety, checkRootGuard } from './delete-safety.js';
+import { executePlan, type ActionEvent, type ExecutionReport } from './executor.js';
+import { createIgnoreMatcher, type IgnoreMatcher } from './ignore.js';
+import type { PairRecord, SyncIndex } from './index-db.js';
+import { LocalRootError, scanLocal, type ScanProblem } from './local-scan.js';
+import type { RemoteEntry } from './model.js';
+import { isPlanEmpty, reconcile, summarizePlan, type Notice, type Plan } from './reconcile.js';
+import { scanRemote, type RemoteProblem } from './remote-scan.js';
+import { PAIR_META_DIR, ROOT_MARKER } from './trash.js';
+
+export interface PairContext {
+  pair: PairConfig;
+  client: Client;
+  index: SyncIndex;
+  now: () => number;
+  host?: string;
+  concurrency: number;
+  /** Set when the local file system folds letter case; detected from the folder when absent. */
+  caseInsensitiveLocal?: boolean;
+  onAction?: (e: ActionEvent) => void;
+  onPhase?: (phase: 'scanning-local' | 'scanning-remote' | 'planning' | 'syncing') => void;
+  signal?: AbortSignal;
+  /** The user confirmed a paused pair's pending deletions: go past the delete caps once. */
+  overrideDeleteLimits?: boolean;
+}
+
+export interface CycleResult {
+  pairId: number;
+  /** Set when the cycle stopped before acting, with the reason the user sees. */
+  paused?: string;
+  plan?: Plan;
+  summary?: Record<string, number>;
+  report?: ExecutionReport;
+  notices: Notice[];
+  localProblems: ScanProblem[];
+  remoteProblems: RemoteProblem[];
+  hashedCount: number;
+  /** True when nothing was left to do after this cycle's plan (no failures, no skips, plan executed). */
+  clean: boolean;
+}
+
+export function markerPath(localRoot: string): string {
+  return path.join(localRoot, PAIR_META_DIR, ROOT_MARKER);
+}
+
+/** Detects whether a folder's file system folds letter case, by probing a temp name in it. */
+export function detectCaseInsensitive(dir: string): boolean {
+  const metaDir = path.join(dir, PAIR_META_DIR);
+  const probe = path.join(metaDir, `case-probe-${process.pid}`);
+  try {
+    fs.mkdirSync(metaDir, { recursive: true });
+    fs.writeFileSync(probe, '');
+    const folded = fs.existsSync(path.join(metaDir, `CASE-PROBE-${process.pid}`));
+    fs.rmSync(probe, { force: true });
+    return folded;
+  } catch {
+    return process.platform === 'darwin' || process.platform === 'win32';
+  }
+}
+
+const ignoreCache = new WeakMap<PairConfig, IgnoreMatcher>();
+
+export function ignoreFor(pair: PairConfig): IgnoreMatcher {
+  let m = ignoreCache.get(pair);
+  if (!m) {
+    m = createIgnoreMatcher({ root: pair.local, configPatterns: pair.ignore });
+    ignoreCache.set(pair, m);
+  } else m.reload();
+  return m;
+}
+
+export async function syncPair(ctx: PairContext): Promise<CycleResult> {
+  const { pair, index, client } = ctx;
+  const rec: PairRecord = index.ensurePair({
+    name: pair.name,
+    localRoot: pair.local,
+    remoteUri: pair.remoteUri,
+  });
+  const result: CycleResult = {
+    pairId: rec.id,
+    notices: [],
+    localProblems: [],
+    remoteProblems: [],
+    hashedCount: 0,
+    clean: false,
+  };
+  const pause = (reason: string): CycleResult => {
+    index.updatePair(rec.id, { pausedReason: reason });
+    index.addEvent(rec.id, { kind: 'paused', detail: reason });
+    result.paused = reason;
+    return result;
+  };
+  const baseBefore = index.loadBaseTree(rec.id);
+
+  // Root guard, local: an unmounted or replaced folder must never read as "the user deleted everything".
+  const markerPresent = fs.existsSync(markerPath(pair.local));
+  if (baseBefore.size > 0 && !markerPresent) {
+    return pause(
+      `local folder ${pair.local} is missing or is not the folder that was synced (no ${PAIR_META_DIR}/${ROOT_MARKER}); ` +
+        'remount it, or remove the pair from the index to start over',
+    );
+  }
+
+  ctx.onPhase?.('scanning-local');
+  const ignore = ignoreFor(pair);
+  let local;
+  try {
+    local = await scanLocal({
+      root: pair.local,
+      previous: index.loadLocalTree(rec.id),
+      ignore,
+      ...(ctx.signal ? { signal: ctx.signal } : {}),
+    });
+  } catch (e) {
+    if (e instanceof LocalRootError) return pause(`local folder unusable: ${e.message}`);
+    throw e;
+  }
+  result.localProblems = local.problems;
+  result.hashedCount = local.hashedCount;
+  index.replaceLocalTree(rec.id, local.entries);
+  index.updatePair(rec.id, { lastLocalScanOkAt: ctx.now() });
+
+  ctx.onPhase?.('scanning-remote');
+  const remote = await scanRemote(client, pair.location, {
+    concurrency: Math.max(2, ctx.concurrency),
+    isExcluded: (rel, isDir) => ignore.isIgnored(rel, isDir),
+  });
+  result.remoteProblems = remote.problems;
+  if (!remote.rootExists) {
+    if (baseBefore.size > 0) {
+      return pause(
+        `remote folder ${pair.remote} has disappeared; recreate it or remove the pair from the index`,
+      );
+    }
+    if (pair.mode === 'mirror-down') return pause(`remote folder ${pair.remote} does not exist`);
+    await client.mkdir(pair.location, { parents: true });
+  }
+  // Subtrees that could not be listed keep their previous records: unknown is not empty.
+  const remoteEntries = new Map<string, RemoteEntry>(remote.entries);
+  if (remote.unlisted.length > 0) {
+    const previous = index.loadRemoteTree(rec.id);
+    for (const u of remote.unlisted) {
+      for (const [p, e] of previous)
+        if (u === '' || p === u || p.startsWith(u + '/')) remoteEntries.set(p, e);
+    }
+  }
+  index.replaceRemoteTree(rec.id, remoteEntries);
+  index.updatePair(rec.id, { lastRemotePollOkAt: ctx.now() });
+
+  ctx.onPhase?.('planning');
+  const trees = index.loadTrees(rec.id);
+  // Paths the scanner could not read are neither present nor deleted: leave them out of this plan.
+  const leaveOut = (u: string) => {
+    for (const t of [trees.local, trees.remote, trees.base] as Map<string, unknown>[]) {
+      for (const p of [...t.keys()]) if (p === u || p.startsWith(u + '/')) t.delete(p);
+    }
+  };
+  for (const u of local.unreadable) leaveOut(u);
+  // Names the service cannot store (CADC rejects spaces, quotes, brackets…) stay local, reported, never retried.
+  for (const p of unstorableNames(trees.local.keys())) {
+    leaveOut(p.path);
+    result.localProblems.push({
+      path: p.path,
+      kind: 'error',
+      message: `not synced: ${p.problem} (the server cannot store this name)`,
+    });
+  }
+  // Newly ignored paths are not deletions.
+  for (const p of [...trees.base.keys()]) {
+    const b = trees.base.get(p);
+    if (b && ignore.isIgnored(p, b.kind === 'dir')) trees.base.delete(p);
+  }
+  const plan = reconcile({
+    local: trees.local,
+    remote: trees.remote,
+    base: trees.base,
+    mode: pair.mode,
+    conflictPolicy: pair.conflict,
+    now: ctx.now(),
+    host: ctx.host ?? os.hostname(),
+    caseInsensitiveLocal: ctx.caseInsensitiveLocal ?? detectCaseInsensitive(pair.local),
+    propagateLocalDeletes: pair.propagateDeletes,
+  });
+  result.plan = plan;
+  result.notices = plan.notices;
+  result.summary = summarizePlan(plan);
+
+  const guard = checkRootGuard({ present: trees.local, base: trees.base, rootMarkerPresent: true });
+  if (guard.verdict === 'pause') return pause(guard.reason);
+  const remoteGuard = checkRootGuard({ present: trees.remote, base: trees.base, side: 'remote' });
+  if (remoteGuard.verdict === 'pause') return pause(remoteGuard.reason);
+  if (!ctx.overrideDeleteLimits) {
+    const safety = checkDeleteSafety(plan, trees.base.size, {
+      maxDeleteShare: pair.deleteLimits.maxShare,
+      maxDeleteCount: pair.deleteLimits.maxCount,
+    });
+    if (safety.verdict === 'pause') return pause(safety.reason);
+  }
+
+  if (!markerPresent) {
+    fs.mkdirSync(path.dirname(markerPath(pair.local)), { recursive: true });
+    fs.writeFileSync(markerPath(pair.local), `vosync pair ${pair.name} → ${pair.remoteUri}\n`);
+  }
+  ctx.onPhase?.('syncing');
+  const report = await executePlan(plan, {
+    client,
+    index,
+    pairId: rec.id,
+    localRoot: pair.local,
+    remoteRoot: pair.location,
+    now: ctx.now,
+    concurrency: ctx.concurrency,
+    ...(ctx.onAction ? { onAction: ctx.onAction } : {}),
+    ...(ctx.signal ? { signal: ctx.signal } : {}),
+  });
+  result.report = report;
+  const ok = report.failed.length === 0 && !report.aborted;
+  result.clean = ok && report.skipped.length === 0;
+  index.updatePair(rec.id, {
+    pausedReason: null,
+    firstSyncDone: true,
+    ...(ok ? { lastSyncOkAt: ctx.now() } : {}),
+  });
+  return result;
+}
+
+/** Runs cycles until a plan comes back empty (bounded): what `vosync once` and tests use to converge. */
+export async function syncUntilStable(ctx: PairContext, maxCycles = 5): Promise<CycleResult[]> {
+  const results: CycleResult[] = [];
+  for (let i = 0; i < maxCycles; i++) {
+    const r = await syncPair(ctx);
+    results.push(r);
+    if (r.paused || (r.plan && isPlanEmpty(r.plan))) break;
+    if (r.report && r.report.failed.some((f) => !f.transient)) break;
+  }
+  return results;
+}
+
+/** The top-most local paths whose names the remote service cannot hold. */
+export function unstorableNames(paths: Iterable<string>): { path: string; problem: string }[] {
+  const out: { path: string; problem: string }[] = [];
+  const bad = new Set<string>();
+  for (const p of [...paths].sort()) {
+    const segs = p.split('/');
+    if (segs.some((_, i) => bad.has(segs.slice(0, i + 1).join('/')))) continue;
+    for (let i = 0; i < segs.length; i++) {
+      const problem = nodeNameProblem(segs[i]!);
+      if (problem) {
+        const top = segs.slice(0, i + 1).join('/');
+        bad.add(top);
+        out.push({ path: top, problem });
+        break;
+      }
+    }
+  }
+  return out;
+}
+
+export function describeError(e: unknown): string {
+  if (e instanceof VosError) return e.message;
+  return (e as Error).message ?? String(e);
+}

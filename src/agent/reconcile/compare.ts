@@ -1,0 +1,78 @@
+/**
+ * "Changed vs base" for each side. Change is judged against what the side itself reported at the last sync,
+ * never by comparing clocks across machines.
+ */
+import type { BaseEntry, LocalEntry, RemoteEntry } from '../model.js';
+import type { LocalSnapshot, RemoteSnapshot } from './types.js';
+
+/** One side of one path, relative to base. */
+export type SideState = 'absent' | 'new' | 'same' | 'changed' | 'deleted';
+
+export function md5Equal(a: string, b: string): boolean {
+  return a.toLowerCase() === b.toLowerCase();
+}
+
+export function localSameAsBase(l: LocalEntry, b: BaseEntry): boolean {
+  if (l.kind !== b.kind) return false;
+  if (l.kind === 'dir') return true;
+  if (l.md5 !== undefined && b.md5 !== undefined) return md5Equal(l.md5, b.md5);
+  return l.size === b.size && l.mtimeMs === b.localMtimeMs && l.ino === b.localIno;
+}
+
+export function remoteSameAsBase(r: RemoteEntry, b: BaseEntry): boolean {
+  if (r.kind !== b.kind) return false;
+  if (r.kind === 'dir') return true;
+  if (r.md5 !== undefined && b.md5 !== undefined) return md5Equal(r.md5, b.md5);
+  return r.size === b.size && r.dateMs === b.remoteDateMs;
+}
+
+export function localState(l: LocalEntry | undefined, b: BaseEntry | undefined): SideState {
+  if (!b) return l ? 'new' : 'absent';
+  if (!l) return 'deleted';
+  return localSameAsBase(l, b) ? 'same' : 'changed';
+}
+
+export function remoteState(r: RemoteEntry | undefined, b: BaseEntry | undefined): SideState {
+  if (!b) return r ? 'new' : 'absent';
+  if (!r) return 'deleted';
+  return remoteSameAsBase(r, b) ? 'same' : 'changed';
+}
+
+/**
+ * Do a local and a remote item hold the same thing? Folders: always. Files: by MD5 when both are known,
+ * different sizes mean different content, otherwise undecidable (`undefined`).
+ */
+export function sameContent(l: LocalEntry, r: RemoteEntry): boolean | undefined {
+  if (l.kind !== r.kind) return false;
+  if (l.kind === 'dir') return true;
+  if (l.md5 !== undefined && r.md5 !== undefined) return md5Equal(l.md5, r.md5);
+  if (l.size !== r.size) return false;
+  return undefined;
+}
+
+export function localSnap(l: LocalEntry): LocalSnapshot {
+  const s: LocalSnapshot = { kind: l.kind, size: l.size, mtimeMs: l.mtimeMs, ino: l.ino };
+  if (l.md5 !== undefined) s.md5 = l.md5;
+  return s;
+}
+
+export function remoteSnap(r: RemoteEntry): RemoteSnapshot {
+  const s: RemoteSnapshot = { kind: r.kind, size: r.size, dateMs: r.dateMs };
+  if (r.md5 !== undefined) s.md5 = r.md5;
+  return s;
+}
+
+/** The base record for a path both sides now hold identically. */
+export function baseFrom(path: string, l: LocalEntry, r: RemoteEntry): BaseEntry {
+  const b: BaseEntry = {
+    path,
+    kind: l.kind,
+    size: l.kind === 'dir' ? 0 : l.size,
+    localMtimeMs: l.mtimeMs,
+    localIno: l.ino,
+    remoteDateMs: r.dateMs,
+  };
+  const md5 = l.md5 ?? r.md5;
+  if (l.kind === 'file' && md5 !== undefined) b.md5 = md5;
+  return b;
+}

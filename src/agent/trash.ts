@@ -1,0 +1,100 @@
+/**
+ * Nothing is ever simply deleted or overwritten: local victims move into `.vosync/trash` inside the pair,
+ * remote victims into the `.vosync-trash` container in the pair's remote root; both pruned after N days.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import type { Client } from '../vospace/client.js';
+import { VosError } from '../vospace/errors.js';
+import type { NodeLocation } from '../vospace/location.js';
+import { REMOTE_TRASH, remoteChild } from './remote-scan.js';
+
+/** The pair's private folder: trash, root marker. Never synced. */
+export const PAIR_META_DIR = '.vosync';
+export const ROOT_MARKER = 'root-marker';
+
+/** `20261123-221530-123`: sortable, safe in file and node names, unique enough per run. */
+export function trashStamp(now: number): string {
+  return new Date(now)
+    .toISOString()
+    .replace(/[-:]/g, '')
+    .replace('T', '-')
+    .replace(/\.(\d+)Z$/, '-$1');
+}
+
+export function localTrashDir(root: string): string {
+  return path.join(root, PAIR_META_DIR, 'trash');
+}
+
+/** Moves a local file or folder into the trash (same filesystem, so a rename); returns where it went. */
+export function moveToLocalTrash(root: string, relPath: string, now: number): string {
+  const dest = path.join(localTrashDir(root), trashStamp(now), ...relPath.split('/'));
+  fs.mkdirSync(path.dirname(dest), { recursive: true });
+  let target = dest;
+  for (let i = 2; fs.existsSync(target); i++) target = `${dest}.${i}`;
+  fs.renameSync(path.join(root, ...relPath.split('/')), target);
+  return target;
+}
+
+/** Moves a remote node into the pair's remote trash (a server-side move); returns its trash path. */
+export async function moveToRemoteTrash(
+  client: Client,
+  root: NodeLocation,
+  relPath: string,
+  now: number,
+): Promise<string> {
+  const trashRel = `${REMOTE_TRASH}/${trashStamp(now)}/${relPath}`;
+  const parentRel = trashRel.slice(0, trashRel.lastIndexOf('/'));
+  await client.mkdir(remoteChild(root, parentRel), { parents: true });
+  try {
+    await client.move(remoteChild(root, relPath), remoteChild(root, trashRel));
+  } catch (e) {
+    if (e instanceof VosError && e.kind === 'exists') {
+      await client.move(
+        remoteChild(root, relPath),
+        remoteChild(root, `${trashRel}.${process.pid}-${Date.now()}`),
+      );
+    } else throw e;
+  }
+  return trashRel;
+}
+
+/** Deletes local trash entries older than `keepDays` (by their time-stamped folder name). */
+export function pruneLocalTrash(root: string, keepDays: number, now: number): number {
+  const dir = localTrashDir(root);
+  let removed = 0;
+  let entries: string[];
+  try {
+    entries = fs.readdirSync(dir);
+  } catch {
+    return 0;
+  }
+  const cutoff = trashStamp(now - keepDays * 86_400_000);
+  for (const e of entries) {
+    if (/^\d{8}-\d{6}/.test(e) && e < cutoff) {
+      fs.rmSync(path.join(dir, e), { recursive: true, force: true });
+      removed++;
+    }
+  }
+  return removed;
+}
+
+/** Deletes remote trash entries older than `keepDays`. */
+export async function pruneRemoteTrash(
+  client: Client,
+  root: NodeLocation,
+  keepDays: number,
+  now: number,
+): Promise<number> {
+  const trash = remoteChild(root, REMOTE_TRASH);
+  if (!(await client.exists(trash))) return 0;
+  const cutoff = trashStamp(now - keepDays * 86_400_000);
+  let removed = 0;
+  for (const name of await client.listdir(trash)) {
+    if (/^\d{8}-\d{6}/.test(name) && name < cutoff) {
+      await client.delete(remoteChild(root, `${REMOTE_TRASH}/${name}`), { recursive: true });
+      removed++;
+    }
+  }
+  return removed;
+}

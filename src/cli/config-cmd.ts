@@ -1,0 +1,143 @@
+/** `vosync config check | path | init`: validate, locate and create the daemon's config file. */
+import fs from 'node:fs';
+import type { Command } from 'commander';
+import {
+  ConfigError,
+  exampleConfigPath,
+  formatConfigIssues,
+  hostContext,
+  loadConfig,
+  resolveConfigPath,
+  type HostContext,
+  type PairConfig,
+  type VosyncConfig,
+} from '../agent/config.js';
+import { pathApi, tildify } from '../agent/config/paths.js';
+
+/** Exit code for "the config file is wrong or missing". */
+export const EXIT_BAD_CONFIG = 2;
+
+export interface CommandResult {
+  ok: boolean;
+  /** What to print (stdout when ok, stderr otherwise), ending without a newline. */
+  text: string;
+  exitCode: number;
+}
+
+/** Where the command writes and how it reports its exit status; replaceable for tests. */
+export interface ConfigCommandIo {
+  out(text: string): void;
+  err(text: string): void;
+  setExitCode(code: number): void;
+  host?: Partial<HostContext>;
+}
+
+const processIo: ConfigCommandIo = {
+  out: (t) => process.stdout.write(t),
+  err: (t) => process.stderr.write(t),
+  setExitCode: (c) => {
+    process.exitCode = c;
+  },
+};
+
+const ARROWS: Record<PairConfig['mode'], string> = { 'two-way': '<->', backup: '->', 'mirror-down': '<-' };
+
+function pairLine(pair: PairConfig, host: HostContext): string {
+  const limits = `${Math.round(pair.deleteLimits.maxShare * 1000) / 10}% / ${pair.deleteLimits.maxCount}`;
+  const extras = [
+    pair.mode,
+    pair.mode === 'backup' ? null : `conflicts: ${pair.conflict}`,
+    `delete limit: ${limits}`,
+    pair.propagateDeletes ? 'deletes propagate' : null,
+    pair.ignore.length > 0
+      ? `${pair.ignore.length} ignore pattern${pair.ignore.length === 1 ? '' : 's'}`
+      : null,
+  ].filter((x): x is string => x !== null);
+  return `  ${pair.name}: ${tildify(pair.local, host)} ${ARROWS[pair.mode]} ${pair.remote} (${extras.join(', ')})`;
+}
+
+/** The human summary `config check` prints for a valid file. */
+export function summarizeConfig(config: VosyncConfig, host: HostContext = hostContext()): string {
+  const n = config.pairs.length;
+  const lines = [`config OK: ${n} pair${n === 1 ? '' : 's'} (${config.source})`];
+  for (const pair of config.pairs) lines.push(pairLine(pair, host));
+  if (config.warnings.length > 0) {
+    lines.push(`${config.warnings.length} warning${config.warnings.length === 1 ? '' : 's'}:`);
+    lines.push(
+      formatConfigIssues(config.warnings, config.source)
+        .split('\n')
+        .map((l) => `  ${l}`)
+        .join('\n'),
+    );
+  }
+  return lines.join('\n');
+}
+
+/** Validates one file: the summary and exit code 0, or every problem and exit code 2. */
+export function checkConfigFile(file: string, host: Partial<HostContext> = {}): CommandResult {
+  const ctx = hostContext(host);
+  try {
+    const config = loadConfig(file, ctx);
+    return { ok: true, text: summarizeConfig(config, ctx), exitCode: 0 };
+  } catch (err) {
+    if (!(err instanceof ConfigError)) throw err;
+    return { ok: false, text: err.message, exitCode: EXIT_BAD_CONFIG };
+  }
+}
+
+/** Writes the documented example to `file` unless something is already there. Never overwrites. */
+export function initConfigFile(file: string, platform: NodeJS.Platform = process.platform): CommandResult {
+  const example = fs.readFileSync(exampleConfigPath(), 'utf8');
+  try {
+    fs.mkdirSync(pathApi(platform).dirname(file), { recursive: true, mode: 0o700 });
+    // 'wx' fails if the file exists, so a concurrent writer cannot be overwritten either.
+    fs.writeFileSync(file, example, { flag: 'wx', mode: 0o600 });
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'EEXIST')
+      return { ok: false, text: `${file} already exists; leaving it as it is`, exitCode: 1 };
+    return { ok: false, text: `cannot write ${file}: ${(err as Error).message}`, exitCode: 1 };
+  }
+  return {
+    ok: true,
+    text: `wrote ${file}\nedit its pairs (and auth), then run: vosync config check --config ${JSON.stringify(file)}`,
+    exitCode: 0,
+  };
+}
+
+function emit(io: ConfigCommandIo, r: CommandResult): void {
+  (r.ok ? io.out : io.err)(r.text + '\n');
+  if (r.exitCode !== 0) io.setExitCode(r.exitCode);
+}
+
+export function registerConfig(program: Command, io: ConfigCommandIo = processIo): void {
+  const host = (): HostContext => hostContext(io.host);
+  const config = program
+    .command('config')
+    .description('check, locate or create the sync daemon configuration (YAML)');
+
+  config
+    .command('check')
+    .description('validate the configuration and list every problem with its line and what is expected')
+    .option('--config <file>', 'config file (default: $VOSYNC_CONFIG, else the platform location)')
+    .action((flags: { config?: string }) => {
+      const h = host();
+      emit(io, checkConfigFile(resolveConfigPath(flags.config, h), h));
+    });
+
+  config
+    .command('path')
+    .description('print where the configuration is read from')
+    .action(() => {
+      io.out(resolveConfigPath(undefined, host()) + '\n');
+    });
+
+  config
+    .command('init')
+    .description('write the documented example configuration, unless the file already exists')
+    .option('--config <file>', 'where to write it (default: the platform location)')
+    .action((flags: { config?: string }) => {
+      const h = host();
+      emit(io, initConfigFile(resolveConfigPath(flags.config, h), h.platform));
+    });
+}

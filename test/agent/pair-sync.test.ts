@@ -1,0 +1,172 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { parseConfigText, type PairConfig } from '../../src/agent/config.js';
+import { SyncIndex } from '../../src/agent/index-db.js';
+import { isPlanEmpty } from '../../src/agent/reconcile.js';
+import { syncPair, syncUntilStable, type PairContext } from '../../src/agent/pair-sync.js';
+import { REMOTE_TRASH } from '../../src/agent/remote-scan.js';
+import { startServer, type RunningServer } from '../../src/server/server.js';
+import { Client } from '../../src/vospace/client.js';
+
+let srv: RunningServer;
+let tmp: string;
+let client: Client;
+let n = 0;
+
+beforeAll(async () => {
+  tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'vosync-pair-'));
+  srv = await startServer({
+    dataDir: path.join(tmp, 'server'),
+    users: [{ name: 'alice', token: 'alicetoken1' }],
+  });
+  client = new Client({
+    registryUrl: `${srv.baseUrl}/reg/resource-caps`,
+    cacheDir: path.join(tmp, 'cache'),
+    credentials: { kind: 'token', token: 'alicetoken1' },
+  });
+});
+
+afterAll(async () => {
+  await client.close();
+  await srv.close();
+  fs.rmSync(tmp, { recursive: true, force: true });
+});
+
+interface Pair {
+  local: string;
+  remote: string;
+  ctx: PairContext;
+  index: SyncIndex;
+}
+
+function makePair(mode = 'two-way', conflict = 'keep-both'): Pair {
+  n++;
+  const local = path.join(tmp, `local${n}`);
+  fs.mkdirSync(local, { recursive: true });
+  const cfg = parseConfigText(
+    `pairs:\n  - name: p${n}\n    local: ${local}\n    remote: vos:alice/pair${n}\n    mode: ${mode}\n    conflict: ${conflict}\n`,
+    'test.yaml',
+  );
+  const pair = cfg.pairs[0] as PairConfig;
+  const index = SyncIndex.open(path.join(tmp, `index${n}.sqlite`));
+  let clock = Date.UTC(2026, 10, 23, 12, 0, 0);
+  return {
+    local,
+    remote: `vos:alice/pair${n}`,
+    index,
+    ctx: {
+      pair,
+      client,
+      index,
+      now: () => (clock += 1000),
+      host: 'testhost',
+      concurrency: 4,
+      caseInsensitiveLocal: false,
+    },
+  };
+}
+
+const write = (p: Pair, rel: string, content: string) => {
+  fs.mkdirSync(path.dirname(path.join(p.local, rel)), { recursive: true });
+  fs.writeFileSync(path.join(p.local, rel), content);
+};
+const read = (p: Pair, rel: string) => fs.readFileSync(path.join(p.local, rel), 'utf8');
+
+async function remoteText(uri: string): Promise<string> {
+  const f = path.join(tmp, `r-${Math.random()}`);
+  await client.download(uri, f);
+  return fs.readFileSync(f, 'utf8');
+}
+
+async function converge(p: Pair): Promise<void> {
+  const results = await syncUntilStable(p.ctx);
+  const last = results[results.length - 1]!;
+  expect(last.paused).toBeUndefined();
+  // The invariant every end-to-end test checks: once both sides stop changing, one more sync plans nothing.
+  const again = await syncPair(p.ctx);
+  expect(again.plan && isPlanEmpty(again.plan)).toBe(true);
+}
+
+describe('pair sync against a real server', () => {
+  let p: Pair;
+  beforeEach(() => {
+    p = makePair();
+  });
+
+  it('uploads a new tree, then downloads a remote edit and uploads a local edit', async () => {
+    write(p, 'a.txt', 'alpha');
+    write(p, 'sub/b.txt', 'beta');
+    write(p, 'sub/deeper/c.txt', '');
+    await converge(p);
+    expect(await remoteText(`${p.remote}/sub/b.txt`)).toBe('beta');
+    expect(await client.isdir(`${p.remote}/sub/deeper`)).toBe(true);
+
+    const edited = path.join(tmp, 'edit.txt');
+    fs.writeFileSync(edited, 'beta v2 from the server side');
+    await client.upload(edited, `${p.remote}/sub/b.txt`);
+    write(p, 'a.txt', 'alpha v2 local');
+    await converge(p);
+    expect(read(p, 'sub/b.txt')).toBe('beta v2 from the server side');
+    expect(await remoteText(`${p.remote}/a.txt`)).toBe('alpha v2 local');
+  });
+
+  it('keeps both versions of a conflict, named as specified, and loses nothing', async () => {
+    write(p, 'doc.txt', 'v1');
+    await converge(p);
+    write(p, 'doc.txt', 'local v2');
+    const f = path.join(tmp, 'remote-v2.txt');
+    fs.writeFileSync(f, 'remote v2!');
+    await client.upload(f, `${p.remote}/doc.txt`);
+    await converge(p);
+    expect(read(p, 'doc.txt')).toBe('remote v2!');
+    const copies = fs.readdirSync(p.local).filter((x) => x.startsWith('doc (conflicted copy '));
+    expect(copies).toHaveLength(1);
+    expect(copies[0]).toMatch(/^doc \(conflicted copy \d{4}-\d{2}-\d{2} \d{6} testhost\)\.txt$/);
+    expect(read(p, copies[0]!)).toBe('local v2');
+    // CADC cannot store names with spaces: the copy stays local (nothing lost) and is reported, not retried.
+    const r = await syncPair(p.ctx);
+    expect(r.localProblems.map((x) => x.path)).toContain(copies[0]);
+    expect(await client.exists(`${p.remote}/doc.txt`)).toBe(true);
+  });
+
+  it('moves deletions to the trashes instead of destroying them', async () => {
+    write(p, 'keep.txt', 'keep');
+    write(p, 'gone-local.txt', 'delete me locally');
+    write(p, 'gone-remote.txt', 'delete me remotely');
+    await converge(p);
+    fs.rmSync(path.join(p.local, 'gone-local.txt'));
+    await client.delete(`${p.remote}/gone-remote.txt`);
+    await converge(p);
+    expect(await client.exists(`${p.remote}/gone-local.txt`)).toBe(false);
+    expect(fs.existsSync(path.join(p.local, 'gone-remote.txt'))).toBe(false);
+    // The remote copy of the locally deleted file sits in the remote trash…
+    const trash = await client.list(`${p.remote}/${REMOTE_TRASH}`);
+    expect(trash.length).toBeGreaterThan(0);
+    // …and the local copy of the remotely deleted file in the local trash.
+    const localTrash = path.join(p.local, '.vosync', 'trash');
+    const found = fs.readdirSync(localTrash, { recursive: true }).map(String);
+    expect(found.some((f) => f.endsWith('gone-remote.txt'))).toBe(true);
+  });
+
+  it('on a first sync with data on both sides deletes nothing and merges', async () => {
+    const f = path.join(tmp, 'pre.txt');
+    fs.writeFileSync(f, 'remote only');
+    await client.mkdir(p.remote, { parents: true });
+    await client.upload(f, `${p.remote}/remote-only.txt`);
+    write(p, 'local-only.txt', 'local only');
+    await converge(p);
+    expect(read(p, 'remote-only.txt')).toBe('remote only');
+    expect(await remoteText(`${p.remote}/local-only.txt`)).toBe('local only');
+  });
+
+  it('pauses instead of deleting everything when the local folder was emptied', async () => {
+    for (let i = 0; i < 6; i++) write(p, `f${i}.txt`, `file ${i}`);
+    await converge(p);
+    for (const f of fs.readdirSync(p.local)) fs.rmSync(path.join(p.local, f), { recursive: true });
+    const r = await syncPair(p.ctx);
+    expect(r.paused).toMatch(/missing|unmounted|emptied/);
+    expect(await client.listdir(p.remote)).toEqual(expect.arrayContaining(['f0.txt', 'f5.txt']));
+  });
+});

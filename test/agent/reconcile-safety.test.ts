@@ -1,0 +1,263 @@
+import { describe, expect, it } from 'vitest';
+import {
+  conflictCopyName,
+  conflictStamp,
+  isConflictCopyName,
+  safeHost,
+} from '../../src/agent/conflict-name.js';
+import {
+  checkDeleteSafety,
+  checkRootGuard,
+  countDeletes,
+  DEFAULT_DELETE_LIMITS,
+} from '../../src/agent/delete-safety.js';
+import type { BaseEntry, ConflictPolicy, LocalEntry, SyncMode } from '../../src/agent/model.js';
+import type { PlanAction } from '../../src/agent/reconcile.js';
+import { brief, NOW, planOf, runTwice, World } from './reconcile-sim.js';
+
+const del = (side: 'local' | 'remote', path: string): PlanAction =>
+  side === 'local'
+    ? { type: 'deleteLocal', path, expectLocal: { kind: 'file', size: 1, mtimeMs: 1, ino: 1 }, reason: 't' }
+    : { type: 'deleteRemote', path, expectRemote: { kind: 'file', size: 1, dateMs: 1 }, reason: 't' };
+const deletes = (side: 'local' | 'remote', n: number): PlanAction[] =>
+  Array.from({ length: n }, (_, i) => del(side, `f${i}`));
+
+describe('delete caps', () => {
+  it.each([
+    {
+      name: '5 of 10 remote deletes is at the 50% limit: ok',
+      actions: deletes('remote', 5),
+      base: 10,
+      verdict: 'ok',
+    },
+    { name: '6 of 10 remote deletes: pause', actions: deletes('remote', 6), base: 10, verdict: 'pause' },
+    { name: '6 of 10 local deletes: pause', actions: deletes('local', 6), base: 10, verdict: 'pause' },
+    {
+      name: 'sides are counted separately (5 + 5 of 10)',
+      actions: [...deletes('local', 5), ...deletes('remote', 5)],
+      base: 10,
+      verdict: 'ok',
+    },
+    {
+      name: '1,001 deletes of 100,000 exceeds the count cap',
+      actions: deletes('remote', 1001),
+      base: 100_000,
+      verdict: 'pause',
+    },
+    {
+      name: '1,000 deletes of 100,000 is at the count cap',
+      actions: deletes('remote', 1000),
+      base: 100_000,
+      verdict: 'ok',
+    },
+    { name: 'no deletes with an empty base', actions: [], base: 0, verdict: 'ok' },
+  ])('$name', ({ actions, base, verdict }) => {
+    expect(checkDeleteSafety({ actions }, base).verdict).toBe(verdict);
+  });
+
+  it('explains a pause with counts', () => {
+    const v = checkDeleteSafety({ actions: deletes('remote', 6) }, 10);
+    expect(v).toMatchObject({ verdict: 'pause', localDeletes: 0, remoteDeletes: 6 });
+    if (v.verdict === 'pause')
+      expect(v.reason).toBe(
+        'would delete 6 of 10 synced items on the remote side (60%, limit 50%); confirm to go on',
+      );
+  });
+
+  it('honours custom limits', () => {
+    expect(checkDeleteSafety({ actions: deletes('local', 3) }, 100, { maxDeleteCount: 2 }).verdict).toBe(
+      'pause',
+    );
+    expect(checkDeleteSafety({ actions: deletes('local', 9) }, 10, { maxDeleteShare: 0.9 }).verdict).toBe(
+      'ok',
+    );
+    expect(DEFAULT_DELETE_LIMITS).toEqual({ maxDeleteShare: 0.5, maxDeleteCount: 1000 });
+  });
+
+  it('a renamed folder holding most files does not trip the cap (moves are not deletes)', () => {
+    const w = new World().synced('keep.txt', 'k').synced('big');
+    for (let i = 0; i < 20; i++) w.synced(`big/f${i}`, `c${i}`);
+    w.renameLocal('big', 'bigger');
+    const plan = planOf(w.s);
+    expect(brief(plan)).toEqual(['moveRemote:big>bigger']);
+    expect(checkDeleteSafety(plan, w.s.base.size)).toMatchObject({ verdict: 'ok', remoteDeletes: 0 });
+  });
+
+  it('deleting most of a folder locally pauses, with the real plan', () => {
+    const w = new World().synced('keep.txt', 'k').synced('d');
+    for (let i = 0; i < 10; i++) w.synced(`d/f${i}`, `c${i}`);
+    w.dropLocal('d');
+    const plan = planOf(w.s);
+    expect(countDeletes(plan.actions)).toEqual({ localDeletes: 0, remoteDeletes: 11 });
+    expect(checkDeleteSafety(plan, w.s.base.size).verdict).toBe('pause');
+  });
+
+  it('conflict losers replaced by a transfer are not counted as deletes', () => {
+    const w = new World().synced('f', 'base').editLocal('f', 'L').remote('f', 'RR');
+    const plan = planOf(w.s, { conflictPolicy: 'local-wins' });
+    expect(countDeletes(plan.actions)).toEqual({ localDeletes: 0, remoteDeletes: 0 });
+  });
+});
+
+describe('root guard', () => {
+  const base = (n: number): Map<string, BaseEntry> =>
+    new Map(
+      Array.from({ length: n }, (_, i): [string, BaseEntry] => [
+        `f${i}`,
+        { path: `f${i}`, kind: 'file', size: 1, localMtimeMs: 1, localIno: 1, remoteDateMs: 1 },
+      ]),
+    );
+  const local = (paths: [string, 'file' | 'dir'][]): Map<string, LocalEntry> =>
+    new Map(paths.map(([p, kind]) => [p, { path: p, kind, size: 0, mtimeMs: 0, ino: 0 }]));
+
+  it.each([
+    {
+      name: 'empty local, 3 remembered files: pause',
+      present: local([]),
+      b: 3,
+      marker: true,
+      verdict: 'pause',
+    },
+    {
+      name: 'empty local, 2 remembered files: ok (small threshold)',
+      present: local([]),
+      b: 2,
+      marker: true,
+      verdict: 'ok',
+    },
+    {
+      name: 'only empty folders left, 10 files remembered: pause',
+      present: local([['d', 'dir']]),
+      b: 10,
+      marker: true,
+      verdict: 'pause',
+    },
+    { name: 'one file left: ok', present: local([['f0', 'file']]), b: 10, marker: true, verdict: 'ok' },
+    {
+      name: 'marker missing: pause',
+      present: local([['f0', 'file']]),
+      b: 10,
+      marker: false,
+      verdict: 'pause',
+    },
+    { name: 'first sync into an empty folder: ok', present: local([]), b: 0, marker: true, verdict: 'ok' },
+  ])('$name', ({ present, b, marker, verdict }) => {
+    const v = checkRootGuard({ present, base: base(b), rootMarkerPresent: marker });
+    expect(v.verdict).toBe(verdict);
+    if (v.verdict === 'pause') expect(v.reason).toMatch(/^local folder looks unmounted or emptied/);
+  });
+
+  it('words the remote side differently and honours a custom threshold', () => {
+    const v = checkRootGuard({ present: new Map(), base: base(5), side: 'remote', emptyThreshold: 10 });
+    expect(v.verdict).toBe('ok');
+    const w = checkRootGuard({ present: new Map(), base: base(5), side: 'remote' });
+    expect(w).toEqual({
+      verdict: 'pause',
+      reason: 'remote folder looks empty or unreadable: no files now, 5 remembered from the last sync',
+    });
+  });
+});
+
+describe('first sync (empty base, data on both sides)', () => {
+  /** Both sides hold overlapping trees: identical, different, file-vs-folder, and one-sided items. */
+  function firstSyncWorld(): World {
+    return new World()
+      .local('same.txt', 'S')
+      .remote('same.txt', 'S')
+      .local('differs.txt', 'mine')
+      .remote('differs.txt', 'theirs')
+      .local('shape', 'a file')
+      .remote('shape')
+      .remote('shape/in.txt', 'I')
+      .local('d')
+      .local('d/local-only.txt', 'L')
+      .remote('d')
+      .remote('d/remote-only.txt', 'R');
+  }
+  const cases: { mode: SyncMode; policy: ConflictPolicy }[] = [];
+  for (const mode of ['two-way', 'backup', 'mirror-down'] as const) {
+    for (const policy of ['keep-both', 'local-wins', 'remote-wins', 'newer-wins'] as const)
+      cases.push({ mode, policy });
+  }
+
+  it.each(cases)(
+    '$mode / $policy: nothing is deleted or overwritten, and it converges',
+    ({ mode, policy }) => {
+      const w = firstSyncWorld();
+      const { first, second } = runTwice(w.s, { mode, conflictPolicy: policy });
+      expect(first.firstSync).toBe(true);
+      for (const a of first.actions) {
+        expect(a.type).not.toBe('deleteLocal');
+        expect(a.type).not.toBe('deleteRemote');
+        if (a.type === 'upload') expect(a.expectRemote).toBeNull();
+        if (a.type === 'download' || a.type === 'mkdirLocal') expect(a.expectLocal).toBeNull();
+        if (a.type === 'mkdirRemote') expect(a.expectRemote).toBeNull();
+      }
+      expect(w.s.localTrash).toEqual([]);
+      expect(w.s.remoteTrash).toEqual([]);
+      expect(checkDeleteSafety(first, 0).verdict).toBe('ok');
+      expect(brief(second)).toEqual([]);
+      // Identical files are adopted without a transfer.
+      expect(brief(first)).toContain('recordSynced:same.txt');
+    },
+  );
+
+  it('two-way: conflicting items keep both, whatever the policy', () => {
+    const plan = planOf(firstSyncWorld().s, { conflictPolicy: 'local-wins' });
+    expect(plan.notices.filter((n) => n.kind === 'conflict').map((n) => n.related)).toEqual([
+      'differs (conflicted copy 2024-05-01 134501 testhost).txt',
+      'shape (conflicted copy 2024-05-01 134501 testhost)',
+    ]);
+  });
+
+  it('backup: the remote version is moved aside on the remote', () => {
+    const plan = planOf(firstSyncWorld().s, { mode: 'backup' });
+    expect(brief(plan)).toContain(
+      'moveRemote:differs.txt>differs (conflicted copy 2024-05-01 134501 testhost).txt',
+    );
+  });
+});
+
+describe('conflict-copy names', () => {
+  const free = (): boolean => false;
+  it.each([
+    { path: 'report.txt', expected: 'report (conflicted copy 2024-05-01 134501 host).txt' },
+    { path: 'a/b/data.tar.gz', expected: 'a/b/data.tar (conflicted copy 2024-05-01 134501 host).gz' },
+    { path: '.bashrc', expected: '.bashrc (conflicted copy 2024-05-01 134501 host)' },
+    { path: 'dir/Makefile', expected: 'dir/Makefile (conflicted copy 2024-05-01 134501 host)' },
+    { path: 'ends.', expected: 'ends. (conflicted copy 2024-05-01 134501 host)' },
+  ])('$path', ({ path, expected }) => {
+    expect(conflictCopyName(path, { now: NOW, host: 'host', isTaken: free })).toBe(expected);
+  });
+
+  it('folders keep dots in their names', () => {
+    expect(conflictCopyName('x/v1.2', { now: NOW, host: 'host', isDir: true, isTaken: free })).toBe(
+      'x/v1.2 (conflicted copy 2024-05-01 134501 host)',
+    );
+  });
+
+  it('counts up while the name is taken', () => {
+    const taken = new Set([
+      'r (conflicted copy 2024-05-01 134501 h).txt',
+      'r (conflicted copy 2024-05-01 134501 h 2).txt',
+    ]);
+    expect(conflictCopyName('r.txt', { now: NOW, host: 'h', isTaken: (c) => taken.has(c) })).toBe(
+      'r (conflicted copy 2024-05-01 134501 h 3).txt',
+    );
+  });
+
+  it('replaces an existing marker instead of stacking another', () => {
+    const old = 'r (conflicted copy 2023-01-02 030405 h).txt';
+    expect(isConflictCopyName(old)).toBe(true);
+    expect(isConflictCopyName('r.txt')).toBe(false);
+    expect(conflictCopyName(old, { now: NOW, host: 'h', isTaken: free })).toBe(
+      'r (conflicted copy 2024-05-01 134501 h).txt',
+    );
+  });
+
+  it('uses UTC and a file-name-safe host', () => {
+    expect(conflictStamp(Date.UTC(2030, 11, 31, 23, 59, 58))).toBe('2030-12-31 235958');
+    expect(safeHost('lab/pc (2)')).toBe('lab-pc -2-');
+    expect(safeHost('  ')).toBe('unknown-host');
+  });
+});
