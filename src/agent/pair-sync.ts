@@ -33,6 +33,11 @@ export interface PairContext {
   signal?: AbortSignal;
   /** The user confirmed a paused pair's pending deletions: go past the delete caps once. */
   overrideDeleteLimits?: boolean;
+  /**
+   * Reuse the remote tree of the last listing instead of listing again (a cycle triggered by local changes).
+   * Safe because the executor re-reads every remote node before replacing or deleting it.
+   */
+  useCachedRemote?: boolean;
 }
 
 export interface CycleResult {
@@ -131,33 +136,36 @@ export async function syncPair(ctx: PairContext): Promise<CycleResult> {
   index.replaceLocalTree(rec.id, local.entries);
   index.updatePair(rec.id, { lastLocalScanOkAt: ctx.now() });
 
-  ctx.onPhase?.('scanning-remote');
-  const remote = await scanRemote(client, pair.location, {
-    concurrency: Math.max(2, ctx.concurrency),
-    isExcluded: (rel, isDir) => ignore.isIgnored(rel, isDir),
-  });
-  result.remoteProblems = remote.problems;
-  if (!remote.rootExists) {
-    if (baseBefore.size > 0) {
-      return pause(
-        `remote folder ${pair.remote} has disappeared; recreate it or remove the pair from the index`,
-      );
+  const cachedRemoteUsable =
+    ctx.useCachedRemote === true && rec.firstSyncDone && rec.lastRemotePollOkAt !== null;
+  if (!cachedRemoteUsable) {
+    ctx.onPhase?.('scanning-remote');
+    const remote = await scanRemote(client, pair.location, {
+      concurrency: Math.max(2, ctx.concurrency),
+      isExcluded: (rel, isDir) => ignore.isIgnored(rel, isDir),
+    });
+    result.remoteProblems = remote.problems;
+    if (!remote.rootExists) {
+      if (baseBefore.size > 0) {
+        return pause(
+          `remote folder ${pair.remote} has disappeared; recreate it or remove the pair from the index`,
+        );
+      }
+      if (pair.mode === 'mirror-down') return pause(`remote folder ${pair.remote} does not exist`);
+      await client.mkdir(pair.location, { parents: true });
     }
-    if (pair.mode === 'mirror-down') return pause(`remote folder ${pair.remote} does not exist`);
-    await client.mkdir(pair.location, { parents: true });
-  }
-  // Subtrees that could not be listed keep their previous records: unknown is not empty.
-  const remoteEntries = new Map<string, RemoteEntry>(remote.entries);
-  if (remote.unlisted.length > 0) {
-    const previous = index.loadRemoteTree(rec.id);
-    for (const u of remote.unlisted) {
-      for (const [p, e] of previous)
-        if (u === '' || p === u || p.startsWith(u + '/')) remoteEntries.set(p, e);
+    // Subtrees that could not be listed keep their previous records: unknown is not empty.
+    const remoteEntries = new Map<string, RemoteEntry>(remote.entries);
+    if (remote.unlisted.length > 0) {
+      const previous = index.loadRemoteTree(rec.id);
+      for (const u of remote.unlisted) {
+        for (const [p, e] of previous)
+          if (u === '' || p === u || p.startsWith(u + '/')) remoteEntries.set(p, e);
+      }
     }
+    index.replaceRemoteTree(rec.id, remoteEntries);
+    index.updatePair(rec.id, { lastRemotePollOkAt: ctx.now() });
   }
-  index.replaceRemoteTree(rec.id, remoteEntries);
-  index.updatePair(rec.id, { lastRemotePollOkAt: ctx.now() });
-
   ctx.onPhase?.('planning');
   const trees = index.loadTrees(rec.id);
   // Paths the scanner could not read are neither present nor deleted: leave them out of this plan.

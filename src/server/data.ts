@@ -9,7 +9,7 @@ import { pipeline } from 'node:stream/promises';
 import { Transform } from 'node:stream';
 import type { RequestContext } from './context.js';
 import { Fault, faults } from './errors.js';
-import { httpDate, md5Base64, redirect, requestMd5 } from './http.js';
+import { httpDate, md5Base64, redirect, rejectDotSegments, requestMd5 } from './http.js';
 import { requestNodePath } from './nodes.js';
 import type { Caller, Grant } from './auth.js';
 import type { VoService } from './service.js';
@@ -233,21 +233,31 @@ function respondStored(ctx: RequestContext, n: NodeRecord): void {
 }
 
 /**
- * Transactions (`x-put-txn-*`) are not implemented: CADC's client then falls back to one full PUT, which
- * is what we store. A zero-length "start" of a segmented upload changes nothing.
+ * Transactions (`x-put-txn-*`) are not implemented: we never hand out an `x-put-txn-id`, so CADC's client
+ * falls back to one full PUT, which is what we store (a `start` carrying the body is just that PUT). Bodiless
+ * transaction steps change nothing: the zero-length `start` of a segmented upload gets 202 (no id, so the
+ * client sends the whole file next) and a zero-length `commit` gets 201 with the stored Digest. Answered
+ * here, returns true; anything else with a body is a plain PUT.
  */
-function isEmptyTxnStart(ctx: RequestContext): boolean {
-  return (
-    String(ctx.req.headers['x-put-txn-op'] ?? '').toLowerCase() === 'start' &&
-    ctx.req.headers['content-length'] === '0' &&
-    Number(ctx.req.headers['x-total-length'] ?? 0) > 0
-  );
-}
-
-function checkTxnOp(ctx: RequestContext): void {
+function answerBodilessTxnOp(ctx: RequestContext, path: string, node: NodeRecord | undefined): boolean {
   const op = String(ctx.req.headers['x-put-txn-op'] ?? '').toLowerCase();
-  if (op && op !== 'start')
-    throw faults.invalidArgument(`PUT transactions are not supported (x-put-txn-op: ${op})`);
+  if (!op) return false;
+  const bodiless = ctx.req.headers['content-length'] === '0';
+  if (op === 'start') {
+    if (!bodiless || !(Number(ctx.req.headers['x-total-length'] ?? 0) > 0)) return false;
+    ctx.req.resume();
+    ctx.res.writeHead(202, { 'Content-Length': 0 });
+    ctx.res.end();
+    return true;
+  }
+  if (op === 'commit' && bodiless) {
+    if (!node) throw faults.nodeNotFound(ctx.service.uriOf(path));
+    ctx.req.resume();
+    respondStored(ctx, node);
+    return true;
+  }
+  if (op === 'commit') return false;
+  throw faults.invalidArgument(`PUT transactions are not supported (x-put-txn-op: ${op})`);
 }
 
 function resolveData(ctx: RequestContext, path: string, caller: Caller): NodeRecord {
@@ -263,6 +273,7 @@ function resolveData(ctx: RequestContext, path: string, caller: Caller): NodeRec
 export async function handleFiles(ctx: RequestContext): Promise<void> {
   const svc = ctx.service;
   const method = ctx.req.method ?? 'GET';
+  rejectDotSegments(ctx.req);
   if (!svc.flavour.filesRedirect && ctx.rest.startsWith('preauth:')) return handlePreauthArc(ctx);
   const path = requestNodePath(ctx.rest);
   if (method === 'GET' || method === 'HEAD') {
@@ -288,7 +299,6 @@ async function putArc(
   preauthorised = false,
 ): Promise<void> {
   const svc = ctx.service;
-  checkTxnOp(ctx);
   const parentP = parentPath(path);
   if (parentP === undefined) throw new Fault(400, 'InvalidArgument: not a data node');
   const parent = svc.resolve(parentP, caller, true);
@@ -305,12 +315,7 @@ async function putArc(
       : svc.canWrite(parent, caller);
     if (!allowed) throw faults.permission(svc.uriOf(target));
   }
-  if (isEmptyTxnStart(ctx)) {
-    ctx.req.resume();
-    ctx.res.writeHead(202, { 'Content-Length': 0 });
-    ctx.res.end();
-    return;
-  }
+  if (answerBodilessTxnOp(ctx, target, existing)) return;
   const got = await receiveBody(ctx);
   const stored = commitUpload(ctx, target, got, { owner: caller.user ?? '', inheritFrom: parent });
   respondStored(ctx, stored);
@@ -326,6 +331,7 @@ async function handlePreauthArc(ctx: RequestContext): Promise<void> {
 
 /** Vault's storage URLs `/data/{token}/{path}` (the minoc look-alike). */
 export async function handleStorage(ctx: RequestContext): Promise<void> {
+  rejectDotSegments(ctx.req);
   const slash = ctx.rest.indexOf('/');
   if (slash < 0) throw new Fault(404, 'NotFound: no such storage URL');
   const token = ctx.rest.slice(0, slash);
@@ -346,15 +352,9 @@ async function servePreauth(ctx: RequestContext, token: string, path: string): P
   }
   if (method === 'PUT') {
     if (!svc.flavour.filesRedirect) return putArc(ctx, path, owner, true);
-    checkTxnOp(ctx);
     const n = svc.get(path);
     if (!n || n.type !== 'DataNode') throw new Fault(404, `NodeNotFound: ${svc.uriOf(path)}`);
-    if (isEmptyTxnStart(ctx)) {
-      ctx.req.resume();
-      ctx.res.writeHead(202, { 'Content-Length': 0 });
-      ctx.res.end();
-      return;
-    }
+    if (answerBodilessTxnOp(ctx, path, n)) return;
     const got = await receiveBody(ctx);
     respondStored(ctx, commitUpload(ctx, path, got, undefined));
     return;

@@ -81,6 +81,18 @@ export function isForm(req: IncomingMessage): boolean {
   return (req.headers['content-type'] ?? '').toLowerCase().startsWith('application/x-www-form-urlencoded');
 }
 
+/**
+ * Rejects `.`/`..` segments (also as `%2e`) in the raw request path: URL parsing would silently resolve them
+ * against the endpoint path, so `nodes/alice/../bob` would otherwise address `bob`.
+ */
+export function rejectDotSegments(req: IncomingMessage): void {
+  const raw = (req.url ?? '').split('?')[0] ?? '';
+  for (const seg of raw.split('/')) {
+    const s = seg.replace(/%2e/gi, '.');
+    if (s === '.' || s === '..') throw faults.invalidUri(`'${s}' is not a valid node name in '${raw}'`);
+  }
+}
+
 /** Decodes a request sub-path (`a/b%20c`) into a node path; malformed escapes are an InvalidURI fault. */
 export function decodePath(raw: string): string {
   try {

@@ -1,7 +1,7 @@
 /** The `/nodes` endpoint: getNode (with listing and paging), createNode, setNode, deleteNode. */
 import { Fault, faults } from './errors.js';
 import type { RequestContext } from './context.js';
-import { decodePath, readBody, redirect, sendXml } from './http.js';
+import { decodePath, readBody, redirect, rejectDotSegments, sendXml } from './http.js';
 import { CORE_KEYS, IMMUTABLE_PROPS, parseGroups, type Detail, type VoService } from './service.js';
 import type { NodeRecord } from './store.js';
 import type { Caller } from './auth.js';
@@ -274,6 +274,7 @@ async function deleteNode(ctx: RequestContext, path: string): Promise<void> {
 }
 
 export async function handleNodes(ctx: RequestContext): Promise<void> {
+  rejectDotSegments(ctx.req);
   const path = requestNodePath(ctx.rest);
   switch (ctx.req.method) {
     case 'GET':

@@ -238,9 +238,11 @@ export async function handleSyncTrans(ctx: RequestContext): Promise<void> {
   const { doc, xml } = await readTransfer(ctx);
   const job = ctx.jobs.create(ctx.service.name, 'transfer', ctx.caller.user);
   job.jobInfo = xml;
+  // transferDetails exists even when negotiation fails: clients follow it to /xfer (no protocols there)
+  // and only then read the job's phase and error.
+  job.results.push({ id: 'transferDetails', href: `${ctx.serviceBase}/xfer/${job.id}` });
   runCatching(ctx, job, () => {
     const { node } = negotiate(ctx, doc);
-    job.results.push({ id: 'transferDetails', href: `${ctx.serviceBase}/xfer/${job.id}` });
     job.results.push({ id: 'dataNode', href: ctx.service.uriOf(node.path) });
     // CADC leaves sync jobs EXECUTING: the transfer itself happens on the data URLs.
     ctx.jobs.setPhase(job, 'EXECUTING');

@@ -2,6 +2,7 @@
  * Service discovery: registry `resource-caps` → a service's VOSI capabilities → endpoint URLs, cached on
  * disk for ten minutes like CADC's client, and used stale when the network fails.
  */
+import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -127,8 +128,10 @@ export class Registry {
     session.trustOrigin(this.registryUrl);
   }
 
+  /** Cached documents are kept per registry, so two registries naming the same resource never mix. */
   private cacheFile(key: string): string {
-    return path.join(this.cacheDir, key.replace(/[^A-Za-z0-9._-]+/g, '_'));
+    const registry = createHash('sha256').update(this.registryUrl).digest('hex').slice(0, 12);
+    return path.join(this.cacheDir, registry, key.replace(/[^A-Za-z0-9._-]+/g, '_'));
   }
 
   /** Fetches a small document through the on-disk cache: fresh → no request; failure → stale copy. */
@@ -149,7 +152,7 @@ export class Registry {
       }
       const text = await this.session.text(res, 4 * 1024 * 1024);
       if (text.trim() === '') throw new VosError('protocol', `GET ${url}: empty response`);
-      fs.mkdirSync(this.cacheDir, { recursive: true });
+      fs.mkdirSync(path.dirname(file), { recursive: true });
       const tmp = `${file}.${process.pid}.tmp`;
       fs.writeFileSync(tmp, text);
       fs.renameSync(tmp, file);

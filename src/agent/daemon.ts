@@ -1,0 +1,457 @@
+/**
+ * The daemon: runs every configured pair — a watcher started before the first scan, cycles on local
+ * changes, remote polls and full rescans on cron schedules, retries with back-off while offline — and keeps
+ * the status store current. Stops safely: in-flight actions finish, nothing new starts.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import cron, { type ScheduledTask } from 'node-cron';
+import { Client } from '../vospace/client.js';
+import { VosError } from '../vospace/errors.js';
+import type { Credentials } from '../vospace/http.js';
+import { selectInterface, STANDARD } from '../vospace/registry.js';
+import type { PairConfig, VosyncConfig } from './config.js';
+import type { ActionEvent } from './executor.js';
+import { SyncIndex } from './index-db.js';
+import type { Logger } from './log.js';
+import { detectCaseInsensitive, ignoreFor, syncPair, type CycleResult } from './pair-sync.js';
+import { StatusStore, type PairState } from './status.js';
+import { pruneLocalTrash, pruneRemoteTrash } from './trash.js';
+import { startWatcher, type Watcher } from './watch.js';
+
+export const VERSION = '0.1.0';
+
+export interface DaemonOptions {
+  config: VosyncConfig;
+  log: Logger;
+  now?: () => number;
+  /** Override the client (tests); otherwise built from the config's auth and registry. */
+  client?: Client;
+  /** Watcher timings (tests and benchmarks use shorter ones). */
+  watch?: { debounceMs?: number; stableMs?: number; maxWaitMs?: number };
+  host?: string;
+}
+
+/** Turns the config's auth section into client credentials (logging in with a password when asked). */
+export async function credentialsFor(
+  config: VosyncConfig,
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<Credentials> {
+  const auth = config.auth;
+  switch (auth.kind) {
+    case 'anonymous':
+      return { kind: 'anonymous' };
+    case 'token':
+      return { kind: 'token', token: auth.token };
+    case 'tokenFile':
+      return { kind: 'token', token: fs.readFileSync(auth.tokenFile, 'utf8').trim() };
+    case 'certificate':
+      return fs.existsSync(auth.certFile)
+        ? { kind: 'certificate', certFile: auth.certFile }
+        : { kind: 'anonymous' };
+    case 'password': {
+      const password = env['CADC_PASSWORD'];
+      if (!password) throw new VosError('auth', `auth.username is set: put the password in $CADC_PASSWORD`);
+      const anon = new Client({ registryUrl: config.registry });
+      try {
+        const caps = await anon.registry.capabilities('ivo://cadc.nrc.ca/gms');
+        const url =
+          selectInterface(caps, STANDARD.login, 'anonymous') ??
+          selectInterface(caps, STANDARD.loginLegacy, 'anonymous');
+        if (!url) throw new VosError('unsupported', 'the registry offers no login service');
+        const res = await anon.session.send({
+          method: 'POST',
+          url,
+          headers: { 'content-type': 'application/x-www-form-urlencoded', accept: 'text/plain' },
+          body: new URLSearchParams({ username: auth.username, password }).toString(),
+          retry: false,
+        });
+        const token = (await res.body.text()).trim();
+        if (res.status !== 200 || !token)
+          throw new VosError('auth', `login as ${auth.username} failed (HTTP ${res.status})`);
+        return { kind: 'token', token };
+      } finally {
+        await anon.close();
+      }
+    }
+  }
+}
+
+interface CycleRequest {
+  full: boolean;
+  remote: boolean;
+  local: boolean;
+  overrideDeleteLimits: boolean;
+}
+
+class PairRunner {
+  private watcher: Watcher | undefined;
+  private tasks: ScheduledTask[] = [];
+  private pending: CycleRequest | undefined;
+  private running: Promise<void> | undefined;
+  private retryTimer: NodeJS.Timeout | undefined;
+  private retryDelayMs = 2000;
+  private paused = false;
+  private stopped = false;
+  private readonly abort = new AbortController();
+  private caseInsensitive = false;
+  private expectedIntervalMs = 5 * 60_000;
+
+  constructor(
+    private readonly d: Daemon,
+    readonly pair: PairConfig,
+  ) {}
+
+  private get log(): Logger {
+    return this.d.log;
+  }
+
+  private setState(state: PairState, patch: Record<string, unknown> = {}): void {
+    this.d.status.update(this.pair.name, { state, ...patch });
+  }
+
+  async start(): Promise<void> {
+    const pair = this.pair;
+    this.d.status.addPair({
+      name: pair.name,
+      local: pair.local,
+      remote: pair.remote,
+      mode: pair.mode,
+      lastSyncOkAt: null,
+      lastRemotePollOkAt: null,
+    });
+    const rec = this.d.index.getPair(pair.name);
+    if (rec) {
+      this.d.status.update(pair.name, {
+        lastSyncOkAt: rec.lastSyncOkAt,
+        lastRemotePollOkAt: rec.lastRemotePollOkAt,
+      });
+    }
+    if (!fs.existsSync(pair.local)) {
+      this.setState('paused', { pausedReason: `local folder ${pair.local} does not exist` });
+      this.paused = true;
+      this.log.warn(`pair ${pair.name}: local folder ${pair.local} does not exist; paused`);
+      return;
+    }
+    this.caseInsensitive = detectCaseInsensitive(pair.local);
+    // Watch before the first scan, so no change falls between them.
+    this.watcher = startWatcher({
+      root: pair.local,
+      ignore: ignoreFor(pair),
+      ...this.d.watchOptions,
+      onBatch: (batch) => {
+        if (batch.paths.length === 0 && batch.subtrees.length === 0 && !batch.fullRescan) return;
+        this.request({ local: true, full: batch.fullRescan || batch.ignoreRulesChanged });
+      },
+      onError: (e) => this.log.warn(`pair ${pair.name}: watcher: ${e.message}`),
+    });
+    await this.watcher.ready;
+    const poll = cron.schedule(pair.schedule.remotePoll, () => this.request({ remote: true }), {
+      noOverlap: true,
+    });
+    const rescan = cron.schedule(pair.schedule.fullRescan, () => this.request({ full: true, remote: true }), {
+      noOverlap: true,
+    });
+    this.tasks.push(poll, rescan);
+    this.expectedIntervalMs = estimateInterval(poll);
+    this.request({ full: true, remote: true });
+  }
+
+  /** Asks for a cycle; requests made while one runs are merged into the next. */
+  request(r: Partial<CycleRequest>): void {
+    if (this.stopped) return;
+    const p = this.pending ?? { full: false, remote: false, local: false, overrideDeleteLimits: false };
+    this.pending = {
+      full: p.full || !!r.full,
+      remote: p.remote || !!r.remote,
+      local: p.local || !!r.local,
+      overrideDeleteLimits: p.overrideDeleteLimits || !!r.overrideDeleteLimits,
+    };
+    if (!this.running) this.running = this.loop().finally(() => (this.running = undefined));
+  }
+
+  pause(reason = 'paused by the user'): void {
+    this.paused = true;
+    this.setState('paused', { pausedReason: reason, upToDate: false });
+  }
+
+  resume(confirmDeletes = false): void {
+    this.paused = false;
+    this.setState('idle', { pausedReason: null });
+    this.request({ full: true, remote: true, overrideDeleteLimits: confirmDeletes });
+  }
+
+  private async loop(): Promise<void> {
+    while (this.pending && !this.stopped) {
+      if (this.paused) {
+        this.pending = undefined;
+        return;
+      }
+      const req = this.pending;
+      this.pending = undefined;
+      await this.cycle(req);
+    }
+  }
+
+  private onAction = (e: ActionEvent): void => {
+    const a = e.action;
+    const p = 'path' in a ? a.path : a.to;
+    this.d.status.recordActivity({
+      at: this.d.now(),
+      pair: this.pair.name,
+      path: p,
+      action: a.type,
+      result: e.result,
+      bytes: e.bytes ?? 0,
+      message: e.message ?? null,
+    });
+    if (e.result === 'done') this.log.info(`${this.pair.name}: ${a.type} ${p}`);
+    else if (e.result === 'failed') this.log.warn(`${this.pair.name}: ${a.type} ${p} failed: ${e.message}`);
+    else this.log.debug(`${this.pair.name}: ${a.type} ${p} skipped: ${e.message}`);
+  };
+
+  private async cycle(req: CycleRequest): Promise<void> {
+    const name = this.pair.name;
+    let result: CycleResult;
+    try {
+      result = await syncPair({
+        pair: this.pair,
+        client: this.d.client,
+        index: this.d.index,
+        now: this.d.now,
+        concurrency: this.d.config.transfers.concurrency,
+        caseInsensitiveLocal: this.caseInsensitive,
+        onAction: this.onAction,
+        onPhase: (phase) =>
+          this.setState(
+            phase === 'scanning-local' || phase === 'scanning-remote' || phase === 'planning'
+              ? 'scanning'
+              : 'syncing',
+          ),
+        signal: this.abort.signal,
+        overrideDeleteLimits: req.overrideDeleteLimits,
+        useCachedRemote: req.local && !req.remote && !req.full,
+        ...(this.d.host ? { host: this.d.host } : {}),
+      });
+    } catch (e) {
+      const err = e as Error;
+      const offline =
+        (e instanceof VosError && e.kind === 'transient') ||
+        /ECONNREFUSED|ECONNRESET|ENOTFOUND|EAI_AGAIN/.test(err.message);
+      this.d.status.recordError({
+        at: this.d.now(),
+        pair: name,
+        path: null,
+        message: err.message,
+        transient: offline,
+      });
+      if (offline) {
+        this.setState('offline', { upToDate: false });
+        this.log.warn(
+          `${name}: server unreachable (${err.message}); retrying in ${Math.round(this.retryDelayMs / 1000)} s`,
+        );
+        this.scheduleRetry();
+      } else {
+        this.setState('error', { upToDate: false });
+        this.log.error(`${name}: sync failed: ${err.message}`);
+        this.scheduleRetry();
+      }
+      return;
+    }
+    this.retryDelayMs = 2000;
+    const rec = this.d.index.getPairById(result.pairId);
+    const patch: Record<string, unknown> = {
+      lastSyncOkAt: rec?.lastSyncOkAt ?? null,
+      lastRemotePollOkAt: rec?.lastRemotePollOkAt ?? null,
+      notSynced: result.localProblems.length + result.remoteProblems.length,
+    };
+    for (const pr of [...result.localProblems, ...result.remoteProblems]) {
+      this.d.status.setFileState(name, pr.path, 'ignored', pr.message);
+    }
+    for (const n of result.notices) {
+      if (n.kind === 'conflict') {
+        this.d.status.recordConflict({
+          at: this.d.now(),
+          pair: name,
+          path: n.path,
+          copy: n.related ?? null,
+          message: n.message,
+        });
+        this.log.warn(`${name}: conflict on ${n.path}: ${n.message}`);
+      }
+    }
+    if (result.paused) {
+      this.paused = true;
+      this.setState('paused', { ...patch, pausedReason: result.paused, upToDate: false });
+      this.log.warn(`${name}: paused: ${result.paused}`);
+      return;
+    }
+    const report = result.report;
+    const failures = report?.failed ?? [];
+    for (const f of failures) {
+      this.d.status.recordError({
+        at: this.d.now(),
+        pair: name,
+        path: f.path,
+        message: f.message,
+        transient: f.transient,
+      });
+    }
+    const pending = { uploads: 0, downloads: 0, deletes: 0, other: 0 };
+    for (const f of [...failures, ...(report?.skipped ?? [])]) {
+      if (f.type === 'upload' || f.type === 'mkdirRemote') pending.uploads++;
+      else if (f.type === 'download' || f.type === 'mkdirLocal') pending.downloads++;
+      else if (f.type === 'deleteLocal' || f.type === 'deleteRemote') pending.deletes++;
+      else pending.other++;
+    }
+    const permanent = failures.filter((f) => !f.transient);
+    if (result.clean) this.d.status.clearErrors(name);
+    const upToDate = result.clean && this.watcher !== undefined && this.watcher.pendingCount() === 0;
+    this.setState(permanent.length > 0 ? 'error' : 'idle', {
+      ...patch,
+      pending,
+      upToDate,
+      pausedReason: null,
+    });
+    if (failures.length > 0 || (report?.skipped.length ?? 0) > 0) {
+      // Something is left to do: try again soon (transient failures) rather than at the next poll.
+      if (permanent.length < failures.length || (report?.skipped.length ?? 0) > 0) this.scheduleRetry();
+    }
+  }
+
+  private scheduleRetry(): void {
+    if (this.retryTimer || this.stopped) return;
+    const delay = this.retryDelayMs;
+    this.retryDelayMs = Math.min(this.retryDelayMs * 2, 60_000);
+    this.retryTimer = setTimeout(() => {
+      this.retryTimer = undefined;
+      this.request({ remote: true });
+    }, delay);
+    this.retryTimer.unref();
+  }
+
+  /** A pair that has not synced within three expected poll intervals is stale. */
+  refreshStale(): void {
+    const st = this.d.status.pair(this.pair.name);
+    if (st.state !== 'idle' && st.state !== 'stale') return;
+    const last = st.lastSyncOkAt ?? this.d.status.startedAt;
+    const stale = this.d.now() - last > 3 * this.expectedIntervalMs;
+    if (stale && st.state === 'idle') this.setState('stale', { upToDate: false });
+    if (!stale && st.state === 'stale') this.setState('idle');
+  }
+
+  async prune(): Promise<void> {
+    const days = this.d.config.trash.keepDays;
+    pruneLocalTrash(this.pair.local, days, this.d.now());
+    await pruneRemoteTrash(this.d.client, this.pair.location, days, this.d.now()).catch(() => undefined);
+  }
+
+  async stop(graceMs: number): Promise<void> {
+    this.stopped = true;
+    this.abort.abort();
+    for (const t of this.tasks) await t.destroy();
+    if (this.retryTimer) clearTimeout(this.retryTimer);
+    await this.watcher?.close();
+    if (this.running) {
+      await Promise.race([this.running, new Promise((r) => setTimeout(r, graceMs).unref())]);
+    }
+  }
+}
+
+/** Milliseconds between a cron task's next two runs (falls back to 5 minutes). */
+function estimateInterval(task: ScheduledTask): number {
+  try {
+    const t = task as unknown as { getNextRun?: () => Date | null };
+    const next = t.getNextRun?.();
+    if (next) return Math.max(60_000, Math.min(24 * 3600_000, (next.getTime() - Date.now()) * 1 || 300_000));
+  } catch {
+    // older node-cron: keep the default
+  }
+  return 5 * 60_000;
+}
+
+export class Daemon {
+  readonly status: StatusStore;
+  readonly index: SyncIndex;
+  client!: Client;
+  readonly now: () => number;
+  readonly host: string | undefined;
+  readonly watchOptions: { debounceMs?: number; stableMs?: number; maxWaitMs?: number };
+  private readonly runners = new Map<string, PairRunner>();
+  private housekeeping: NodeJS.Timeout | undefined;
+
+  constructor(
+    readonly config: VosyncConfig,
+    readonly log: Logger,
+    private readonly opts: DaemonOptions,
+  ) {
+    this.now = opts.now ?? Date.now;
+    this.host = opts.host;
+    this.watchOptions = opts.watch ?? {};
+    this.status = new StatusStore(this.now, VERSION);
+    fs.mkdirSync(config.state.dir, { recursive: true });
+    this.index = SyncIndex.open(path.join(config.state.dir, 'index.sqlite'));
+  }
+
+  static async create(opts: DaemonOptions): Promise<Daemon> {
+    const d = new Daemon(opts.config, opts.log, opts);
+    d.client =
+      opts.client ??
+      new Client({
+        registryUrl: opts.config.registry,
+        schemes: opts.config.services,
+        credentials: await credentialsFor(opts.config),
+        timeoutMs: opts.config.transfers.timeoutSeconds * 1000,
+        retry: { retries: opts.config.transfers.retries },
+        connections: Math.max(4, opts.config.transfers.concurrency * 2),
+      });
+    return d;
+  }
+
+  async start(): Promise<void> {
+    for (const w of this.config.warnings) this.log.warn(`config: ${w.path}: ${w.message}`);
+    for (const pair of this.config.pairs) {
+      const runner = new PairRunner(this, pair);
+      this.runners.set(pair.name, runner);
+      await runner.start();
+    }
+    this.housekeeping = setInterval(() => {
+      for (const r of this.runners.values()) r.refreshStale();
+    }, 30_000);
+    this.housekeeping.unref();
+    for (const r of this.runners.values()) void r.prune();
+    this.log.info(`vosync ${VERSION}: watching ${this.config.pairs.length} pair(s)`);
+  }
+
+  private select(pair?: string): PairRunner[] {
+    if (!pair) return [...this.runners.values()];
+    const r = this.runners.get(pair);
+    if (!r) throw new VosError('not-found', `no pair named ${pair}`);
+    return [r];
+  }
+
+  pause(pair?: string): void {
+    for (const r of this.select(pair)) r.pause();
+  }
+
+  resume(pair?: string, confirmDeletes = false): void {
+    for (const r of this.select(pair)) r.resume(confirmDeletes);
+  }
+
+  rescan(pair?: string): void {
+    for (const r of this.select(pair)) r.request({ full: true, remote: true });
+  }
+
+  refreshStale(): void {
+    for (const r of this.runners.values()) r.refreshStale();
+  }
+
+  /** Stops taking new work, lets in-flight transfers finish (up to `graceMs`), closes everything. */
+  async stop(graceMs = 30_000): Promise<void> {
+    if (this.housekeeping) clearInterval(this.housekeeping);
+    await Promise.all([...this.runners.values()].map((r) => r.stop(graceMs)));
+    if (!this.opts.client) await this.client.close();
+    this.index.close();
+    this.log.info('vosync stopped');
+  }
+}

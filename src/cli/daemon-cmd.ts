@@ -1,0 +1,191 @@
+/** `vosync daemon`, `vosync once` and `vosync demo` (what `npm start` runs). */
+import { randomBytes } from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+import type { Command } from 'commander';
+import { startStatusApi, type StatusApi } from '../agent/api.js';
+import { loadConfig, resolveConfigPath, type VosyncConfig } from '../agent/config.js';
+import { Daemon } from '../agent/daemon.js';
+import { createLogger, type Logger } from '../agent/log.js';
+import { syncUntilStable, type CycleResult } from '../agent/pair-sync.js';
+import { startServer } from '../server/server.js';
+
+interface ConfigFlag {
+  config?: string;
+  verbose?: boolean;
+}
+
+function loggerFor(config: VosyncConfig, verbose: boolean | undefined): Logger {
+  return createLogger({
+    level: verbose ? 'debug' : config.log.level,
+    file: config.log.file,
+    maxSizeMB: config.log.maxSizeMB,
+    maxFiles: config.log.maxFiles,
+  });
+}
+
+/** Runs the daemon and its status API until SIGINT/SIGTERM; returns when stopped. */
+export async function runDaemon(
+  config: VosyncConfig,
+  log: Logger,
+  banner?: (api: StatusApi) => string,
+): Promise<void> {
+  const daemon = await Daemon.create({ config, log });
+  const api = await startStatusApi({ daemon, port: config.status.port, tokenFile: config.status.tokenFile });
+  await daemon.start();
+  process.stdout.write(
+    banner?.(api) ??
+      `vosync daemon running: ${config.pairs.length} pair(s)\nstatus: ${api.url}/status (token in ${api.tokenFile}; or run: vosync status)\n`,
+  );
+  await new Promise<void>((resolve) => {
+    let stopping = false;
+    const stop = (signal: string) => {
+      if (stopping) return;
+      stopping = true;
+      log.info(`received ${signal}: finishing in-flight transfers`);
+      void (async () => {
+        await daemon.stop();
+        await api.close();
+        resolve();
+      })();
+    };
+    process.once('SIGINT', () => stop('SIGINT'));
+    process.once('SIGTERM', () => stop('SIGTERM'));
+  });
+}
+
+function summaryLine(name: string, results: CycleResult[]): { line: string; failed: boolean } {
+  const last = results[results.length - 1];
+  if (!last) return { line: `${name}: nothing done`, failed: true };
+  if (last.paused) return { line: `${name}: PAUSED — ${last.paused}`, failed: true };
+  let up = 0;
+  let down = 0;
+  let failed = 0;
+  for (const r of results) {
+    up += r.report?.bytesUp ?? 0;
+    down += r.report?.bytesDown ?? 0;
+    failed += r.report?.failed.length ?? 0;
+  }
+  const lastFailures = last.report?.failed ?? [];
+  const done = results.reduce((a, r) => a + (r.report?.done ?? 0), 0);
+  const problems = last.localProblems.length + last.remoteProblems.length;
+  let line = `${name}: ${done} action(s), ${up} bytes up, ${down} bytes down`;
+  if (lastFailures.length > 0) line += `, ${lastFailures.length} FAILED`;
+  if (problems > 0) line += `, ${problems} item(s) not synced`;
+  for (const f of lastFailures) line += `\n  failed: ${f.path}: ${f.message}`;
+  for (const p of [...last.localProblems, ...last.remoteProblems].slice(0, 20))
+    line += `\n  not synced: ${p.path}: ${p.message}`;
+  void failed;
+  return { line, failed: lastFailures.length > 0 };
+}
+
+export function registerDaemon(program: Command): void {
+  program
+    .command('daemon')
+    .description('run the sync daemon for every pair in the config (Ctrl-C or SIGTERM stops it safely)')
+    .option('--config <file>', 'config file (default: the platform location, see `vosync config path`)')
+    .option('-v, --verbose', 'debug logging')
+    .action(async (flags: ConfigFlag) => {
+      const config = loadConfig(resolveConfigPath(flags.config));
+      await runDaemon(config, loggerFor(config, flags.verbose));
+    });
+
+  program
+    .command('once')
+    .description('run one full sync of every pair and exit (non-zero when anything failed or a pair paused)')
+    .option('--config <file>', 'config file')
+    .option('-v, --verbose', 'debug logging')
+    .action(async (flags: ConfigFlag) => {
+      const config = loadConfig(resolveConfigPath(flags.config));
+      const log = loggerFor(config, flags.verbose);
+      const daemon = await Daemon.create({ config, log });
+      let anyFailed = false;
+      try {
+        for (const pair of config.pairs) {
+          const results = await syncUntilStable({
+            pair,
+            client: daemon.client,
+            index: daemon.index,
+            now: Date.now,
+            concurrency: config.transfers.concurrency,
+          });
+          const { line, failed } = summaryLine(pair.name, results);
+          anyFailed ||= failed;
+          process.stdout.write(line + '\n');
+        }
+      } finally {
+        await daemon.stop(0);
+      }
+      if (anyFailed) process.exitCode = 1;
+    });
+
+  program
+    .command('demo')
+    .description('start an embedded server, a demo folder and the daemon (what `npm start` runs)')
+    .option('--dir <dir>', 'where the demo keeps its files', '.vosync-demo')
+    .action(async (flags: { dir: string }) => {
+      const dir = path.resolve(flags.dir);
+      fs.mkdirSync(dir, { recursive: true });
+      const tokenFile = path.join(dir, 'demo-user-token');
+      if (!fs.existsSync(tokenFile))
+        fs.writeFileSync(tokenFile, randomBytes(24).toString('base64url') + '\n', { mode: 0o600 });
+      const token = fs.readFileSync(tokenFile, 'utf8').trim();
+      const server = await startServer({
+        dataDir: path.join(dir, 'server'),
+        users: [{ name: 'demo', token }],
+        admin: 'demo',
+      });
+      const folder = path.join(dir, 'folder');
+      if (!fs.existsSync(folder)) {
+        fs.mkdirSync(folder, { recursive: true });
+        fs.writeFileSync(
+          path.join(folder, 'README.txt'),
+          'Files you put in this folder are synced to vos:demo/demo-sync on the embedded server.\n',
+        );
+      }
+      const configFile = path.join(dir, 'config.yaml');
+      fs.writeFileSync(
+        configFile,
+        [
+          '# Generated by `vosync demo` on each start (the embedded server gets a new port each time).',
+          `registry: ${server.baseUrl}/reg/resource-caps`,
+          'auth:',
+          `  tokenFile: ${tokenFile}`,
+          'schedule:',
+          '  remotePoll: "* * * * *"',
+          'status:',
+          '  port: 0',
+          `  tokenFile: ${path.join(dir, 'status-token')}`,
+          'state:',
+          `  dir: ${path.join(dir, 'state')}`,
+          'log:',
+          `  file: ${path.join(dir, 'vosync.log')}`,
+          'pairs:',
+          '  - name: demo',
+          `    local: ${folder}`,
+          '    remote: vos:demo/demo-sync',
+          '    mode: two-way',
+          '',
+        ].join('\n'),
+        { mode: 0o600 },
+      );
+      const config = loadConfig(configFile);
+      const log = loggerFor(config, false);
+      try {
+        await runDaemon(config, log, (api) =>
+          [
+            'vosync demo is running.',
+            `  embedded VOSpace server: ${server.baseUrl} (user "demo")`,
+            `  local folder:            ${folder}`,
+            '  remote folder:           vos:demo/demo-sync',
+            `  status:                  ${api.url}/status  (token in ${api.tokenFile})`,
+            `  or run:                  npx vosync status --config ${configFile}`,
+            'Drop a file into the folder and watch it arrive. Ctrl-C stops.',
+            '',
+          ].join('\n'),
+        );
+      } finally {
+        await server.close();
+      }
+    });
+}
