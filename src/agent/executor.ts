@@ -97,8 +97,16 @@ function localMatches(st: fs.Stats | undefined, expect: LocalSnapshot | null): b
   return st.isFile() && st.size === expect.size && st.mtimeMs === expect.mtimeMs && st.ino === expect.ino;
 }
 
+/** An empty, checksum-less file node: what a push negotiation leaves when its upload never happened. */
+export function isPlaceholder(
+  info: { kind: string; size: number; md5?: string | undefined } | undefined,
+): boolean {
+  return info !== undefined && info.kind === 'file' && info.size === 0 && !info.md5;
+}
+
 function remoteMatches(info: NodeInfo | undefined, expect: RemoteSnapshot | null): boolean {
-  if (expect === null) return info === undefined;
+  // Overwriting an empty placeholder loses no bytes, so it counts as free.
+  if (expect === null) return info === undefined || isPlaceholder(info);
   if (!info) return false;
   if (expect.kind === 'dir') return info.kind === 'container';
   if (info.kind !== 'file') return false;
@@ -253,10 +261,16 @@ export class Executor {
       md5 = h.md5;
     }
     const current = await this.checkRemote(a.path, a.expectRemote, 'upload');
+    let replaces = a.expectRemote;
     if (current && a.trashRemoteFirst) {
       await moveToRemoteTrash(this.ctx.client, this.ctx.remoteRoot, a.path, this.ctx.now());
+      replaces = null;
     }
-    const result = await this.ctx.client.upload(file, this.loc(a.path), { md5 });
+    // Checked again by the client's own last read before the transfer: a node written meanwhile is not replaced.
+    const result = await this.ctx.client.upload(file, this.loc(a.path), {
+      md5,
+      precondition: (now) => remoteMatches(now, replaces),
+    });
     // Re-read what the server now holds (its date is part of the base, for servers that report no MD5).
     const after = await this.ctx.client.getInfo(this.loc(a.path));
     const remote: RemoteEntry = { path: a.path, kind: 'file', size: after.size, dateMs: after.date ?? 0 };

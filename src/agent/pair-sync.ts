@@ -184,6 +184,23 @@ export async function syncPair(ctx: PairContext): Promise<CycleResult> {
       message: `not synced: ${p.problem} (the server cannot store this name)`,
     });
   }
+  // An empty placeholder left by an interrupted upload (a push negotiation creates the node first) is not
+  // a remote version worth a conflict: plan the upload over it.
+  if (pair.mode !== 'mirror-down') {
+    for (const [p, r] of [...trees.remote]) {
+      const l = trees.local.get(p);
+      if (
+        r.kind === 'file' &&
+        r.size === 0 &&
+        !r.md5 &&
+        !trees.base.has(p) &&
+        l?.kind === 'file' &&
+        l.size > 0
+      ) {
+        trees.remote.delete(p);
+      }
+    }
+  }
   // Newly ignored paths are not deletions.
   for (const p of [...trees.base.keys()]) {
     const b = trees.base.get(p);

@@ -9,14 +9,16 @@
  * deterministic order (reconcile/order.ts).
  */
 import type { BaseEntry, LocalEntry, RemoteEntry } from './model.js';
-import { detectMoves, rekeySubtree, type Views } from './reconcile/moves.js';
+import { detectMoves, rekeySubtree, type DetectedMove, type Views } from './reconcile/moves.js';
 import { orderActions } from './reconcile/order.js';
 import {
   comparePaths,
   foldCase,
   isAtOrBelow,
   isBelow,
+  parentOf,
   properAncestors,
+  rebase,
   TreeIndex,
 } from './reconcile/paths.js';
 import { Planner } from './reconcile/planner.js';
@@ -28,13 +30,21 @@ export { decide, type Decision } from './reconcile/table.js';
 export type { SideState } from './reconcile/compare.js';
 export { comparePaths } from './reconcile/paths.js';
 
-/** Copies a tree, adding any missing ancestor folder (defensive: scanners normally list them). */
-function withAncestors<T>(src: ReadonlyMap<string, T>, makeDir: (p: string) => T): Map<string, T> {
-  const out = new Map(src);
+/** The tree itself when every parent folder is listed (scanners list them), else a copy with the gaps filled. */
+function withAncestors<T>(src: ReadonlyMap<string, T>, makeDir: (p: string) => T): ReadonlyMap<string, T> {
+  let out: Map<string, T> | undefined;
   for (const p of src.keys()) {
+    const parent = parentOf(p);
+    if (parent === '' || src.has(parent)) continue;
+    out ??= new Map(src);
     for (const a of properAncestors(p)) if (!out.has(a)) out.set(a, makeDir(a));
   }
-  return out;
+  return out ?? src;
+}
+
+/** A private, writable copy of a view (the caller's maps are never changed). */
+function writable<T>(view: ReadonlyMap<string, T>, input: ReadonlyMap<string, T>): Map<string, T> {
+  return view === input ? new Map(view) : (view as Map<string, T>);
 }
 
 export function reconcile(input: ReconcileInput): Plan {
@@ -58,7 +68,6 @@ export function reconcile(input: ReconcileInput): Plan {
       remoteDateMs: 0,
     })),
   };
-  const reserved = [...views.local.keys(), ...views.remote.keys(), ...views.base.keys()];
 
   const moves: PlanAction[] = [];
   if (input.mode === 'two-way' || (input.mode === 'backup' && propagate)) {
@@ -74,13 +83,15 @@ export function reconcile(input: ReconcileInput): Plan {
         expectLocal: localSnap(l),
         reason: `renamed locally from "${m.from}"`,
       });
-      rekeySubtree(views.remote, m.from, m.to, m.kind);
-      rekeySubtree(views.base, m.from, m.to, m.kind);
+      rekeySubtree((views.remote = writable(views.remote, input.remote)), m);
+      rekeySubtree((views.base = writable(views.base, input.base)), m);
     }
   }
   if (input.mode === 'two-way' || input.mode === 'mirror-down') {
-    for (const m of detectMoves(views, 'remote')) {
-      if (input.caseInsensitiveLocal && !fitsCaseInsensitive(views, m.from, m.to)) continue;
+    const remoteMoves = detectMoves(views, 'remote');
+    const names = input.caseInsensitiveLocal && remoteMoves.length > 0 ? new CaseIndex(views) : undefined;
+    for (const m of remoteMoves) {
+      if (names && !names.fits(m.from, m.to)) continue;
       const l = views.local.get(m.from) as LocalEntry;
       moves.push({
         type: 'renameLocal',
@@ -90,8 +101,9 @@ export function reconcile(input: ReconcileInput): Plan {
         expectLocal: localSnap(l),
         reason: `renamed remotely from "${m.from}"`,
       });
-      rekeySubtree(views.local, m.from, m.to, m.kind);
-      rekeySubtree(views.base, m.from, m.to, m.kind);
+      names?.move(m);
+      rekeySubtree((views.local = writable(views.local, input.local)), m);
+      rekeySubtree((views.base = writable(views.base, input.base)), m);
     }
   }
 
@@ -105,7 +117,7 @@ export function reconcile(input: ReconcileInput): Plan {
       caseInsensitiveLocal: input.caseInsensitiveLocal,
       propagateLocalDeletes: propagate,
       firstSync,
-      reservedPaths: reserved,
+      reservedTrees: [input.local, input.remote, input.base],
     },
     views,
     tree,
@@ -122,25 +134,59 @@ export function reconcile(input: ReconcileInput): Plan {
   return { actions, notices, firstSync };
 }
 
-/**
- * Can a local rename `from` → `to` be done on a case-insensitive disk? Not into itself under another spelling,
- * not onto another local item, and not below a folder spelled differently anywhere in the three trees (such a
- * folder may lose a case clash and never be created locally).
- */
-function fitsCaseInsensitive(views: Views, from: string, to: string): boolean {
-  const f = foldCase(from);
-  const t = foldCase(to);
-  if (t !== f && isBelow(t, f)) return false;
-  const ancestors = new Map<string, string>();
-  for (const a of properAncestors(to)) ancestors.set(foldCase(a), a);
-  for (const p of views.local.keys()) if (foldCase(p) === t && !isAtOrBelow(p, from)) return false;
-  for (const m of [views.local, views.remote, views.base]) {
-    for (const p of m.keys()) {
-      const exact = ancestors.get(foldCase(p));
-      if (exact !== undefined && p !== exact) return false;
+/** Case-folded spellings of the three trees, to vet local renames on a case-insensitive disk. */
+class CaseIndex {
+  /** folded path → spellings in any tree (with a count per spelling) */
+  private readonly any = new Map<string, Map<string, number>>();
+  /** folded path → spelling on the local disk */
+  private readonly local = new Map<string, string>();
+
+  constructor(private readonly views: Views) {
+    for (const m of [views.local, views.remote, views.base]) for (const p of m.keys()) this.add(p, 1);
+    for (const p of views.local.keys()) this.local.set(foldCase(p), p);
+  }
+
+  private add(p: string, n: number): void {
+    const f = foldCase(p);
+    const spellings = this.any.get(f) ?? new Map<string, number>();
+    const c = (spellings.get(p) ?? 0) + n;
+    if (c > 0) spellings.set(p, c);
+    else spellings.delete(p);
+    if (spellings.size > 0) this.any.set(f, spellings);
+    else this.any.delete(f);
+  }
+
+  /**
+   * Can `from` be renamed to `to` locally? Not into itself under another spelling, not onto another local item,
+   * and not below a folder spelled differently in any tree (it may lose a case clash and never be created).
+   */
+  fits(from: string, to: string): boolean {
+    const f = foldCase(from);
+    const t = foldCase(to);
+    if (t !== f && isBelow(t, f)) return false;
+    const holder = this.local.get(t);
+    if (holder !== undefined && !isAtOrBelow(holder, from)) return false;
+    return properAncestors(to).every((a) => {
+      const spellings = this.any.get(foldCase(a));
+      return !spellings || (spellings.size === 1 && spellings.has(a));
+    });
+  }
+
+  /** Follows a rename of local and base records. */
+  move(m: DetectedMove): void {
+    for (const p of m.subtree) {
+      const np = rebase(p, m.from, m.to);
+      for (const view of [this.views.local, this.views.base]) {
+        if (!view.has(p)) continue;
+        this.add(p, -1);
+        this.add(np, 1);
+      }
+      if (this.views.local.has(p)) {
+        if (this.local.get(foldCase(p)) === p) this.local.delete(foldCase(p));
+        this.local.set(foldCase(np), np);
+      }
     }
   }
-  return true;
 }
 
 /** True when the plan holds no action at all (notices are not work): the "converged" test. */

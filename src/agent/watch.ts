@@ -127,13 +127,29 @@ export function startWatcher(options: WatcherOptions): Watcher {
   /** When the path may be reported, judging by events and by the file's own mtime. */
   function settledAt(rec: Pending, t: number): number {
     let last = rec.lastEventAt;
-    const st = fs.lstatSync(`${root}/${rec.diskRel}`, { throwIfNoEntry: false });
+    let st: fs.Stats | undefined;
+    try {
+      st = fs.lstatSync(`${root}/${rec.diskRel}`, { throwIfNoEntry: false });
+    } catch {
+      // ENOTDIR (a parent folder became a file), EACCES…: the path is gone or unreadable, which is settled.
+      st = undefined;
+    }
     // A write whose event was coalesced or lost still moves the mtime (a future mtime is not trusted).
     if (st?.isFile() && st.mtimeMs > last && st.mtimeMs <= t) last = st.mtimeMs;
     return last + stableMs;
   }
 
   function tick(): void {
+    try {
+      tickUnsafe();
+    } catch (error) {
+      // Never let one odd path stop the watcher: fall back to a full rescan.
+      options.onError?.(error instanceof Error ? error : new Error(String(error)));
+      requestFullRescan();
+    }
+  }
+
+  function tickUnsafe(): void {
     timer = undefined;
     timerAt = Infinity;
     if (closed || delivering) return;

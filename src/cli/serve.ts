@@ -1,9 +1,9 @@
 import type { Command } from 'commander';
 import { parseUserArg, readUsersFile, type UserSpec } from '../server/auth.js';
-import { parseFaultSpec } from '../server/faults.js';
-import { startServer } from '../server/server.js';
+import { parseFaultSpec, type FaultSpec } from '../server/faults.js';
+import { startServer, type ServeOptions } from '../server/server.js';
 
-interface ServeFlags {
+export interface ServeFlags {
   data: string;
   host: string;
   port: string;
@@ -49,35 +49,59 @@ export function registerServe(program: Command): void {
     .option('--tls-cert <file>', 'serve HTTPS with this certificate (PEM)')
     .option('--tls-key <file>', 'private key for --tls-cert (PEM)')
     .option('-v, --verbose', 'log every request to stderr')
-    .action(async (flags: ServeFlags) => {
-      const users = [
-        ...(flags.usersFile ? readUsersFile(flags.usersFile) : []),
-        ...flags.user.map(parseUserArg),
-      ];
-      applyGroups(users, flags.group);
-      const port = Number(flags.port);
-      if (!Number.isInteger(port) || port < 0 || port > 65535)
-        throw new Error(`--port ${flags.port}: not a port number`);
-      if (Boolean(flags.tlsCert) !== Boolean(flags.tlsKey))
-        throw new Error('--tls-cert and --tls-key go together');
-      const server = await startServer({
-        dataDir: flags.data,
-        host: flags.host,
-        port,
-        users,
-        ...(flags.admin ? { admin: flags.admin } : {}),
-        ...(flags.faults ? { faults: parseFaultSpec(flags.faults) } : {}),
-        ...(flags.tlsCert && flags.tlsKey ? { tls: { cert: flags.tlsCert, key: flags.tlsKey } } : {}),
-        ...(flags.verbose ? { log: (line: string) => process.stderr.write(line + '\n') } : {}),
-      });
+    .action(async (flags: ServeFlags, cmd: Command) => {
+      // `-v` is also a global option of `vosync`, which claims it wherever it appears on the line.
+      const verbose = Boolean(flags.verbose || cmd.optsWithGlobals<{ verbose?: boolean }>().verbose);
+      const server = await startServer(serveOptions({ ...flags, verbose }));
+      // One line, so a parent process can read the address from the first line of stdout.
       process.stdout.write(
         `vosync serve listening on ${server.baseUrl} (vault: ${server.baseUrl}/vault, arc: ${server.baseUrl}/arc, ` +
           `registry: ${server.baseUrl}/reg/resource-caps)\n`,
       );
+      let stopping = false;
       const stop = (): void => {
-        void server.close().then(() => process.exit(0));
+        // A second signal while closing means "now".
+        if (stopping) process.exit(1);
+        stopping = true;
+        server.close().then(
+          () => process.exit(0),
+          (e: unknown) => {
+            process.stderr.write(`vosync serve: error while stopping: ${(e as Error).message}\n`);
+            process.exit(1);
+          },
+        );
       };
-      process.once('SIGINT', stop);
-      process.once('SIGTERM', stop);
+      process.on('SIGINT', stop);
+      process.on('SIGTERM', stop);
     });
+}
+
+/** Checks the flags and turns them into server options; every problem is an Error with a clear message. */
+export function serveOptions(flags: ServeFlags): ServeOptions {
+  const users = [...(flags.usersFile ? readUsersFile(flags.usersFile) : []), ...flags.user.map(parseUserArg)];
+  applyGroups(users, flags.group);
+  if (!/^\d{1,5}$/.test(flags.port) || Number(flags.port) > 65535)
+    throw new Error(`--port ${flags.port}: not a port number (0-65535, 0 = any free port)`);
+  if (Boolean(flags.tlsCert) !== Boolean(flags.tlsKey))
+    throw new Error('--tls-cert and --tls-key go together');
+  if (flags.admin && !users.some((u) => u.name === flags.admin))
+    throw new Error(`--admin ${flags.admin}: not one of the users given with --user or --users-file`);
+  let faults: FaultSpec | undefined;
+  if (flags.faults) {
+    try {
+      faults = parseFaultSpec(flags.faults);
+    } catch (e) {
+      throw new Error(`--faults ${flags.faults}: ${(e as Error).message}`);
+    }
+  }
+  return {
+    dataDir: flags.data,
+    host: flags.host,
+    port: Number(flags.port),
+    users,
+    ...(flags.admin ? { admin: flags.admin } : {}),
+    ...(faults ? { faults } : {}),
+    ...(flags.tlsCert && flags.tlsKey ? { tls: { cert: flags.tlsCert, key: flags.tlsKey } } : {}),
+    ...(flags.verbose ? { log: (line: string) => process.stderr.write(line + '\n') } : {}),
+  };
 }

@@ -2,8 +2,15 @@
  * Fault injection for reliability tests: off by default; when on, a seeded generator decides per request
  * whether to fail it and how — 500, 503 + Retry-After, a connection reset, a truncated body, a stall, or
  * added latency. Deterministic for a given seed and request order.
+ *
+ * Endpoint classes: `nodes`, `transfers` (synctrans, transfers, xfer, async jobs), `data` (files and
+ * storage URLs) and `registry` (resource-caps, capabilities, availability, the login service). On
+ * responses, reset/truncate/stall cut the body at half its length (a body-less answer before its
+ * headers). On uploads (PUT with a body), reset and stall cut the request body at half before anything is
+ * committed, while truncate lets the upload commit and then loses the answer.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Socket } from 'node:net';
 
 export type FaultKind = 'error' | 'unavailable' | 'reset' | 'truncate' | 'stall';
 export type EndpointClass = 'nodes' | 'transfers' | 'data' | 'registry';
@@ -36,28 +43,42 @@ export const NO_FAULTS: FaultSpec = {
   latencyMs: 0,
 };
 
+const HTTP_METHODS: readonly string[] = ['GET', 'HEAD', 'PUT', 'POST', 'DELETE', 'OPTIONS', 'PATCH'];
+
 function list<T extends string>(value: string, allowed: readonly T[], what: string): T[] {
   const items = value
     .split(/[+|]/)
     .map((s) => s.trim())
     .filter((s) => s !== '');
+  if (items.length === 0) throw new Error(`fault spec: no ${what} given`);
   for (const i of items) {
     if (!allowed.includes(i as T))
       throw new Error(`fault spec: unknown ${what} '${i}' (expected ${allowed.join(', ')})`);
   }
-  return items as T[];
+  return [...new Set(items)] as T[];
 }
 
-function num(key: string, value: string, min: number, max: number): number {
-  const n = Number(value.replace(/ms$/, ''));
-  if (!Number.isFinite(n) || n < min || n > max)
-    throw new Error(`fault spec: ${key} must be a number in [${min}, ${max}]`);
+function num(
+  key: string,
+  value: string,
+  min: number,
+  max: number,
+  opts: { ms?: boolean; int?: boolean } = {},
+): number {
+  const text = opts.ms ? value.replace(/ms$/, '') : value;
+  // Number('') is 0: an empty value must not silently mean zero.
+  const n = /^[0-9]*\.?[0-9]+(e[+-]?[0-9]+)?$/i.test(text) ? Number(text) : NaN;
+  if (!Number.isFinite(n) || n < min || n > max || (opts.int && !Number.isInteger(n))) {
+    const what = opts.int ? 'an integer' : 'a number';
+    throw new Error(`fault spec: ${key} must be ${what} in [${min}, ${max}], got '${value}'`);
+  }
   return n;
 }
 
 /**
  * Parses `rate=0.2,kinds=error+unavailable+reset,endpoints=data+nodes,seed=7,retryAfter=1,stallMs=5000,
- * latencyMs=20,methods=GET+PUT`. Every key is optional.
+ * latencyMs=20,methods=GET+PUT`. Every key is optional; unknown keys, values out of range and empty values
+ * are errors.
  */
 export function parseFaultSpec(text: string): FaultSpec {
   const spec: FaultSpec = { ...NO_FAULTS, kinds: [...NO_FAULTS.kinds], endpoints: [...NO_FAULTS.endpoints] };
@@ -80,29 +101,40 @@ export function parseFaultSpec(text: string): FaultSpec {
         spec.endpoints = list(value, ENDPOINT_CLASSES, 'endpoint class');
         break;
       case 'methods':
-        spec.methods = value
-          .split(/[+|]/)
-          .map((m) => m.trim().toUpperCase())
-          .filter((m) => m !== '');
+        spec.methods = list(value.toUpperCase(), HTTP_METHODS, 'HTTP method');
         break;
       case 'seed':
-        spec.seed = num(key, value, 0, 2 ** 32 - 1);
+        spec.seed = num(key, value, 0, 2 ** 32 - 1, { int: true });
         break;
       case 'retryAfter':
-        spec.retryAfterSeconds = num(key, value, 0, 3600);
+        spec.retryAfterSeconds = num(key, value, 0, 3600, { int: true });
         break;
       case 'stallMs':
-        spec.stallMs = num(key, value, 0, 600_000);
+        spec.stallMs = num(key, value, 0, 600_000, { ms: true });
         break;
       case 'latencyMs':
-        spec.latencyMs = num(key, value, 0, 60_000);
+        spec.latencyMs = num(key, value, 0, 60_000, { ms: true });
         break;
       default:
         throw new Error(`fault spec: unknown key '${key}'`);
     }
   }
-  if (spec.kinds.length === 0) throw new Error('fault spec: kinds must not be empty');
   return spec;
+}
+
+/** The spec in the text form `parseFaultSpec` reads (for logs and the control API). */
+export function formatFaultSpec(s: FaultSpec): string {
+  const parts = [
+    `rate=${s.rate}`,
+    `kinds=${s.kinds.join('+')}`,
+    `endpoints=${s.endpoints.join('+')}`,
+    `seed=${s.seed}`,
+    `retryAfter=${s.retryAfterSeconds}`,
+    `stallMs=${s.stallMs}`,
+    `latencyMs=${s.latencyMs}`,
+  ];
+  if (s.methods.length > 0) parts.push(`methods=${s.methods.join('+')}`);
+  return parts.join(',');
 }
 
 /** mulberry32: small, fast, seedable. */
@@ -170,23 +202,61 @@ export class FaultInjector {
   }
 }
 
-function chunkLength(chunk: unknown, encoding?: BufferEncoding): Buffer {
+function asBuffer(chunk: unknown, encoding?: BufferEncoding): Buffer {
   if (Buffer.isBuffer(chunk)) return chunk;
   if (chunk instanceof Uint8Array) return Buffer.from(chunk);
   return Buffer.from(String(chunk), encoding ?? 'utf8');
 }
 
 /**
- * Lets the handler answer normally but breaks the response body half way: `reset` destroys the connection,
- * `truncate` closes it cleanly short of Content-Length, `stall` sends nothing more for `stallMs` then drops it.
+ * Aborts a connection with a TCP RST. A TLS socket has no TCP handle of its own (resetAndDestroy throws
+ * on it), so the reset goes to the plain socket underneath.
  */
-export function sabotageResponse(
-  res: ServerResponse,
-  kind: 'reset' | 'truncate' | 'stall',
-  stallMs: number,
-): void {
+function resetConnection(socket: Socket): void {
+  const raw = (socket as Socket & { _parent?: Socket | null })._parent ?? socket;
+  try {
+    raw.resetAndDestroy();
+  } catch {
+    // Not a TCP socket (or already closed): a plain close still breaks the exchange.
+  }
+  socket.destroy();
+}
+
+/** Breaks a connection the way a fault kind says, after whatever was already written has been flushed. */
+function breakConnection(socket: Socket, kind: SabotageKind, stallMs: number): void {
+  if (socket.destroyed) return;
+  if (kind === 'truncate') {
+    // FIN after the partial data, then close: the peer sees fewer bytes than promised and an EOF.
+    socket.end(() => socket.destroy());
+    return;
+  }
+  if (kind === 'stall') {
+    const timer = setTimeout(() => socket.destroy(), stallMs);
+    timer.unref();
+    socket.once('close', () => clearTimeout(timer));
+    return;
+  }
+  // Let the partial data reach the peer before the RST, so the client sees a reset mid-body rather than
+  // no response at all (an RST makes the peer's kernel drop data it has not delivered yet).
+  socket.write(Buffer.alloc(0), () => {
+    setTimeout(() => resetConnection(socket), RESET_DELAY_MS).unref();
+  });
+}
+
+type SabotageKind = 'reset' | 'truncate' | 'stall';
+
+/** How long a `reset` waits after flushing the partial body before sending the RST. */
+const RESET_DELAY_MS = 20;
+
+/**
+ * Lets the handler answer normally but breaks the response: a body is cut at half its Content-Length (a
+ * chunked body right after the headers); a response without a body (redirects, 201, 204, HEAD) is cut
+ * before its headers, so the client never gets a complete answer. Then `reset` sends an RST, `truncate`
+ * closes cleanly (FIN) and `stall` sends nothing more for `stallMs` before dropping the connection. The
+ * connection is never reused: nothing after the cut is written, and the handler sees backpressure.
+ */
+export function sabotageResponse(res: ServerResponse, kind: SabotageKind, stallMs: number): void {
   const write = res.write.bind(res) as (chunk: unknown, ...rest: unknown[]) => boolean;
-  const end = res.end.bind(res) as (...args: unknown[]) => ServerResponse;
   let sent = 0;
   let cut = false;
   const cutoff = (): number => {
@@ -196,14 +266,15 @@ export function sabotageResponse(
   const act = (): void => {
     cut = true;
     const socket = res.socket;
-    if (!socket) return;
-    if (kind === 'truncate') socket.end();
-    else if (kind === 'reset') socket.resetAndDestroy();
-    else setTimeout(() => socket.destroy(), stallMs).unref();
+    if (!socket) {
+      res.destroy();
+      return;
+    }
+    breakConnection(socket, kind, stallMs);
   };
   res.write = ((chunk: unknown, ...rest: unknown[]): boolean => {
-    if (cut) return true;
-    const buf = chunkLength(chunk, typeof rest[0] === 'string' ? (rest[0] as BufferEncoding) : undefined);
+    if (cut) return false;
+    const buf = asBuffer(chunk, typeof rest[0] === 'string' ? (rest[0] as BufferEncoding) : undefined);
     const limit = cutoff();
     if (sent + buf.length >= limit) {
       const part = buf.subarray(0, Math.max(0, limit - sent));
@@ -211,7 +282,7 @@ export function sabotageResponse(
       else if (!res.headersSent) res.flushHeaders();
       sent += part.length;
       act();
-      return true;
+      return false;
     }
     sent += buf.length;
     return write(chunk, ...rest);
@@ -219,37 +290,50 @@ export function sabotageResponse(
   res.end = ((...args: unknown[]): ServerResponse => {
     if (cut) return res;
     const chunk = args[0];
-    if (chunk !== undefined && chunk !== null && typeof chunk !== 'function') res.write(chunk as Buffer);
-    if (!cut) {
-      if (!res.headersSent) res.flushHeaders();
-      act();
+    if (chunk !== undefined && chunk !== null && typeof chunk !== 'function') {
+      const encoding = typeof args[1] === 'string' ? (args[1] as BufferEncoding) : undefined;
+      res.write(asBuffer(chunk, encoding));
     }
-    void end;
+    if (!cut) act();
     return res;
   }) as typeof res.end;
 }
 
-/** For uploads: swallow part of the request body, then drop the connection without answering. */
-export function sabotageUpload(
-  req: IncomingMessage,
-  kind: 'reset' | 'truncate' | 'stall',
-  stallMs: number,
-): void {
-  const declared = Number(req.headers['content-length'] ?? 0);
+/**
+ * For uploads: the handler receives the first half of the request body (by Content-Length; nothing of a
+ * chunked body) and then no more — `reset` drops the connection with an RST, `stall` waits `stallMs`
+ * first. The handler sees an aborted request, so a partly written upload exercises its clean-up path.
+ * Returns false when the body is empty, as there is nothing to cut then.
+ */
+export function sabotageUpload(req: IncomingMessage, kind: 'reset' | 'stall', stallMs: number): boolean {
+  const header = req.headers['content-length'];
+  const declared = header === undefined ? NaN : Number(header);
+  if (declared === 0) return false;
   const limit = Number.isFinite(declared) ? Math.floor(declared / 2) : 0;
-  let got = 0;
+  // Armed as the request arrives, so normally nothing of the body has been delivered yet.
+  let got = req.readableLength;
+  let cut = false;
   const drop = (): void => {
-    req.removeAllListeners('data');
+    cut = true;
     const socket = req.socket;
-    if (kind === 'stall') setTimeout(() => socket.destroy(), stallMs).unref();
-    else socket.resetAndDestroy();
+    // Deferred: the parser is usually mid-callback when the cut happens.
+    setImmediate(() => breakConnection(socket, kind, stallMs));
   };
-  if (limit === 0) {
-    drop();
-    return;
-  }
-  req.on('data', (chunk: Buffer) => {
-    got += chunk.length;
-    if (got >= limit) drop();
-  });
+  const push = req.push.bind(req);
+  req.push = (chunk: unknown, encoding?: BufferEncoding): boolean => {
+    if (cut) return false;
+    if (chunk === null || chunk === undefined) return push(chunk, encoding);
+    const buf = asBuffer(chunk, encoding);
+    if (got + buf.length >= limit) {
+      const part = buf.subarray(0, Math.max(0, limit - got));
+      got += part.length;
+      if (part.length > 0) push(part);
+      drop();
+      return false;
+    }
+    got += buf.length;
+    return push(chunk, encoding);
+  };
+  if (got >= limit) drop();
+  return true;
 }

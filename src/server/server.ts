@@ -6,6 +6,7 @@ import fs from 'node:fs';
 import http from 'node:http';
 import https from 'node:https';
 import type { AddressInfo } from 'node:net';
+import { createSecureContext } from 'node:tls';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { ANONYMOUS, PreauthSigner, UserDirectory, type Caller, type UserSpec } from './auth.js';
 import type { RequestContext } from './context.js';
@@ -72,6 +73,20 @@ const ENDPOINT_CLASS: Record<string, EndpointClass> = {
   data: 'data',
 };
 
+/** How long close() waits for requests still in a handler after their connections were closed. */
+const CLOSE_GRACE_MS = 5_000;
+
+/**
+ * The fault class of a request: `registry` for discovery and login (`/reg`, `/ac`, capabilities,
+ * availability), the service endpoint's class otherwise; undefined for paths that are not served.
+ */
+function classify(top: string, endpoint: string): EndpointClass | undefined {
+  if (top === 'reg' || top === 'ac') return 'registry';
+  if (top !== 'vault' && top !== 'arc') return undefined;
+  if (endpoint === 'capabilities' || endpoint === 'availability') return 'registry';
+  return ENDPOINT_CLASS[endpoint];
+}
+
 function ensureNode(
   store: NodeStore,
   service: ServiceName,
@@ -116,23 +131,34 @@ function provision(store: NodeStore, admin: string, users: string[], now: number
 
 export async function startServer(opts: ServeOptions): Promise<RunningServer> {
   const now = opts.now ?? Date.now;
+  // Everything that can be wrong with the options fails before the data directory is touched.
+  const tls = opts.tls ? readTls(opts.tls) : undefined;
+  const users = new UserDirectory(opts.users ?? []);
+  const injector = new FaultInjector();
+  if (opts.faults)
+    injector.configure(typeof opts.faults === 'string' ? parseFaultSpec(opts.faults) : opts.faults);
   fs.mkdirSync(opts.dataDir, { recursive: true });
   const store = new NodeStore(opts.dataDir);
-  store.collectGarbage();
-  const users = new UserDirectory(opts.users ?? []);
   const admin = opts.admin ?? 'admin';
-  provision(store, admin, users.names(), now());
+  try {
+    // Leftovers of a crash (temp files of unfinished uploads, blobs no node refers to) go first.
+    store.collectGarbage();
+    provision(store, admin, users.names(), now());
+  } catch (e) {
+    store.close();
+    throw e;
+  }
   const services: Record<ServiceName, VoService> = {
     vault: new VoService(VAULT, store),
     arc: new VoService(ARC, store),
   };
   const signer = new PreauthSigner(store.secret());
   const jobs = new JobRegistry(now);
-  const injector = new FaultInjector();
-  if (opts.faults)
-    injector.configure(typeof opts.faults === 'string' ? parseFaultSpec(opts.faults) : opts.faults);
   let state: ServiceState = 'ReadWrite';
   let baseUrl = '';
+  /** Aborted by close(): cuts injected latency short. */
+  const closing = new AbortController();
+  let closed: Promise<void> | undefined;
   const log = opts.log;
 
   async function route(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
@@ -148,8 +174,27 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
     const endpoint = parts[2] ?? '';
     const method = req.method ?? 'GET';
 
-    if (top === 'reg' && endpoint === 'resource-caps') return sendResourceCaps(res, baseUrl);
     if (top === '_vosync') return handleControl(req, res, endpoint, users.identify(req));
+
+    const svcName = top === 'vault' || top === 'arc' ? top : undefined;
+    const cls = classify(top, endpoint);
+    if (svcName && cls !== 'registry') {
+      if (!cls || (endpoint === 'data' && !services[svcName].flavour.filesRedirect)) {
+        throw new Fault(404, `not found: ${url.pathname}`);
+      }
+      // Service state applies to the VOSpace endpoints; discovery and availability keep answering.
+      if (state === 'Offline') throw faults.unavailable('service is offline', 180);
+      if (state === 'ReadOnly' && method !== 'GET' && method !== 'HEAD') {
+        throw new Fault(503, 'System is in read-only mode for maintainence', { 'Retry-After': '180' });
+      }
+    }
+    if (cls) {
+      await injectFault(req, res, cls, method);
+      // A connection cut while injected latency was applied has nobody left to answer.
+      if (req.destroyed) return;
+    }
+
+    if (top === 'reg' && endpoint === 'resource-caps') return sendResourceCaps(res, baseUrl);
     if (top === 'ac') {
       if (endpoint === 'capabilities') return sendLoginCapabilities(res, `${baseUrl}/ac`);
       if (endpoint === 'availability')
@@ -157,32 +202,14 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
       if (endpoint === 'login') return handleLogin(req, res, users);
       throw new Fault(404, `not found: ${url.pathname}`);
     }
-    if (top !== 'vault' && top !== 'arc') throw new Fault(404, `not found: ${url.pathname}`);
-    const service = services[top];
-    const serviceBase = `${baseUrl}/${top}`;
-    if (endpoint === 'capabilities') return sendServiceCapabilities(res, top, serviceBase);
+    if (!svcName) throw new Fault(404, `not found: ${url.pathname}`);
+    const service = services[svcName];
+    const serviceBase = `${baseUrl}/${svcName}`;
+    if (endpoint === 'capabilities') return sendServiceCapabilities(res, svcName, serviceBase);
     if (endpoint === 'availability') {
       if (method === 'POST') return changeState(req, res, users.identify(req), service);
       return sendAvailability(res, state !== 'Offline', `service state: ${state}`);
     }
-    const cls = ENDPOINT_CLASS[endpoint];
-    if (!cls || (endpoint === 'data' && !service.flavour.filesRedirect)) {
-      throw new Fault(404, `not found: ${url.pathname}`);
-    }
-    if (state === 'Offline') throw faults.unavailable('service is offline', 180);
-    if (state === 'ReadOnly' && method !== 'GET' && method !== 'HEAD') {
-      throw new Fault(503, 'System is in read-only mode for maintainence', { 'Retry-After': '180' });
-    }
-    const latency = injector.latencyFor(cls);
-    if (latency > 0) await sleep(latency);
-    const fault = injector.decide(cls, method);
-    if (fault === 'error') throw new Fault(500, 'InternalFault: injected fault');
-    if (fault === 'unavailable') throw faults.unavailable('injected fault', injector.retryAfterSeconds);
-    if (fault && method === 'PUT') {
-      sabotageUpload(req, fault, injector.stallMs);
-      return;
-    }
-    if (fault) sabotageResponse(res, fault, injector.stallMs);
 
     const caller = users.identify(req);
     if (caller.user) res.setHeader('x-vo-authenticated', caller.user);
@@ -215,6 +242,31 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
       case 'data':
         return handleStorage(ctx);
     }
+  }
+
+  /**
+   * Applies the fault injector's decision to one request: latency first, then a 500 or 503 answer, or a
+   * sabotaged exchange. Uploads (PUT with a body) are cut mid-body for `reset` and `stall`, before the
+   * data is committed; `truncate` lets a PUT commit and then loses the answer (the ambiguous case).
+   */
+  async function injectFault(
+    req: http.IncomingMessage,
+    res: http.ServerResponse,
+    cls: EndpointClass,
+    method: string,
+  ): Promise<void> {
+    // Decided and armed before any await: the request body must not reach the handler before the
+    // upload sabotage is in place, and decisions follow the order in which requests arrive.
+    const fault = injector.decide(cls, method);
+    if (fault === 'reset' || fault === 'stall' || fault === 'truncate') {
+      const cutUpload =
+        method === 'PUT' && fault !== 'truncate' && sabotageUpload(req, fault, injector.stallMs);
+      if (!cutUpload) sabotageResponse(res, fault, injector.stallMs);
+    }
+    const latency = injector.latencyFor(cls);
+    if (latency > 0) await sleep(latency, undefined, { signal: closing.signal }).catch(() => undefined);
+    if (fault === 'error') throw new Fault(500, 'InternalFault: injected fault');
+    if (fault === 'unavailable') throw faults.unavailable('injected fault', injector.retryAfterSeconds);
   }
 
   async function changeState(
@@ -256,47 +308,61 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
       });
       return;
     }
-    if (what === 'state' && req.method === 'POST') {
-      const next = (await readBody(req, 64)).toString('utf8').trim();
-      if (next !== 'ReadWrite' && next !== 'ReadOnly' && next !== 'Offline') {
-        throw faults.invalidArgument('state must be ReadWrite, ReadOnly or Offline');
+    if (what === 'state') {
+      if (req.method === 'POST') {
+        const next = (await readBody(req, 64)).toString('utf8').trim();
+        if (next !== 'ReadWrite' && next !== 'ReadOnly' && next !== 'Offline') {
+          throw faults.invalidArgument('state must be ReadWrite, ReadOnly or Offline');
+        }
+        state = next;
       }
-      state = next;
       sendText(res, 200, `state: ${state}\n`);
       return;
     }
     throw new Fault(404, `not found: /_vosync/${what}`);
   }
 
+  /** Requests still being handled; close() lets them settle before the store goes away. */
+  const inflight = new Set<Promise<void>>();
   const handler = (req: http.IncomingMessage, res: http.ServerResponse): void => {
     const started = Date.now();
-    route(req, res)
+    if (log) {
+      // 'close' also fires for exchanges a fault (or the client) cut short, which never 'finish'.
+      res.once('close', () => {
+        const status = res.writableFinished
+          ? String(res.statusCode)
+          : res.headersSent
+            ? `${res.statusCode} (cut)`
+            : '(cut)';
+        log(`${req.method} ${redact(req.url ?? '')} ${status} ${Date.now() - started}ms`);
+      });
+    }
+    const done: Promise<void> = route(req, res)
       .catch((e: unknown) => {
         if (e instanceof Fault) return sendFault(res, e);
-        log?.(`error ${req.method} ${req.url}: ${(e as Error).stack ?? String(e)}`);
+        log?.(`error ${req.method} ${redact(req.url ?? '')}: ${(e as Error).stack ?? String(e)}`);
         sendFault(res, new Fault(500, `unexpected exception: ${(e as Error).message}`));
       })
-      .finally(() => {
-        if (log)
-          res.once('finish', () =>
-            log(`${req.method} ${redact(req.url ?? '')} ${res.statusCode} ${Date.now() - started}ms`),
-          );
-      });
+      .finally(() => inflight.delete(done));
+    inflight.add(done);
   };
 
-  const server = opts.tls
-    ? https.createServer(
-        { cert: fs.readFileSync(opts.tls.cert), key: fs.readFileSync(opts.tls.key) },
-        handler,
-      )
-    : http.createServer(handler);
+  const server = tls ? https.createServer(tls, handler) : http.createServer(handler);
   server.keepAliveTimeout = 30_000;
   server.requestTimeout = 0;
   const host = opts.host ?? '127.0.0.1';
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(opts.port ?? 0, host, () => resolve());
-  });
+  try {
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(opts.port ?? 0, host, () => {
+        server.off('error', reject);
+        resolve();
+      });
+    });
+  } catch (e) {
+    store.close();
+    throw e;
+  }
   const port = (server.address() as AddressInfo).port;
   const urlHost = host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host.includes(':') ? `[${host}]` : host;
   baseUrl = `${opts.tls ? 'https' : 'http'}://${urlHost}:${port}`;
@@ -309,14 +375,40 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
     setState(s: ServiceState) {
       state = s;
     },
-    async close() {
-      await new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        server.closeAllConnections();
-      });
-      store.close();
+    close() {
+      closed ??= (async () => {
+        closing.abort();
+        await new Promise<void>((resolve) => {
+          server.close(() => resolve());
+          server.closeAllConnections();
+        });
+        // Their connections are gone, so handlers settle quickly; a UWS WAIT poll may take longer.
+        await Promise.race([
+          Promise.allSettled([...inflight]),
+          sleep(CLOSE_GRACE_MS, undefined, { ref: false }),
+        ]);
+        store.close();
+      })();
+      return closed;
     },
   };
+}
+
+function readTls(files: { cert: string; key: string }): { cert: Buffer; key: Buffer } {
+  const read = (what: string, file: string): Buffer => {
+    try {
+      return fs.readFileSync(file);
+    } catch (e) {
+      throw new Error(`cannot read TLS ${what} ${file}: ${(e as Error).message}`);
+    }
+  };
+  const pair = { cert: read('certificate', files.cert), key: read('key', files.key) };
+  try {
+    createSecureContext(pair);
+  } catch (e) {
+    throw new Error(`TLS certificate ${files.cert} / key ${files.key} unusable: ${(e as Error).message}`);
+  }
+  return pair;
 }
 
 /** Pre-authorised URLs carry grants: keep them out of logs. */

@@ -249,9 +249,23 @@ export class NodeStore {
     tx();
   }
 
+  /**
+   * Runs `fn` in one transaction. Blobs it drops are unlinked only once the COMMIT has returned: a crash
+   * before that leaves the old version referenced and intact (an unreferenced new blob is collected at start).
+   */
   transaction<T>(fn: () => T): T {
-    return this.db.transaction(fn)();
+    const outer = this.deferredRemovals === undefined;
+    if (outer) this.deferredRemovals = [];
+    try {
+      const result = this.db.transaction(fn)();
+      if (outer) for (const b of this.deferredRemovals ?? []) fs.rmSync(this.blobPath(b), { force: true });
+      return result;
+    } finally {
+      if (outer) this.deferredRemovals = undefined;
+    }
   }
+
+  private deferredRemovals: string[] | undefined;
 
   // --- blobs -------------------------------------------------------------------------------------------
 
@@ -285,7 +299,8 @@ export class NodeStore {
   }
 
   private removeBlob(blob: string): void {
-    fs.rmSync(this.blobPath(blob), { force: true });
+    if (this.deferredRemovals) this.deferredRemovals.push(blob);
+    else fs.rmSync(this.blobPath(blob), { force: true });
   }
 
   /** Start-up clean-up: temp files of interrupted uploads and blobs no node refers to (crash leftovers). */

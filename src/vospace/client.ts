@@ -96,12 +96,13 @@ export class Client {
   private async fetchNode(loc: NodeLocation, query: string): Promise<NodeDoc> {
     const ep = await this.endpoints(loc);
     const what = displayLocation(loc);
-    const res = await this.session.expect(
+    const { text } = await this.session.fetchText(
       { method: 'GET', url: this.nodeUrl(ep, loc.path, query) },
       [200],
       what,
+      512 * 1024 * 1024,
     );
-    return this.parse(await this.session.text(res, 512 * 1024 * 1024), what);
+    return this.parse(text, what);
   }
 
   /** One node's metadata (no children). */
@@ -326,11 +327,19 @@ export class Client {
     return this.setProperties(target, { [PROP.islocked]: locked ? 'true' : null });
   }
 
-  /** Uploads a local file; skips the bytes when the node already holds the same content. */
+  /**
+   * Uploads a local file; skips the bytes when the node already holds the same content. `precondition` sees the
+   * node as read just before the transfer (undefined when absent); when it says no, nothing is written and a
+   * `conflict` error is thrown. VOSpace has no conditional writes, so this is the shortest check-to-write window.
+   */
   async upload(
     localFile: string,
     target: Target,
-    opts: { md5?: string; contentType?: string } = {},
+    opts: {
+      md5?: string;
+      contentType?: string;
+      precondition?: (current: NodeInfo | undefined) => boolean;
+    } = {},
   ): Promise<TransferOutcome> {
     const loc = this.location(target);
     const what = `${localFile} → ${displayLocation(loc)}`;
@@ -342,6 +351,8 @@ export class Client {
     }
     if (!st.isFile()) throw new VosError('invalid', `${localFile} is not a regular file`);
     const remote = await this.tryGetInfo(loc);
+    if (opts.precondition && !opts.precondition(remote))
+      throw new VosError('conflict', `${displayLocation(loc)} changed on the server; not overwritten`);
     if (remote && remote.kind === 'container')
       throw new VosError('exists', `${displayLocation(loc)} is a container`);
     let md5 = opts.md5;
@@ -361,17 +372,34 @@ export class Client {
       return { md5: 'd41d8cd98f00b204e9800998ecf8427e', size: 0, skipped: false };
     }
     const ep = await this.endpoints(loc);
-    const endpoints = await negotiate(this.session, ep, loc, 'pushToVoSpace');
-    const result = await putFile(this.session, endpoints, localFile, what, {
-      size: st.size,
-      ...(md5 ? { md5 } : {}),
-      ...(opts.contentType ? { contentType: opts.contentType } : {}),
-    });
+    let result: { md5: string; size: number };
+    try {
+      const endpoints = await negotiate(this.session, ep, loc, 'pushToVoSpace');
+      result = await putFile(this.session, endpoints, localFile, what, {
+        size: st.size,
+        ...(md5 ? { md5 } : {}),
+        ...(opts.contentType ? { contentType: opts.contentType } : {}),
+      });
+    } catch (e) {
+      // Negotiating a push creates an empty node; do not leave that placeholder behind (vostools #145).
+      if (!remote) await this.removeEmptyPlaceholder(loc);
+      throw e;
+    }
     const after = fs.statSync(localFile);
     if (after.size !== st.size || after.mtimeMs !== st.mtimeMs) {
       throw new VosError('conflict', `${localFile} changed while it was being uploaded; try again`);
     }
     return { ...result, skipped: false };
+  }
+
+  /** Deletes a node only if it is still an empty, checksum-less file (best effort). */
+  private async removeEmptyPlaceholder(loc: NodeLocation): Promise<void> {
+    try {
+      const n = await this.tryGetInfo(loc);
+      if (n && n.kind === 'file' && n.size === 0 && !n.md5) await this.delete(loc);
+    } catch {
+      // The server is unwell; the sync engine treats such placeholders as free space anyway.
+    }
   }
 
   /**

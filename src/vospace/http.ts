@@ -80,6 +80,18 @@ export function isTransientNetworkError(e: unknown): boolean {
   return RETRY_CODES.has(err?.code ?? '') || RETRY_CODES.has(err?.cause?.code ?? '');
 }
 
+/** A response body cut short by the network (reset, early close, fewer bytes than Content-Length). */
+function isBrokenBody(e: unknown): boolean {
+  return (
+    isTransientNetworkError(e) || (e as { code?: string })?.code === 'UND_ERR_RES_CONTENT_LENGTH_MISMATCH'
+  );
+}
+
+/** The error `HttpSession.text` throws for a body the network cut short: sending the request again may work. */
+export function isBodyCutShort(e: unknown): boolean {
+  return e instanceof VosError && e.kind === 'transient' && isBrokenBody(e.details.cause);
+}
+
 export function header(res: { headers: HttpResponse['headers'] }, name: string): string | undefined {
   const v = res.headers[name.toLowerCase()];
   return Array.isArray(v) ? v[0] : v;
@@ -214,7 +226,10 @@ export class HttpSession {
     throw httpError(res.status, text, what);
   }
 
-  /** Reads a small text body with a size cap, so a hostile server cannot make us buffer gigabytes. */
+  /**
+   * Reads a small text body with a size cap, so a hostile server cannot make us buffer gigabytes. A body the
+   * network cut short is a transient error (not a raw socket error), so callers and the sync engine retry it.
+   */
   async text(res: HttpResponse, maxBytes = 64 * 1024 * 1024): Promise<string> {
     const declared = Number(header(res, 'content-length'));
     if (Number.isFinite(declared) && declared > maxBytes) {
@@ -223,15 +238,55 @@ export class HttpSession {
     }
     const chunks: Buffer[] = [];
     let size = 0;
-    for await (const chunk of res.body) {
-      size += (chunk as Buffer).length;
-      if (size > maxBytes) {
-        res.body.destroy();
-        throw new VosError('protocol', `response from ${redactUrl(res.url)} exceeds ${maxBytes} bytes`);
+    try {
+      for await (const chunk of res.body) {
+        size += (chunk as Buffer).length;
+        if (size > maxBytes) {
+          res.body.destroy();
+          throw new VosError('protocol', `response from ${redactUrl(res.url)} exceeds ${maxBytes} bytes`);
+        }
+        chunks.push(chunk as Buffer);
       }
-      chunks.push(chunk as Buffer);
+    } catch (e) {
+      if (!isBrokenBody(e)) throw e;
+      throw new VosError(
+        'transient',
+        `response from ${redactUrl(res.url)} cut short: ${(e as Error).message}`,
+        {
+          cause: e,
+        },
+      );
     }
     return Buffer.concat(chunks).toString('utf8');
+  }
+
+  /**
+   * An idempotent request whose small text answer is needed whole: a body cut short by the network is retried
+   * like a failed request (send() only retries failures that happen before the answer's headers).
+   */
+  async fetchText(
+    req: HttpRequest,
+    ok: number[],
+    what: string,
+    maxBytes?: number,
+  ): Promise<{ res: HttpResponse; text: string }> {
+    const retries = req.retry === false ? 0 : this.policy.retries;
+    for (let attempt = 0; ; attempt++) {
+      const res = await this.expect(req, ok, what);
+      try {
+        return { res, text: await this.text(res, maxBytes) };
+      } catch (e) {
+        if (!isBodyCutShort(e) || attempt >= retries) throw e;
+        const wait = this.backoff(attempt);
+        this.opts.onRetry?.({
+          url: redactUrl(req.url),
+          attempt: attempt + 1,
+          delayMs: wait,
+          reason: (e as Error).message,
+        });
+        await this.sleep(wait);
+      }
+    }
   }
 
   async close(): Promise<void> {

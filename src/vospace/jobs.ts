@@ -94,9 +94,12 @@ export async function runJob(
   const deadline = now() + (opts.maxMs ?? 30 * 60_000);
   const wait = opts.waitSeconds ?? 6;
   for (;;) {
-    const res = await session.send({ method: 'GET', url: `${jobUrl}?WAIT=${wait}` });
-    const text = await session.text(res, 8 * 1024 * 1024);
-    if (res.status !== 200) throw new VosError('protocol', `${what}: job status HTTP ${res.status}`);
+    const { text } = await session.fetchText(
+      { method: 'GET', url: `${jobUrl}?WAIT=${wait}` },
+      [200],
+      what,
+      8 * 1024 * 1024,
+    );
     const job = parseJob(text);
     if (FINAL.has(job.phase)) {
       if (job.phase === 'COMPLETED') return job;

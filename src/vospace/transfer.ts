@@ -9,7 +9,13 @@ import path from 'node:path';
 import { Transform, type Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { VosError, httpError } from './errors.js';
-import { header, isTransientNetworkError, type HttpResponse, type HttpSession } from './http.js';
+import {
+  header,
+  isBodyCutShort,
+  isTransientNetworkError,
+  type HttpResponse,
+  type HttpSession,
+} from './http.js';
 import { follow303, kindForJobError } from './jobs.js';
 import { type NodeLocation, displayLocation, locationUri } from './location.js';
 import { normaliseMd5 } from './node.js';
@@ -34,8 +40,26 @@ function securityMethod(session: HttpSession): string | undefined {
   return kind === 'token' ? SECURITY.token : kind === 'certificate' ? SECURITY.cert : undefined;
 }
 
-/** Negotiates a sync transfer; returns the endpoint URLs in the server's order. */
+/**
+ * Negotiates a sync transfer; returns the endpoint URLs in the server's order. A transfer document cut short by
+ * the network is negotiated again (a sync transfer has no effect of its own, so a second one is harmless).
+ */
 export async function negotiate(
+  session: HttpSession,
+  ep: ServiceEndpoints,
+  loc: NodeLocation,
+  direction: Direction,
+): Promise<string[]> {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return await negotiateOnce(session, ep, loc, direction);
+    } catch (e) {
+      if (!isBodyCutShort(e) || attempt >= session.policy.retries) throw e;
+    }
+  }
+}
+
+async function negotiateOnce(
   session: HttpSession,
   ep: ServiceEndpoints,
   loc: NodeLocation,

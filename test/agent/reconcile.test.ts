@@ -7,8 +7,10 @@ import {
   summarizePlan,
   type DownloadAction,
   type Plan,
+  type PlanAction,
   type UploadAction,
 } from '../../src/agent/reconcile.js';
+import { orderActions } from '../../src/agent/reconcile/order.js';
 import {
   applyPlan,
   brief,
@@ -784,5 +786,65 @@ describe('plan order', () => {
     const w = world().synced('f.txt', 'base').editLocal('f.txt', 'L').remote('f.txt', 'RR');
     const plan = planOf(w.s, { now: NOW + 3_600_000, host: 'other' });
     expect(brief(plan)).toContain('upload:f (conflicted copy 2024-05-01 144501 other).txt');
+  });
+});
+
+describe('orderActions dependency rules (synthetic plans the rank order alone would get wrong)', () => {
+  const file = { kind: 'file' as const, size: 1, mtimeMs: 1, ino: 1 };
+  const dir = { kind: 'dir' as const, size: 0, mtimeMs: 1, ino: 2 };
+  const rdir = { kind: 'dir' as const, size: 0, dateMs: 1 };
+  const order = (actions: PlanAction[], ci = false): string[] =>
+    brief({
+      actions: orderActions(actions, ci ? (p) => p.toLowerCase() : (p) => p),
+      notices: [],
+      firstSync: false,
+    });
+
+  it('a path is freed before a rename lands there', () => {
+    const plan: PlanAction[] = [
+      { type: 'renameLocal', from: 'x', to: 'p', purpose: 'remote-rename', expectLocal: file, reason: 't' },
+      { type: 'deleteLocal', path: 'p', expectLocal: file, reason: 't' },
+    ];
+    expect(order(plan)).toEqual(['deleteLocal:p', 'renameLocal:x>p']);
+  });
+
+  it('a child is moved out before its folder is renamed away', () => {
+    const plan: PlanAction[] = [
+      { type: 'renameLocal', from: 'd', to: 'd2', purpose: 'conflict-copy', expectLocal: dir, reason: 't' },
+      { type: 'renameLocal', from: 'd/x', to: 'x', purpose: 'remote-rename', expectLocal: file, reason: 't' },
+    ];
+    expect(order(plan)).toEqual(['renameLocal:d/x>x', 'renameLocal:d>d2']);
+  });
+
+  it('after a case-only folder rename, removals inside it come after the rename', () => {
+    const plan: PlanAction[] = [
+      { type: 'deleteLocal', path: 'a/f', expectLocal: file, reason: 't' },
+      { type: 'renameLocal', from: 'A', to: 'a', purpose: 'remote-rename', expectLocal: dir, reason: 't' },
+    ];
+    expect(order(plan, true)).toEqual(['renameLocal:A>a', 'deleteLocal:a/f']);
+  });
+
+  it('a moved folder lands before anything inside it is deleted', () => {
+    const plan: PlanAction[] = [
+      { type: 'deleteRemote', path: 'n/x', expectRemote: { kind: 'file', size: 1, dateMs: 1 }, reason: 't' },
+      {
+        type: 'moveRemote',
+        from: 'o',
+        to: 'n',
+        purpose: 'local-rename',
+        expectRemote: rdir,
+        expectLocal: dir,
+        reason: 't',
+      },
+    ];
+    expect(order(plan)).toEqual(['moveRemote:o>n', 'deleteRemote:n/x']);
+  });
+
+  it('reports a cycle instead of returning a wrong order', () => {
+    const plan: PlanAction[] = [
+      { type: 'renameLocal', from: 'a', to: 'b', purpose: 'conflict-copy', expectLocal: file, reason: 't' },
+      { type: 'renameLocal', from: 'b', to: 'a', purpose: 'conflict-copy', expectLocal: file, reason: 't' },
+    ];
+    expect(() => order(plan)).toThrow(/dependency cycle/);
   });
 });

@@ -14,9 +14,9 @@ import { localSameAsBase, md5Equal, remoteSameAsBase } from './compare.js';
 import { comparePaths, isAtOrBelow, properAncestors, rebase, TreeIndex } from './paths.js';
 
 export interface Views {
-  local: Map<string, LocalEntry>;
-  remote: Map<string, RemoteEntry>;
-  base: Map<string, BaseEntry>;
+  local: ReadonlyMap<string, LocalEntry>;
+  remote: ReadonlyMap<string, RemoteEntry>;
+  base: ReadonlyMap<string, BaseEntry>;
 }
 
 export interface DetectedMove {
@@ -25,6 +25,8 @@ export interface DetectedMove {
   from: string;
   to: string;
   kind: EntryKind;
+  /** `from` and every known path below it (any tree), for re-keying. */
+  subtree: string[];
 }
 
 type Entry = LocalEntry | RemoteEntry;
@@ -71,8 +73,6 @@ export function detectMoves(views: Views, movedSide: 'local' | 'remote'): Detect
   const otherSame = (e: Entry, b: BaseEntry): boolean =>
     movedSide === 'local' ? remoteSameAsBase(e as RemoteEntry, b) : localSameAsBase(e as LocalEntry, b);
 
-  const tree = new TreeIndex([...views.local.keys(), ...views.remote.keys(), ...base.keys()]);
-
   const gone: string[] = [];
   for (const [g, b] of base) {
     const o = other.get(g);
@@ -80,8 +80,10 @@ export function detectMoves(views: Views, movedSide: 'local' | 'remote'): Detect
   }
   const fresh: string[] = [];
   for (const n of moved.keys()) if (!base.has(n) && !other.has(n)) fresh.push(n);
+  if (gone.length === 0 || fresh.length === 0) return [];
   gone.sort(comparePaths);
   fresh.sort(comparePaths);
+  const tree = new TreeIndex([...views.local.keys(), ...views.remote.keys(), ...base.keys()]);
 
   // The other side must be able to hold the target: its ancestors there are folders or absent.
   const targetOk = (n: string): boolean =>
@@ -137,7 +139,7 @@ export function detectMoves(views: Views, movedSide: 'local' | 'remote'): Detect
       const n = list?.[0];
       if (!list || list.length !== 1 || n === undefined || reverse.get(n) !== 1) continue;
       if (consumed(g, usedGone) || consumed(n, usedFresh) || !targetOk(n)) continue;
-      moves.push({ movedSide, from: g, to: n, kind: 'dir' });
+      moves.push({ movedSide, from: g, to: n, kind: 'dir', subtree: [g, ...tree.descendants(g)] });
       usedGone.add(g);
       usedFresh.add(n);
     }
@@ -192,29 +194,22 @@ export function detectMoves(views: Views, movedSide: 'local' | 'remote'): Detect
       const list = candidates.get(g);
       const n = list?.[0];
       if (!list || list.length !== 1 || n === undefined || reverse.get(n) !== 1 || !targetOk(n)) continue;
-      moves.push({ movedSide, from: g, to: n, kind: 'file' });
+      moves.push({ movedSide, from: g, to: n, kind: 'file', subtree: [g] });
     }
   }
   return moves;
 }
 
-/** Re-keys every record at or below `from` to below `to` (the `path` fields follow). */
-export function rekeySubtree<T extends { path: string }>(
-  map: Map<string, T>,
-  from: string,
-  to: string,
-  kind: EntryKind,
-): void {
+/** Re-keys the records of a detected move's subtree from below `from` to below `to` (`path` fields follow). */
+export function rekeySubtree<T extends { path: string }>(map: Map<string, T>, move: DetectedMove): void {
   const hits: [string, T][] = [];
-  if (kind === 'file') {
-    const e = map.get(from);
-    if (e) hits.push([from, e]);
-  } else {
-    for (const [p, e] of map) if (isAtOrBelow(p, from)) hits.push([p, e]);
+  for (const p of move.subtree) {
+    const e = map.get(p);
+    if (e) hits.push([p, e]);
   }
   for (const [p] of hits) map.delete(p);
   for (const [p, e] of hits) {
-    const np = rebase(p, from, to);
+    const np = rebase(p, move.from, move.to);
     map.set(np, { ...e, path: np });
   }
 }

@@ -54,10 +54,19 @@ function effectsOf(a: PlanAction): Effects {
         removes: [],
         reads: [{ side: 'remote', path: a.path }],
       };
+    // A folder created on one side mirrors the folder on the other side (its base records both).
     case 'mkdirRemote':
-      return { creates: [{ side: 'remote', path: a.path }], removes: [], reads: [] };
+      return {
+        creates: [{ side: 'remote', path: a.path }],
+        removes: [],
+        reads: [{ side: 'local', path: a.path }],
+      };
     case 'mkdirLocal':
-      return { creates: [{ side: 'local', path: a.path }], removes: [], reads: [] };
+      return {
+        creates: [{ side: 'local', path: a.path }],
+        removes: [],
+        reads: [{ side: 'remote', path: a.path }],
+      };
     case 'deleteRemote':
       return { creates: [], removes: [{ side: 'remote', path: a.path }], reads: [] };
     case 'deleteLocal':
@@ -157,11 +166,12 @@ export function orderActions(actions: readonly PlanAction[], foldLocal: (p: stri
     }
     for (const t of e.removes) {
       for (const q of properAncestors(t.path)) {
-        // Children are deleted before their folder; a folder being moved carries them along instead.
-        for (const j of removedAt.get(keyOf(t.side, q)) ?? [])
-          if (!relocates(actions[j] as PlanAction)) edge(i, j);
+        // Children are removed (or moved out) before their folder is deleted or moved away. Exception: a
+        // case-only rename of the folder, where the child's path already is the post-rename one.
+        const createdHere = createdAt.get(keyOf(t.side, q)) ?? [];
+        for (const j of removedAt.get(keyOf(t.side, q)) ?? []) if (!createdHere.includes(j)) edge(i, j);
         // Inside a moved folder: after the move. Inside a freshly created item: the old content goes first.
-        for (const j of createdAt.get(keyOf(t.side, q)) ?? []) {
+        for (const j of createdHere) {
           if (relocates(actions[j] as PlanAction)) edge(j, i);
           else edge(i, j);
         }
@@ -174,17 +184,23 @@ export function orderActions(actions: readonly PlanAction[], foldLocal: (p: stri
     }
   });
 
-  const less = (x: number, y: number): boolean => {
+  // Priority among ready actions: one sort up front, then the heap compares integers.
+  const byPriority = actions.map((_, i) => i);
+  byPriority.sort((x, y) => {
     const a = actions[x] as PlanAction;
     const b = actions[y] as PlanAction;
-    const byRank = RANK[a.type] - RANK[b.type];
-    if (byRank !== 0) return byRank < 0;
-    const byPath = comparePaths(actionPath(a), actionPath(b));
-    if (byPath !== 0) return byPath < 0;
-    if (a.type !== b.type) return a.type < b.type;
-    return x < y;
-  };
-  const ready = new MinHeap<number>(less);
+    return (
+      RANK[a.type] - RANK[b.type] ||
+      comparePaths(actionPath(a), actionPath(b)) ||
+      (a.type < b.type ? -1 : a.type > b.type ? 1 : 0) ||
+      x - y
+    );
+  });
+  const priority = new Array<number>(n);
+  byPriority.forEach((i, pos) => {
+    priority[i] = pos;
+  });
+  const ready = new MinHeap<number>((x, y) => (priority[x] as number) < (priority[y] as number));
   indegree.forEach((d, i) => {
     if (d === 0) ready.push(i);
   });

@@ -42,8 +42,8 @@ export interface PlannerOptions {
   caseInsensitiveLocal: boolean;
   propagateLocalDeletes: boolean;
   firstSync: boolean;
-  /** Paths that must not be used for conflict copies (beyond the views' own keys). */
-  reservedPaths: Iterable<string>;
+  /** Trees whose paths conflict copies must avoid too (the inputs, before renames were applied). */
+  reservedTrees: readonly ReadonlyMap<string, unknown>[];
 }
 
 /** Whether a path exists on each side once the plan has run. */
@@ -66,16 +66,24 @@ export class Planner {
   private readonly forgotten = new Set<string>();
   /** Paths with an action that records or clears their base (transfers, mkdirs, deletes). */
   private readonly touched = new Set<string>();
-  /** Every known path, case-folded when the local disk folds case: conflict names avoid them. */
-  private readonly taken = new Set<string>();
+  /** Every known path, case-folded when the local disk folds case: conflict names avoid them. Built lazily. */
+  private takenNames: Set<string> | undefined;
 
   constructor(
     private readonly o: PlannerOptions,
     private readonly v: Views,
     private readonly tree: TreeIndex,
-  ) {
-    for (const m of [v.local, v.remote, v.base]) for (const p of m.keys()) this.taken.add(this.nameKey(p));
-    for (const p of o.reservedPaths) this.taken.add(this.nameKey(p));
+  ) {}
+
+  private get taken(): Set<string> {
+    if (!this.takenNames) {
+      this.takenNames = new Set<string>();
+      for (const m of [this.v.local, this.v.remote, this.v.base]) {
+        for (const p of m.keys()) this.takenNames.add(this.nameKey(p));
+      }
+      for (const m of this.o.reservedTrees) for (const p of m.keys()) this.takenNames.add(this.nameKey(p));
+    }
+    return this.takenNames;
   }
 
   run(): void {

@@ -1,0 +1,61 @@
+/** `vosync cat` / `vcat`: write remote files to stdout, byte for byte (--head: FITS headers only). */
+import { once } from 'node:events';
+import type { Command } from 'commander';
+import {
+  CliError,
+  EXIT,
+  action,
+  describeError,
+  exitCodeFor,
+  requireRemote,
+  type CliIo,
+  type Ctx,
+} from '../common.js';
+import { fitsHeaders, remoteByteSource } from './fits-head.js';
+import { isRemoteArg } from './targets.js';
+
+export function configureCat(cmd: Command, io: CliIo): Command {
+  return cmd
+    .description('print remote files to standard output (vcat)')
+    .argument('<nodes...>', 'remote files')
+    .option('--head', 'print only the FITS headers')
+    .option('-q, --quiet', 'do not print error messages (the exit code still tells)')
+    .action(
+      action(io, async (ctx: Ctx, nodes: string[], opts: { head?: boolean; quiet?: boolean }) => {
+        requireRemote(nodes, isRemoteArg);
+        const client = ctx.client();
+        const out = ctx.io.stdout;
+        let code: number = EXIT.ok;
+        for (const n of nodes) {
+          try {
+            let info = await client.getInfo(n);
+            let from = n;
+            for (let hop = 0; info.kind === 'link' && hop < 8; hop++) {
+              if (!isRemoteArg(info.target ?? ''))
+                throw new CliError(`${n}: link to ${info.target}`, EXIT.unsupported);
+              from = info.target!;
+              info = await client.getInfo(from);
+            }
+            if (info.kind === 'container') throw new CliError(`${n} is a directory`, EXIT.isDir);
+            if (opts.head) {
+              const src = remoteByteSource(client, client.location(from));
+              try {
+                out.write(await fitsHeaders(src, info.size, n));
+              } finally {
+                src.close();
+              }
+              continue;
+            }
+            const stream = await client.openRead(from);
+            for await (const chunk of stream) {
+              if (!out.write(chunk as Buffer)) await once(out, 'drain');
+            }
+          } catch (e) {
+            code = exitCodeFor(e);
+            if (!opts.quiet) ctx.io.stderr.write(`${ctx.name}: ${describeError(e)}\n`);
+          }
+        }
+        return code;
+      }),
+    );
+}

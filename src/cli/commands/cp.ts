@@ -1,0 +1,363 @@
+/**
+ * `vosync cp` / `vcp`: files and directories, local → remote and remote → local (and server-side copies
+ * within one service). The whole copy is planned first (so the progress bar knows the total), then run in
+ * order; every failure names the file. vcp's destination rules apply: an existing directory (or a name
+ * ending in '/') receives the source inside it.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import type { Command } from 'commander';
+import { VosError } from '../../vospace/errors.js';
+import type { NodeInfo } from '../../vospace/node.js';
+import { TEMP_PREFIX } from '../../vospace/transfer.js';
+import {
+  CliError,
+  EXIT,
+  action,
+  collect,
+  describeError,
+  exitCodeFor,
+  splitPatterns,
+  type CliIo,
+  type Ctx,
+} from '../common.js';
+import { fitsHeaders, remoteByteSource } from './fits-head.js';
+import { PathFilter } from './path-filter.js';
+import { TransferProgress } from './progress.js';
+import { Prompter } from './prompt.js';
+import { expandRemote, explainWriteFailure, isRemoteArg, joinRemote, remoteBaseName } from './targets.js';
+
+interface CpOptions {
+  exclude?: string[];
+  include?: string[];
+  interrogate?: boolean;
+  overwrite?: boolean;
+  quick?: boolean;
+  followLinks?: boolean;
+  ignore?: boolean;
+  head?: boolean;
+}
+
+type Op =
+  | { kind: 'mkdir-remote'; dst: string }
+  | { kind: 'mkdir-local'; dst: string; dstLabel: string }
+  | { kind: 'upload'; src: string; srcLabel: string; dst: string; size: number }
+  | { kind: 'download'; src: string; dst: string; dstLabel: string; size: number; md5: string | undefined }
+  | { kind: 'head'; src: string; dst: string; dstLabel: string; size: number }
+  | { kind: 'remote-copy'; src: string; dst: string };
+
+interface Outcome {
+  source: string;
+  destination: string;
+  bytes: number;
+  md5?: string;
+  skipped: boolean;
+}
+
+interface Failure {
+  source: string;
+  destination: string;
+  error: string;
+  exitCode: number;
+}
+
+export function configureCp(cmd: Command, io: CliIo): Command {
+  return cmd
+    .description('copy files and directories to or from VOSpace (vcp); directories are copied recursively')
+    .argument('<paths...>', 'SOURCE… DEST: local paths and/or vos:/arc: nodes (wildcards in remote names)')
+    .option('--exclude <patterns>', 'skip files matching these comma-separated patterns', collect)
+    .option('--include <patterns>', 'copy only files matching these patterns (wins over --exclude)', collect)
+    .option('-i, --interrogate', 'ask before overwriting an existing file')
+    .option('--overwrite', 'obsolete vcp option, accepted and ignored (files are always replaced)')
+    .option('--quick', 'obsolete vcp option, accepted and ignored')
+    .option(
+      '-L, --follow-links',
+      'follow symbolic links (local) and link nodes (remote) instead of skipping them',
+    )
+    .option('--ignore', 'keep going after a failed file; exit 1 at the end if any failed')
+    .option('--head', 'copy only the FITS headers of remote files')
+    .action(action(io, runCp));
+}
+
+class Planner {
+  readonly ops: Op[] = [];
+  readonly skipped: { source: string; reason: string }[] = [];
+  readonly planFailures: Failure[] = [];
+
+  constructor(
+    private readonly ctx: Ctx,
+    private readonly opts: CpOptions,
+    private readonly filter: PathFilter,
+  ) {}
+
+  private skip(source: string, reason: string): void {
+    this.skipped.push({ source, reason });
+    this.ctx.log.info(`${source}: skipping (${reason})`);
+  }
+
+  private filtered(rel: string, full: string, isDir: boolean): boolean {
+    return this.filter.skips({ rel, full, isDir });
+  }
+
+  /** Local file or directory → remote destination. */
+  planUpload(srcLabel: string, dst: string, rel: string): void {
+    const abs = this.ctx.local(srcLabel);
+    let st = fs.lstatSync(abs);
+    if (st.isSymbolicLink()) {
+      if (!this.opts.followLinks) return this.skip(srcLabel, 'symbolic link; use -L to follow');
+      st = fs.statSync(abs);
+    }
+    if (st.isDirectory()) {
+      if (rel !== '' && this.filtered(rel, dst, true)) return this.skip(srcLabel, 'excluded');
+      this.ops.push({ kind: 'mkdir-remote', dst });
+      for (const name of fs.readdirSync(abs).sort()) {
+        this.planUpload(
+          path.join(srcLabel, name),
+          joinRemote(dst, name),
+          rel === '' ? name : `${rel}/${name}`,
+        );
+      }
+      return;
+    }
+    if (!st.isFile()) return this.skip(srcLabel, 'not a regular file');
+    if (this.filtered(rel || path.basename(abs), dst, false)) return this.skip(srcLabel, 'excluded');
+    try {
+      this.ctx.client().location(dst);
+    } catch (e) {
+      this.planFailures.push({
+        source: srcLabel,
+        destination: dst,
+        error: describeError(e),
+        exitCode: exitCodeFor(e),
+      });
+      return;
+    }
+    this.ops.push({ kind: 'upload', src: abs, srcLabel, dst, size: st.size });
+  }
+
+  /** Remote node → local destination. */
+  async planDownload(src: string, dstLabel: string, rel: string, known?: NodeInfo): Promise<void> {
+    const client = this.ctx.client();
+    let info = known ?? (await client.getInfo(src));
+    let from = src;
+    if (info.kind === 'link') {
+      if (!this.opts.followLinks) return this.skip(src, 'link node; use -L to follow');
+      const target = info.target ?? '';
+      if (!isRemoteArg(target)) return this.skip(src, `link to ${target}, which is not a VOSpace node`);
+      from = target;
+      info = await client.getInfo(target);
+    }
+    const dst = this.ctx.local(dstLabel);
+    if (info.kind === 'container') {
+      if (rel !== '' && this.filtered(rel, dstLabel, true)) return this.skip(src, 'excluded');
+      this.ops.push({ kind: 'mkdir-local', dst, dstLabel });
+      for (const child of await client.list(from)) {
+        await this.planDownload(
+          joinRemote(from.replace(/\/+$/, ''), child.name),
+          path.join(dstLabel, child.name),
+          rel === '' ? child.name : `${rel}/${child.name}`,
+          child,
+        );
+      }
+      return;
+    }
+    if (this.filtered(rel || info.name, dstLabel, false)) return this.skip(src, 'excluded');
+    if (this.opts.head) this.ops.push({ kind: 'head', src: from, dst, dstLabel, size: info.size });
+    else this.ops.push({ kind: 'download', src: from, dst, dstLabel, size: info.size, md5: info.md5 });
+  }
+}
+
+function sourceBaseName(arg: string, ctx: Ctx): string {
+  return isRemoteArg(arg) ? remoteBaseName(arg) : path.basename(ctx.local(arg));
+}
+
+async function runCp(ctx: Ctx, paths: string[], opts: CpOptions): Promise<number> {
+  if (paths.length < 2) throw new CliError('cp needs at least one SOURCE and a DEST', EXIT.invalid);
+  if (opts.overwrite) ctx.log.note('--overwrite is obsolete and has no effect: existing files are replaced');
+  if (opts.quick) ctx.log.note('--quick is obsolete and has no effect');
+  const destArg = paths[paths.length - 1]!;
+  const destRemote = isRemoteArg(destArg);
+  const client = ctx.client();
+  const sources: string[] = [];
+  for (const s of paths.slice(0, -1)) {
+    if (isRemoteArg(s)) sources.push(...(await expandRemote(client, s)));
+    else sources.push(s);
+  }
+  if (!destRemote && sources.every((s) => !isRemoteArg(s))) {
+    throw new CliError(`${destArg}: both sides are local; use cp(1) for local copies`, EXIT.invalid);
+  }
+  if (opts.head && (destRemote || sources.some((s) => !isRemoteArg(s)))) {
+    throw new CliError('--head copies FITS headers from remote files to local files only', EXIT.invalid);
+  }
+
+  // Where each source goes: inside an existing directory (or a DEST ending in '/'), else DEST itself.
+  let destExists: boolean;
+  let destIsDir: boolean;
+  if (destRemote) {
+    const info = await client.tryGetInfo(destArg);
+    destExists = info !== undefined;
+    destIsDir = info?.kind === 'container' || (info?.kind === 'link' && (await client.isdir(destArg)));
+  } else {
+    const st = fs.statSync(ctx.local(destArg), { throwIfNoEntry: false });
+    destExists = st !== undefined;
+    destIsDir = st?.isDirectory() ?? false;
+  }
+  if ((destArg.endsWith('/') || sources.length > 1) && !destIsDir) {
+    const what =
+      sources.length > 1 ? `cannot copy ${sources.length} sources into ${destArg}: ` : `${destArg}: `;
+    if (destExists) throw new CliError(`${what}not a directory`, EXIT.notDir);
+    throw new CliError(`${what}no such directory`, EXIT.notFound);
+  }
+
+  const filter = new PathFilter({
+    exclude: splitPatterns(opts.exclude),
+    include: splitPatterns(opts.include),
+  });
+  const planner = new Planner(ctx, opts, filter);
+  for (const src of sources) {
+    const name = sourceBaseName(src, ctx);
+    const dst = destIsDir
+      ? destRemote
+        ? joinRemote(destArg.replace(/\/+$/, ''), name)
+        : path.join(destArg, name)
+      : destArg;
+    const srcRemote = isRemoteArg(src);
+    if (srcRemote && destRemote) {
+      const a = client.location(src);
+      const b = client.location(dst);
+      if (a.resourceId !== b.resourceId) {
+        throw new CliError(
+          `${src} → ${dst}: cannot copy between services; copy to a local directory first`,
+          EXIT.unsupported,
+        );
+      }
+      if (filter.active)
+        throw new CliError('--include/--exclude do not apply to server-side copies', EXIT.invalid);
+      planner.ops.push({ kind: 'remote-copy', src, dst });
+    } else if (srcRemote) {
+      await planner.planDownload(src, dst, '');
+    } else {
+      planner.planUpload(src, dst, '');
+    }
+  }
+  return execute(ctx, opts, planner);
+}
+
+async function execute(ctx: Ctx, opts: CpOptions, planner: Planner): Promise<number> {
+  const client = ctx.client();
+  const started = ctx.io.now();
+  const copied: Outcome[] = [];
+  const skipped = [...planner.skipped];
+  const failed: Failure[] = [...planner.planFailures];
+  const files = planner.ops.filter((o) => o.kind === 'upload' || o.kind === 'download' || o.kind === 'head');
+  const progress = new TransferProgress(ctx, {
+    totalBytes: files.reduce((n, o) => n + ('size' in o ? o.size : 0), 0),
+    totalFiles: files.length,
+  });
+  const prompter = new Prompter(ctx.io);
+  const confirmOverwrite = async (exists: boolean, label: string): Promise<boolean> => {
+    if (!opts.interrogate || !exists) return true;
+    const answer = await prompter.ask(`File ${label} exists.  Overwrite? (y/n): `);
+    return answer?.trim() === 'y';
+  };
+  let aborted = false;
+  for (const f of failed) ctx.io.stderr.write(`${ctx.name}: ${f.source}: ${f.error}\n`);
+  if (failed.length > 0 && !opts.ignore) aborted = true;
+
+  for (const op of aborted ? [] : planner.ops) {
+    const source = 'srcLabel' in op ? op.srcLabel : 'src' in op ? op.src : '';
+    const destination = 'dstLabel' in op ? op.dstLabel : op.dst;
+    try {
+      switch (op.kind) {
+        case 'mkdir-remote':
+          try {
+            await client.mkdir(op.dst);
+          } catch (e) {
+            if (!(e instanceof VosError && e.kind === 'exists')) throw e;
+            if (!(await client.isdir(op.dst)))
+              throw new VosError('exists', `${op.dst} exists and is not a container`);
+          }
+          break;
+        case 'mkdir-local':
+          try {
+            fs.mkdirSync(op.dst);
+          } catch (e) {
+            if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+            if (!fs.statSync(op.dst).isDirectory())
+              throw new CliError(`${op.dstLabel} exists and is not a directory`, EXIT.exists);
+          }
+          break;
+        case 'upload': {
+          if (!(await confirmOverwrite(opts.interrogate ? await client.exists(op.dst) : false, op.dst))) {
+            skipped.push({ source, reason: 'not overwritten' });
+            break;
+          }
+          ctx.log.info(`${op.srcLabel} -> ${op.dst}`);
+          progress.fileStarted(op.srcLabel);
+          const r = await client.upload(op.src, op.dst);
+          progress.fileDone(op.size);
+          copied.push({ source, destination, bytes: r.size, md5: r.md5, skipped: r.skipped });
+          break;
+        }
+        case 'download': {
+          if (!(await confirmOverwrite(fs.existsSync(op.dst), op.dstLabel))) {
+            skipped.push({ source, reason: 'not overwritten' });
+            break;
+          }
+          ctx.log.info(`${op.src} -> ${op.dstLabel}`);
+          const temp = path.join(
+            path.dirname(op.dst),
+            `${TEMP_PREFIX}${path.basename(op.dst)}.${op.md5 ?? 'x'}.part`,
+          );
+          progress.fileStarted(op.src, () => fs.statSync(temp).size);
+          const r = await client.download(op.src, op.dst);
+          progress.fileDone(op.size);
+          copied.push({ source, destination, bytes: r.size, md5: r.md5, skipped: r.skipped });
+          break;
+        }
+        case 'head': {
+          if (!(await confirmOverwrite(fs.existsSync(op.dst), op.dstLabel))) {
+            skipped.push({ source, reason: 'not overwritten' });
+            break;
+          }
+          ctx.log.info(`${op.src} (headers) -> ${op.dstLabel}`);
+          const src = remoteByteSource(client, client.location(op.src));
+          try {
+            const text = await fitsHeaders(src, op.size, op.src);
+            fs.writeFileSync(op.dst, text);
+            copied.push({ source, destination, bytes: Buffer.byteLength(text), skipped: false });
+          } finally {
+            src.close();
+          }
+          progress.fileDone(op.size);
+          break;
+        }
+        case 'remote-copy': {
+          ctx.log.info(`${op.src} -> ${op.dst}`);
+          const uri = await client.copyRemote(op.src, op.dst);
+          copied.push({ source, destination: uri, bytes: 0, skipped: false });
+          break;
+        }
+      }
+    } catch (caught) {
+      const e =
+        op.kind === 'upload' || op.kind === 'remote-copy'
+          ? await explainWriteFailure(client, op.dst, caught)
+          : caught;
+      const message = describeError(e);
+      failed.push({ source, destination, error: message, exitCode: exitCodeFor(e) });
+      ctx.io.stderr.write(`${ctx.name}: ${message}\n`);
+      if (!opts.ignore) break;
+    }
+  }
+  progress.stop();
+  prompter.close();
+  const seconds = (ctx.io.now() - started) / 1000;
+  const bytes = copied.filter((c) => !c.skipped).reduce((n, c) => n + c.bytes, 0);
+  const code =
+    failed.length === 0 ? EXIT.ok : opts.ignore ? EXIT.failure : failed[failed.length - 1]!.exitCode;
+  if (ctx.json) {
+    ctx.printJson({ ok: failed.length === 0, copied, skipped, failed, bytes, seconds, exitCode: code });
+  }
+  return code;
+}

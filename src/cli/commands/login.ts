@@ -1,0 +1,110 @@
+/**
+ * `vosync login` / `vosync logout`: exchange a CADC username and password for a token at the login
+ * service (registry id ivo://cadc.nrc.ca/gms) and keep it in ~/.config/vosync/token (mode 0600) for later
+ * commands. The password comes from $CADC_PASSWORD, --password-stdin or a prompt; it and the token are never
+ * printed or logged.
+ */
+import fs from 'node:fs';
+import type { Command } from 'commander';
+import { VosError, httpError } from '../../vospace/errors.js';
+import { STANDARD, selectInterface } from '../../vospace/registry.js';
+import { CliError, EXIT, action, tokenFilePath, writePrivateFile, type CliIo, type Ctx } from '../common.js';
+import { Prompter, askSecret } from './prompt.js';
+
+export const GMS_ID = 'ivo://cadc.nrc.ca/gms';
+
+export interface PasswordOptions {
+  user?: string;
+  passwordStdin?: boolean;
+}
+
+async function readAll(stream: NodeJS.ReadableStream): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const c of stream) chunks.push(typeof c === 'string' ? Buffer.from(c) : (c as Buffer));
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+/** Username and password from the options, $CADC_USERNAME/$CADC_PASSWORD, stdin, or the terminal. */
+export async function usernameAndPassword(
+  ctx: Ctx,
+  opts: PasswordOptions,
+): Promise<{ user: string; password: string }> {
+  const env = ctx.io.env;
+  let user = opts.user || env['CADC_USERNAME'];
+  if (!user) {
+    if (!ctx.io.stdin.isTTY) {
+      throw new CliError('no username: pass -u NAME or set CADC_USERNAME', EXIT.invalid);
+    }
+    const p = new Prompter(ctx.io);
+    user = (await p.ask('CADC username: '))?.trim();
+    p.close();
+    if (!user) throw new CliError('no username given', EXIT.invalid);
+  }
+  let password: string | undefined;
+  if (opts.passwordStdin) password = (await readAll(ctx.io.stdin)).replace(/\r?\n$/, '');
+  else password = env['CADC_PASSWORD'];
+  if (!password) {
+    password = await askSecret(
+      ctx.io,
+      `Password for ${user}: `,
+      'set CADC_PASSWORD, use --password-stdin, or run on a terminal',
+    );
+  }
+  if (!password) throw new CliError('empty password', EXIT.invalid);
+  return { user, password };
+}
+
+/** POSTs the login form; returns the token. */
+export async function loginForToken(ctx: Ctx, user: string, password: string): Promise<string> {
+  const client = ctx.client({ credentials: { kind: 'anonymous' } });
+  const caps = await client.registry.capabilities(GMS_ID);
+  const url =
+    selectInterface(caps, STANDARD.login, 'anonymous') ??
+    selectInterface(caps, STANDARD.loginLegacy, 'anonymous');
+  if (!url) throw new VosError('unsupported', `${GMS_ID} offers no login service`);
+  const res = await client.session.send({
+    method: 'POST',
+    url,
+    headers: { 'content-type': 'application/x-www-form-urlencoded', accept: 'text/plain' },
+    body: new URLSearchParams({ username: user, password }).toString(),
+    retry: false,
+  });
+  const text = await client.session.text(res, 64 * 1024);
+  if (res.status === 401 || res.status === 403) {
+    throw new VosError('auth', `login as ${user} failed: invalid username/password combination`);
+  }
+  if (res.status !== 200) throw httpError(res.status, text, `login as ${user}`);
+  const token = text.trim();
+  if (token === '' || /\s/.test(token))
+    throw new VosError('protocol', `login as ${user}: the service returned no token`);
+  return token;
+}
+
+export function configureLogin(cmd: Command, io: CliIo): Command {
+  return cmd
+    .description('log in with a CADC username and password; later commands use the saved token')
+    .option('-u, --user <name>', 'CADC username (default $CADC_USERNAME, else asked)')
+    .option('--password-stdin', 'read the password from standard input (default $CADC_PASSWORD, else asked)')
+    .action(
+      action(io, async (ctx: Ctx, opts: PasswordOptions) => {
+        const { user, password } = await usernameAndPassword(ctx, opts);
+        const token = await loginForToken(ctx, user, password);
+        const file = tokenFilePath(ctx.io.env);
+        writePrivateFile(file, token + '\n');
+        if (ctx.json) ctx.printJson({ ok: true, user, tokenFile: file });
+        else ctx.io.stderr.write(`logged in as ${user}; token saved in ${file}\n`);
+      }),
+    );
+}
+
+export function configureLogout(cmd: Command, io: CliIo): Command {
+  return cmd.description('forget the token saved by login').action(
+    action(io, async (ctx: Ctx) => {
+      const file = tokenFilePath(ctx.io.env);
+      const existed = fs.existsSync(file);
+      fs.rmSync(file, { force: true });
+      if (ctx.json) ctx.printJson({ ok: true, removed: existed ? file : null });
+      else ctx.io.stderr.write(existed ? `removed ${file}\n` : 'not logged in\n');
+    }),
+  );
+}

@@ -1,0 +1,126 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { json, selfSigned, startCdpDouble, startHarness, type CdpDouble, type Harness } from './helpers.js';
+
+let h: Harness;
+let cdp: CdpDouble;
+let servedPem: string;
+
+const DAY = 86_400_000;
+
+beforeAll(async () => {
+  h = await startHarness('auth');
+  const proxy = selfSigned(h.tmp, 'alice-proxy', 10);
+  servedPem = proxy.cert + proxy.key;
+  cdp = await startCdpDouble(h.srv.baseUrl, servedPem);
+});
+
+afterAll(async () => {
+  await cdp.close();
+  await h.close();
+});
+
+const noToken = { VOSYNC_TOKEN: undefined };
+
+describe('login', () => {
+  it('exchanges CADC_USERNAME/CADC_PASSWORD for a token file (0600) that later commands use', async () => {
+    const bad = await h.run(['login'], {
+      env: { ...noToken, CADC_USERNAME: 'alice', CADC_PASSWORD: 'nope' },
+    });
+    expect(bad.code).toBe(13);
+    expect(bad.stderr).toContain('invalid username/password');
+    const anon = await h.run(['mkdir', 'vos:alice/by-login'], { env: noToken });
+    expect(anon.code).toBe(13);
+
+    const ok = await h.run(['login', '-d'], {
+      env: { ...noToken, CADC_USERNAME: 'alice', CADC_PASSWORD: 'alice-pw' },
+    });
+    expect(ok.code, ok.stderr).toBe(0);
+    const file = path.join(h.home, '.config/vosync/token');
+    expect(fs.statSync(file).mode & 0o777).toBe(0o600);
+    expect(fs.readFileSync(file, 'utf8').trim()).toBe('alicetoken1');
+    expect(ok.stdout + ok.stderr).not.toContain('alicetoken1');
+    expect(ok.stdout + ok.stderr).not.toContain('alice-pw');
+
+    const used = await h.run(['mkdir', '-d', 'vos:alice/by-login'], { env: noToken });
+    expect(used.code).toBe(0);
+    expect(used.stderr).toContain(`credentials: ${file}`);
+    expect(used.stderr).not.toContain('alicetoken1');
+    // Command-line credentials win over the saved token.
+    expect((await h.run(['mkdir', '--token', 'bobtoken12', 'vos:alice/by-bob'], { env: noToken })).code).toBe(
+      13,
+    );
+    expect((await h.run(['mkdir', '--cert', '', 'vos:alice/by-anon'], { env: noToken })).code).toBe(13);
+
+    expect((await h.run(['logout'], { env: noToken })).code).toBe(0);
+    expect(fs.existsSync(file)).toBe(false);
+    expect((await h.run(['mkdir', 'vos:alice/after-logout'], { env: noToken })).code).toBe(13);
+  });
+
+  it('reads the password from stdin and refuses to prompt without a terminal', async () => {
+    const viaStdin = await h.run(['login', '-u', 'alice', '--password-stdin', '--json'], {
+      env: noToken,
+      stdin: 'alice-pw\n',
+    });
+    expect(viaStdin.code, viaStdin.stderr).toBe(0);
+    expect(json(viaStdin)).toMatchObject({ ok: true, user: 'alice' });
+    const noPw = await h.run(['login', '-u', 'alice'], { env: noToken });
+    expect(noPw.code).toBe(22);
+    expect(noPw.stderr).toContain('set CADC_PASSWORD');
+    await h.run(['logout']);
+  });
+});
+
+describe('cert', () => {
+  it('fetches a proxy certificate with username/password like cadc-get-cert and saves it 0600', async () => {
+    const r = await h.run(['cert', '--days-valid', '5', '--registry', cdp.registry], {
+      env: { ...noToken, CADC_USERNAME: 'alice', CADC_PASSWORD: 'alice-pw' },
+    });
+    expect(r.code, r.stderr).toBe(0);
+    const file = path.join(h.home, '.ssl/cadcproxy.pem');
+    expect(r.stdout).toBe(`DONE. 5 day certificate saved in ${file}\n`);
+    expect(fs.readFileSync(file, 'utf8')).toBe(servedPem);
+    expect(fs.statSync(file).mode & 0o777).toBe(0o600);
+    expect(cdp.requests.at(-1)).toEqual({ daysValid: '5', auth: 'Basic' });
+  });
+
+  it('uses a token when there is no username, writes where --cert says, and reports bad credentials', async () => {
+    const target = path.join(h.tmp, 'certs/mine.pem');
+    const r = await h.run(['cert', '--json', '--cert', target, '--registry', cdp.registry]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(json(r)).toMatchObject({ ok: true, file: target, subject: 'CN=alice-proxy' });
+    expect(cdp.requests.at(-1)).toEqual({ daysValid: '10', auth: 'Bearer' });
+    const bad = await h.run(['cert', '--registry', cdp.registry], {
+      env: { ...noToken, CADC_USERNAME: 'alice', CADC_PASSWORD: 'wrong' },
+    });
+    expect(bad.code).toBe(13);
+    expect(bad.stderr).toContain('invalid username/password');
+    const none = await h.run(['cert', '--registry', cdp.registry], { env: noToken });
+    expect(none.code).toBe(13);
+    expect(none.stderr).toContain('no credentials');
+  });
+
+  it('--check warns before expiry and fails once expired', async () => {
+    const c = selfSigned(h.tmp, 'checked', 30);
+    const file = path.join(h.tmp, 'checked.pem');
+    fs.writeFileSync(file, c.cert + c.key);
+    const now = Date.now();
+    const valid = await h.run(['cert', '--check', '--cert', file], { now });
+    expect(valid.code).toBe(0);
+    expect(valid.stdout).toMatch(/is valid until .* \((29|30) days left\)/);
+    const soon = await h.run(['cert', '--check', '--cert', file, '--warn-days', '2'], {
+      now: now + 29 * DAY,
+    });
+    expect(soon.code).toBe(1);
+    expect(soon.stderr).toMatch(/warning: certificate .* expires in \d+ hours/);
+    const expired = await h.run(['cert', '--check', '--json', '--cert', file], { now: now + 31 * DAY });
+    expect(expired.code).toBe(13);
+    expect(json(expired)).toMatchObject({ ok: false, status: 'expired' });
+    const missing = await h.run(['cert', '--check', '--cert', path.join(h.tmp, 'none.pem')]);
+    expect(missing.code).toBe(2);
+    // Commands using an expired certificate say so.
+    const ls = await h.run(['ls', '--cert', file, 'vos:'], { now: now + 31 * DAY });
+    expect(ls.stderr).toContain(`certificate ${file} has expired; run: vosync cert`);
+  });
+});
