@@ -85,9 +85,9 @@ export function registerDaemon(program: Command): void {
     .description('run the sync daemon for every pair in the config (Ctrl-C or SIGTERM stops it safely)')
     .option('--config <file>', 'config file (default: the platform location, see `vosync config path`)')
     .option('-v, --verbose', 'debug logging')
-    .action(async (flags: ConfigFlag) => {
+    .action(async (flags: ConfigFlag, cmd: Command) => {
       const config = loadConfig(resolveConfigPath(flags.config));
-      await runDaemon(config, loggerFor(config, flags.verbose));
+      await runDaemon(config, loggerFor(config, Boolean(cmd.optsWithGlobals()['verbose'])));
     });
 
   program
@@ -95,9 +95,9 @@ export function registerDaemon(program: Command): void {
     .description('run one full sync of every pair and exit (non-zero when anything failed or a pair paused)')
     .option('--config <file>', 'config file')
     .option('-v, --verbose', 'debug logging')
-    .action(async (flags: ConfigFlag) => {
+    .action(async (flags: ConfigFlag, cmd: Command) => {
       const config = loadConfig(resolveConfigPath(flags.config));
-      const log = loggerFor(config, flags.verbose);
+      const log = loggerFor(config, Boolean(cmd.optsWithGlobals()['verbose']));
       const daemon = await Daemon.create({ config, log });
       let anyFailed = false;
       try {

@@ -4,7 +4,7 @@
  */
 import { X509Certificate } from 'node:crypto';
 import fs from 'node:fs';
-import type { Readable } from 'node:stream';
+import { Transform, type Readable } from 'node:stream';
 import { setTimeout as delay } from 'node:timers/promises';
 import { Agent, request, type Dispatcher } from 'undici';
 import { VosError, httpError } from './errors.js';
@@ -19,6 +19,57 @@ export interface RetryPolicy {
   maxDelayMs: number;
   /** Longest Retry-After we are willing to wait for. */
   maxRetryAfterMs: number;
+}
+
+/**
+ * A token bucket: `take(n)` waits until `n` units are available at `ratePerSecond` (with up to one second of
+ * burst). Shared by everything a session sends, so the cap is global.
+ */
+export class RateLimiter {
+  private tokens: number;
+  private last: number;
+  private chain: Promise<void> = Promise.resolve();
+
+  constructor(
+    readonly ratePerSecond: number,
+    private readonly now: () => number = Date.now,
+  ) {
+    this.tokens = ratePerSecond;
+    this.last = now();
+  }
+
+  take(n: number): Promise<void> {
+    const run = async (): Promise<void> => {
+      for (;;) {
+        const t = this.now();
+        this.tokens = Math.min(
+          this.ratePerSecond,
+          this.tokens + ((t - this.last) / 1000) * this.ratePerSecond,
+        );
+        this.last = t;
+        // A chunk larger than a second's worth passes once the bucket is full, so it cannot wait forever.
+        const need = Math.min(n, this.ratePerSecond);
+        if (this.tokens >= need) {
+          this.tokens -= n;
+          return;
+        }
+        await delay(Math.ceil(((need - this.tokens) / this.ratePerSecond) * 1000));
+      }
+    };
+    const p = this.chain.then(run);
+    this.chain = p.catch(() => undefined);
+    return p;
+  }
+}
+
+/** A pass-through stream that holds bytes back to stay under a bandwidth cap. */
+export function throttled(limiter: RateLimiter | undefined): Transform | undefined {
+  if (!limiter) return undefined;
+  return new Transform({
+    transform(chunk: Buffer, _e, cb) {
+      limiter.take(chunk.length).then(() => cb(null, chunk), cb);
+    },
+  });
 }
 
 export const DEFAULT_RETRY: RetryPolicy = {
@@ -42,6 +93,10 @@ export interface SessionOptions {
   onRetry?: (info: { url: string; attempt: number; delayMs: number; reason: string }) => void;
   /** Concurrent connections per origin. */
   connections?: number;
+  /** Cap on requests started per second (0/absent = none). */
+  requestsPerSecond?: number;
+  /** Cap on body bytes per second, both directions together (0/absent = none). */
+  bytesPerSecond?: number;
 }
 
 export interface HttpRequest {
@@ -111,9 +166,15 @@ export class HttpSession {
   private readonly trusted = new Set<string>();
   readonly policy: RetryPolicy;
   timeoutMs: number;
+  private readonly requestLimiter: RateLimiter | undefined;
+  /** Shared bandwidth cap for transfer bodies; transfers wrap their streams with `throttled(bandwidth)`. */
+  readonly bandwidth: RateLimiter | undefined;
 
   constructor(private readonly opts: SessionOptions = {}) {
     this.policy = { ...DEFAULT_RETRY, ...opts.retry };
+    if (opts.requestsPerSecond && opts.requestsPerSecond > 0)
+      this.requestLimiter = new RateLimiter(opts.requestsPerSecond);
+    if (opts.bytesPerSecond && opts.bytesPerSecond > 0) this.bandwidth = new RateLimiter(opts.bytesPerSecond);
     this.timeoutMs = opts.timeoutMs ?? 120_000;
     const tls: Record<string, unknown> = {};
     if (opts.ca) tls['ca'] = opts.ca;
@@ -200,6 +261,7 @@ export class HttpSession {
   }
 
   private async once(req: HttpRequest): Promise<HttpResponse> {
+    await this.requestLimiter?.take(1);
     const trusted = this.isTrusted(req.url);
     const headers: Record<string, string> = {
       'user-agent': this.opts.userAgent ?? 'vosync/0.1',

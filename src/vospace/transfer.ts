@@ -13,6 +13,7 @@ import {
   header,
   isBodyCutShort,
   isTransientNetworkError,
+  throttled,
   type HttpResponse,
   type HttpSession,
 } from './http.js';
@@ -170,10 +171,11 @@ export async function putFile(
             cb(null, chunk);
           },
         });
-        return fs
-          .createReadStream(file)
-          .on('error', (e) => tap.destroy(e))
-          .pipe(tap);
+        const source = fs.createReadStream(file).on('error', (e) => tap.destroy(e));
+        const throttle = throttled(session.bandwidth);
+        if (!throttle) return source.pipe(tap);
+        source.on('error', (e) => throttle.destroy(e));
+        return source.pipe(throttle).pipe(tap);
       };
       let res: HttpResponse;
       try {
@@ -339,11 +341,10 @@ export async function fetchToTemp(
             cb(null, chunk);
           },
         });
-        await pipeline(
-          res.body,
-          tap,
-          fs.createWriteStream(temp, { flags: offset > 0 ? 'r+' : 'w', start: offset }),
-        );
+        const sink = fs.createWriteStream(temp, { flags: offset > 0 ? 'r+' : 'w', start: offset });
+        const throttle = throttled(session.bandwidth);
+        if (throttle) await pipeline(res.body, throttle, tap, sink);
+        else await pipeline(res.body, tap, sink);
       } catch (e) {
         lastError = e;
         if (isTransientNetworkError(e) || (e as Error).message?.includes('aborted')) {

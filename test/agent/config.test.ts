@@ -61,7 +61,7 @@ describe('valid configs', () => {
     expect(c.auth).toEqual({ kind: 'certificate', certFile: '/home/alice/.ssl/cadcproxy.pem' });
     expect(c.transfers).toEqual({
       concurrency: 4,
-      requestsPerSecond: 50,
+      requestsPerSecond: 0,
       bytesPerSecond: 0,
       retries: 5,
       timeoutSeconds: 120,

@@ -20,7 +20,7 @@ export type LogLevel = (typeof LOG_LEVELS)[number];
 
 /** Built-in defaults; the example file documents the same values. */
 export const DEFAULTS = {
-  transfers: { concurrency: 4, requestsPerSecond: 50, bytesPerSecond: 0, retries: 5, timeoutSeconds: 120 },
+  transfers: { concurrency: 4, requestsPerSecond: 0, bytesPerSecond: 0, retries: 5, timeoutSeconds: 120 },
   schedule: { remotePoll: '*/5 * * * *', fullRescan: '0 * * * *' },
   log: { level: 'info' as LogLevel, fileName: 'vosync.log', maxSizeMB: 10, maxFiles: 5 },
   status: { port: 7878, tokenFileName: 'status-token' },
