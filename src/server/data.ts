@@ -12,8 +12,8 @@ import { Fault, faults } from './errors.js';
 import { httpDate, md5Base64, redirect, rejectDotSegments, requestMd5 } from './http.js';
 import { requestNodePath } from './nodes.js';
 import type { Caller, Grant } from './auth.js';
-import type { VoService } from './service.js';
-import type { NodeRecord } from './store.js';
+import { inheritPermissions, type VoService } from './service.js';
+import { newNode, type NodeRecord } from './store.js';
 import { baseName, encodeNodePath, joinPath, parentPath } from '../vospace/uri.js';
 import { PROP } from '../vospace/xml.js';
 
@@ -190,26 +190,10 @@ function commitUpload(
         if (blob) fs.rmSync(store.blobPath(blob), { force: true });
         throw faults.nodeNotFound(svc.uriOf(path));
       }
-      node = {
-        service: svc.name,
-        path,
-        name: baseName(path),
-        type: 'DataNode',
-        owner: create.owner,
-        props: { [PROP.ispublic]: 'false' },
-        length: 0,
-        md5: null,
-        date: now,
-        contentDate: null,
-        blob: null,
-        target: null,
-      };
-      const parent = create.inheritFrom;
-      if (parent?.props[PROP.inheritPermissions] === 'true') {
-        for (const k of [PROP.ispublic, PROP.groupread, PROP.groupwrite]) {
-          if (parent.props[k] !== undefined) node.props[k] = parent.props[k]!;
-        }
-      }
+      const props: Record<string, string> = {};
+      inheritPermissions(create.inheritFrom, props);
+      props[PROP.ispublic] ??= 'false';
+      node = newNode(svc.name, path, 'DataNode', create.owner, props, now);
       store.insert(node);
     }
     if (node.type !== 'DataNode') {

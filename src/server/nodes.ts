@@ -2,8 +2,15 @@
 import { Fault, faults } from './errors.js';
 import type { RequestContext } from './context.js';
 import { decodePath, readBody, redirect, rejectDotSegments, sendXml } from './http.js';
-import { CORE_KEYS, IMMUTABLE_PROPS, parseGroups, type Detail, type VoService } from './service.js';
-import type { NodeRecord } from './store.js';
+import {
+  CORE_KEYS,
+  IMMUTABLE_PROPS,
+  inheritPermissions,
+  parseGroups,
+  type Detail,
+  type VoService,
+} from './service.js';
+import { newNode, type NodeRecord } from './store.js';
 import type { Caller } from './auth.js';
 import {
   InvalidUriError,
@@ -182,13 +189,9 @@ async function createNode(ctx: RequestContext, path: string): Promise<void> {
 
   const props: Record<string, string> = {};
   const newOwner = mergeProps(svc, props, doc.properties, ctx.caller, true);
-  if (parent.props[PROP.inheritPermissions] === 'true') {
-    for (const k of [PROP.ispublic, PROP.groupread, PROP.groupwrite]) {
-      if (props[k] === undefined && parent.props[k] !== undefined) props[k] = parent.props[k]!;
-    }
-    if (doc.type === 'ContainerNode' && props[PROP.inheritPermissions] === undefined) {
-      props[PROP.inheritPermissions] = 'true';
-    }
+  inheritPermissions(parent, props);
+  if (parent.props[PROP.inheritPermissions] === 'true' && doc.type === 'ContainerNode') {
+    props[PROP.inheritPermissions] ??= 'true';
   }
   if (props[PROP.ispublic] === undefined) props[PROP.ispublic] = 'false';
   if (doc.type === 'DataNode' && svc.flavour.dropTypeOnCreate) delete props[PROP.type];
@@ -202,20 +205,7 @@ async function createNode(ctx: RequestContext, path: string): Promise<void> {
     if (svc.flavour.restrictLinkTargets) for (const k of Object.keys(props)) delete props[k];
   }
   const now = ctx.now();
-  const rec: NodeRecord = {
-    service: svc.name,
-    path: childPath,
-    name: baseName(childPath),
-    type: doc.type,
-    owner: newOwner ?? ctx.caller.user ?? '',
-    props,
-    length: 0,
-    md5: null,
-    date: now,
-    contentDate: null,
-    blob: null,
-    target,
-  };
+  const rec = newNode(svc.name, childPath, doc.type, newOwner ?? ctx.caller.user ?? '', props, now, target);
   svc.store.insert(rec);
   sendXml(ctx.res, 201, writeNodeXml(svc.render(rec, ctx.caller, 'max'), 'max'));
 }

@@ -30,7 +30,7 @@ import {
   sendServiceCapabilities,
 } from './registry.js';
 import { ARC, VAULT, VoService } from './service.js';
-import { NodeStore, type NodeRecord, type ServiceName } from './store.js';
+import { NodeStore, newNode, type ServiceName } from './store.js';
 import { handleJobs, handleSyncTrans, handleXfer } from './transfers.js';
 import { JobRegistry } from './uws.js';
 import { PROP } from '../vospace/xml.js';
@@ -96,21 +96,7 @@ function ensureNode(
   now: number,
 ): void {
   if (store.get(service, path)) return;
-  const rec: NodeRecord = {
-    service,
-    path,
-    name: path.slice(path.lastIndexOf('/') + 1),
-    type: 'ContainerNode',
-    owner,
-    props,
-    length: 0,
-    md5: null,
-    date: now,
-    contentDate: null,
-    blob: null,
-    target: null,
-  };
-  store.insert(rec);
+  store.insert(newNode(service, path, 'ContainerNode', owner, props, now));
 }
 
 /** Creates the roots, the allocation parents and one allocation per user in each service. */

@@ -92,6 +92,14 @@ export function parseGroups(value: string | undefined): string[] {
 
 export type Detail = 'min' | 'max' | 'properties';
 
+/** Unset permission properties copied from a parent that asks its children to inherit them. */
+export function inheritPermissions(parent: NodeRecord | undefined, props: Record<string, string>): void {
+  if (parent?.props[PROP.inheritPermissions] !== 'true') return;
+  for (const k of [PROP.ispublic, PROP.groupread, PROP.groupwrite]) {
+    if (props[k] === undefined && parent.props[k] !== undefined) props[k] = parent.props[k]!;
+  }
+}
+
 export class VoService {
   constructor(
     readonly flavour: Flavour,

@@ -44,6 +44,33 @@ interface Row {
   target: string | null;
 }
 
+/** A node as created: no data yet, dated `now`. */
+export function newNode(
+  service: ServiceName,
+  path: string,
+  type: NodeType,
+  owner: string,
+  props: Record<string, string>,
+  now: number,
+  target: string | null = null,
+): NodeRecord {
+  const name = path.slice(path.lastIndexOf('/') + 1);
+  return {
+    service,
+    path,
+    name,
+    type,
+    owner,
+    props,
+    length: 0,
+    md5: null,
+    date: now,
+    contentDate: null,
+    blob: null,
+    target,
+  };
+}
+
 function fromRow(r: Row): NodeRecord {
   return {
     service: r.service as ServiceName,

@@ -9,8 +9,8 @@ import { preauthUrl } from './data.js';
 import { Fault, faultName, faults } from './errors.js';
 import { first, formParams, isForm, readBody, redirect, sendText, sendXml } from './http.js';
 import { deleteOne, mergeProps, readNodeDoc } from './nodes.js';
-import type { VoService } from './service.js';
-import type { NodeRecord } from './store.js';
+import { inheritPermissions, type VoService } from './service.js';
+import { newNode, type NodeRecord } from './store.js';
 import { writeJobListXml, writeJobXml, type Job } from './uws.js';
 import {
   InvalidUriError,
@@ -97,26 +97,17 @@ function prepareData(svc: VoService, path: string, dir: Direction, caller: Calle
   const parent = pp === undefined ? undefined : svc.resolve(pp, caller, true);
   if (!parent || parent.type !== 'ContainerNode') throw faults.containerNotFound(svc.uriOf(pp ?? ''));
   if (!svc.canWrite(parent, caller)) throw faults.permission(svc.uriOf(parent.path));
-  const props: Record<string, string> = { [PROP.ispublic]: 'false' };
-  if (parent.props[PROP.inheritPermissions] === 'true') {
-    for (const k of [PROP.ispublic, PROP.groupread, PROP.groupwrite]) {
-      if (parent.props[k] !== undefined) props[k] = parent.props[k]!;
-    }
-  }
-  const node: NodeRecord = {
-    service: svc.name,
-    path: joinPath(parent.path, baseName(path)),
-    name: baseName(path),
-    type: 'DataNode',
-    owner: caller.user ?? '',
+  const props: Record<string, string> = {};
+  inheritPermissions(parent, props);
+  props[PROP.ispublic] ??= 'false';
+  const node = newNode(
+    svc.name,
+    joinPath(parent.path, baseName(path)),
+    'DataNode',
+    caller.user ?? '',
     props,
-    length: 0,
-    md5: null,
-    date: now,
-    contentDate: null,
-    blob: null,
-    target: null,
-  };
+    now,
+  );
   svc.store.insert(node);
   return node;
 }
