@@ -1,13 +1,21 @@
 /**
- * The daemon's status API: loopback only, every request authenticated with a token kept in a 0600 file,
- * the Host header checked against loopback names (no DNS rebinding), no CORS.
+ * The daemon's status API: loopback only, every data request authenticated with the token kept in a 0600
+ * file (or a page session, see api/sessions.ts), the Host header checked against loopback names (no DNS
+ * rebinding), a foreign Origin refused, no CORS, nothing cached. The status page's static files at `/` are
+ * the only answers given without a token: they hold no data.
+ * Routes and response schemas: docs/status-api.md.
  */
 import { randomBytes, timingSafeEqual } from 'node:crypto';
 import fs from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
+import { removeEndpointFile, writeEndpointFile } from './api/endpoint-file.js';
+import { dataRoutes, HttpError, type Reply } from './api/routes.js';
+import { SessionStore } from './api/sessions.js';
+import { VosError } from '../vospace/errors.js';
 import type { Daemon } from './daemon.js';
+import { PAGE_ASSETS } from './status-page/assets.js';
 
 export interface StatusApi {
   url: string;
@@ -20,6 +28,10 @@ export interface StatusApiOptions {
   daemon: Daemon;
   port: number;
   tokenFile: string;
+  /** Clock for page sessions (default: the daemon's). */
+  now?: () => number;
+  /** Write the discovery file next to the token file (default true). */
+  endpointFile?: boolean;
 }
 
 /** Reads the token file, creating it (mode 0600) with a fresh random token when absent. */
@@ -51,11 +63,22 @@ export function isLoopbackHost(hostHeader: string | undefined, port: number): bo
   return LOOPBACK_HOSTS.has(m[1]);
 }
 
-function presentedToken(req: http.IncomingMessage, url: URL): string | undefined {
+/** A browser sends Origin on cross-site requests; only the page's own origin may call us. */
+function originAllowed(origin: string | undefined, port: number): boolean {
+  if (origin === undefined) return true;
+  try {
+    const u = new URL(origin);
+    return u.protocol === 'http:' && isLoopbackHost(u.host, port) && u.port === String(port);
+  } catch {
+    return false;
+  }
+}
+
+/** Only the Authorization header: a token in the query string would end up in logs and history. */
+function presentedToken(req: http.IncomingMessage): string | undefined {
   const auth = req.headers.authorization;
-  const m = auth ? /^Bearer\s+(.+)$/i.exec(auth.trim()) : null;
-  if (m?.[1]) return m[1].trim();
-  return url.searchParams.get('token') ?? undefined;
+  const m = auth ? /^Bearer\s+(\S+)\s*$/i.exec(auth) : null;
+  return m?.[1];
 }
 
 function tokenMatches(expected: string, got: string | undefined): boolean {
@@ -65,14 +88,50 @@ function tokenMatches(expected: string, got: string | undefined): boolean {
   return a.length === b.length && timingSafeEqual(a, b);
 }
 
-function json(res: http.ServerResponse, status: number, body: unknown): void {
-  const buf = Buffer.from(JSON.stringify(body, null, 2) + '\n');
+const COMMON_HEADERS = {
+  'Cache-Control': 'no-store',
+  'X-Content-Type-Options': 'nosniff',
+  'Referrer-Policy': 'no-referrer',
+  'X-Frame-Options': 'DENY',
+  'Cross-Origin-Resource-Policy': 'same-origin',
+};
+
+const PAGE_CSP =
+  "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; img-src 'self' data:; " +
+  "base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
+
+function send(res: http.ServerResponse, status: number, type: string, body: string, extra = {}): void {
+  const buf = Buffer.from(body);
   res.writeHead(status, {
-    'Content-Type': 'application/json',
+    ...COMMON_HEADERS,
+    'Content-Type': type,
     'Content-Length': buf.length,
-    'Cache-Control': 'no-store',
+    ...extra,
   });
   res.end(buf);
+}
+
+function json(res: http.ServerResponse, status: number, body: unknown, extra = {}): void {
+  send(res, status, 'application/json; charset=utf-8', JSON.stringify(body, null, 2) + '\n', extra);
+}
+
+const MAX_BODY = 4096;
+
+async function readJsonBody(req: http.IncomingMessage): Promise<unknown> {
+  if (!/^application\/json\b/i.test(req.headers['content-type'] ?? ''))
+    throw new HttpError(415, 'the body must be application/json');
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req as AsyncIterable<Buffer>) {
+    size += chunk.length;
+    if (size > MAX_BODY) throw new HttpError(413, 'body too large');
+    chunks.push(chunk);
+  }
+  try {
+    return JSON.parse(Buffer.concat(chunks).toString('utf8')) as unknown;
+  } catch {
+    throw new HttpError(400, 'the body is not JSON');
+  }
 }
 
 export type RouteHandler = (
@@ -87,37 +146,67 @@ export async function startStatusApi(
 ): Promise<StatusApi> {
   const token = ensureTokenFile(opts.tokenFile);
   const d = opts.daemon;
+  const sessions = new SessionStore({ now: opts.now ?? d.now });
+  const routes = dataRoutes(d);
   let port = 0;
-  const routes: Record<string, RouteHandler> = {
-    'GET /status': (_req, res) => json(res, 200, d.status.snapshot()),
-    'POST /pause': (_req, res, url) => {
-      d.pause(url.searchParams.get('pair') ?? undefined);
-      json(res, 200, d.status.snapshot());
-    },
-    'POST /resume': (_req, res, url) => {
-      d.resume(url.searchParams.get('pair') ?? undefined, url.searchParams.get('confirmDeletes') === 'true');
-      json(res, 200, d.status.snapshot());
-    },
-    'POST /rescan': (_req, res, url) => {
-      d.rescan(url.searchParams.get('pair') ?? undefined);
-      json(res, 200, d.status.snapshot());
-    },
-    ...extraRoutes,
+
+  const authorized = (req: http.IncomingMessage): 'main' | 'session' | undefined => {
+    const got = presentedToken(req);
+    if (tokenMatches(token, got)) return 'main';
+    return got && sessions.isSession(got) ? 'session' : undefined;
   };
-  const server = http.createServer((req, res) => {
+
+  const handle = async (req: http.IncomingMessage, res: http.ServerResponse): Promise<void> => {
     // A foreign Host means a browser was tricked into calling us (DNS rebinding): refuse, reveal nothing.
-    if (!isLoopbackHost(req.headers.host, port)) return json(res, 403, { error: 'forbidden' });
+    if (!isLoopbackHost(req.headers.host, port) || !originAllowed(req.headers.origin, port))
+      return json(res, 403, { error: 'forbidden' });
     let url: URL;
     try {
       url = new URL(req.url ?? '/', `http://127.0.0.1:${port}`);
     } catch {
       return json(res, 400, { error: 'bad request' });
     }
-    if (!tokenMatches(token, presentedToken(req, url))) return json(res, 401, { error: 'unauthorized' });
-    const handler = routes[`${req.method} ${url.pathname}`];
-    if (!handler) return json(res, 404, { error: 'not found' });
-    Promise.resolve(handler(req, res, url)).catch((e: unknown) => {
-      if (!res.headersSent) json(res, 400, { error: (e as Error).message });
+    const key = `${req.method} ${url.pathname}`;
+    const asset = req.method === 'GET' ? PAGE_ASSETS[url.pathname] : undefined;
+    if (asset)
+      return send(
+        res,
+        200,
+        asset.type,
+        asset.body,
+        asset.page ? { 'Content-Security-Policy': PAGE_CSP } : {},
+      );
+    if (key === 'POST /session/redeem') {
+      const body = await readJsonBody(req);
+      const code = (body as { code?: unknown } | null)?.code;
+      const s = typeof code === 'string' ? sessions.redeem(code) : undefined;
+      if (!s) return json(res, 401, { error: 'unauthorized' });
+      return json(res, 200, s);
+    }
+    const who = authorized(req);
+    if (!who)
+      return json(res, 401, { error: 'unauthorized' }, { 'WWW-Authenticate': 'Bearer realm="vosync"' });
+    if (key === 'POST /session') {
+      // Only the holder of the main token may mint links; a page session may not extend itself.
+      if (who !== 'main') return json(res, 403, { error: 'forbidden' });
+      const { code, expiresAt } = sessions.issueCode();
+      return json(res, 200, { url: `http://127.0.0.1:${port}/#code=${code}`, expiresAt });
+    }
+    const extra = extraRoutes[key];
+    if (extra) return void (await extra(req, res, url));
+    const route = routes[key];
+    if (!route) return json(res, 404, { error: 'not found' });
+    const reply: Reply = route(url);
+    return json(res, reply.status, reply.body);
+  };
+
+  const server = http.createServer((req, res) => {
+    handle(req, res).catch((e: unknown) => {
+      if (res.headersSent) return void res.destroy();
+      if (e instanceof HttpError) return json(res, e.status, { error: e.message });
+      if (e instanceof VosError && e.kind === 'not-found') return json(res, 404, { error: e.message });
+      d.log.warn(`status API: ${req.method} ${req.url?.split('?')[0]}: ${(e as Error).message}`);
+      json(res, 500, { error: 'internal error' });
     });
   });
   await new Promise<void>((resolve, reject) => {
@@ -125,12 +214,23 @@ export async function startStatusApi(
     server.listen(opts.port, '127.0.0.1', () => resolve());
   });
   port = (server.address() as AddressInfo).port;
+  const url = `http://127.0.0.1:${port}`;
+  const writeFile = opts.endpointFile ?? true;
+  if (writeFile) {
+    try {
+      writeEndpointFile(opts.tokenFile, { url, port, pid: process.pid, startedAt: d.now() });
+    } catch (e) {
+      // Only discovery suffers: `vosync status` still finds a fixed port from the config.
+      d.log.warn(`status API: cannot write ${opts.tokenFile}.endpoint.json: ${(e as Error).message}`);
+    }
+  }
   return {
-    url: `http://127.0.0.1:${port}`,
+    url,
     port,
     tokenFile: opts.tokenFile,
     close: () =>
       new Promise<void>((resolve) => {
+        if (writeFile) removeEndpointFile(opts.tokenFile, process.pid);
         server.close(() => resolve());
         server.closeAllConnections();
       }),

@@ -14,6 +14,7 @@ import type { PairConfig, VosyncConfig } from './config.js';
 import type { ActionEvent } from './executor.js';
 import { SyncIndex } from './index-db.js';
 import type { Logger } from './log.js';
+import { PairReporter } from './api/pair-reporter.js';
 import { detectCaseInsensitive, ignoreFor, syncPair, type CycleResult } from './pair-sync.js';
 import { StatusStore, type PairState } from './status.js';
 import { pruneLocalTrash, pruneRemoteTrash } from './trash.js';
@@ -77,6 +78,9 @@ export async function credentialsFor(
   }
 }
 
+/** Messages of failures that mean the server could not be reached at all. */
+const UNREACHABLE = /ECONNREFUSED|ECONNRESET|ENOTFOUND|EAI_AGAIN|EHOSTUNREACH|ENETUNREACH|socket hang up/i;
+
 interface CycleRequest {
   full: boolean;
   remote: boolean;
@@ -96,6 +100,9 @@ class PairRunner {
   private readonly abort = new AbortController();
   private caseInsensitive = false;
   private expectedIntervalMs = 5 * 60_000;
+  /** The last remote poll failed: nothing may be called up to date until one succeeds. */
+  private remoteFailed = false;
+  private reporter!: PairReporter;
 
   constructor(
     private readonly d: Daemon,
@@ -120,6 +127,13 @@ class PairRunner {
       lastSyncOkAt: null,
       lastRemotePollOkAt: null,
     });
+    this.reporter = new PairReporter({
+      pair,
+      status: this.d.status,
+      index: this.d.index,
+      now: this.d.now,
+      client: this.d.client,
+    });
     const rec = this.d.index.getPair(pair.name);
     if (rec) {
       this.d.status.update(pair.name, {
@@ -134,18 +148,28 @@ class PairRunner {
       return;
     }
     this.caseInsensitive = detectCaseInsensitive(pair.local);
+    this.d.status.setBusyCheck(
+      pair.name,
+      () =>
+        (this.watcher?.pendingCount() ?? 0) > 0 || this.running !== undefined || this.pending !== undefined,
+    );
     // Watch before the first scan, so no change falls between them.
     this.watcher = startWatcher({
       root: pair.local,
       ignore: ignoreFor(pair),
       ...this.d.watchOptions,
       onBatch: (batch) => {
+        this.log.debug(
+          `${pair.name}: watcher batch: ${batch.paths.length} path(s), ${batch.subtrees.length} folder(s)${batch.fullRescan ? ', full rescan' : ''}`,
+        );
         if (batch.paths.length === 0 && batch.subtrees.length === 0 && !batch.fullRescan) return;
+        this.reporter.noticed(batch.paths.length + batch.subtrees.length);
         this.request({ local: true, full: batch.fullRescan || batch.ignoreRulesChanged });
       },
       onError: (e) => this.log.warn(`pair ${pair.name}: watcher: ${e.message}`),
     });
     await this.watcher.ready;
+    this.d.status.setLocalChangesSource(pair.name, () => this.watcher?.pendingCount() ?? 0);
     const poll = cron.schedule(pair.schedule.remotePoll, () => this.request({ remote: true }), {
       noOverlap: true,
     });
@@ -189,11 +213,16 @@ class PairRunner {
       }
       const req = this.pending;
       this.pending = undefined;
-      await this.cycle(req);
+      try {
+        await this.cycle(req);
+      } finally {
+        this.reporter.cycleEnded();
+      }
     }
   }
 
   private onAction = (e: ActionEvent): void => {
+    this.reporter.action(e);
     const a = e.action;
     const p = 'path' in a ? a.path : a.to;
     this.d.status.recordActivity({
@@ -213,24 +242,33 @@ class PairRunner {
   private async cycle(req: CycleRequest): Promise<void> {
     const name = this.pair.name;
     let result: CycleResult;
+    this.log.debug(
+      `${name}: cycle start (${req.full ? 'full' : req.local ? 'local changes' : 'remote poll'})`,
+    );
     try {
       result = await syncPair({
         pair: this.pair,
-        client: this.d.client,
+        client: this.reporter.client,
         index: this.d.index,
         now: this.d.now,
         concurrency: this.d.config.transfers.concurrency,
         caseInsensitiveLocal: this.caseInsensitive,
         onAction: this.onAction,
-        onPhase: (phase) =>
+        onPhase: (phase) => {
+          this.reporter.phase(phase);
+          // An error or an outage stands until a cycle proves it gone: a retry is not "syncing".
+          const current = this.d.status.pair(name).state;
+          if (current === 'error' || current === 'offline') return;
           this.setState(
             phase === 'scanning-local' || phase === 'scanning-remote' || phase === 'planning'
               ? 'scanning'
               : 'syncing',
-          ),
+          );
+        },
         signal: this.abort.signal,
         overrideDeleteLimits: req.overrideDeleteLimits,
-        useCachedRemote: req.local && !req.remote && !req.full,
+        // After a failed poll, only a fresh listing may count as knowing the remote side.
+        useCachedRemote: !this.remoteFailed && req.local && !req.remote && !req.full,
         ...(this.d.host ? { host: this.d.host } : {}),
       });
     } catch (e) {
@@ -246,6 +284,7 @@ class PairRunner {
         transient: offline,
       });
       if (offline) {
+        this.remoteFailed = true;
         this.setState('offline', { upToDate: false });
         this.log.warn(
           `${name}: server unreachable (${err.message}); retrying in ${Math.round(this.retryDelayMs / 1000)} s`,
@@ -259,6 +298,8 @@ class PairRunner {
       return;
     }
     this.retryDelayMs = 2000;
+    this.remoteFailed = false;
+    this.log.debug(`${name}: cycle done: ${JSON.stringify(result.summary ?? {})} clean=${result.clean}`);
     const rec = this.d.index.getPairById(result.pairId);
     const patch: Record<string, unknown> = {
       lastSyncOkAt: rec?.lastSyncOkAt ?? null,
@@ -268,6 +309,13 @@ class PairRunner {
     for (const pr of [...result.localProblems, ...result.remoteProblems]) {
       this.d.status.setFileState(name, pr.path, 'ignored', pr.message);
     }
+    this.d.status.setNotSynced(
+      name,
+      [...result.localProblems, ...result.remoteProblems].map((pr) => ({
+        path: pr.path,
+        reason: pr.message,
+      })),
+    );
     for (const n of result.notices) {
       if (n.kind === 'conflict') {
         this.d.status.recordConflict({
@@ -307,7 +355,9 @@ class PairRunner {
     const permanent = failures.filter((f) => !f.transient);
     if (result.clean) this.d.status.clearErrors(name);
     const upToDate = result.clean && this.watcher !== undefined && this.watcher.pendingCount() === 0;
-    this.setState(permanent.length > 0 ? 'error' : 'idle', {
+    // Transfers that failed because the server could not be reached mean offline, not idle.
+    const unreachable = failures.some((f) => f.transient && UNREACHABLE.test(f.message));
+    this.setState(permanent.length > 0 ? 'error' : unreachable ? 'offline' : 'idle', {
       ...patch,
       pending,
       upToDate,
@@ -361,11 +411,11 @@ class PairRunner {
 /** Milliseconds between a cron task's next two runs (falls back to 5 minutes). */
 function estimateInterval(task: ScheduledTask): number {
   try {
-    const t = task as unknown as { getNextRun?: () => Date | null };
-    const next = t.getNextRun?.();
-    if (next) return Math.max(60_000, Math.min(24 * 3600_000, (next.getTime() - Date.now()) * 1 || 300_000));
+    // The gap between two runs, not the time to the next one (which shrinks to nothing just before a run).
+    const [a, b] = task.getNextRuns(2);
+    if (a && b) return Math.max(60_000, Math.min(24 * 3600_000, b.getTime() - a.getTime()));
   } catch {
-    // older node-cron: keep the default
+    // keep the default
   }
   return 5 * 60_000;
 }
@@ -404,6 +454,8 @@ export class Daemon {
         timeoutMs: opts.config.transfers.timeoutSeconds * 1000,
         retry: { retries: opts.config.transfers.retries },
         connections: Math.max(4, opts.config.transfers.concurrency * 2),
+        requestsPerSecond: opts.config.transfers.requestsPerSecond,
+        bytesPerSecond: opts.config.transfers.bytesPerSecond,
       });
     return d;
   }

@@ -30,7 +30,7 @@ import type {
   UploadAction,
 } from './reconcile.js';
 import { remoteChild } from './remote-scan.js';
-import { moveToLocalTrash, moveToRemoteTrash } from './trash.js';
+import { assertNoLinkOnTheWay, moveToLocalTrash, moveToRemoteTrash } from './trash.js';
 
 export interface ExecutorContext {
   client: Client;
@@ -71,6 +71,17 @@ export interface ExecutionReport {
   bytesUp: number;
   bytesDown: number;
   aborted: boolean;
+}
+
+/** Index meta key prefix of an upload that was started but not yet recorded. */
+export const UPLOAD_INTENT = 'upload-intent:';
+
+/** What was being uploaded: enough to make it the base if the server turns out to hold it. */
+export interface UploadIntent {
+  md5: string;
+  size: number;
+  mtimeMs: number;
+  ino: number;
 }
 
 /** The world no longer matches the plan: not an error, a reason to re-plan. */
@@ -266,11 +277,30 @@ export class Executor {
       await moveToRemoteTrash(this.ctx.client, this.ctx.remoteRoot, a.path, this.ctx.now());
       replaces = null;
     }
-    // Checked again by the client's own last read before the transfer: a node written meanwhile is not replaced.
-    const result = await this.ctx.client.upload(file, this.loc(a.path), {
+    // Intent first: if we die after the server has the bytes but before the index knows, the next run
+    // recognises the remote file as our own upload instead of calling it a conflict.
+    const intent = `${UPLOAD_INTENT}${a.path}`;
+    const snapshot: UploadIntent = {
       md5,
-      precondition: (now) => remoteMatches(now, replaces),
-    });
+      size: a.expectLocal.size,
+      mtimeMs: a.expectLocal.mtimeMs,
+      ino: a.expectLocal.ino,
+    };
+    this.ctx.index.setMeta(this.ctx.pairId, intent, JSON.stringify(snapshot));
+    // Checked again by the client's own last read before the transfer: a node written meanwhile is not replaced.
+    let result: Awaited<ReturnType<Client['upload']>>;
+    try {
+      result = await this.ctx.client.upload(file, this.loc(a.path), {
+        md5,
+        precondition: (now) => remoteMatches(now, replaces),
+      });
+    } catch (e) {
+      // Edited while being sent (the server refused bytes that no longer match the MD5): re-plan, not an error.
+      if (!localMatches(lstatOrUndefined(file), a.expectLocal)) {
+        throw new Stale(`upload: ${a.path} changed while it was being uploaded`);
+      }
+      throw e;
+    }
     // Re-read what the server now holds (its date is part of the base, for servers that report no MD5).
     const after = await this.ctx.client.getInfo(this.loc(a.path));
     const remote: RemoteEntry = { path: a.path, kind: 'file', size: after.size, dateMs: after.date ?? 0 };
@@ -293,7 +323,10 @@ export class Executor {
       ino: a.expectLocal.ino,
       md5,
     };
-    this.commit({ path: a.path, base, local, remote, event: { kind: 'uploaded', detail: a.reason } });
+    this.ctx.index.transaction(() => {
+      this.commit({ path: a.path, base, local, remote, event: { kind: 'uploaded', detail: a.reason } });
+      this.ctx.index.setMeta(this.ctx.pairId, intent, null);
+    });
     this.report.bytesUp += result.skipped ? 0 : result.size;
     return result.size;
   }
@@ -301,6 +334,7 @@ export class Executor {
   private async download(a: DownloadAction): Promise<number> {
     const dest = abs(this.ctx.localRoot, a.path);
     this.checkLocal(a.path, a.expectLocal, 'download');
+    assertNoLinkOnTheWay(this.ctx.localRoot, a.path);
     const loc = this.loc(a.path);
     if (!a.expectRemote.md5) await this.checkRemote(a.path, a.expectRemote, 'download');
     const ep = await this.ctx.client.endpoints(loc);
@@ -308,8 +342,12 @@ export class Executor {
     let got: { file: string; md5: string; size: number };
     const { urls, empty } = await resolveDownloadUrls(this.ctx.client.session, ep, loc);
     if (empty || (urls.length === 0 && a.expectRemote.size === 0)) {
+      if (a.expectRemote.size > 0)
+        throw new VosError('integrity', `${what}: the server sent no bytes for ${a.expectRemote.size}`);
       const tmp = path.join(path.dirname(dest), `.vosync-tmp-${path.basename(dest)}.empty`);
-      fs.writeFileSync(tmp, '');
+      // 'wx' after removing whatever is there: never write through a link planted at the temp name.
+      fs.rmSync(tmp, { force: true });
+      fs.writeFileSync(tmp, '', { flag: 'wx' });
       got = { file: tmp, md5: 'd41d8cd98f00b204e9800998ecf8427e', size: 0 };
     } else {
       got = await fetchToTemp(this.ctx.client.session, urls, dest, what, {
@@ -385,6 +423,7 @@ export class Executor {
   private async mkdirLocal(a: MkdirLocalAction): Promise<void> {
     const p = abs(this.ctx.localRoot, a.path);
     const st0 = this.checkLocal(a.path, a.expectLocal, 'mkdir');
+    assertNoLinkOnTheWay(this.ctx.localRoot, a.path);
     if (st0) moveToLocalTrash(this.ctx.localRoot, a.path, this.ctx.now());
     fs.mkdirSync(p, { recursive: true });
     const st = fs.lstatSync(p);
@@ -469,9 +508,11 @@ export class Executor {
 
   private async moveRemote(a: MoveRemoteAction): Promise<void> {
     await this.checkRemote(a.from, a.expectRemote, 'move');
-    // The server moves *into* an existing container: make sure the destination is free.
-    if (await this.ctx.client.exists(this.loc(a.to)))
-      throw new Stale(`move: ${a.to} already exists on the server`);
+    // The server moves *into* an existing container: make sure the destination is free. An empty placeholder
+    // counts as free (as for uploads, and the planner ignores it), so it goes to the trash, or the move never runs.
+    const there = await this.ctx.client.tryGetInfo(this.loc(a.to));
+    if (there && !isPlaceholder(there)) throw new Stale(`move: ${a.to} already exists on the server`);
+    if (there) await moveToRemoteTrash(this.ctx.client, this.ctx.remoteRoot, a.to, this.ctx.now());
     await this.ctx.client.move(this.loc(a.from), this.loc(a.to));
     const info = await this.ctx.client.getInfo(this.loc(a.to));
     this.rekey(a.from, a.to, { remote: true, base: a.purpose === 'local-rename' }, info.date);
@@ -484,6 +525,8 @@ export class Executor {
 
   private async renameLocal(a: RenameLocalAction): Promise<void> {
     this.checkLocal(a.from, a.expectLocal, 'rename');
+    assertNoLinkOnTheWay(this.ctx.localRoot, a.from);
+    assertNoLinkOnTheWay(this.ctx.localRoot, a.to);
     const dest = abs(this.ctx.localRoot, a.to);
     if (lstatOrUndefined(dest)) throw new Stale(`rename: ${a.to} already exists locally`);
     fs.mkdirSync(path.dirname(dest), { recursive: true });

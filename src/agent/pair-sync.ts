@@ -10,7 +10,13 @@ import { VosError } from '../vospace/errors.js';
 import { nodeNameProblem } from '../vospace/uri.js';
 import type { PairConfig } from './config.js';
 import { checkDeleteSafety, checkRootGuard } from './delete-safety.js';
-import { executePlan, type ActionEvent, type ExecutionReport } from './executor.js';
+import {
+  executePlan,
+  UPLOAD_INTENT,
+  type ActionEvent,
+  type ExecutionReport,
+  type UploadIntent,
+} from './executor.js';
 import { createIgnoreMatcher, type IgnoreMatcher } from './ignore.js';
 import type { PairRecord, SyncIndex } from './index-db.js';
 import { LocalRootError, scanLocal, type ScanProblem } from './local-scan.js';
@@ -168,6 +174,34 @@ export async function syncPair(ctx: PairContext): Promise<CycleResult> {
   }
   ctx.onPhase?.('planning');
   const trees = index.loadTrees(rec.id);
+  // Uploads a crash interrupted after the server had the bytes: the remote file is our own write, not a
+  // conflicting edit. Judged only against a fresh listing.
+  if (!cachedRemoteUsable) {
+    for (const [key, value] of Object.entries(index.listMeta(rec.id))) {
+      if (!key.startsWith(UPLOAD_INTENT)) continue;
+      const p = key.slice(UPLOAD_INTENT.length);
+      const intent = JSON.parse(value) as UploadIntent;
+      const r = trees.remote.get(p);
+      if (r?.kind === 'file' && r.md5 === intent.md5 && !trees.base.has(p)) {
+        const base = {
+          path: p,
+          kind: 'file' as const,
+          size: intent.size,
+          md5: intent.md5,
+          localMtimeMs: intent.mtimeMs,
+          localIno: intent.ino,
+          remoteDateMs: r.dateMs,
+        };
+        index.commitOutcome(rec.id, {
+          path: p,
+          base,
+          event: { kind: 'recovered', detail: 'an interrupted upload had completed' },
+        });
+        trees.base.set(p, base);
+      }
+      index.setMeta(rec.id, key, null);
+    }
+  }
   // Paths the scanner could not read are neither present nor deleted: leave them out of this plan.
   const leaveOut = (u: string) => {
     for (const t of [trees.local, trees.remote, trees.base] as Map<string, unknown>[]) {

@@ -10,7 +10,10 @@ export interface Pending {
   uploads: number;
   downloads: number;
   deletes: number;
+  /** Folder creations, moves, first-sync comparisons and other bookkeeping. */
   other: number;
+  /** Local changes the watcher has noticed that no cycle has looked at yet. */
+  localChanges?: number;
 }
 
 export interface ErrorItem {
@@ -44,9 +47,24 @@ export interface Transfer {
   pair: string;
   path: string;
   direction: 'up' | 'down';
-  bytes: number;
+  /** Size of the file, when known. */
+  size: number | null;
   startedAt: number;
 }
+
+/** A transfer in flight as the API shows it: `bytesDone` is null when progress cannot be observed. */
+export interface TransferView extends Transfer {
+  bytesDone: number | null;
+}
+
+/** A file or folder a cycle left out, and why. */
+export interface NotSyncedItem {
+  path: string;
+  reason: string;
+}
+
+/** Called with the pair's name after every change of a pair's status. */
+export type StatusListener = (pair: string) => void;
 
 export interface PairStatus {
   name: string;
@@ -68,14 +86,24 @@ export interface PairStatus {
   upToDate: boolean;
   /** Files and folders left out (unreadable, symlinks, names the server cannot store). */
   notSynced: number;
+  /** Transfers in flight right now (filled in by snapshot()). */
+  transfers?: number;
 }
+
+/** A pair as snapshot() shows it. */
+export type PairView = Omit<PairStatus, 'pending' | 'transfers'> & {
+  pending: Required<Pending>;
+  transfers: number;
+};
 
 export interface StatusSnapshot {
   state: PairState;
+  /** Every pair is up to date (and there is at least one). */
+  upToDate: boolean;
   version: string;
   startedAt: number;
   now: number;
-  pairs: PairStatus[];
+  pairs: PairView[];
 }
 
 const MAX_ITEMS = 500;
@@ -106,10 +134,16 @@ export class StatusStore {
   readonly activity: ActivityItem[] = [];
   readonly errors: ErrorItem[] = [];
   readonly conflicts: ConflictItem[] = [];
-  readonly transfers = new Map<string, Transfer>();
+  readonly transfers = new Map<string, Transfer & { probe?: () => number | null }>();
   /** Per-file state details, for `GET /files?path=`. */
   readonly fileStates = new Map<string, { state: string; reason: string | null }>();
   private readonly rate = new Map<string, { at: number; bytes: number }[]>();
+  private readonly listeners = new Set<StatusListener>();
+  private readonly notSyncedItems = new Map<string, NotSyncedItem[]>();
+  /** Live counts the daemon can read at any moment (e.g. the watcher's queue). */
+  private readonly liveLocalChanges = new Map<string, () => number>();
+  /** Per pair: is work waiting right now (changes seen but not yet synced, a cycle queued or running)? */
+  private readonly busy = new Map<string, () => boolean>();
 
   constructor(
     private readonly now: () => number,
@@ -148,6 +182,11 @@ export class StatusStore {
     return status;
   }
 
+  /** Registers the live check that keeps `upToDate` honest between cycles. */
+  setBusyCheck(name: string, check: () => boolean): void {
+    this.busy.set(name, check);
+  }
+
   pair(name: string): PairStatus {
     const p = this.pairs.get(name);
     if (!p) throw new Error(`unknown pair ${name}`);
@@ -156,6 +195,82 @@ export class StatusStore {
 
   update(name: string, patch: Partial<PairStatus>): void {
     Object.assign(this.pair(name), patch);
+    this.changed(name);
+  }
+
+  /** Listens to every change of a pair's status; returns the function that stops listening. */
+  subscribe(listener: StatusListener): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  private changed(pair: string): void {
+    for (const l of this.listeners) {
+      try {
+        l(pair);
+      } catch {
+        // A listener's failure must not break the daemon.
+      }
+    }
+  }
+
+  /** Registers a live count of local changes noticed but not yet synced (the watcher's queue). */
+  setLocalChangesSource(pair: string, count: () => number): void {
+    this.liveLocalChanges.set(pair, count);
+  }
+
+  /** Adds to one of a pair's pending counts (negative to take away), never below zero. */
+  adjustPending(pair: string, key: keyof Pending, delta: number): void {
+    const p = this.pair(pair);
+    p.pending = { ...p.pending, [key]: Math.max(0, (p.pending[key] ?? 0) + delta) };
+    if (delta > 0) p.upToDate = false;
+    this.changed(pair);
+  }
+
+  /** A transfer starts; `probe` may report the bytes moved so far. Replaces a transfer of the same path. */
+  beginTransfer(t: Transfer, probe?: () => number | null): void {
+    this.transfers.set(`${t.pair}:${t.path}`, probe ? { ...t, probe } : { ...t });
+    this.changed(t.pair);
+  }
+
+  endTransfer(pair: string, path: string): void {
+    if (this.transfers.delete(`${pair}:${path}`)) this.changed(pair);
+  }
+
+  /** Forgets a pair's transfers (a cycle ended: nothing of it can still be in flight). */
+  endTransfers(pair: string): void {
+    let any = false;
+    for (const [k, t] of this.transfers) {
+      if (t.pair === pair) {
+        this.transfers.delete(k);
+        any = true;
+      }
+    }
+    if (any) this.changed(pair);
+  }
+
+  /** Transfers in flight, oldest first, with the progress that can be observed. */
+  transferList(pair?: string): TransferView[] {
+    const out: TransferView[] = [];
+    for (const t of this.transfers.values()) {
+      if (pair !== undefined && t.pair !== pair) continue;
+      let bytesDone: number | null = null;
+      try {
+        bytesDone = t.probe?.() ?? null;
+      } catch {
+        bytesDone = null;
+      }
+      if (bytesDone !== null && t.size !== null) bytesDone = Math.min(bytesDone, t.size);
+      out.push({
+        pair: t.pair,
+        path: t.path,
+        direction: t.direction,
+        size: t.size,
+        startedAt: t.startedAt,
+        bytesDone,
+      });
+    }
+    return out.sort((a, b) => a.startedAt - b.startedAt);
   }
 
   recordActivity(item: ActivityItem): void {
@@ -170,6 +285,7 @@ export class StatusStore {
       state: item.result === 'done' ? 'synced' : item.result === 'failed' ? 'error' : 'pending',
       reason: item.message,
     });
+    if (this.pairs.has(item.pair)) this.changed(item.pair);
   }
 
   recordError(e: ErrorItem): void {
@@ -180,6 +296,7 @@ export class StatusStore {
       p.errors = this.errors.filter((x) => x.pair === e.pair && !x.transient).length;
     }
     if (e.path) this.fileStates.set(`${e.pair}:${e.path}`, { state: 'error', reason: e.message });
+    if (p) this.changed(e.pair);
   }
 
   /** Drops the error list of a pair (a clean cycle proved they are gone). */
@@ -187,7 +304,10 @@ export class StatusStore {
     for (let i = this.errors.length - 1; i >= 0; i--)
       if (this.errors[i]!.pair === pair) this.errors.splice(i, 1);
     const p = this.pairs.get(pair);
-    if (p) p.errors = 0;
+    if (p) {
+      p.errors = 0;
+      this.changed(pair);
+    }
   }
 
   recordConflict(c: ConflictItem): void {
@@ -195,6 +315,27 @@ export class StatusStore {
     const p = this.pairs.get(c.pair);
     if (p) p.conflicts = this.conflicts.filter((x) => x.pair === c.pair).length;
     this.fileStates.set(`${c.pair}:${c.path}`, { state: 'conflict', reason: c.message });
+    if (p) this.changed(c.pair);
+  }
+
+  /** Replaces the list of a pair's items left out by its latest cycle (unreadable, symlinks, bad names). */
+  setNotSynced(pair: string, items: NotSyncedItem[]): void {
+    this.notSyncedItems.set(pair, items);
+    const p = this.pairs.get(pair);
+    if (p) {
+      p.notSynced = items.length;
+      this.changed(pair);
+    }
+  }
+
+  /** Items left out, optionally one pair's, in path order. */
+  notSyncedList(pair?: string): (NotSyncedItem & { pair: string })[] {
+    const out: (NotSyncedItem & { pair: string })[] = [];
+    for (const [name, items] of this.notSyncedItems) {
+      if (pair !== undefined && name !== pair) continue;
+      for (const i of items) out.push({ pair: name, ...i });
+    }
+    return out.sort((a, b) => a.pair.localeCompare(b.pair) || a.path.localeCompare(b.path));
   }
 
   setFileState(pair: string, path: string, state: string, reason: string | null): void {
@@ -213,13 +354,59 @@ export class StatusStore {
     return Math.round(samples.reduce((a, s) => a + s.bytes, 0) / 5);
   }
 
+  /** One pair as the API shows it: live counts filled in, "up to date" re-checked against every condition. */
+  view(name: string): PairView {
+    const p = this.pair(name);
+    let live = 0;
+    try {
+      live = this.liveLocalChanges.get(name)?.() ?? 0;
+    } catch {
+      live = 0;
+    }
+    const pending: Required<Pending> = {
+      uploads: p.pending.uploads,
+      downloads: p.pending.downloads,
+      deletes: p.pending.deletes,
+      other: p.pending.other,
+      localChanges: Math.max(p.pending.localChanges ?? 0, live),
+    };
+    const transfers = this.transferList(name).length;
+    const nothingPending = Object.values(pending).every((n) => n === 0) && transfers === 0;
+    let busy = false;
+    try {
+      busy = this.busy.get(name)?.() ?? false;
+    } catch {
+      busy = true;
+    }
+    // "Up to date" is a claim: every condition must hold at the moment it is made.
+    const upToDate =
+      p.upToDate && !busy && p.state === 'idle' && nothingPending && p.lastRemotePollOkAt !== null;
+    // Listed field by field, so nothing stored on the side leaks into the documented shape.
+    return {
+      name: p.name,
+      local: p.local,
+      remote: p.remote,
+      mode: p.mode,
+      state: p.state,
+      pausedReason: p.pausedReason,
+      pending,
+      conflicts: p.conflicts,
+      errors: p.errors,
+      bytesPerSecond: this.bytesPerSecond(name),
+      lastSyncOkAt: p.lastSyncOkAt,
+      lastRemotePollOkAt: p.lastRemotePollOkAt,
+      lastError: p.lastError ? { ...p.lastError } : null,
+      upToDate,
+      notSynced: p.notSynced,
+      transfers,
+    };
+  }
+
   snapshot(): StatusSnapshot {
-    const pairs = [...this.pairs.values()].map((p) => ({
-      ...p,
-      bytesPerSecond: this.bytesPerSecond(p.name),
-    }));
+    const pairs = [...this.pairs.keys()].map((name) => this.view(name));
     return {
       state: overallState(pairs.map((p) => p.state)),
+      upToDate: pairs.length > 0 && pairs.every((p) => p.upToDate),
       version: this.version,
       startedAt: this.startedAt,
       now: this.now(),

@@ -26,8 +26,42 @@ export function localTrashDir(root: string): string {
   return path.join(root, PAIR_META_DIR, 'trash');
 }
 
+/**
+ * The first folder on the way to `relPath` (its ancestors below the pair root) that is a symbolic link or not a
+ * folder at all, or undefined when the way is clear (missing folders are fine: they will be created as folders).
+ * Writing through such a link would land outside the pair, so callers refuse instead.
+ */
+export function linkOnTheWay(root: string, relPath: string): string | undefined {
+  const segs = relPath.split('/');
+  let abs = root;
+  for (let i = 0; i < segs.length - 1; i++) {
+    abs = path.join(abs, segs[i]!);
+    let st: fs.Stats | undefined;
+    try {
+      st = fs.lstatSync(abs);
+    } catch {
+      return undefined;
+    }
+    if (!st.isDirectory()) return segs.slice(0, i + 1).join('/');
+  }
+  return undefined;
+}
+
+/** Throws a `local` error when `relPath` can only be reached through a symbolic link (see linkOnTheWay). */
+export function assertNoLinkOnTheWay(root: string, relPath: string): void {
+  const link = linkOnTheWay(root, relPath);
+  if (link !== undefined) {
+    throw new VosError(
+      'local',
+      `${relPath}: not written, because ${link} is a symbolic link or not a folder (vosync never writes through links)`,
+    );
+  }
+}
+
 /** Moves a local file or folder into the trash (same filesystem, so a rename); returns where it went. */
 export function moveToLocalTrash(root: string, relPath: string, now: number): string {
+  assertNoLinkOnTheWay(root, relPath);
+  assertNoLinkOnTheWay(root, `${PAIR_META_DIR}/trash/x`);
   const dest = path.join(localTrashDir(root), trashStamp(now), ...relPath.split('/'));
   fs.mkdirSync(path.dirname(dest), { recursive: true });
   let target = dest;

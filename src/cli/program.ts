@@ -4,6 +4,7 @@ import { addGlobalOptions, aliasProgram, registerTools, VERSION } from './comman
 import { registerConfig } from './config-cmd.js';
 import { registerDaemon } from './daemon-cmd.js';
 import { registerServe } from './serve.js';
+import { registerStatus } from './status-cmd.js';
 
 /** Exit status for command-line usage errors (unknown option, missing argument): EINVAL. */
 export const USAGE_EXIT = 22;
@@ -44,6 +45,7 @@ export function buildProgram(io: CliIo = processIo(), opts: { inProcess?: boolea
   });
   registerTools(program, io);
   registerDaemon(program);
+  registerStatus(program, { io });
   return program;
 }
 

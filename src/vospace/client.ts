@@ -10,7 +10,9 @@ import { HttpSession, type SessionOptions } from './http.js';
 import { createJob, runJob } from './jobs.js';
 import { childLocation, displayLocation, locationUri, parseLocation, type NodeLocation } from './location.js';
 import { childrenOf, toNodeInfo, type NodeInfo } from './node.js';
+import { lastChildUriHint } from './xml-tree.js';
 import { Registry, type ServiceEndpoints } from './registry.js';
+import { negotiateQuick } from './quick-transfer.js';
 import { TEMP_PREFIX, fetchToTemp, md5OfFile, negotiate, putFile, resolveDownloadUrls } from './transfer.js';
 import { encodeNodePath, parentPath } from './uri.js';
 import {
@@ -32,7 +34,16 @@ export interface ClientOptions extends SessionOptions {
   schemes?: Record<string, string>;
   /** Children per listing page on services that page (Vault). */
   pageSize?: number;
+  /**
+   * Largest container listing (one page) read into memory; a bigger or endless answer is refused. Default 256 MiB
+   * (ARC lists a whole container in one document).
+   */
+  maxListingBytes?: number;
 }
+
+/** A single node document (no children) is a few KB; anything near this is hostile. */
+const MAX_NODE_BYTES = 8 * 1024 * 1024;
+const DEFAULT_MAX_LISTING_BYTES = 256 * 1024 * 1024;
 
 export interface TransferOutcome {
   md5: string;
@@ -50,6 +61,7 @@ export class Client {
   readonly registry: Registry;
   private readonly schemes: Record<string, string>;
   private readonly pageSize: number;
+  private readonly maxListingBytes: number;
 
   constructor(opts: ClientOptions = {}) {
     this.session = new HttpSession(opts);
@@ -59,6 +71,7 @@ export class Client {
     });
     this.schemes = opts.schemes ?? {};
     this.pageSize = opts.pageSize ?? 2000;
+    this.maxListingBytes = opts.maxListingBytes ?? DEFAULT_MAX_LISTING_BYTES;
   }
 
   /** Per-request inactivity timeout in milliseconds. */
@@ -85,7 +98,7 @@ export class Client {
 
   private parse(text: string, what: string): NodeDoc {
     try {
-      return parseNodeXml(text, 512 * 1024 * 1024);
+      return parseNodeXml(text, Math.max(this.maxListingBytes, MAX_NODE_BYTES));
     } catch (e) {
       if (e instanceof XmlInputError)
         throw new VosError('protocol', `${what}: bad node document: ${e.message}`);
@@ -94,15 +107,21 @@ export class Client {
   }
 
   private async fetchNode(loc: NodeLocation, query: string): Promise<NodeDoc> {
+    return this.parse(await this.fetchNodeText(loc, query), displayLocation(loc));
+  }
+
+  private async fetchNodeText(loc: NodeLocation, query: string): Promise<string> {
     const ep = await this.endpoints(loc);
     const what = displayLocation(loc);
+    // `limit=0` asks for the node alone: a small cap. Listings may be large, but never unbounded.
+    const maxBytes = query.startsWith('?limit=0') ? MAX_NODE_BYTES : this.maxListingBytes;
     const { text } = await this.session.fetchText(
       { method: 'GET', url: this.nodeUrl(ep, loc.path, query) },
       [200],
       what,
-      512 * 1024 * 1024,
+      maxBytes,
     );
-    return this.parse(text, what);
+    return text;
   }
 
   /** One node's metadata (no children). */
@@ -146,10 +165,19 @@ export class Client {
       yield* this.checkedChildren(doc, loc);
       return;
     }
+    const query = (from: string | undefined) =>
+      `?limit=${this.pageSize}${from ? `&uri=${encodeURIComponent(from)}` : ''}`;
     let resume: string | undefined;
+    let ahead: { from: string; text: Promise<string> } | undefined;
     for (;;) {
-      const q = `?limit=${this.pageSize}${resume ? `&uri=${encodeURIComponent(resume)}` : ''}`;
-      const doc = await this.fetchNode(loc, q);
+      const text =
+        ahead && ahead.from === resume ? await ahead.text : await this.fetchNodeText(loc, query(resume));
+      // A full page: ask for the next one now, so the server builds it while this one is parsed. The guess is
+      // checked against the parsed page below; a wrong one only costs a request whose answer is dropped.
+      const hint = lastChildUriHint(text, this.pageSize);
+      ahead = hint ? { from: hint, text: this.fetchNodeText(loc, query(hint)) } : undefined;
+      ahead?.text.catch(() => undefined);
+      const doc = this.parse(text, displayLocation(loc));
       const kids = this.checkedChildren(doc, loc);
       const fresh = resume && kids[0]?.uri === resume ? kids.slice(1) : kids;
       yield* fresh;
@@ -240,7 +268,7 @@ export class Client {
       }
     }
     const res = await this.session.send({ method: 'DELETE', url: this.nodeUrl(ep, loc.path) });
-    const text = await res.body.text();
+    const text = await this.session.text(res);
     if (res.status >= 200 && res.status < 300) return;
     // A retried DELETE whose first attempt succeeded finds nothing: that is success.
     if (res.status === 404 && !(await this.exists(loc))) return;
@@ -339,6 +367,11 @@ export class Client {
       md5?: string;
       contentType?: string;
       precondition?: (current: NodeInfo | undefined) => boolean;
+      /**
+       * The node as the caller has just read it (null: absent), e.g. from a listing or its own re-check; saves the
+       * read before the transfer. `precondition` then judges this state.
+       */
+      current?: NodeInfo | null;
     } = {},
   ): Promise<TransferOutcome> {
     const loc = this.location(target);
@@ -350,7 +383,7 @@ export class Client {
       throw new VosError('local', `${localFile}: ${(e as NodeJS.ErrnoException).code ?? e}`);
     }
     if (!st.isFile()) throw new VosError('invalid', `${localFile} is not a regular file`);
-    const remote = await this.tryGetInfo(loc);
+    const remote = opts.current !== undefined ? (opts.current ?? undefined) : await this.tryGetInfo(loc);
     if (opts.precondition && !opts.precondition(remote))
       throw new VosError('conflict', `${displayLocation(loc)} changed on the server; not overwritten`);
     if (remote && remote.kind === 'container')
@@ -373,13 +406,21 @@ export class Client {
     }
     const ep = await this.endpoints(loc);
     let result: { md5: string; size: number };
-    try {
-      const endpoints = await negotiate(this.session, ep, loc, 'pushToVoSpace');
-      result = await putFile(this.session, endpoints, localFile, what, {
+    const put = (endpoints: string[]) =>
+      putFile(this.session, endpoints, localFile, what, {
         size: st.size,
         ...(md5 ? { md5 } : {}),
         ...(opts.contentType ? { contentType: opts.contentType } : {}),
       });
+    try {
+      // One round trip instead of three; when the quick URL does not work, the full negotiation may offer others.
+      const quick = await negotiateQuick(this.session, ep, loc, 'pushToVoSpace');
+      try {
+        result = await put(quick ? [quick] : await negotiate(this.session, ep, loc, 'pushToVoSpace'));
+      } catch (e) {
+        if (!quick || (e instanceof VosError && (e.kind === 'local' || e.kind === 'conflict'))) throw e;
+        result = await put(await negotiate(this.session, ep, loc, 'pushToVoSpace'));
+      }
     } catch (e) {
       // Negotiating a push creates an empty node; do not leave that placeholder behind (vostools #145).
       if (!remote) await this.removeEmptyPlaceholder(loc);
@@ -409,11 +450,15 @@ export class Client {
   async download(
     target: Target,
     localFile: string,
-    opts: { expectMd5?: string } = {},
+    opts: {
+      expectMd5?: string;
+      /** The node as a listing just showed it: saves reading it again before the transfer. */
+      info?: NodeInfo;
+    } = {},
   ): Promise<TransferOutcome> {
     const loc = this.location(target);
     const what = `${displayLocation(loc)} → ${localFile}`;
-    const info = await this.getInfo(loc);
+    const info = opts.info ?? (await this.getInfo(loc));
     if (info.kind === 'container') throw new VosError('invalid', `${displayLocation(loc)} is a container`);
     const md5 = opts.expectMd5 ?? info.md5;
     try {
@@ -428,14 +473,20 @@ export class Client {
     const ep = await this.endpoints(loc);
     const { urls, empty } = await resolveDownloadUrls(this.session, ep, loc);
     if (empty || (urls.length === 0 && info.size === 0)) {
+      if (info.size > 0)
+        throw new VosError('integrity', `${what}: the server sent no bytes for ${info.size}`);
       const tmp = path.join(path.dirname(localFile), `${TEMP_PREFIX}${path.basename(localFile)}.empty`);
-      fs.writeFileSync(tmp, '');
+      // 'wx' after removing whatever is there: never write through a link planted at the temp name.
+      fs.rmSync(tmp, { force: true });
+      fs.writeFileSync(tmp, '', { flag: 'wx' });
       fs.renameSync(tmp, localFile);
       return { md5: 'd41d8cd98f00b204e9800998ecf8427e', size: 0, skipped: false };
     }
+    // The node's length is checked even without an MD5 (Vault fills MD5 in late), so a short or endless body fails.
+    const lengthKnown = info.properties[PROP.length] !== undefined;
     const got = await fetchToTemp(this.session, urls, localFile, what, {
       ...(md5 ? { md5 } : {}),
-      ...(info.md5 ? { size: info.size } : {}),
+      ...(info.md5 || lengthKnown ? { size: info.size } : {}),
     });
     fs.renameSync(got.file, localFile);
     return { md5: got.md5, size: got.size, skipped: false };

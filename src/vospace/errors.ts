@@ -63,6 +63,8 @@ export function kindForStatus(status: number, text: string): VosErrorKind {
   if (status === 400 && /OptionNotSupported|OperationNotSupported|not supported/i.test(text))
     return 'unsupported';
   if (status >= 400 && status < 500) return 'invalid';
+  // A redirect where an answer was due (a loop, or a hop we do not follow) will not go away by retrying.
+  if (status >= 300 && status < 400) return 'protocol';
   if (status === 501) return 'unsupported';
   return 'transient';
 }

@@ -147,6 +147,9 @@ export function isBodyCutShort(e: unknown): boolean {
   return e instanceof VosError && e.kind === 'transient' && isBrokenBody(e.details.cause);
 }
 
+/** Slowest average rate at which a text answer may arrive once it has taken 4 inactivity timeouts. */
+const MIN_TEXT_BYTES_PER_SECOND = 1024;
+
 export function header(res: { headers: HttpResponse['headers'] }, name: string): string | undefined {
   const v = res.headers[name.toLowerCase()];
   return Array.isArray(v) ? v[0] : v;
@@ -231,7 +234,7 @@ export class HttpSession {
         failure = e;
       }
       if (res && !RETRY_STATUSES.has(res.status)) return res;
-      if (failure && !isTransientNetworkError(failure)) throw failure;
+      if (failure && !isTransientNetworkError(failure)) throw asProtocolError(failure, req);
       if (attempt >= retries) {
         if (res) return res;
         throw new VosError(
@@ -300,12 +303,22 @@ export class HttpSession {
     }
     const chunks: Buffer[] = [];
     let size = 0;
+    const started = performance.now();
     try {
       for await (const chunk of res.body) {
         size += (chunk as Buffer).length;
         if (size > maxBytes) {
           res.body.destroy();
           throw new VosError('protocol', `response from ${redactUrl(res.url)} exceeds ${maxBytes} bytes`);
+        }
+        // A body trickled just fast enough to beat the inactivity timeout would otherwise never end.
+        const seconds = (performance.now() - started) / 1000;
+        if (seconds > (4 * this.timeoutMs) / 1000 && size / seconds < MIN_TEXT_BYTES_PER_SECOND) {
+          res.body.destroy();
+          throw new VosError(
+            'transient',
+            `response from ${redactUrl(res.url)} arrives too slowly (${size} bytes in ${Math.round(seconds)} s)`,
+          );
         }
         chunks.push(chunk as Buffer);
       }
@@ -354,6 +367,20 @@ export class HttpSession {
   async close(): Promise<void> {
     await Promise.all([this.trustedAgent.close(), this.plainAgent.close()]);
   }
+}
+
+/**
+ * An HTTP-level failure that is not the network's fault (an answer that breaks HTTP, a URL we cannot use) becomes
+ * a VosError naming the request; anything else (a local file error from an upload body) passes unchanged.
+ */
+function asProtocolError(e: unknown, req: HttpRequest): unknown {
+  const code = String((e as { code?: unknown })?.code ?? '');
+  const broken =
+    code.startsWith('UND_ERR') || code.startsWith('HPE_') || (e as Error)?.name === 'HTTPParserError';
+  if (e instanceof VosError || !broken) return e;
+  return new VosError('protocol', `${req.method} ${redactUrl(req.url)}: ${(e as Error).message}`, {
+    cause: e,
+  });
 }
 
 /** Pre-authorised URLs carry grants in their path: never print them whole. */

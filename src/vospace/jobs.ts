@@ -1,6 +1,6 @@
 /** UWS job handling on the client side: follow the creation redirect, run, poll with WAIT, read results. */
 import { VosError, type VosErrorKind } from './errors.js';
-import { header, type HttpSession } from './http.js';
+import { header, redactUrl, type HttpSession } from './http.js';
 import { parseUntrustedXml } from './xml.js';
 
 export interface JobOutcome {
@@ -70,6 +70,16 @@ export function parseJob(xml: string): JobOutcome {
   return out;
 }
 
+/** parseJob for a server's answer: anything unreadable is a protocol error naming the job and its URL. */
+function parseJobAnswer(text: string, url: string, what: string): JobOutcome {
+  try {
+    return parseJob(text);
+  } catch (e) {
+    const reason = e instanceof VosError ? e.message : (e as Error).message;
+    throw new VosError('protocol', `${what}: bad job document from ${redactUrl(url)}: ${reason}`);
+  }
+}
+
 /** Starts a created job and waits for it to finish; throws a typed error when it ends badly. */
 export async function runJob(
   session: HttpSession,
@@ -100,7 +110,7 @@ export async function runJob(
       what,
       8 * 1024 * 1024,
     );
-    const job = parseJob(text);
+    const job = parseJobAnswer(text, `${jobUrl}?WAIT=${wait}`, what);
     if (FINAL.has(job.phase)) {
       if (job.phase === 'COMPLETED') return job;
       if (job.phase === 'ABORTED' && job.results['successcount']) return job;

@@ -100,8 +100,15 @@ export function toNodeInfo(doc: NodeDoc, expectedPath?: string): NodeInfo {
 /** Children of a listed container, each checked to be a direct child with a usable name. */
 export function childrenOf(doc: NodeDoc, containerPath: string): NodeInfo[] {
   const out: NodeInfo[] = [];
+  const authority = authorityOf(doc.uri);
   for (const c of doc.children ?? []) {
     const info = toNodeInfo(c);
+    if (authorityOf(c.uri) !== authority) {
+      throw new VosError(
+        'protocol',
+        `server listed '${c.uri}', on another service, as a child of '${doc.uri}'`,
+      );
+    }
     if (parentPath(info.path) !== containerPath) {
       throw new VosError('protocol', `server listed '${c.uri}' as a child of '${doc.uri}', which it is not`);
     }
@@ -110,6 +117,15 @@ export function childrenOf(doc: NodeDoc, containerPath: string): NodeInfo[] {
     out.push(info);
   }
   return out;
+}
+
+/** The service part of a node URI (`!` and `~` spellings alike, host case folded); '' when unparsable. */
+function authorityOf(uri: string): string {
+  try {
+    return parseVosUri(uri).authority.toLowerCase();
+  } catch {
+    return '';
+  }
 }
 
 /** `vls -l` style permission string: d/l, owner rw, group r/w from groups, other r when public. */

@@ -8,7 +8,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { VosError } from './errors.js';
 import type { Credentials, HttpSession } from './http.js';
-import { parseUntrustedXml } from './xml.js';
+import { XmlInputError, parseUntrustedXml } from './xml.js';
 
 export const DEFAULT_REGISTRY = 'https://ws-cadc.canfar.net/reg/resource-caps';
 export const CACHE_FRESH_MS = 10 * 60_000;
@@ -175,7 +175,21 @@ export class Registry {
       if (t === '' || t.startsWith('#')) continue;
       const eq = t.indexOf('=');
       if (eq < 0) continue;
-      if (t.slice(0, eq).trim() === resourceId) return t.slice(eq + 1).trim();
+      if (t.slice(0, eq).trim() !== resourceId) continue;
+      const url = t.slice(eq + 1).trim();
+      if (!/^https?:\/\//i.test(url)) {
+        throw new VosError(
+          'protocol',
+          `the registry ${this.registryUrl} gives a capabilities URL that is not http(s): ${url}`,
+        );
+      }
+      return url;
+    }
+    if (/^\s*<(!doctype|html)/i.test(text)) {
+      throw new VosError(
+        'protocol',
+        `the registry ${this.registryUrl} answered with an HTML page, not a resource-caps list`,
+      );
     }
     throw new VosError('not-found', `resource ${resourceId} is not in the registry ${this.registryUrl}`);
   }
@@ -183,7 +197,13 @@ export class Registry {
   async capabilities(resourceId: string): Promise<Capabilities> {
     const url = await this.capabilitiesUrl(resourceId);
     this.session.trustOrigin(url);
-    const caps = parseCapabilities(await this.cached(`caps-${resourceId}`, url));
+    let caps: Capabilities;
+    try {
+      caps = parseCapabilities(await this.cached(`caps-${resourceId}`, url));
+    } catch (e) {
+      if (!(e instanceof XmlInputError)) throw e;
+      throw new VosError('protocol', `bad capabilities document from ${url}: ${e.message}`);
+    }
     for (const ifaces of caps.values()) for (const i of ifaces) this.session.trustOrigin(i.url);
     return caps;
   }

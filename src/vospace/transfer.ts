@@ -6,7 +6,7 @@
 import { createHash, type Hash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import { Transform, type Readable } from 'node:stream';
+import { Transform, type Readable, type Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { VosError, httpError } from './errors.js';
 import {
@@ -110,10 +110,10 @@ async function negotiateOnce(
   // No endpoints: the job failed; its error text says why (CADC answers 200 with an empty document).
   const jobUrl = final.url.replace(/\/xfer\//, '/transfers/').replace(/\/results\/transferDetails$/, '');
   const phase = await session.send({ method: 'GET', url: `${jobUrl}/phase` });
-  const phaseText = (await phase.body.text()).trim();
+  const phaseText = (await session.text(phase, 64 * 1024)).trim();
   if (phase.status === 200 && phaseText === 'ERROR') {
     const err = await session.send({ method: 'GET', url: `${jobUrl}/error` });
-    const text = (await err.body.text()).trim() || 'transfer failed';
+    const text = (await session.text(err, 64 * 1024)).trim() || 'transfer failed';
     throw new VosError(kindForJobError(text), `${what}: ${text}`, { serverText: text });
   }
   throw new VosError('protocol', `${what}: the server offered no ${direction} endpoint`);
@@ -137,6 +137,21 @@ export interface UploadResult {
   size: number;
 }
 
+/** Uploads up to this size are read into memory and sent as one buffer. */
+export const SMALL_UPLOAD_BYTES = 1024 * 1024;
+
+async function readWhole(file: string, size: number, what: string): Promise<Buffer> {
+  let buf: Buffer;
+  try {
+    buf = await fs.promises.readFile(file);
+  } catch (e) {
+    throw new VosError('local', `${file}: ${(e as NodeJS.ErrnoException).code ?? e}`);
+  }
+  if (buf.length !== size)
+    throw new VosError('conflict', `${what}: the file changed while it was being read`);
+  return buf;
+}
+
 export async function md5OfFile(file: string): Promise<string> {
   const hash = createHash('md5');
   await pipeline(fs.createReadStream(file), hash);
@@ -156,6 +171,12 @@ export async function putFile(
   opts: { md5?: string; size: number; contentType?: string },
 ): Promise<UploadResult> {
   let lastError: unknown;
+  // A small file goes as one buffer, read once: a read stream per 4 KiB file costs more than the request itself.
+  const small =
+    opts.size <= SMALL_UPLOAD_BYTES && !session.bandwidth
+      ? await readWhole(file, opts.size, what)
+      : undefined;
+  const smallMd5 = small && !opts.md5 ? createHash('md5').update(small).digest('hex') : undefined;
   for (const url of endpoints) {
     for (let integrityTries = 0; integrityTries < 3; integrityTries++) {
       let hash: Hash | undefined;
@@ -179,7 +200,7 @@ export async function putFile(
       };
       let res: HttpResponse;
       try {
-        res = await session.send({ method: 'PUT', url, headers, body });
+        res = await session.send({ method: 'PUT', url, headers, body: small ?? body });
       } catch (e) {
         lastError = e;
         break;
@@ -194,7 +215,7 @@ export async function putFile(
         if (res.status === 403 || res.status === 404 || res.status >= 500) break;
         throw lastError;
       }
-      const sent = opts.md5 ?? hash?.digest('hex');
+      const sent = opts.md5 ?? smallMd5 ?? hash?.digest('hex');
       const stored = responseMd5(res);
       if (!sent) throw new VosError('local', `${what}: no checksum computed`);
       if (stored && stored !== sent) {
@@ -245,6 +266,35 @@ export async function resolveDownloadUrls(
   return { urls: await negotiate(session, ep, loc, 'pullFromVoSpace'), empty: false };
 }
 
+/**
+ * How the temp file of a download is opened for writing: never through a symbolic link. Replaceable only so fault
+ * tests can simulate a full disk where mounting a small file system is not allowed; nothing else changes it.
+ */
+export const tempFiles = {
+  openForWrite(file: string, offset: number): Writable {
+    const c = fs.constants;
+    const flags = c.O_WRONLY | c.O_CREAT | (offset > 0 ? 0 : c.O_TRUNC) | (c.O_NOFOLLOW ?? 0);
+    return fs.createWriteStream(file, { fd: fs.openSync(file, flags, 0o666), start: offset });
+  },
+};
+
+/**
+ * Bytes of a previous attempt in `temp` to resume from. Anything there that is not a plain file of our own (a
+ * symbolic link, a hard link shared with another name) is removed first: writing into it would change a file
+ * elsewhere.
+ */
+function usableTempSize(temp: string): number {
+  let st: fs.Stats;
+  try {
+    st = fs.lstatSync(temp);
+  } catch {
+    return 0;
+  }
+  if (st.isFile() && st.nlink === 1) return st.size;
+  fs.rmSync(temp, { force: true, recursive: st.isDirectory() });
+  return 0;
+}
+
 function tempNameFor(dest: string, key: string): string {
   return path.join(path.dirname(dest), `${TEMP_PREFIX}${path.basename(dest)}.${key}.part`);
 }
@@ -274,12 +324,7 @@ export async function fetchToTemp(
   const attempts = session.policy.retries + 1;
   for (const url of urls) {
     for (let attempt = 0; attempt < attempts; attempt++) {
-      let have = 0;
-      try {
-        have = fs.statSync(temp).size;
-      } catch {
-        have = 0;
-      }
+      const have = usableTempSize(temp);
       const headers: Record<string, string> = {};
       if (have > 0 && expect.md5) headers['range'] = `bytes=${have}-`;
       let res: HttpResponse;
@@ -292,7 +337,7 @@ export async function fetchToTemp(
       if (res.status === 204) {
         await res.body.dump();
         fs.writeFileSync(temp, '');
-        return verify(temp, what, createHash('md5').digest('hex'), 0, expect, undefined);
+        return await verify(temp, what, createHash('md5').digest('hex'), 0, expect, undefined);
       }
       if (res.status !== 200 && res.status !== 206) {
         const text = await res.body.text().catch(() => '');
@@ -334,14 +379,26 @@ export async function fetchToTemp(
         throw new VosError('conflict', `${what}: server has ${total} bytes, expected ${expect.size}`);
       }
       const lm = Date.parse(header(res, 'last-modified') ?? '');
+      // Bytes beyond the expected size are never written: an endless or oversized body stops here.
+      let received = offset;
       try {
         const tap = new Transform({
           transform(chunk: Buffer, _e, cb) {
+            received += chunk.length;
+            if (expect.size !== undefined && received > expect.size) {
+              cb(
+                new VosError(
+                  'integrity',
+                  `${what}: the server sent more than the expected ${expect.size} bytes`,
+                ),
+              );
+              return;
+            }
             hash.update(chunk);
             cb(null, chunk);
           },
         });
-        const sink = fs.createWriteStream(temp, { flags: offset > 0 ? 'r+' : 'w', start: offset });
+        const sink = tempFiles.openForWrite(temp, offset);
         const throttle = throttled(session.bandwidth);
         if (throttle) await pipeline(res.body, throttle, tap, sink);
         else await pipeline(res.body, tap, sink);
@@ -355,6 +412,7 @@ export async function fetchToTemp(
           fs.rmSync(temp, { force: true });
           throw new VosError('local', `${what}: no space left on device writing ${temp}`);
         }
+        if (e instanceof VosError) fs.rmSync(temp, { force: true });
         continue;
       }
       const size = fs.statSync(temp).size;
@@ -368,10 +426,10 @@ export async function fetchToTemp(
         lastError = new VosError('integrity', `${what}: downloaded MD5 ${md5} does not match ${wantMd5}`);
         continue;
       }
-      return verify(temp, what, md5, size, expect, Number.isNaN(lm) ? undefined : lm);
+      return await verify(temp, what, md5, size, expect, Number.isNaN(lm) ? undefined : lm);
     }
   }
-  if (lastError instanceof VosError) throw lastError;
+  if (lastError instanceof VosError) throw naming(lastError, what);
   throw new VosError(
     'transient',
     `${what}: download failed: ${(lastError as Error)?.message ?? 'no URL worked'}`,
@@ -381,19 +439,25 @@ export async function fetchToTemp(
   );
 }
 
+/** The error with `what` (the node and the local file) in front, unless it already says so. */
+function naming(e: VosError, what: string): VosError {
+  if (e.message.startsWith(what)) return e;
+  return new VosError(e.kind, `${what}: ${e.message}`, { ...e.details, cause: e.details.cause ?? e });
+}
+
 async function delayForRetry(session: HttpSession, attempt: number): Promise<void> {
   const ms = Math.min(session.policy.maxDelayMs, session.policy.baseDelayMs * 2 ** attempt);
   await new Promise((r) => setTimeout(r, ms));
 }
 
-function verify(
+async function verify(
   temp: string,
   what: string,
   md5: string,
   size: number,
   expect: { md5?: string; size?: number },
   lastModified: number | undefined,
-): DownloadResult {
+): Promise<DownloadResult> {
   if (expect.size !== undefined && size !== expect.size) {
     fs.rmSync(temp, { force: true });
     throw new VosError('integrity', `${what}: got ${size} bytes, expected ${expect.size}`);
@@ -402,11 +466,12 @@ function verify(
     fs.rmSync(temp, { force: true });
     throw new VosError('integrity', `${what}: MD5 ${md5} does not match expected ${expect.md5}`);
   }
-  const fd = fs.openSync(temp, 'r');
+  // Asynchronous: a synchronous fsync per file would stall every other transfer in flight meanwhile.
+  const handle = await fs.promises.open(temp, 'r');
   try {
-    fs.fsyncSync(fd);
+    await handle.sync();
   } finally {
-    fs.closeSync(fd);
+    await handle.close();
   }
   const out: DownloadResult = { file: temp, md5, size };
   if (lastModified !== undefined) out.lastModified = lastModified;

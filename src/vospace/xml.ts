@@ -4,6 +4,7 @@
  */
 import { XMLParser } from 'fast-xml-parser';
 import { VOSPACE_NS } from './uri.js';
+import { XmlSyntaxError, child, childrenNamed, parseXmlTree, type XmlElement } from './xml-tree.js';
 
 export const XSI_NS = 'http://www.w3.org/2001/XMLSchema-instance';
 export const CORE = 'ivo://ivoa.net/vospace/core#';
@@ -58,7 +59,11 @@ export class XmlInputError extends Error {
 
 export const MAX_INPUT_DOC_BYTES = 32 * 1024;
 
+const XML_SPECIAL = /[&<>"']/;
+
 export function escapeXml(s: string): string {
+  // Most values (URIs, dates, sizes) need no escaping: skip the replace for them.
+  if (!XML_SPECIAL.test(s)) return s;
   return s.replace(/[&<>"']/g, (c) =>
     c === '&' ? '&amp;' : c === '<' ? '&lt;' : c === '>' ? '&gt;' : c === '"' ? '&quot;' : '&apos;',
   );
@@ -74,7 +79,19 @@ export function parseIvoaDate(s: string): number {
   const m = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(\.\d{1,9})?Z?$/.exec(s.trim());
   if (!m) return NaN;
   const ms = m[7] ? Math.floor(Number(m[7]) * 1000) : 0;
-  const t = Date.UTC(+m[1]!, +m[2]! - 1, +m[3]!, +m[4]!, +m[5]!, +m[6]!, ms);
+  const [y, mo, d, h, mi, sec] = [+m[1]!, +m[2]!, +m[3]!, +m[4]!, +m[5]!, +m[6]!];
+  const t = Date.UTC(y, mo - 1, d, h, mi, sec, ms);
+  // Date.UTC rolls over (month 13, Feb 30): a field out of range is an invalid date, not another date.
+  const back = new Date(t);
+  if (
+    back.getUTCFullYear() !== y ||
+    back.getUTCMonth() !== mo - 1 ||
+    back.getUTCDate() !== d ||
+    h > 23 ||
+    mi > 59 ||
+    sec > 59
+  )
+    return NaN;
   return Number.isFinite(t) ? t : NaN;
 }
 
@@ -202,39 +219,45 @@ function readNodeType(raw: string): NodeType {
   }
 }
 
-function readNode(el: XmlObj): NodeDoc {
-  const uri = textOf(el['@_uri']);
+function readNode(el: XmlElement): NodeDoc {
+  const uri = el.attrs['uri'] ?? '';
   if (!uri) throw new XmlInputError('node element without uri attribute');
-  const type = readNodeType(textOf(el['@_type']));
+  const type = readNodeType(el.attrs['type'] ?? '');
   const properties: NodeProperty[] = [];
-  for (const p of asArray(asObj(el['properties'])['property'])) {
-    const po = typeof p === 'object' && p !== null ? (p as XmlObj) : { '#text': p };
-    const puri = textOf(po['@_uri']);
+  for (const p of childrenNamed(child(el, 'properties'), 'property')) {
+    const puri = p.attrs['uri'];
     if (!puri) throw new XmlInputError('property without uri attribute');
-    const prop: NodeProperty = { uri: puri, value: textOf(po) };
-    if (textOf(po['@_readOnly']) === 'true') prop.readOnly = true;
-    if (textOf(po['@_nil']) === 'true') prop.nil = true;
+    const prop: NodeProperty = { uri: puri, value: p.text.trim() };
+    if (p.attrs['readOnly'] === 'true') prop.readOnly = true;
+    if (p.attrs['nil'] === 'true') prop.nil = true;
     properties.push(prop);
   }
   const node: NodeDoc = { uri, type, properties };
-  if (type === 'DataNode') node.busy = textOf(el['@_busy']) === 'true';
-  if (type === 'LinkNode') {
-    const t = asArray(el['target'])[0];
-    node.target = textOf(t);
-  }
-  if (type === 'ContainerNode') {
-    node.children = asArray(asObj(el['nodes'])['node']).map((c) => readNode(asObj(c)));
-  }
+  if (type === 'DataNode') node.busy = el.attrs['busy'] === 'true';
+  if (type === 'LinkNode') node.target = child(el, 'target')?.text.trim() ?? '';
+  if (type === 'ContainerNode') node.children = childrenNamed(child(el, 'nodes'), 'node').map(readNode);
   return node;
 }
 
-/** Reads a node document (as sent by clients or returned by servers). */
-export function parseNodeXml(text: string, maxBytes?: number): NodeDoc {
-  const doc = parseUntrustedXml(text, maxBytes);
-  const root = asArray(doc['node'])[0];
-  if (!root) throw new XmlInputError('document root is not a VOSpace node');
+/**
+ * Reads a node document (as sent by clients or returned by servers). Uses the lean reader of xml-tree.ts: a
+ * listing of 100,000 children is ~120 MB of XML, too slow for the general-purpose parser.
+ */
+export function parseNodeXml(text: string, maxBytes = Number.POSITIVE_INFINITY): NodeDoc {
+  if (text.length > maxBytes || Buffer.byteLength(text, 'utf8') > maxBytes)
+    throw new XmlInputError(`document larger than ${maxBytes} bytes`);
+  if (/<!DOCTYPE|<!ENTITY/i.test(text))
+    throw new XmlInputError('DTDs and entity declarations are not accepted');
+  let root: XmlElement;
+  try {
+    root = parseXmlTree(text);
+  } catch (e) {
+    if (e instanceof XmlSyntaxError) throw new XmlInputError(`malformed XML: ${e.message}`);
+    throw e;
+  }
+  if (root.name !== 'node') throw new XmlInputError('document root is not a VOSpace node');
   if (!text.includes(VOSPACE_NS)) throw new XmlInputError('document is not in the VOSpace namespace');
-  return readNode(asObj(root));
+  return readNode(root);
 }
 
 export function propValue(node: NodeDoc, uri: string): string | undefined {

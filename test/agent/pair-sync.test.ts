@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -5,6 +6,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { parseConfigText, type PairConfig } from '../../src/agent/config.js';
 import { SyncIndex } from '../../src/agent/index-db.js';
 import { isPlanEmpty } from '../../src/agent/reconcile.js';
+import { UPLOAD_INTENT } from '../../src/agent/executor.js';
 import { syncPair, syncUntilStable, type PairContext } from '../../src/agent/pair-sync.js';
 import { REMOTE_TRASH } from '../../src/agent/remote-scan.js';
 import { startServer, type RunningServer } from '../../src/server/server.js';
@@ -168,5 +170,57 @@ describe('pair sync against a real server', () => {
     const r = await syncPair(p.ctx);
     expect(r.paused).toMatch(/missing|unmounted|emptied/);
     expect(await client.listdir(p.remote)).toEqual(expect.arrayContaining(['f0.txt', 'f5.txt']));
+  });
+
+  it('recognises an upload a crash interrupted after the server had it, so a later local edit is no conflict', async () => {
+    write(p, 'first.txt', 'one');
+    await converge(p);
+    // Our upload of new.txt reached the server, then the process died before the index recorded it.
+    write(p, 'new.txt', 'uploaded just before the crash');
+    const st = fs.statSync(path.join(p.local, 'new.txt'));
+    await client.upload(path.join(p.local, 'new.txt'), `${p.remote}/new.txt`);
+    const pairId = p.index.getPair(p.ctx.pair.name)!.id;
+    p.index.setMeta(
+      pairId,
+      `${UPLOAD_INTENT}new.txt`,
+      JSON.stringify({
+        md5: createHash('md5').update('uploaded just before the crash').digest('hex'),
+        size: st.size,
+        mtimeMs: st.mtimeMs,
+        ino: st.ino,
+      }),
+    );
+    // After the restart the user edits the file.
+    write(p, 'new.txt', 'edited after the restart');
+    await converge(p);
+    expect(await remoteText(`${p.remote}/new.txt`)).toBe('edited after the restart');
+    expect(fs.readdirSync(p.local).filter((f) => f.includes('conflicted copy'))).toEqual([]);
+    expect(p.index.listMeta(pairId)[`${UPLOAD_INTENT}new.txt`]).toBeUndefined();
+  });
+
+  it('re-plans a file edited while it is being uploaded and ends with the edited version', async () => {
+    const slow = new Client({
+      registryUrl: `${srv.baseUrl}/reg/resource-caps`,
+      cacheDir: path.join(tmp, 'cache-slow'),
+      credentials: { kind: 'token', token: 'alicetoken1' },
+      bytesPerSecond: 2 * 1024 * 1024,
+    });
+    try {
+      const ctx = { ...p.ctx, client: slow };
+      write(p, 'big.bin', 'a'.repeat(3 * 1024 * 1024));
+      const first = syncPair(ctx);
+      await new Promise((r) => setTimeout(r, 700));
+      write(p, 'big.bin', 'edited while uploading');
+      const r1 = await first;
+      expect(r1.report?.failed ?? []).toEqual([]);
+      const results = await syncUntilStable(ctx);
+      expect(results[results.length - 1]!.paused).toBeUndefined();
+      expect(await remoteText(`${p.remote}/big.bin`)).toBe('edited while uploading');
+      expect(fs.readdirSync(p.local).filter((f) => f.includes('conflicted copy'))).toEqual([]);
+      const again = await syncPair(ctx);
+      expect(again.plan && isPlanEmpty(again.plan)).toBe(true);
+    } finally {
+      await slow.close();
+    }
   });
 });

@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { RateLimiter } from '../../src/vospace/http.js';
 
 /** Which of two things happens first: the limiter letting us through, or a short pause. */
-async function state(p: Promise<void>): Promise<'through' | 'held'> {
+async function state(p: Promise<unknown>): Promise<'through' | 'held'> {
   return Promise.race([p.then(() => 'through' as const), delay(60).then(() => 'held' as const)]);
 }
 

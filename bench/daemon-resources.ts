@@ -1,0 +1,105 @@
+/**
+ * The daemon's footprint with 100,000 files indexed: `vosync daemon` (a child process, default settings) pairs a
+ * local tree of 100,000 files with a remote folder already holding the same files (seeded into the server's
+ * metadata store, so the first sync compares instead of uploading). Once it is idle and up to date: its resident
+ * memory, its peak, and the CPU it uses over 60 s of doing nothing.
+ */
+import path from 'node:path';
+import { seedNodes, type BenchContext } from './lib/context.js';
+import { indexCounts, startDaemon, waitUpToDate } from './lib/daemon.js';
+import { makeTree, sleep } from './lib/files.js';
+import { USER, cpuSecondsOf, memoryOf, startVosyncServer } from './lib/procs.js';
+import { atMost, below, equalTo, figure, type BenchResult } from './lib/report.js';
+
+const MB = 1e6;
+
+export async function daemonResources(ctx: BenchContext): Promise<BenchResult> {
+  const t0 = performance.now();
+  const { daemonFiles: n, idleSeconds } = ctx.sizes;
+  ctx.log(`daemon resources: writing ${n} files`);
+  const dirCount = Math.max(2, Math.round(n / 1000));
+  const tree = makeTree(path.join(ctx.work, 'folder'), n, dirCount, 'varied');
+  const dataDir = path.join(ctx.work, 'server');
+  const server = await startVosyncServer(dataDir);
+  seedNodes(dataDir, 'vault', `${USER}/resources`, tree.dirs, tree.files, USER);
+  const daemon = await startDaemon(
+    path.join(ctx.work, 'daemon'),
+    server.registryUrl,
+    { name: 'resources', local: tree.root, remote: `vos:${USER}/resources` },
+    ctx.streams,
+  );
+  let firstSync: number;
+  let afterSync: { rss: number; peak: number };
+  let afterIdle: { rss: number; peak: number };
+  let idleCpu: number;
+  let indexed: { local: number; remote: number; base: number };
+  let pollsInWindow: number;
+  try {
+    ctx.log('daemon resources: first sync (compare only)');
+    const s0 = performance.now();
+    await waitUpToDate(daemon, 900_000);
+    firstSync = (performance.now() - s0) / 1000;
+    indexed = indexCounts(daemon.stateDir);
+    await sleep(2000);
+    afterSync = memoryOf(daemon.pid);
+    ctx.log(`daemon resources: idle for ${idleSeconds} s`);
+    const c0 = cpuSecondsOf(daemon.pid);
+    const w0 = performance.now();
+    const wall0 = Date.now();
+    await sleep(idleSeconds * 1000);
+    idleCpu = (cpuSecondsOf(daemon.pid) - c0) / ((performance.now() - w0) / 1000);
+    afterIdle = memoryOf(daemon.pid);
+    // The default remote poll runs at every fifth minute of the clock: did one fall into the window?
+    pollsInWindow = Math.floor(Date.now() / 300_000) - Math.floor(wall0 / 300_000);
+  } finally {
+    await daemon.stop();
+    await server.stop();
+  }
+  return {
+    name: 'daemon-resources',
+    title: 'Daemon memory and idle CPU',
+    seconds: (performance.now() - t0) / 1000,
+    notes: [
+      `\`vosync daemon\` child, default schedules (remote poll every 5 min, full rescan hourly), one pair of ` +
+        `${n.toLocaleString('en-US')} files (50–250 B, ${dirCount} folders) whose remote already holds the same ` +
+        `files; first sync (scan + hash + listing + compare, no transfer) took ${firstSync.toFixed(1)} s. ` +
+        `Index after it: ${indexed.local} local, ${indexed.remote} remote, ${indexed.base} synced file records.` +
+        (pollsInWindow > 0 ? ` ${pollsInWindow} scheduled remote poll(s) fell into the idle window.` : ''),
+    ],
+    figures: [
+      figure({
+        key: 'indexed.files',
+        label: 'files in the index (synced records)',
+        value: indexed.base,
+        unit: 'files',
+        target: equalTo(n),
+      }),
+      figure({
+        key: 'rss.MB',
+        label: 'RSS, idle and up to date',
+        value: afterIdle.rss / MB,
+        unit: 'MB',
+        target: atMost(150, 'MB'),
+      }),
+      figure({
+        key: 'rssAfterSync.MB',
+        label: 'RSS 2 s after the first sync',
+        value: afterSync.rss / MB,
+        unit: 'MB',
+      }),
+      figure({
+        key: 'peakRss.MB',
+        label: 'peak RSS (first sync included)',
+        value: afterIdle.peak / MB,
+        unit: 'MB',
+      }),
+      figure({
+        key: 'idleCpu.percent',
+        label: `CPU while idle for ${idleSeconds} s (share of one core)`,
+        value: idleCpu * 100,
+        unit: '%',
+        target: below(1, '%'),
+      }),
+    ],
+  };
+}

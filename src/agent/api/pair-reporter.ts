@@ -1,0 +1,87 @@
+/**
+ * What the daemon tells the status store while a pair works, beyond its state: local changes noticed,
+ * pending counts when a plan is about to run (judged from the index with the reconciler's rules), counts
+ * going down as actions finish, and the transfers in flight. Keeps daemon.ts to a few calls.
+ */
+import type { Client } from '../../vospace/client.js';
+import type { PairConfig } from '../config.js';
+import type { ActionEvent } from '../executor.js';
+import type { SyncIndex } from '../index-db.js';
+import type { Pending, StatusStore } from '../status.js';
+import { countPending } from './file-state.js';
+import { trackingClient } from './track-transfers.js';
+
+type Phase = 'scanning-local' | 'scanning-remote' | 'planning' | 'syncing';
+
+const PENDING_KEY: Record<string, keyof Pending> = {
+  upload: 'uploads',
+  download: 'downloads',
+  deleteLocal: 'deletes',
+  deleteRemote: 'deletes',
+};
+
+/** Above this many paths, pending counts are not worked out while a cycle runs. */
+export const MAX_COUNTED_PATHS = 10_000;
+
+export class PairReporter {
+  /** The client a cycle should use: the daemon's, with transfers in flight noticed. */
+  readonly client: Client;
+
+  constructor(
+    private readonly o: {
+      pair: PairConfig;
+      status: StatusStore;
+      index: SyncIndex;
+      now: () => number;
+      client: Client;
+    },
+  ) {
+    this.client = trackingClient(o.client, {
+      pair: o.pair,
+      status: o.status,
+      now: o.now,
+      remoteSize: (rel) => {
+        const id = o.index.getPair(o.pair.name)?.id;
+        return id === undefined ? null : (o.index.getEntry(id, rel).remote?.size ?? null);
+      },
+    });
+  }
+
+  private get name(): string {
+    return this.o.pair.name;
+  }
+
+  /** The watcher handed over a batch of local changes. */
+  noticed(count: number): void {
+    if (count > 0) this.o.status.adjustPending(this.name, 'localChanges', count);
+  }
+
+  phase(phase: Phase): void {
+    const st = this.o.status;
+    if (phase === 'scanning-local') {
+      // The scan is looking at the noticed changes now.
+      const p = st.pair(this.name).pending;
+      st.update(this.name, { pending: { ...p, localChanges: 0 } });
+    } else if (phase === 'syncing') {
+      const rec = this.o.index.getPair(this.name);
+      if (!rec) return;
+      // Reading the trees again costs ~15 ms per 1,000 paths: big pairs report leftovers only, after the cycle.
+      const sizes = this.o.index.treeCounts(rec.id);
+      if (Math.max(sizes.local, sizes.remote, sizes.base) > MAX_COUNTED_PATHS) return;
+      const counts = countPending(this.o.index.loadTrees(rec.id), this.o.pair);
+      st.update(this.name, { pending: { ...counts, localChanges: 0 } });
+    }
+  }
+
+  action(e: ActionEvent): void {
+    const a = e.action;
+    const path = 'path' in a ? a.path : a.to;
+    this.o.status.endTransfer(this.name, path);
+    if (e.result === 'done') this.o.status.adjustPending(this.name, PENDING_KEY[a.type] ?? 'other', -1);
+  }
+
+  /** Nothing of a finished cycle can still be in flight. */
+  cycleEnded(): void {
+    this.o.status.endTransfers(this.name);
+  }
+}

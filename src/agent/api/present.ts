@@ -1,0 +1,206 @@
+/**
+ * The status in words: the terminal summary of `vosync status`, the tray lines of `vosync status --tray`
+ * (xbar on macOS, Argos on GNOME), and the exit code scripts and monitoring read.
+ */
+import type { ConflictsDoc, ErrorsDoc, NotSyncedDoc, PairStatusDoc, StatusDoc } from './schemas.js';
+
+/** Exit codes of `vosync status`, in the convention monitoring tools (Nagios, Icinga…) use. */
+export const HEALTH = {
+  /** Every pair up to date or working normally. */
+  ok: 0,
+  /** Needs a look: a pair is paused or stale. */
+  warning: 1,
+  /** A pair is in error or offline. */
+  critical: 2,
+  /** The daemon could not be asked (not running, refused the token). */
+  unknown: 3,
+} as const;
+
+export function healthCode(s: Pick<StatusDoc, 'pairs'>): number {
+  const states = s.pairs.map((p) => p.state);
+  if (states.some((x) => x === 'error' || x === 'offline')) return HEALTH.critical;
+  if (states.some((x) => x === 'paused' || x === 'stale')) return HEALTH.warning;
+  return HEALTH.ok;
+}
+
+/** One word (or three) for a state, as a person says it. */
+export function stateWords(state: string, upToDate: boolean): string {
+  if (state === 'idle') return upToDate ? 'up to date' : 'changes pending';
+  return state;
+}
+
+export function humanBytes(n: number): string {
+  if (n < 1000) return `${n} B`;
+  const units = ['kB', 'MB', 'GB', 'TB'];
+  let v = n;
+  let i = -1;
+  while (v >= 1000 && i < units.length - 1) {
+    v /= 1000;
+    i++;
+  }
+  return `${v.toFixed(v >= 100 ? 0 : 1)} ${units[i]}`;
+}
+
+export function ago(t: number | null, now: number): string {
+  if (t === null) return 'never';
+  const s = Math.max(0, Math.round((now - t) / 1000));
+  if (s < 60) return `${s} s ago`;
+  if (s < 3600) return `${Math.round(s / 60)} min ago`;
+  if (s < 86400) return `${Math.round(s / 3600)} h ago`;
+  return `${Math.round(s / 86400)} days ago`;
+}
+
+/** Server messages can span lines; a summary line must not. */
+const oneLine = (s: string) => s.replace(/\s*[\r\n]+\s*/g, ' ');
+
+const plural = (n: number, one: string, many = `${one}s`) => `${n} ${n === 1 ? one : many}`;
+
+export function pendingWords(p: PairStatusDoc['pending']): string | undefined {
+  const parts: string[] = [];
+  if (p.uploads) parts.push(plural(p.uploads, 'upload'));
+  if (p.downloads) parts.push(plural(p.downloads, 'download'));
+  if (p.deletes) parts.push(plural(p.deletes, 'delete'));
+  if (p.other) parts.push(plural(p.other, 'other change'));
+  if (p.localChanges) parts.push(plural(p.localChanges, 'local change'));
+  return parts.length > 0 ? `${parts.join(', ')} pending` : undefined;
+}
+
+/** What is worth saying about a pair after its state, most important first. */
+function pairDetails(p: PairStatusDoc, now: number): string[] {
+  const out: string[] = [];
+  if (p.pausedReason) out.push(oneLine(p.pausedReason));
+  if (p.lastError && (p.state === 'error' || p.state === 'offline'))
+    out.push(`${p.lastError.path ? `${p.lastError.path}: ` : ''}${oneLine(p.lastError.message)}`);
+  const pending = pendingWords(p.pending);
+  if (pending) out.push(pending);
+  if (p.transfers > 0) out.push(`${plural(p.transfers, 'transfer')} at ${humanBytes(p.bytesPerSecond)}/s`);
+  if (p.conflicts) out.push(plural(p.conflicts, 'conflict'));
+  if (p.notSynced) out.push(`${plural(p.notSynced, 'item')} not synced`);
+  out.push(`last sync ${ago(p.lastSyncOkAt, now)}`);
+  return out;
+}
+
+export function overallWords(s: Pick<StatusDoc, 'state' | 'upToDate' | 'pairs'>): string {
+  if (s.pairs.length === 0) return 'no folders configured';
+  return stateWords(s.state, s.upToDate);
+}
+
+export interface SummaryLists {
+  errors: ErrorsDoc['errors'];
+  conflicts: ConflictsDoc['conflicts'];
+  notSynced: NotSyncedDoc['items'];
+}
+
+const SHOWN = 10;
+
+/** The terminal summary: one line overall, one per pair, then errors, conflicts and what is not synced. */
+export function humanSummary(s: StatusDoc, lists: SummaryLists): string {
+  const { errors, conflicts, notSynced } = lists;
+  const lines: string[] = [];
+  lines.push(`vosync ${s.version}: ${overallWords(s)} (${plural(s.pairs.length, 'folder')})`);
+  const width = Math.max(0, ...s.pairs.map((p) => p.name.length));
+  for (const p of s.pairs) {
+    const state = stateWords(p.state, p.upToDate).toUpperCase();
+    lines.push(`  ${p.name.padEnd(width)}  ${state.padEnd(15)}  ${pairDetails(p, s.now).join(' · ')}`);
+    lines.push(`  ${''.padEnd(width)}  ${p.local} ⇄ ${p.remote} (${p.mode})`);
+  }
+  const more = (total: number) => (total > SHOWN ? [`  … and ${total - SHOWN} more`] : []);
+  const permanent = errors.filter((e) => !e.transient);
+  if (permanent.length > 0) {
+    lines.push('', 'Errors (need you):');
+    for (const e of permanent.slice(0, SHOWN))
+      lines.push(`  ${e.pair}: ${e.path ?? '(whole folder)'}: ${oneLine(e.message)}`);
+    lines.push(...more(permanent.length));
+  }
+  if (conflicts.length > 0) {
+    lines.push('', 'Conflicts:');
+    for (const c of conflicts.slice(0, SHOWN))
+      lines.push(
+        `  ${c.pair}: ${c.path}${c.copy ? ` (other version kept as ${c.copy})` : ''}: ${oneLine(c.message)}`,
+      );
+    lines.push(...more(conflicts.length));
+  }
+  const notSyncedTotal = s.pairs.reduce((a, p) => a + p.notSynced, 0);
+  if (notSynced.length > 0) {
+    lines.push('', 'Not synced:');
+    for (const i of notSynced.slice(0, SHOWN)) lines.push(`  ${i.pair}: ${i.path}: ${oneLine(i.reason)}`);
+    lines.push(...more(Math.max(notSyncedTotal, notSynced.length)));
+  }
+  return lines.join('\n') + '\n';
+}
+
+export type TrayFlavour = 'xbar' | 'argos';
+
+const TRAY_MARK: Record<string, string> = {
+  ok: '✓',
+  idle: '…',
+  starting: '…',
+  scanning: '↻',
+  syncing: '↻',
+  paused: '⏸',
+  stale: '⚠',
+  error: '✖',
+  offline: '⚡',
+  down: '✖',
+};
+
+/** A clickable menu line that runs vosync with arguments, in the flavour's syntax. */
+function trayCommand(label: string, flavour: TrayFlavour, self: string[], args: string[]): string {
+  const argv = [...self, ...args];
+  if (flavour === 'argos') {
+    // Argos runs the `bash` attribute through bash: one shell-quoted string.
+    const quoted = argv.map((a) => `"${a.replace(/(["\\$`])/g, '\\$1')}"`).join(' ');
+    return `${label} | bash='${quoted.replace(/'/g, "'\\''")}' terminal=false refresh=true`;
+  }
+  // xbar runs `shell` with param1…paramN as separate arguments.
+  const params = argv.slice(1).map((a, i) => `param${i + 1}="${a.replace(/"/g, '\\"')}"`);
+  return `${label} | shell="${argv[0]!.replace(/"/g, '\\"')}" ${params.join(' ')} terminal=false refresh=true`;
+}
+
+/** Menu text must not contain the separator `|` or start a new line. */
+const trayText = (s: string) => s.replace(/\|/g, '¦').replace(/[\r\n]+/g, ' ');
+
+export interface TrayOptions {
+  flavour: TrayFlavour;
+  /** The command that runs vosync (e.g. [node, main.js]), for the menu's actions. */
+  self: string[];
+  /** Arguments every action needs (e.g. ['--config', file]). */
+  common: string[];
+}
+
+/** The xbar/Argos plugin output: a title line, `---`, then the menu. */
+export function trayOutput(s: StatusDoc | { unreachable: string }, o: TrayOptions): string {
+  const lines: string[] = [];
+  const color = (c: string) => ` | color=${c}`;
+  if ('unreachable' in s) {
+    lines.push(
+      `${TRAY_MARK['down']} vosync${color('#b3261e')}`,
+      '---',
+      trayText(`vosync is not running: ${s.unreachable}`),
+    );
+    lines.push(trayCommand('Start the daemon', o.flavour, o.self, ['daemon', ...o.common]));
+    return lines.join('\n') + '\n';
+  }
+  const key = s.state === 'idle' && s.upToDate ? 'ok' : s.state;
+  const tint =
+    key === 'ok'
+      ? ''
+      : ['error', 'offline'].includes(key)
+        ? color('#b3261e')
+        : ['paused', 'stale'].includes(key)
+          ? color('#9a6400')
+          : '';
+  lines.push(`${TRAY_MARK[key] ?? '•'} vosync${tint}`, '---');
+  lines.push(trayText(`vosync: ${overallWords(s)}`));
+  for (const p of s.pairs) {
+    const detail = pairDetails(p, s.now)[0];
+    lines.push(trayText(`${p.name}: ${stateWords(p.state, p.upToDate)}${detail ? ` — ${detail}` : ''}`));
+  }
+  lines.push('---');
+  lines.push(trayCommand('Open status page', o.flavour, o.self, ['status', '--open', ...o.common]));
+  const anyPaused = s.pairs.some((p) => p.state === 'paused');
+  if (anyPaused) lines.push(trayCommand('Resume all', o.flavour, o.self, ['resume', ...o.common]));
+  else lines.push(trayCommand('Pause all', o.flavour, o.self, ['pause', ...o.common]));
+  lines.push(trayCommand('Rescan all', o.flavour, o.self, ['rescan', ...o.common]));
+  return lines.join('\n') + '\n';
+}

@@ -1,0 +1,104 @@
+/**
+ * Transfers in flight for the live list of the status page. The executor reports an action only when it has
+ * finished, so the daemon hands each cycle a view of its client that notices transfers starting: an upload
+ * is `client.upload(file, node)`, a download starts with the executor's `client.endpoints(node)` call
+ * (calls the client makes on itself are not seen: its methods run bound to the real client). A download's
+ * progress is the size of its temp file; an upload's cannot be observed. Every transfer ends when its
+ * action is reported, and at the latest when the cycle ends.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import type { Client } from '../../vospace/client.js';
+import type { NodeLocation } from '../../vospace/location.js';
+import { TEMP_PREFIX } from '../../vospace/transfer.js';
+import type { PairConfig } from '../config.js';
+import type { StatusStore } from '../status.js';
+
+export interface TrackingOptions {
+  pair: PairConfig;
+  status: StatusStore;
+  now: () => number;
+  /** The remote size of a path from the index, for downloads. */
+  remoteSize: (rel: string) => number | null;
+}
+
+/** `rel` of a node inside the pair's remote root, or undefined. */
+function relOfNode(pair: PairConfig, loc: NodeLocation): string | undefined {
+  const root = pair.location.path.replace(/\/+$/, '');
+  const p = loc.path.replace(/\/+$/, '');
+  if (root === '' && p !== '') return p;
+  return p.startsWith(root + '/') ? p.slice(root.length + 1) : undefined;
+}
+
+function relOfFile(pair: PairConfig, file: string): string | undefined {
+  const r = path.relative(pair.local, file);
+  if (r === '' || r.startsWith('..') || path.isAbsolute(r)) return undefined;
+  return r.split(path.sep).join('/');
+}
+
+/** Bytes written so far into a download's temp file (named after the destination) in its folder. */
+export function tempFileProbe(dest: string): () => number | null {
+  const dir = path.dirname(dest);
+  const prefix = `${TEMP_PREFIX}${path.basename(dest)}.`;
+  return () => {
+    let best: number | null = null;
+    for (const name of fs.readdirSync(dir)) {
+      if (!name.startsWith(prefix)) continue;
+      const size = fs.statSync(path.join(dir, name)).size;
+      best = Math.max(best ?? 0, size);
+    }
+    return best;
+  };
+}
+
+export function trackingClient(client: Client, o: TrackingOptions): Client {
+  const name = o.pair.name;
+  const locationOf = (target: string | NodeLocation): NodeLocation | undefined => {
+    try {
+      return client.location(target);
+    } catch {
+      return undefined;
+    }
+  };
+  return new Proxy(client, {
+    get(target, prop, receiver) {
+      if (prop === 'upload') {
+        const upload: Client['upload'] = async (file, node, opts) => {
+          const rel = relOfFile(o.pair, file);
+          if (rel !== undefined) {
+            let size: number | null = null;
+            try {
+              size = fs.statSync(file).size;
+            } catch {
+              size = null;
+            }
+            o.status.beginTransfer({ pair: name, path: rel, direction: 'up', size, startedAt: o.now() });
+          }
+          try {
+            return await target.upload(file, node, opts);
+          } finally {
+            if (rel !== undefined) o.status.endTransfer(name, rel);
+          }
+        };
+        return upload;
+      }
+      if (prop === 'endpoints') {
+        const endpoints: Client['endpoints'] = (loc) => {
+          const l = locationOf(loc);
+          const rel = l ? relOfNode(o.pair, l) : undefined;
+          if (rel !== undefined) {
+            const dest = path.join(o.pair.local, ...rel.split('/'));
+            o.status.beginTransfer(
+              { pair: name, path: rel, direction: 'down', size: o.remoteSize(rel), startedAt: o.now() },
+              tempFileProbe(dest),
+            );
+          }
+          return target.endpoints(loc);
+        };
+        return endpoints;
+      }
+      const value: unknown = Reflect.get(target, prop, receiver);
+      return typeof value === 'function' ? (value as (...a: unknown[]) => unknown).bind(target) : value;
+    },
+  });
+}

@@ -1,0 +1,210 @@
+/**
+ * `vosync status` (summary, --json, --tray for xbar/Argos, --open for the status page), `vosync pause`,
+ * `vosync resume`, `vosync rescan`: all talk to the running daemon's loopback status API. The API token is
+ * read from its file and never printed; `--open` prints a one-time link instead.
+ * `vosync service …` (run as a login service) lives in service-cmd.ts and is registered from here.
+ */
+import { spawn } from 'node:child_process';
+import os from 'node:os';
+import type { Command } from 'commander';
+import { ApiCallError, daemonAddress, DaemonUnreachable, StatusClient } from '../agent/api/client.js';
+import { HEALTH, healthCode, humanSummary, trayOutput, type TrayFlavour } from '../agent/api/present.js';
+import type { ConflictsDoc, ErrorsDoc, NotSyncedDoc, SessionDoc, StatusDoc } from '../agent/api/schemas.js';
+import { ConfigError, hostContext, loadConfig, resolveConfigPath } from '../agent/config.js';
+import { processIo, type CliIo } from './common.js';
+import { registerService } from './service-cmd.js';
+
+export interface StatusDeps {
+  io?: CliIo;
+  /** How to run vosync again, for the tray menu's actions (default: this node and this script). */
+  self?: string[];
+  /** Opens a URL in a browser (default: xdg-open / open / start, only where a desktop is likely). */
+  openBrowser?: (url: string) => void;
+}
+
+interface ConfigFlags {
+  config?: string;
+}
+
+function hostOf(io: CliIo) {
+  return hostContext({ env: io.env, homedir: io.env['HOME'] ?? io.env['USERPROFILE'] ?? os.homedir() });
+}
+
+function clientFor(io: CliIo, flags: ConfigFlags): { client: StatusClient; configPath: string } {
+  const host = hostOf(io);
+  const configPath = resolveConfigPath(flags.config, host);
+  const config = loadConfig(configPath, host);
+  return { client: new StatusClient(daemonAddress(config)), configPath };
+}
+
+function defaultSelf(io: CliIo): string[] {
+  const bin = io.env['VOSYNC_BIN'];
+  if (bin) return [bin];
+  return [process.execPath, process.argv[1] ?? 'vosync'];
+}
+
+function defaultOpenBrowser(io: CliIo): (url: string) => void {
+  return (url) => {
+    const platform = process.platform;
+    const desktop =
+      platform === 'darwin' ||
+      platform === 'win32' ||
+      Boolean(io.env['DISPLAY'] || io.env['WAYLAND_DISPLAY']);
+    if (!desktop) return;
+    const [cmd, args] =
+      platform === 'darwin'
+        ? ['open', [url]]
+        : platform === 'win32'
+          ? ['cmd', ['/c', 'start', '""', url]]
+          : ['xdg-open', [url]];
+    try {
+      const child = spawn(cmd, args as string[], { stdio: 'ignore', detached: true });
+      child.on('error', () => undefined);
+      child.unref();
+    } catch {
+      // The link is printed anyway.
+    }
+  };
+}
+
+/** Runs one command body, turning the known failures into a message and an exit code. */
+async function guarded(io: CliIo, name: string, body: () => Promise<number>): Promise<void> {
+  let code: number;
+  try {
+    code = await body();
+  } catch (e) {
+    if (e instanceof ConfigError) {
+      io.stderr.write(`vosync ${name}: ${e.message}\n`);
+      code = HEALTH.unknown;
+    } else if (e instanceof DaemonUnreachable || e instanceof ApiCallError) {
+      io.stderr.write(`vosync ${name}: ${e.message}\n`);
+      code = e instanceof ApiCallError && e.status === 404 ? 2 : HEALTH.unknown;
+    } else throw e;
+  }
+  io.setExitCode(code);
+}
+
+function pairQuery(pair: string | undefined): string {
+  return pair ? `?pair=${encodeURIComponent(pair)}` : '';
+}
+
+export function registerStatus(program: Command, deps: StatusDeps = {}): void {
+  const io = deps.io ?? processIo();
+  const self = deps.self ?? defaultSelf(io);
+  const openBrowser = deps.openBrowser ?? defaultOpenBrowser(io);
+
+  program
+    .command('status')
+    .description(
+      "show the daemon's state (exit 0 healthy, 1 paused/stale, 2 error/offline, 3 daemon not reachable)",
+    )
+    .option('--config <file>', 'config file (default: the platform location, see `vosync config path`)')
+    .option('--json', 'print the GET /status document (docs/schemas/status.json)')
+    .option('--tray [flavour]', 'print a tray plugin menu: xbar (default, macOS) or argos (GNOME)')
+    .option('--open', 'print a one-time link to the status page (and open it where a desktop is running)')
+    .action(
+      async (
+        flags: ConfigFlags & { json?: boolean; tray?: string | boolean; open?: boolean },
+        cmd: Command,
+      ) => {
+        const json = Boolean(flags.json ?? cmd.optsWithGlobals<{ json?: boolean }>().json);
+        const flavour: TrayFlavour | undefined =
+          flags.tray === undefined || flags.tray === false
+            ? undefined
+            : flags.tray === 'argos'
+              ? 'argos'
+              : 'xbar';
+        if (typeof flags.tray === 'string' && flags.tray !== 'xbar' && flags.tray !== 'argos') {
+          io.stderr.write(`vosync status: --tray takes xbar or argos, not ${flags.tray}\n`);
+          return io.setExitCode(22);
+        }
+        if (flavour) {
+          // A tray plugin always exits 0: the state is in what it prints.
+          let configPath = flags.config;
+          try {
+            const c = clientFor(io, flags);
+            configPath = c.configPath;
+            const s = await c.client.call<StatusDoc>('GET', '/status');
+            io.stdout.write(trayOutput(s, { flavour, self, common: ['--config', configPath] }));
+          } catch (e) {
+            const why = e instanceof ConfigError ? 'the config file has errors' : (e as Error).message;
+            const common = configPath ? ['--config', configPath] : [];
+            io.stdout.write(trayOutput({ unreachable: why }, { flavour, self, common }));
+          }
+          return io.setExitCode(0);
+        }
+        await guarded(io, 'status', async () => {
+          const { client } = clientFor(io, flags);
+          if (flags.open) {
+            const s = await client.call<SessionDoc>('POST', '/session');
+            io.stdout.write(
+              `Status page (this link works once, within ${Math.round((s.expiresAt - Date.now()) / 60_000)} min):\n${s.url}\n`,
+            );
+            openBrowser(s.url);
+            return 0;
+          }
+          const s = await client.call<StatusDoc>('GET', '/status');
+          if (json) {
+            io.stdout.write(JSON.stringify(s, null, 2) + '\n');
+          } else {
+            const [errors, conflicts, notSynced] = await Promise.all([
+              client.call<ErrorsDoc>('GET', '/errors?limit=100'),
+              client.call<ConflictsDoc>('GET', '/conflicts?limit=100'),
+              client.call<NotSyncedDoc>('GET', '/not-synced?limit=20'),
+            ]);
+            io.stdout.write(
+              humanSummary(s, {
+                errors: errors.errors,
+                conflicts: conflicts.conflicts,
+                notSynced: notSynced.items,
+              }),
+            );
+          }
+          return healthCode(s);
+        });
+      },
+    );
+
+  const control = (name: 'pause' | 'resume' | 'rescan', description: string) =>
+    program
+      .command(`${name} [pair]`)
+      .description(description)
+      .option('--config <file>', 'config file (default: the platform location, see `vosync config path`)');
+
+  control('pause', 'pause one pair (or all): nothing is transferred until resume').action(
+    async (pair: string | undefined, flags: ConfigFlags) =>
+      guarded(io, 'pause', async () => {
+        const s = await clientFor(io, flags).client.call<StatusDoc>('POST', `/pause${pairQuery(pair)}`);
+        io.stdout.write(`paused ${pair ?? `all ${s.pairs.length} pair(s)`}\n`);
+        return 0;
+      }),
+  );
+
+  control('resume', 'resume one pair (or all), e.g. after a safety pause')
+    .option(
+      '--confirm-deletes',
+      'go past the delete limits once: the deletions that paused the pair are intended',
+    )
+    .action(async (pair: string | undefined, flags: ConfigFlags & { confirmDeletes?: boolean }) =>
+      guarded(io, 'resume', async () => {
+        const q = new URLSearchParams();
+        if (pair) q.set('pair', pair);
+        if (flags.confirmDeletes) q.set('confirmDeletes', 'true');
+        const qs = q.toString();
+        const s = await clientFor(io, flags).client.call<StatusDoc>('POST', `/resume${qs ? `?${qs}` : ''}`);
+        io.stdout.write(`resumed ${pair ?? `all ${s.pairs.length} pair(s)`}\n`);
+        return 0;
+      }),
+    );
+
+  control('rescan', 'rescan one pair (or all) now: list the server and walk the local folder').action(
+    async (pair: string | undefined, flags: ConfigFlags) =>
+      guarded(io, 'rescan', async () => {
+        await clientFor(io, flags).client.call<StatusDoc>('POST', `/rescan${pairQuery(pair)}`);
+        io.stdout.write(`rescan of ${pair ?? 'all pairs'} started\n`);
+        return 0;
+      }),
+  );
+
+  registerService(program, { io, self });
+}

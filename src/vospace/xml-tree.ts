@@ -1,0 +1,190 @@
+/**
+ * A small, strict XML reader for the documents VOSpace services exchange: elements, attributes, text, CDATA,
+ * comments and processing instructions, with the five predefined entities and character references. Anything
+ * with a DTD or an entity declaration is refused outright, and every document must be well formed (one root,
+ * matching end tags, quoted attributes, no stray `<` or `&`).
+ *
+ * Why not the general-purpose parser: a 100,000-node listing is ~120 MB of XML, and the generic parser (with its
+ * validation pass) read it at ~8 MB/s. This reader only builds what the node reader needs and runs ~10× faster.
+ */
+
+export interface XmlElement {
+  /** Local name (namespace prefix removed). */
+  name: string;
+  /** Attributes by local name (prefixes removed; `xmlns` declarations left out). */
+  attrs: Record<string, string>;
+  children: XmlElement[];
+  /** Concatenated character data of this element (not of its children), untrimmed. */
+  text: string;
+}
+
+export class XmlSyntaxError extends Error {
+  constructor(
+    message: string,
+    readonly offset: number,
+  ) {
+    super(`${message} at offset ${offset}`);
+    this.name = 'XmlSyntaxError';
+  }
+}
+
+const PREDEFINED: Record<string, string> = { lt: '<', gt: '>', amp: '&', quot: '"', apos: "'" };
+
+function localName(q: string): string {
+  const i = q.indexOf(':');
+  return i < 0 ? q : q.slice(i + 1);
+}
+
+/** Replaces entity and character references; throws on an unknown or malformed one. */
+function decode(s: string, offset: number): string {
+  if (s.indexOf('&') < 0) return s;
+  return s.replace(/&([^;&\s]*);?/g, (whole, ref: string, at: number) => {
+    if (!whole.endsWith(';')) throw new XmlSyntaxError('unterminated entity reference', offset + at);
+    const named = PREDEFINED[ref];
+    if (named !== undefined) return named;
+    const m = /^#(?:x([0-9a-fA-F]{1,6})|([0-9]{1,7}))$/.exec(ref);
+    if (m) {
+      const cp = m[1] !== undefined ? parseInt(m[1], 16) : Number(m[2]);
+      if (
+        cp === 0x9 ||
+        cp === 0xa ||
+        cp === 0xd ||
+        (cp >= 0x20 && cp <= 0xd7ff) ||
+        (cp >= 0xe000 && cp <= 0x10ffff)
+      ) {
+        if (cp < 0xfffe || cp > 0xffff) return String.fromCodePoint(cp);
+      }
+      throw new XmlSyntaxError(`character reference to an illegal character (${ref})`, offset + at);
+    }
+    throw new XmlSyntaxError(`unknown entity &${ref};`, offset + at);
+  });
+}
+
+const NAME = /[A-Za-z_:\u00C0-\uFFFF][\w.:\-\u00B7\u00C0-\uFFFF]*/y;
+const ATTR = /\s+([A-Za-z_:\u00C0-\uFFFF][\w.:\-\u00B7\u00C0-\uFFFF]*)\s*=\s*(?:"([^"<]*)"|'([^'<]*)')/y;
+const TAG_END = /\s*(\/?)>/y;
+const NON_SPACE = /\S/;
+
+/** Parses a whole document and returns its root element. */
+export function parseXmlTree(text: string, maxDepth = 256): XmlElement {
+  let i = text.charCodeAt(0) === 0xfeff ? 1 : 0;
+  const stack: { el: XmlElement; qname: string }[] = [];
+  let root: XmlElement | undefined;
+  const n = text.length;
+  while (i < n) {
+    const lt = text.indexOf('<', i);
+    const end = lt < 0 ? n : lt;
+    // Whitespace between elements is not kept: readers trim text, and a listing has 100,000 such gaps.
+    if (end > i && NON_SPACE.test(text.slice(i, end))) {
+      const top = stack[stack.length - 1];
+      if (!top) throw new XmlSyntaxError('text outside the root element', i);
+      top.el.text += decode(text.slice(i, end), i);
+    }
+    if (lt < 0) break;
+    const c = text.charCodeAt(lt + 1);
+    if (c === 0x2f /* / */) {
+      const close = text.indexOf('>', lt);
+      if (close < 0) throw new XmlSyntaxError('unterminated end tag', lt);
+      const qname = text.slice(lt + 2, close).trimEnd();
+      const top = stack.pop();
+      if (!top || top.qname !== qname)
+        throw new XmlSyntaxError(`end tag </${qname}> does not match <${top?.qname ?? '(none)'}>`, lt);
+      i = close + 1;
+      continue;
+    }
+    if (c === 0x3f /* ? */) {
+      const close = text.indexOf('?>', lt + 2);
+      if (close < 0) throw new XmlSyntaxError('unterminated processing instruction', lt);
+      i = close + 2;
+      continue;
+    }
+    if (c === 0x21 /* ! */) {
+      if (text.startsWith('<!--', lt)) {
+        const close = text.indexOf('-->', lt + 4);
+        if (close < 0) throw new XmlSyntaxError('unterminated comment', lt);
+        i = close + 3;
+        continue;
+      }
+      if (text.startsWith('<![CDATA[', lt)) {
+        const close = text.indexOf(']]>', lt + 9);
+        if (close < 0) throw new XmlSyntaxError('unterminated CDATA section', lt);
+        const top = stack[stack.length - 1];
+        if (!top) throw new XmlSyntaxError('CDATA outside the root element', lt);
+        top.el.text += text.slice(lt + 9, close);
+        i = close + 3;
+        continue;
+      }
+      throw new XmlSyntaxError('DTDs and entity declarations are not accepted', lt);
+    }
+    // A start tag.
+    NAME.lastIndex = lt + 1;
+    const m = NAME.exec(text);
+    if (!m) throw new XmlSyntaxError('malformed tag', lt);
+    const qname = m[0];
+    const el: XmlElement = { name: localName(qname), attrs: {}, children: [], text: '' };
+    let p = NAME.lastIndex;
+    const seen = new Set<string>();
+    for (;;) {
+      ATTR.lastIndex = p;
+      const a = ATTR.exec(text);
+      if (!a) break;
+      const aq = a[1]!;
+      if (seen.has(aq)) throw new XmlSyntaxError(`attribute ${aq} given twice`, p);
+      seen.add(aq);
+      p = ATTR.lastIndex;
+      if (aq === 'xmlns' || aq.startsWith('xmlns:')) continue;
+      el.attrs[localName(aq)] = decode(a[2] ?? a[3] ?? '', p);
+    }
+    TAG_END.lastIndex = p;
+    const t = TAG_END.exec(text);
+    if (!t) throw new XmlSyntaxError(`malformed start tag <${qname}>`, lt);
+    i = TAG_END.lastIndex;
+    const parent = stack[stack.length - 1];
+    if (parent) parent.el.children.push(el);
+    else if (root) throw new XmlSyntaxError('more than one root element', lt);
+    else root = el;
+    if (t[1] !== '/') {
+      if (stack.length >= maxDepth) throw new XmlSyntaxError(`elements nested deeper than ${maxDepth}`, lt);
+      stack.push({ el, qname });
+    }
+  }
+  if (stack.length > 0) throw new XmlSyntaxError(`unclosed element <${stack[stack.length - 1]!.qname}>`, n);
+  if (!root) throw new XmlSyntaxError('no root element', 0);
+  return root;
+}
+
+/** The first child element with this local name. */
+export function child(el: XmlElement | undefined, name: string): XmlElement | undefined {
+  if (!el) return undefined;
+  for (const c of el.children) if (c.name === name) return c;
+  return undefined;
+}
+
+/** Every child element with this local name. */
+export function childrenNamed(el: XmlElement | undefined, name: string): XmlElement[] {
+  return el ? el.children.filter((c) => c.name === name) : [];
+}
+
+const NODE_START = /<(?:[A-Za-z_][\w.-]*:)?node[\s/>]/g;
+const URI_ATTR = /\suri\s*=\s*(?:"([^"&<]*)"|'([^'&<]*)')/;
+
+/**
+ * From the raw text of a listing page: the URI of its last child node, when the page holds at least `pageSize`
+ * children (so another page may follow). A cheap look at the text, no parse: callers use it only to start
+ * fetching the next page early, and check it against the parsed page. Undefined when unsure (e.g. an escaped URI).
+ */
+export function lastChildUriHint(text: string, pageSize: number): string | undefined {
+  let count = 0;
+  let last = -1;
+  NODE_START.lastIndex = 0;
+  for (let m = NODE_START.exec(text); m; m = NODE_START.exec(text)) {
+    count++;
+    last = m.index;
+  }
+  // The first node element is the container itself.
+  if (count - 1 < pageSize || last < 0) return undefined;
+  const end = text.indexOf('>', last);
+  if (end < 0) return undefined;
+  const m = URI_ATTR.exec(text.slice(last, end));
+  return m ? (m[1] ?? m[2]) : undefined;
+}

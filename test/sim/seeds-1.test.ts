@@ -1,0 +1,4 @@
+import { seedSuite } from './suite.js';
+
+// Random stories of user changes, syncs, server faults, crashes and mid-sync edits (see run.ts).
+seedSuite('sync simulation, seeds 1-100', 1, 100);

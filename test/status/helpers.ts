@@ -1,0 +1,228 @@
+/** A real embedded server, a real daemon with short timings, and its status API — for the status tests. */
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { startStatusApi, type StatusApi } from '../../src/agent/api.js';
+import { loadConfig, type VosyncConfig } from '../../src/agent/config.js';
+import { Daemon } from '../../src/agent/daemon.js';
+import { createLogger } from '../../src/agent/log.js';
+import { startServer, type RunningServer } from '../../src/server/server.js';
+import { Client } from '../../src/vospace/client.js';
+
+export interface Env {
+  tmp: string;
+  srv: RunningServer;
+  serverDir: string;
+  /** alice's client, for changing things on the server side. */
+  client: Client;
+  close(): Promise<void>;
+}
+
+export async function startEnv(name: string): Promise<Env> {
+  const tmp = fs.mkdtempSync(path.join(os.tmpdir(), `vosync-status-${name}-`));
+  const serverDir = path.join(tmp, 'server');
+  const srv = await startServer({
+    dataDir: serverDir,
+    users: [{ name: 'alice', token: 'alicetoken1' }],
+    admin: 'alice',
+  });
+  const client = makeClient(srv, tmp, 'admin-cache');
+  return {
+    tmp,
+    srv,
+    serverDir,
+    client,
+    async close() {
+      await client.close();
+      await srv.close();
+      fs.rmSync(tmp, { recursive: true, force: true });
+    },
+  };
+}
+
+export function makeClient(srv: RunningServer, tmp: string, cache: string): Client {
+  return new Client({
+    registryUrl: `${srv.baseUrl}/reg/resource-caps`,
+    cacheDir: path.join(tmp, cache),
+    credentials: { kind: 'token', token: 'alicetoken1' },
+    // Fail fast when the server is gone: the daemon's own back-off takes over.
+    retry: { retries: 1, baseDelayMs: 20, maxDelayMs: 50 },
+    timeoutMs: 5000,
+  });
+}
+
+export interface PairSpec {
+  name: string;
+  mode?: string;
+  ignore?: string[];
+}
+
+/** Writes a config file for a daemon whose pairs live under `dir`, and loads it. */
+export function writeConfig(
+  env: Env,
+  dir: string,
+  pairs: PairSpec[],
+  opts: { remotePoll?: string } = {},
+): VosyncConfig {
+  fs.mkdirSync(dir, { recursive: true });
+  const lines = [
+    `registry: ${env.srv.baseUrl}/reg/resource-caps`,
+    'auth:',
+    `  tokenFile: ${path.join(dir, 'vos-token')}`,
+    'schedule:',
+    `  remotePoll: "${opts.remotePoll ?? '*/1 * * * * *'}"`,
+    '  fullRescan: "0 0 * * *"',
+    'status:',
+    '  port: 0',
+    `  tokenFile: ${path.join(dir, 'status-token')}`,
+    'state:',
+    `  dir: ${path.join(dir, 'state')}`,
+    'log:',
+    `  file: ${path.join(dir, 'vosync.log')}`,
+    'pairs:',
+  ];
+  for (const p of pairs) {
+    const local = path.join(dir, p.name);
+    fs.mkdirSync(local, { recursive: true });
+    lines.push(
+      `  - name: ${p.name}`,
+      `    local: ${local}`,
+      `    remote: vos:alice/${path.basename(dir)}-${p.name}`,
+    );
+    lines.push(`    mode: ${p.mode ?? 'two-way'}`);
+    if (p.ignore) {
+      lines.push('    ignore:');
+      for (const i of p.ignore) lines.push(`      - "${i}"`);
+    }
+  }
+  fs.writeFileSync(path.join(dir, 'vos-token'), 'alicetoken1\n', { mode: 0o600 });
+  const file = path.join(dir, 'config.yaml');
+  fs.writeFileSync(file, lines.join('\n') + '\n');
+  return loadConfig(file);
+}
+
+export interface RunningDaemon {
+  daemon: Daemon;
+  api: StatusApi;
+  config: VosyncConfig;
+  token: string;
+  client: Client;
+  logFile: string;
+  /** fetch against the API with the token (unless `token: null`). */
+  call(
+    method: string,
+    pathAndQuery: string,
+    opts?: { token?: string | null; headers?: Record<string, string>; body?: string },
+  ): Promise<{ status: number; body: unknown; headers: Headers; text: string }>;
+  stop(): Promise<void>;
+}
+
+export async function startDaemon(
+  env: Env,
+  config: VosyncConfig,
+  opts: { now?: () => number; name?: string } = {},
+): Promise<RunningDaemon> {
+  const logFile = config.log.file;
+  const log = createLogger({ console: false, file: logFile, level: 'debug' });
+  const client = makeClient(
+    env.srv,
+    env.tmp,
+    `cache-${opts.name ?? path.basename(path.dirname(config.source))}`,
+  );
+  const daemon = await Daemon.create({
+    config,
+    log,
+    client,
+    watch: { debounceMs: 50, stableMs: 100 },
+    host: 'testhost',
+    ...(opts.now ? { now: opts.now } : {}),
+  });
+  const api = await startStatusApi({ daemon, port: 0, tokenFile: config.status.tokenFile });
+  await daemon.start();
+  const token = fs.readFileSync(config.status.tokenFile, 'utf8').trim();
+  return {
+    daemon,
+    api,
+    config,
+    token,
+    client,
+    logFile,
+    async call(method, pathAndQuery, o = {}) {
+      const headers: Record<string, string> = { ...o.headers };
+      const t = o.token === undefined ? token : o.token;
+      if (t !== null) headers['authorization'] = `Bearer ${t}`;
+      const res = await fetch(`${api.url}${pathAndQuery}`, {
+        method,
+        headers,
+        ...(o.body !== undefined ? { body: o.body } : {}),
+      });
+      const text = await res.text();
+      let body: unknown = undefined;
+      try {
+        body = JSON.parse(text);
+      } catch {
+        body = undefined;
+      }
+      return { status: res.status, body, headers: res.headers, text };
+    },
+    async stop() {
+      await daemon.stop(2000);
+      await api.close();
+      await client.close();
+      await new Promise<void>((r) => {
+        log.on('finish', () => r());
+        log.end();
+        setTimeout(r, 500).unref();
+      });
+    },
+  };
+}
+
+/** Polls `probe` until it returns something truthy (the tests assert on what it returned, not on time). */
+export async function waitFor<T>(
+  what: string,
+  probe: () => Promise<T | undefined | null | false> | T | undefined | null | false,
+  timeoutMs = 15_000,
+): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let last: unknown;
+  for (;;) {
+    try {
+      const v = await probe();
+      if (v) return v;
+      last = v;
+    } catch (e) {
+      last = e;
+    }
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what} (last: ${String(last)})`);
+    await new Promise((r) => setTimeout(r, 25));
+  }
+}
+
+export interface PairDoc {
+  name: string;
+  state: string;
+  upToDate: boolean;
+  pending: Record<string, number>;
+  lastError: { path: string | null; message: string; transient: boolean } | null;
+  errors: number;
+  lastSyncOkAt: number | null;
+  transfers: number;
+  conflicts: number;
+  notSynced: number;
+}
+
+export function pairOf(body: unknown, name: string): PairDoc {
+  const p = (body as { pairs: PairDoc[] }).pairs.find((x) => x.name === name);
+  if (!p) throw new Error(`no pair ${name} in ${JSON.stringify(body)}`);
+  return p;
+}
+
+/** Waits until the pair reports up to date, through the API. */
+export async function waitUpToDate(d: RunningDaemon, pair: string): Promise<PairDoc> {
+  return waitFor(`${pair} up to date`, async () => {
+    const r = await d.call('GET', '/status');
+    const p = pairOf(r.body, pair);
+    return p.upToDate ? p : undefined;
+  });
+}

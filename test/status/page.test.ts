@@ -1,0 +1,206 @@
+/**
+ * The status page in headless Chromium (Debian's `chromium`, driven by playwright-core) against a running
+ * daemon: opened through the one-time link of `vosync status --open`, it shows what a person needs —
+ * state, folders, a live transfer with progress, errors — and its buttons pause and resume. A screenshot
+ * is saved to test-artifacts/status-page.png.
+ *
+ * Needs the devDependency playwright-core and /usr/bin/chromium (`.ci/run` installs it). Without them this
+ * test fails with a message saying so; it is never skipped. During development a copy of playwright-core
+ * outside the repository can be named with VOSYNC_PLAYWRIGHT_CORE=/path/to/node_modules/playwright-core,
+ * and another browser with VOSYNC_CHROMIUM.
+ */
+import fs from 'node:fs';
+import { createRequire } from 'node:module';
+import path from 'node:path';
+import { Readable, Writable } from 'node:stream';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { NO_FAULTS } from '../../src/server/faults.js';
+import type { CliIo } from '../../src/cli/common.js';
+import { runCli } from '../../src/cli/program.js';
+import {
+  pairOf,
+  startDaemon,
+  startEnv,
+  waitFor,
+  waitUpToDate,
+  writeConfig,
+  type Env,
+  type RunningDaemon,
+} from './helpers.js';
+
+/** The part of playwright-core's API this test uses. */
+interface Locator {
+  waitFor(o?: { state?: 'visible' | 'hidden' | 'attached'; timeout?: number }): Promise<void>;
+  textContent(): Promise<string | null>;
+  click(): Promise<void>;
+  count(): Promise<number>;
+  first(): Locator;
+  locator(selector: string): Locator;
+  getByText(text: string | RegExp, o?: { exact?: boolean }): Locator;
+  getByRole(role: string, o?: { name?: string | RegExp; exact?: boolean }): Locator;
+  isVisible(): Promise<boolean>;
+}
+interface Page extends Pick<Locator, 'locator' | 'getByText' | 'getByRole'> {
+  goto(url: string): Promise<unknown>;
+  url(): string;
+  title(): Promise<string>;
+  evaluate<T>(fn: () => T): Promise<T>;
+  screenshot(o: { path: string; fullPage?: boolean }): Promise<Buffer>;
+  close(): Promise<void>;
+}
+interface Browser {
+  newContext(o?: Record<string, unknown>): Promise<{ newPage(): Promise<Page>; close(): Promise<void> }>;
+  close(): Promise<void>;
+}
+interface Playwright {
+  chromium: { launch(o: { executablePath: string; headless: boolean; args?: string[] }): Promise<Browser> };
+}
+
+const MODULE = process.env['VOSYNC_PLAYWRIGHT_CORE'] ?? 'playwright-core';
+const CHROMIUM = process.env['VOSYNC_CHROMIUM'] ?? '/usr/bin/chromium';
+const ARTIFACTS = path.join(__dirname, '../../test-artifacts');
+
+function loadPlaywright(): Playwright {
+  const missing: string[] = [];
+  let pw: Playwright | undefined;
+  try {
+    pw = createRequire(import.meta.url)(MODULE) as Playwright;
+  } catch {
+    missing.push(`the npm package ${MODULE} (add the devDependency playwright-core)`);
+  }
+  if (!fs.existsSync(CHROMIUM)) missing.push(`${CHROMIUM} (Debian: apt-get install -y chromium)`);
+  if (missing.length > 0 || !pw) {
+    throw new Error(
+      `The status page test needs a headless Chromium and cannot run without: ${missing.join('; ')}.` +
+        (process.env['CI'] ? ' CI must install them (see .ci/run).' : ''),
+    );
+  }
+  return pw;
+}
+
+let env: Env;
+let d: RunningDaemon;
+let dir: string;
+let browser: Browser | undefined;
+
+async function openLink(): Promise<string> {
+  const out: Buffer[] = [];
+  const io: CliIo = {
+    stdout: new Writable({ write: (c, _e, cb) => (out.push(Buffer.from(c)), cb()) }),
+    stderr: new Writable({ write: (_c, _e, cb) => cb() }),
+    stdin: Readable.from([]) as CliIo['stdin'],
+    env: { HOME: path.join(env.tmp, 'home') },
+    cwd: env.tmp,
+    now: Date.now,
+    setExitCode: () => undefined,
+  };
+  expect(await runCli(['status', '--open', '--config', d.config.source], io)).toBe(0);
+  const link = /http:\/\/\S+#code=\S+/.exec(Buffer.concat(out).toString())?.[0];
+  if (!link) throw new Error('no link printed');
+  return link;
+}
+
+beforeAll(async () => {
+  env = await startEnv('page');
+  dir = path.join(env.tmp, 'agent');
+  const config = writeConfig(env, dir, [{ name: 'thesis' }, { name: 'photos' }], { remotePoll: '0 0 * * *' });
+  fs.writeFileSync(path.join(dir, 'thesis', 'chapter1.tex'), '\\chapter{Introduction}\n');
+  d = await startDaemon(env, config);
+  await waitUpToDate(d, 'thesis');
+  await waitUpToDate(d, 'photos');
+});
+
+afterAll(async () => {
+  await browser?.close();
+  env.srv.faults.disable();
+  await d.stop();
+  await env.close();
+});
+
+describe('status page in headless Chromium', () => {
+  it('shows the state, folders, a live transfer and errors, and its buttons work', async () => {
+    const pw = loadPlaywright();
+    browser = await pw.chromium.launch({ executablePath: CHROMIUM, headless: true });
+    const context = await browser.newContext({ viewport: { width: 1200, height: 900 } });
+    const page = await context.newPage();
+
+    const link = await openLink();
+    await page.goto(link);
+    const overall = page.locator('#overall');
+    await page.getByText('Up to date', { exact: true }).first().waitFor();
+    // The one-time code is gone from the address bar at once.
+    expect(page.url()).toBe(`${d.api.url}/`);
+    expect(await overall.textContent()).toBe('Up to date');
+    expect(await page.title()).toBe('vosync: Up to date');
+    for (const name of ['thesis', 'photos']) {
+      const card = page.locator(`article[data-pair="${name}"]`);
+      await card.waitFor();
+      expect(await card.locator('h3').textContent()).toBe(name);
+      expect(await card.locator('.badge').textContent()).toBe('Up to date');
+    }
+    expect(await page.locator(`article[data-pair="thesis"] .paths`).textContent()).toContain(
+      path.join(dir, 'thesis'),
+    );
+    expect(await page.getByText('No conflicts.').isVisible()).toBe(true);
+    expect(await page.getByText('No errors.').isVisible()).toBe(true);
+    await page.getByRole('cell', { name: 'chapter1.tex', exact: true }).first().waitFor();
+
+    // A download slowed down by the server shows in the live list, with a progress bar.
+    const photosRemote = d.config.pairs.find((p) => p.name === 'photos')!.remote;
+    const big = path.join(env.tmp, 'big.fits');
+    fs.writeFileSync(big, Buffer.alloc(3_000_000, 7));
+    await env.client.upload(big, `${photosRemote}/m31.fits`);
+    env.srv.faults.configure({ ...NO_FAULTS, endpoints: ['data'], latencyMs: 2500 });
+    await d.call('POST', '/rescan?pair=photos');
+    const row = page.locator('li.transfer[data-path="m31.fits"]');
+    await row.waitFor({ timeout: 10_000 });
+    expect(await row.locator('.dir').textContent()).toBe('↓ download');
+    expect(await row.locator('.path').textContent()).toBe('photos: m31.fits');
+    expect(await row.locator('progress').count()).toBe(1);
+    expect(await row.locator('.amount').textContent()).toMatch(/3\.0 MB/);
+    fs.mkdirSync(ARTIFACTS, { recursive: true });
+    await page.screenshot({ path: path.join(ARTIFACTS, 'status-page-transfer.png'), fullPage: true });
+    await row.waitFor({ state: 'hidden', timeout: 20_000 });
+    env.srv.faults.disable();
+    await waitUpToDate(d, 'photos');
+    expect(fs.statSync(path.join(dir, 'photos', 'm31.fits')).size).toBe(3_000_000);
+
+    // A file the server refuses for good: the page says Error and names the file.
+    const thesisRemote = d.config.pairs.find((p) => p.name === 'thesis')!.remote;
+    await env.client.lock(thesisRemote, true);
+    fs.writeFileSync(path.join(dir, 'thesis', 'draft.pdf'), 'pdf');
+    await page
+      .locator('#errors')
+      .getByRole('cell', { name: 'draft.pdf', exact: true })
+      .waitFor({ timeout: 10_000 });
+    expect(await overall.textContent()).toBe('Error');
+    const thesisCard = page.locator('article[data-pair="thesis"]');
+    expect(await thesisCard.locator('.badge').textContent()).toBe('Error');
+    expect(await thesisCard.getByText(/^draft\.pdf: /).textContent()).toContain('draft.pdf');
+    expect(await page.getByText('no, needs you').first().isVisible()).toBe(true);
+    await page.screenshot({ path: path.join(ARTIFACTS, 'status-page.png'), fullPage: true });
+
+    // The buttons: pause photos from the page; the daemon is paused; resume it again.
+    await page.locator('article[data-pair="photos"]').getByRole('button', { name: 'Pause' }).click();
+    await waitFor(
+      'photos paused',
+      async () => pairOf((await d.call('GET', '/status')).body, 'photos').state === 'paused',
+    );
+    await page.locator('article[data-pair="photos"] .badge').getByText('Paused').waitFor();
+    await page.locator('article[data-pair="photos"]').getByRole('button', { name: 'Resume' }).click();
+    await waitUpToDate(d, 'photos');
+
+    await env.client.lock(thesisRemote, false);
+    await page.getByRole('button', { name: 'Rescan all' }).click();
+    await waitUpToDate(d, 'thesis');
+    await page.getByText('No errors.').waitFor();
+
+    // The used link does not work twice, and the page says what to do.
+    const second = await (await browser.newContext()).newPage();
+    await second.goto(link);
+    await second.getByText('This page needs a fresh link').waitFor();
+    expect(second.url()).toBe(`${d.api.url}/`);
+    expect(await second.locator('#content').isVisible()).toBe(false);
+    await context.close();
+  });
+});

@@ -1,0 +1,203 @@
+/** The pure parts of the status API: page sessions, file verdicts and pending counts, status in words. */
+import { describe, expect, it } from 'vitest';
+import { countPending, locateFile, verdictFor } from '../../src/agent/api/file-state.js';
+import { healthCode, humanSummary, trayOutput } from '../../src/agent/api/present.js';
+import type { StatusDoc } from '../../src/agent/api/schemas.js';
+import { SessionStore } from '../../src/agent/api/sessions.js';
+import { parseConfigText } from '../../src/agent/config.js';
+import type { BaseEntry, LocalEntry, RemoteEntry } from '../../src/agent/model.js';
+
+describe('page sessions', () => {
+  it('a code works once and only until it expires; a session until it expires', () => {
+    let now = 1_000_000;
+    const s = new SessionStore({ now: () => now, codeTtlMs: 1000, sessionTtlMs: 5000 });
+    const a = s.issueCode();
+    expect(a.expiresAt).toBe(now + 1000);
+    const session = s.redeem(a.code)!;
+    expect(session.expiresAt).toBe(now + 5000);
+    expect(s.redeem(a.code)).toBeUndefined();
+    expect(s.isSession(session.token)).toBe(true);
+    expect(s.isSession(a.code)).toBe(false);
+    const late = s.issueCode();
+    now += 1000;
+    expect(s.redeem(late.code)).toBeUndefined();
+    now += 3999;
+    expect(s.isSession(session.token)).toBe(true);
+    now += 1;
+    expect(s.isSession(session.token)).toBe(false);
+  });
+});
+
+const L = (path: string, size: number, mtimeMs: number, md5?: string): LocalEntry => ({
+  path,
+  kind: 'file',
+  size,
+  mtimeMs,
+  ino: 1,
+  ...(md5 ? { md5 } : {}),
+});
+const R = (path: string, size: number, dateMs: number, md5?: string): RemoteEntry => ({
+  path,
+  kind: 'file',
+  size,
+  dateMs,
+  ...(md5 ? { md5 } : {}),
+});
+const B = (path: string, size: number, md5: string): BaseEntry => ({
+  path,
+  kind: 'file',
+  size,
+  md5,
+  localMtimeMs: 10,
+  localIno: 1,
+  remoteDateMs: 20,
+});
+
+describe('file verdicts follow the decision table of each mode', () => {
+  const twoWay = { mode: 'two-way' as const, propagateDeletes: false, conflict: 'keep-both' as const };
+  const backup = { ...twoWay, mode: 'backup' as const };
+  const mirror = { ...twoWay, mode: 'mirror-down' as const };
+  const base = B('f', 3, 'aaa');
+
+  it('two-way', () => {
+    expect(
+      verdictFor({ local: L('f', 3, 10, 'aaa'), remote: R('f', 3, 20, 'aaa'), base }, twoWay).state,
+    ).toBe('synced');
+    expect(verdictFor({ local: L('f', 4, 11, 'bbb'), remote: R('f', 3, 20, 'aaa'), base }, twoWay)).toEqual({
+      state: 'pending-upload',
+      reason: 'changed locally',
+    });
+    expect(
+      verdictFor({ local: L('f', 3, 10, 'aaa'), remote: R('f', 5, 30, 'ccc'), base }, twoWay).state,
+    ).toBe('pending-download');
+    expect(verdictFor({ remote: R('f', 3, 20, 'aaa'), base }, twoWay).state).toBe('pending-delete');
+    expect(
+      verdictFor({ local: L('f', 4, 11, 'bbb'), remote: R('f', 5, 30, 'ccc'), base }, twoWay).state,
+    ).toBe('conflict');
+    expect(
+      verdictFor({ local: L('f', 3, 11, 'ddd'), remote: R('f', 3, 30, 'ddd'), base }, twoWay).state,
+    ).toBe('pending-check');
+    expect(verdictFor({ local: L('f', 1, 1) }, twoWay)).toEqual({
+      state: 'pending-upload',
+      reason: 'new locally',
+    });
+    expect(verdictFor({}, twoWay).state).toBe('unknown');
+  });
+
+  it('backup and mirror-down leave one side alone', () => {
+    expect(verdictFor({ remote: R('f', 3, 20) }, backup).state).toBe('remote-only');
+    expect(verdictFor({ local: L('f', 3, 10, 'aaa'), remote: R('f', 5, 30, 'ccc'), base }, backup)).toEqual({
+      state: 'synced',
+      reason: 'changed on the server; backup mode does not download it',
+    });
+    expect(verdictFor({ local: L('f', 1, 1) }, mirror).state).toBe('local-only');
+    expect(
+      verdictFor({ local: L('f', 4, 11, 'bbb'), remote: R('f', 3, 20, 'aaa'), base }, mirror).state,
+    ).toBe('pending-download');
+  });
+
+  it('pending counts add up per kind of action', () => {
+    const trees = {
+      local: new Map([
+        ['new', L('new', 1, 1)],
+        ['edited', L('edited', 4, 11, 'bbb')],
+        ['same', L('same', 3, 10, 'aaa')],
+      ]),
+      remote: new Map([
+        ['edited', R('edited', 3, 20, 'aaa')],
+        ['same', R('same', 3, 20, 'aaa')],
+        ['gone-locally', R('gone-locally', 3, 20, 'aaa')],
+        ['from-server', R('from-server', 2, 5)],
+      ]),
+      base: new Map([
+        ['edited', B('edited', 3, 'aaa')],
+        ['same', B('same', 3, 'aaa')],
+        ['gone-locally', B('gone-locally', 3, 'aaa')],
+      ]),
+    };
+    expect(countPending(trees, twoWay)).toEqual({ uploads: 2, downloads: 1, deletes: 1, other: 0 });
+    expect(countPending(trees, backup)).toEqual({ uploads: 2, downloads: 0, deletes: 0, other: 1 });
+  });
+});
+
+describe('locating a file', () => {
+  const config = parseConfigText(
+    'pairs:\n  - name: a\n    local: /data/a\n    remote: vos:x/a\n  - name: ab\n    local: /data/ab\n    remote: vos:x/ab\n',
+    'test.yaml',
+  );
+  it('picks the pair whose folder holds the path, with a POSIX relative path', () => {
+    expect(locateFile(config.pairs, { path: '/data/ab/x/y.txt' })).toMatchObject({
+      rel: 'x/y.txt',
+      pair: { name: 'ab' },
+    });
+    expect(locateFile(config.pairs, { path: '/data/a/z' })).toMatchObject({ rel: 'z', pair: { name: 'a' } });
+    expect(locateFile(config.pairs, { path: '/data/b' })).toMatchObject({ status: 404 });
+    expect(locateFile(config.pairs, { path: '/data/a' })).toMatchObject({ status: 404 });
+    expect(locateFile(config.pairs, { pair: 'a', path: './sub//f' })).toMatchObject({ rel: 'sub/f' });
+    expect(locateFile(config.pairs, { pair: 'a', path: 'sub/../../etc' })).toMatchObject({ status: 400 });
+  });
+});
+
+describe('status in words', () => {
+  const pair = (
+    name: string,
+    state: StatusDoc['state'],
+    extra: Partial<StatusDoc['pairs'][number]> = {},
+  ) => ({
+    name,
+    local: `/d/${name}`,
+    remote: `vos:u/${name}`,
+    mode: 'two-way',
+    state,
+    pausedReason: null,
+    pending: { uploads: 0, downloads: 0, deletes: 0, other: 0, localChanges: 0 },
+    conflicts: 0,
+    errors: 0,
+    bytesPerSecond: 0,
+    lastSyncOkAt: 1000,
+    lastRemotePollOkAt: 1000,
+    lastError: null,
+    upToDate: state === 'idle',
+    notSynced: 0,
+    transfers: 0,
+    ...extra,
+  });
+  const doc = (pairs: StatusDoc['pairs']): StatusDoc => ({
+    state: pairs[0]?.state ?? 'idle',
+    upToDate: pairs.every((p) => p.upToDate),
+    version: '9.9',
+    startedAt: 0,
+    now: 61_000,
+    pairs,
+  });
+
+  it('exit codes: ok, warning, critical', () => {
+    expect(healthCode(doc([pair('a', 'idle'), pair('b', 'syncing')]))).toBe(0);
+    expect(healthCode(doc([pair('a', 'idle'), pair('b', 'stale')]))).toBe(1);
+    expect(healthCode(doc([pair('a', 'paused'), pair('b', 'offline')]))).toBe(2);
+  });
+
+  it('the summary names the failing file; tray text cannot break the menu format', () => {
+    const s = doc([
+      pair('a|b', 'error', {
+        upToDate: false,
+        errors: 1,
+        lastError: {
+          at: 1,
+          pair: 'a|b',
+          path: 'x.fits',
+          message: 'line one\nline two | more',
+          transient: false,
+        },
+        pending: { uploads: 2, downloads: 0, deletes: 0, other: 0, localChanges: 0 },
+      }),
+    ]);
+    const text = humanSummary(s, { errors: [], conflicts: [], notSynced: [] });
+    expect(text).toContain(
+      'a|b  ERROR            x.fits: line one line two | more · 2 uploads pending · last sync 1 min ago',
+    );
+    const tray = trayOutput(s, { flavour: 'xbar', self: ['/bin/vosync'], common: [] }).split('\n');
+    expect(tray[0]).toBe('✖ vosync | color=#b3261e');
+    expect(tray[3]).toBe('a¦b: error — x.fits: line one line two ¦ more');
+  });
+});
