@@ -94,8 +94,10 @@ export async function runBenchmarks(
       log,
     };
     log(`${name}: start (work folder ${work})`);
+    const loadStart = os.loadavg()[0]!;
     try {
       const r = await BENCHMARKS[name]!(ctx);
+      r.load = { start: loadStart, end: os.loadavg()[0]! };
       results.push(r);
       log(toText(r));
     } catch (e) {

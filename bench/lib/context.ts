@@ -41,9 +41,9 @@ export const FULL: Sizes = {
 };
 
 export const QUICK: Sizes = {
-  smallFiles: 200,
+  smallFiles: 100,
   smallFileBytes: 4096,
-  requestSample: 10,
+  requestSample: 5,
   largeFileBytes: 8 * 1024 * 1024,
   rescanFiles: 2_000,
   listingNodes: 2_000,

@@ -24,15 +24,14 @@ export interface PairView {
   lastError: { message: string } | null;
 }
 
-export async function startDaemon(
+/** Writes a config file with one two-way pair against a bench server; returns its path. */
+export function writeDaemonConfig(
   dir: string,
   registryUrl: string,
   pair: { name: string; local: string; remote: string },
   concurrency: number,
-): Promise<DaemonProc> {
+): string {
   fs.mkdirSync(dir, { recursive: true });
-  const stateDir = path.join(dir, 'state');
-  const logFile = path.join(dir, 'vosync.log');
   const config = path.join(dir, 'config.yaml');
   fs.writeFileSync(
     config,
@@ -46,9 +45,9 @@ export async function startDaemon(
       '  port: 0',
       `  tokenFile: ${path.join(dir, 'status-token')}`,
       'state:',
-      `  dir: ${stateDir}`,
+      `  dir: ${path.join(dir, 'state')}`,
       'log:',
-      `  file: ${logFile}`,
+      `  file: ${path.join(dir, 'vosync.log')}`,
       'pairs:',
       `  - name: ${pair.name}`,
       `    local: ${pair.local}`,
@@ -58,13 +57,27 @@ export async function startDaemon(
     ].join('\n'),
     { mode: 0o600 },
   );
+  return config;
+}
+
+export async function startDaemon(
+  dir: string,
+  registryUrl: string,
+  pair: { name: string; local: string; remote: string },
+  concurrency: number,
+): Promise<DaemonProc> {
+  const config = writeDaemonConfig(dir, registryUrl, pair, concurrency);
   const p = startProc(process.execPath, [CLI, 'daemon', '--config', config]);
   const m = await p.waitFor(/status: (http:\/\/127\.0\.0\.1:\d+)\/status/);
   const statusToken = fs.readFileSync(path.join(dir, 'status-token'), 'utf8').trim();
-  return Object.assign(p, { statusUrl: m[1]!, statusToken, stateDir, logFile });
+  return Object.assign(p, {
+    statusUrl: m[1]!,
+    statusToken,
+    stateDir: path.join(dir, 'state'),
+    logFile: path.join(dir, 'vosync.log'),
+  });
 }
 
-/** The pair's status; undefined while the API does not answer (a busy daemon may not, for a while). */
 export async function pairStatus(d: DaemonProc): Promise<PairView | undefined> {
   if (d.child.exitCode !== null || d.child.signalCode !== null)
     throw new Error(

@@ -37,6 +37,8 @@ export interface BenchResult {
   /** Set-up facts and findings worth printing next to the figures. */
   notes: string[];
   seconds: number;
+  /** The machine's 1-minute load average when the benchmark started and ended (others' work skews timings). */
+  load?: { start: number; end: number };
 }
 
 /** A bound for a figure: `atLeast(1000, 'files/s')` reads "≥ 1,000 files/s". */
@@ -100,7 +102,8 @@ function cell(s: string): string {
 export function toMarkdown(results: BenchResult[]): string {
   const lines: string[] = [];
   for (const r of results) {
-    lines.push(`### ${r.title} (\`${r.name}\`, ${r.seconds.toFixed(0)} s)`, '');
+    const load = r.load ? `, load average ${r.load.start.toFixed(1)} → ${r.load.end.toFixed(1)}` : '';
+    lines.push(`### ${r.title} (\`${r.name}\`, ${r.seconds.toFixed(0)} s${load})`, '');
     lines.push('| Figure | vosync | Baseline (same run) | Ratio | Target | Met |');
     lines.push('|---|---|---|---|---|---|');
     for (const f of r.figures) {
@@ -128,7 +131,8 @@ export function toMarkdown(results: BenchResult[]): string {
 
 /** Plain-text lines for the terminal while the run goes on. */
 export function toText(r: BenchResult): string {
-  const out = [`== ${r.title} (${r.seconds.toFixed(1)} s)`];
+  const load = r.load ? `, load ${r.load.start.toFixed(1)} → ${r.load.end.toFixed(1)}` : '';
+  const out = [`== ${r.title} (${r.seconds.toFixed(1)} s${load})`];
   for (const f of r.figures) {
     let line = `  ${f.label}: ${f.value === undefined ? '—' : `${fmt(f.value)} ${f.unit}`}`;
     if (f.baseline) line += ` | ${f.baseline.label}: ${fmt(f.baseline.value)} ${f.baseline.unit}`;

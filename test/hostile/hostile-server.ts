@@ -246,24 +246,22 @@ export class HostileServer {
   nodeXml(path: string, withChildren: boolean): string {
     const node = this.tree.get(path);
     if (!node) throw new Error(`no node ${path}`);
-    const props = (p: string, n: FakeNode): string[] => {
+    const props = (n: FakeNode): string[] => {
       const out = [prop('date', n.date ?? FIXED_DATE)];
       if (n.kind === 'file') {
         out.push(prop('length', n.length ?? String(n.content.length)));
         const md5 = n.md5 === undefined ? (n.content.length > 0 ? md5Hex(n.content) : null) : n.md5;
         if (md5 !== null) out.push(prop('MD5', md5));
       } else out.push(prop('length', '0'));
-      void p;
       return out;
     };
     const type = (n: FakeNode) => (n.kind === 'dir' ? 'ContainerNode' : 'DataNode');
-    if (node.kind === 'file' || !withChildren)
-      return nodeDocument(vosUri(path), type(node), props(path, node));
+    if (node.kind === 'file' || !withChildren) return nodeDocument(vosUri(path), type(node), props(node));
     const kids = [...this.tree.entries()]
       .filter(([p]) => p.startsWith(path + '/') && !p.slice(path.length + 1).includes('/'))
       .sort(([a], [b]) => (a < b ? -1 : 1))
-      .map(([p, n]) => nodeElement(vosUri(p), type(n), props(p, n)));
-    return nodeDocument(vosUri(path), 'ContainerNode', props(path, node), kids);
+      .map(([p, n]) => nodeElement(vosUri(p), type(n), props(n)));
+    return nodeDocument(vosUri(path), 'ContainerNode', props(node), kids);
   }
 
   private standard(req: IncomingMessage, res: ServerResponse, url: URL, body: Buffer): void {

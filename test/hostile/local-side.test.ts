@@ -6,6 +6,7 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
+import { Writable } from 'node:stream';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { isPlanEmpty } from '../../src/agent/reconcile.js';
 import { scanLocal } from '../../src/agent/local-scan.js';
@@ -14,7 +15,7 @@ import type { SyncIndex } from '../../src/agent/index-db.js';
 import { REMOTE_TRASH } from '../../src/agent/remote-scan.js';
 import { startServer, type RunningServer } from '../../src/server/server.js';
 import type { Client } from '../../src/vospace/client.js';
-import { TEMP_PREFIX } from '../../src/vospace/transfer.js';
+import { TEMP_PREFIX, tempFiles } from '../../src/vospace/transfer.js';
 import { md5Hex } from './hostile-server.js';
 import {
   TOKEN,
@@ -88,6 +89,28 @@ async function remoteTree(base = remote): Promise<string[]> {
   };
   await walk(base, '');
   return out.sort();
+}
+
+/** A write stream that passes `limit` bytes to `real`, then fails like a full disk. */
+function fullAfter(limit: number, real: Writable): Writable {
+  let written = 0;
+  return new Writable({
+    write(chunk: Buffer, _enc, cb) {
+      written += chunk.length;
+      if (written > limit) {
+        cb(Object.assign(new Error('ENOSPC: no space left on device, write'), { code: 'ENOSPC' }));
+        return;
+      }
+      real.write(chunk, cb);
+    },
+    final(cb) {
+      real.end(cb);
+    },
+    destroy(err, cb) {
+      real.destroy();
+      cb(err);
+    },
+  });
 }
 
 async function converge(): Promise<void> {
@@ -197,11 +220,11 @@ describe('a full disk', () => {
     await client.upload(path.join(src, 'small.txt'), `${remote}/small.txt`);
     const remoteBefore = await remoteTree();
 
-    // A 64 KiB file system (tmpfs) as the pair folder; without mount rights, /dev/full at the temp path.
+    // A 64 KiB file system (tmpfs) as the pair folder. Without mount rights, transfer.ts's temp-file seam fails
+    // any temp file that grows past 64 KiB with ENOSPC instead.
     const mounted = tryMountTmpfs(local, '64k');
-    if (!mounted) {
-      fs.symlinkSync('/dev/full', path.join(local, `${TEMP_PREFIX}big.bin.${md5Hex(big)}.part`));
-    }
+    const original = tempFiles.openForWrite;
+    if (!mounted) tempFiles.openForWrite = (file, offset) => fullAfter(64 * 1024, original(file, offset));
     ctx.concurrency = 1; // one download at a time, so the small file is not starved by the big one
     try {
       const r = await syncPair(ctx);
@@ -216,6 +239,7 @@ describe('a full disk', () => {
       expect(await remoteTree()).toEqual(remoteBefore);
     } finally {
       if (mounted) unmount(local);
+      tempFiles.openForWrite = original;
     }
   });
 });
