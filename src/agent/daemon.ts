@@ -114,6 +114,12 @@ class PairRunner {
   }
 
   private setState(state: PairState, patch: Record<string, unknown> = {}): void {
+    // A pause made while a cycle was running outlives that cycle's end: only resume() lifts it.
+    if (this.paused && state !== 'paused') {
+      const { pausedReason: _ignored, ...rest } = patch;
+      this.d.status.update(this.pair.name, { ...rest, state: 'paused', upToDate: false });
+      return;
+    }
     this.d.status.update(this.pair.name, { state, ...patch });
   }
 
