@@ -5,9 +5,10 @@
  * memory, its peak, and the CPU it uses over 60 s of doing nothing.
  */
 import path from 'node:path';
-import { seedNodes, type BenchContext } from './lib/context.js';
+import { benchClient, seedNodes, type BenchContext } from './lib/context.js';
+import { timeEdits } from './lib/edits.js';
 import { indexCounts, startDaemon, waitUpToDate } from './lib/daemon.js';
-import { makeTree, sleep } from './lib/files.js';
+import { makeTree, quantile, sleep } from './lib/files.js';
 import { USER, cpuSecondsOf, memoryOf, startVosyncServer } from './lib/procs.js';
 import { atMost, below, equalTo, figure, type BenchResult } from './lib/report.js';
 
@@ -16,16 +17,19 @@ const MB = 1e6;
 export async function daemonResources(ctx: BenchContext): Promise<BenchResult> {
   const t0 = performance.now();
   const { daemonFiles: n, idleSeconds } = ctx.sizes;
+  // Timed edits after the idle window: the latency of one change in a folder this size.
+  const bigEditCount = ctx.quick ? 2 : 10;
   ctx.log(`daemon resources: writing ${n} files`);
   const dirCount = Math.max(2, Math.round(n / 1000));
   const tree = makeTree(path.join(ctx.work, 'folder'), n, dirCount, 'varied');
   const dataDir = path.join(ctx.work, 'server');
+  const remote = `vos:${USER}/resources`;
   const server = await startVosyncServer(dataDir);
   seedNodes(dataDir, 'vault', `${USER}/resources`, tree.dirs, tree.files, USER);
   const daemon = await startDaemon(
     path.join(ctx.work, 'daemon'),
     server.registryUrl,
-    { name: 'resources', local: tree.root, remote: `vos:${USER}/resources` },
+    { name: 'resources', local: tree.root, remote },
     ctx.streams,
   );
   let firstSync: number;
@@ -36,6 +40,7 @@ export async function daemonResources(ctx: BenchContext): Promise<BenchResult> {
   let idleMaxRss = 0;
   let indexed: { local: number; remote: number; base: number };
   let pollsInWindow: number;
+  let bigEdits: { seconds: number[]; lost: number };
   const settleSeconds = Math.min(10, idleSeconds);
   try {
     ctx.log('daemon resources: first sync (compare only)');
@@ -60,6 +65,14 @@ export async function daemonResources(ctx: BenchContext): Promise<BenchResult> {
     afterIdle = memoryOf(daemon.pid);
     // The default remote poll runs at every fifth minute of the clock: did one fall into the window?
     pollsInWindow = Math.floor(Date.now() / 300_000) - Math.floor(wall0 / 300_000);
+    // With this many files, does a single edit still reach the server quickly? (Diagnostic, after the window.)
+    ctx.log(`daemon resources: ${bigEditCount} timed edits with ${n} files`);
+    const client = benchClient(server.registryUrl, path.join(ctx.work, 'cache'));
+    try {
+      bigEdits = await timeEdits(tree, client, remote, bigEditCount);
+    } finally {
+      await client.close();
+    }
   } finally {
     await daemon.stop();
     await server.stop();
@@ -115,6 +128,12 @@ export async function daemonResources(ctx: BenchContext): Promise<BenchResult> {
         label: `CPU in the ${settleSeconds} s after the first sync (share of one core)`,
         value: settleCpu * 100,
         unit: '%',
+      }),
+      figure({
+        key: 'bigEdits.p50.seconds',
+        label: `diagnostic: change-to-remote p50 in this ${n.toLocaleString('en-US')}-file pair (${bigEdits.seconds.length} edits${bigEdits.lost ? `, ${bigEdits.lost} lost` : ''})`,
+        value: quantile(bigEdits.seconds, 0.5),
+        unit: 's',
       }),
       figure({
         key: 'idleCpu.percent',

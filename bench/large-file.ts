@@ -3,6 +3,7 @@
  * as a fraction of a plain undici PUT/GET of the same bytes to a plain Node HTTP server with the MD5 computed
  * on the client side only.
  */
+import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -13,6 +14,14 @@ import { USER, startRawServer, startVosyncServer } from './lib/procs.js';
 import { benchClient, type BenchContext } from './lib/context.js';
 import { makeLargeFile, timed } from './lib/files.js';
 import { atLeast, figure, type BenchResult } from './lib/report.js';
+
+/**
+ * Writes out dirty pages before each timed transfer (untimed), so no transfer pays for the previous one's writes:
+ * with gigabytes just written, writeback otherwise decides the figures more than the code does.
+ */
+function flushDisk(): void {
+  spawnSync('sync');
+}
 
 function md5Tap(hash: ReturnType<typeof createHash>): Transform {
   return new Transform({
@@ -28,6 +37,7 @@ async function plain(baseUrl: string, file: string, size: number, md5: string, d
   const agent = new Agent({ connections: 1 });
   try {
     const url = `${baseUrl}/large.bin`;
+    flushDisk();
     const up = await timed(async () => {
       const hash = createHash('md5');
       const body = fs.createReadStream(file).pipe(md5Tap(hash));
@@ -41,6 +51,7 @@ async function plain(baseUrl: string, file: string, size: number, md5: string, d
       if (res.statusCode !== 201 || hash.digest('hex') !== md5)
         throw new Error(`plain PUT: HTTP ${res.statusCode}`);
     });
+    flushDisk();
     const dl = await timed(async () => {
       const hash = createHash('md5');
       const res = await request(url, { method: 'GET', dispatcher: agent });
@@ -75,11 +86,13 @@ export async function largeFile(ctx: BenchContext): Promise<BenchResult> {
     fs.rmSync(plainDown);
     fs.rmSync(path.join(ctx.work, 'raw'), { recursive: true, force: true });
     ctx.log('large file: vosync upload');
+    flushDisk();
     const u = await timed(() => client.upload(file, `vos:${USER}/large/large.bin`));
     if (u.value.md5 !== md5 || u.value.skipped) throw new Error('vosync upload: wrong MD5 or skipped');
     up = u.seconds;
     ctx.log('large file: vosync download');
     const dest = path.join(ctx.work, 'vosync-down.bin');
+    flushDisk();
     const d = await timed(() => client.download(`vos:${USER}/large/large.bin`, dest));
     if (d.value.md5 !== md5) throw new Error('vosync download: wrong MD5');
     down = d.seconds;
@@ -93,7 +106,7 @@ export async function largeFile(ctx: BenchContext): Promise<BenchResult> {
     `${(size / 2 ** 20).toLocaleString('en-US')} MiB of random bytes; MB = 10^6 bytes. vosync: \`Client.upload\` ` +
       '(MD5 while streaming, server verifies it) and `Client.download` (MD5-verified temp file, fsync, rename). ' +
       'Baseline: undici PUT/GET with the MD5 computed on the client only, to a plain Node HTTP server that writes ' +
-      'the body to a file (no fsync).',
+      'the body to a file (no fsync). Dirty pages are written out (`sync`, untimed) before each of the four transfers.',
   ];
   return {
     name: 'large-file',

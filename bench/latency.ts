@@ -6,55 +6,19 @@
  * A second, shorter series runs the same daemon code in this process with a shorter watcher quiet time
  * (200 ms instead of 1,000 ms), to show how much of the latency is that wait and how much the sync itself.
  */
-import { createHash, randomBytes } from 'node:crypto';
-import fs from 'node:fs';
 import path from 'node:path';
 import { loadConfig } from '../src/agent/config.js';
 import { Daemon } from '../src/agent/daemon.js';
 import { createLogger } from '../src/agent/log.js';
-import type { Client } from '../src/vospace/client.js';
 import { benchClient, type BenchContext } from './lib/context.js';
 import { startDaemon, waitUpToDate, writeDaemonConfig } from './lib/daemon.js';
-import { makeTree, quantile, sleep, type Tree } from './lib/files.js';
+import { EDITED, GIVE_UP_MS, POLL_MS, timeEdits } from './lib/edits.js';
+import { makeTree, quantile, sleep } from './lib/files.js';
 import { USER, startVosyncServer } from './lib/procs.js';
 import { atMost, figure, type BenchResult } from './lib/report.js';
 
-const POLL_MS = 20;
-const GIVE_UP_MS = 30_000;
-/** Files the edits rotate over. */
-const EDITED = 20;
 /** Watcher timings of the diagnostic series (the defaults are stableMs 1000, debounceMs 300, maxWaitMs 2000). */
 const SHORT_WATCH = { stableMs: 200, debounceMs: 50, maxWaitMs: 1000 };
-
-/** Saves `edits` new versions of files one at a time; each is timed until the server has it. */
-async function edit(
-  tree: Tree,
-  client: Client,
-  remote: string,
-  edits: number,
-): Promise<{ seconds: number[]; lost: number }> {
-  const seconds: number[] = [];
-  let lost = 0;
-  for (let i = 0; i < edits; i++) {
-    const f = tree.files[i % Math.min(EDITED, tree.files.length)]!;
-    const body = Buffer.concat([Buffer.from(`edit ${i}\n`), randomBytes(100 + ((i * 131) % 4000))]);
-    const md5 = createHash('md5').update(body).digest('hex');
-    const start = performance.now();
-    fs.writeFileSync(path.join(tree.root, f.rel), body);
-    let seen = false;
-    while (performance.now() - start < GIVE_UP_MS) {
-      const info = await client.tryGetInfo(`${remote}/${f.rel}`);
-      if (info?.md5 === md5) {
-        seen = true;
-        break;
-      }
-      await sleep(POLL_MS);
-    }
-    if (seen) seconds.push((performance.now() - start) / 1000);
-    else lost++;
-  }
-  return { seconds, lost };
-}
 
 /** The daemon's code in this process, with the short watcher timings; waits for its first sync. */
 async function inProcessDaemon(
@@ -110,7 +74,7 @@ export async function latency(ctx: BenchContext): Promise<BenchResult> {
       await waitUpToDate(daemon, 300_000);
       initial = (performance.now() - i0) / 1000;
       ctx.log(`latency: ${edits} edits`);
-      main = await edit(tree, client, remote, edits);
+      main = await timeEdits(tree, client, remote, edits);
     } finally {
       await daemon.stop();
     }
@@ -123,7 +87,7 @@ export async function latency(ctx: BenchContext): Promise<BenchResult> {
       ctx.streams,
     );
     try {
-      short = await edit(tree2, client, remote2, shortEdits);
+      short = await timeEdits(tree2, client, remote2, shortEdits);
     } finally {
       await d2.stop(5000);
     }

@@ -230,7 +230,7 @@ async function requestsPerFile(ctx: BenchContext): Promise<Record<string, number
         .split('\n')
         .filter((l) => /^[A-Z]+ \//.test(l)).length;
     const settle = async () => {
-      await new Promise((r) => setTimeout(r, 300));
+      await new Promise((r) => setTimeout(r, 150));
       return lines();
     };
     const n = tree.files.length;

@@ -4,6 +4,7 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
+import { setImmediate as yieldToLoop } from 'node:timers/promises';
 import type { Readable } from 'node:stream';
 import { VosError, httpError } from './errors.js';
 import { HttpSession, type SessionOptions } from './http.js';
@@ -176,7 +177,11 @@ export class Client {
       // checked against the parsed page below; a wrong one only costs a request whose answer is dropped.
       const hint = lastChildUriHint(text, this.pageSize);
       ahead = hint ? { from: hint, text: this.fetchNodeText(loc, query(hint)) } : undefined;
-      ahead?.text.catch(() => undefined);
+      if (ahead) {
+        ahead.text.catch(() => undefined);
+        // Let the request actually leave before the parse below holds the thread for a while.
+        await yieldToLoop();
+      }
       const doc = this.parse(text, displayLocation(loc));
       const kids = this.checkedChildren(doc, loc);
       const fresh = resume && kids[0]?.uri === resume ? kids.slice(1) : kids;

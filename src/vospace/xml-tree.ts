@@ -13,7 +13,7 @@ export interface XmlElement {
   name: string;
   /** Attributes by local name (prefixes removed; `xmlns` declarations left out). */
   attrs: Record<string, string>;
-  children: XmlElement[];
+  children: readonly XmlElement[];
   /** Concatenated character data of this element (not of its children), untrimmed. */
   text: string;
 }
@@ -63,22 +63,36 @@ function decode(s: string, offset: number): string {
 const NAME = /[A-Za-z_:\u00C0-\uFFFF][\w.:\-\u00B7\u00C0-\uFFFF]*/y;
 const ATTR = /\s+([A-Za-z_:\u00C0-\uFFFF][\w.:\-\u00B7\u00C0-\uFFFF]*)\s*=\s*(?:"([^"<]*)"|'([^'<]*)')/y;
 const TAG_END = /\s*(\/?)>/y;
-const NON_SPACE = /\S/;
+
+/** Shared by every element without children (most of them): one array less per property of a listing. */
+const NO_CHILDREN: readonly XmlElement[] = Object.freeze([]);
+
+function isBlank(text: string, from: number, to: number): boolean {
+  for (let k = from; k < to; k++) {
+    const c = text.charCodeAt(k);
+    if (c !== 0x20 && c !== 0x0a && c !== 0x09 && c !== 0x0d) return false;
+  }
+  return true;
+}
 
 /** Parses a whole document and returns its root element. */
 export function parseXmlTree(text: string, maxDepth = 256): XmlElement {
   let i = text.charCodeAt(0) === 0xfeff ? 1 : 0;
-  const stack: { el: XmlElement; qname: string }[] = [];
+  // Open elements, their qualified names and their children so far, as parallel stacks (no object per element).
+  const open: XmlElement[] = [];
+  const qnames: string[] = [];
+  const kids: (XmlElement[] | null)[] = [];
+  const attrNames: string[] = [];
   let root: XmlElement | undefined;
   const n = text.length;
   while (i < n) {
     const lt = text.indexOf('<', i);
     const end = lt < 0 ? n : lt;
     // Whitespace between elements is not kept: readers trim text, and a listing has 100,000 such gaps.
-    if (end > i && NON_SPACE.test(text.slice(i, end))) {
-      const top = stack[stack.length - 1];
+    if (end > i && !isBlank(text, i, end)) {
+      const top = open[open.length - 1];
       if (!top) throw new XmlSyntaxError('text outside the root element', i);
-      top.el.text += decode(text.slice(i, end), i);
+      top.text += decode(text.slice(i, end), i);
     }
     if (lt < 0) break;
     const c = text.charCodeAt(lt + 1);
@@ -86,9 +100,12 @@ export function parseXmlTree(text: string, maxDepth = 256): XmlElement {
       const close = text.indexOf('>', lt);
       if (close < 0) throw new XmlSyntaxError('unterminated end tag', lt);
       const qname = text.slice(lt + 2, close).trimEnd();
-      const top = stack.pop();
-      if (!top || top.qname !== qname)
-        throw new XmlSyntaxError(`end tag </${qname}> does not match <${top?.qname ?? '(none)'}>`, lt);
+      const expected = qnames.pop();
+      const el = open.pop();
+      const children = kids.pop();
+      if (!el || expected !== qname)
+        throw new XmlSyntaxError(`end tag </${qname}> does not match <${expected ?? '(none)'}>`, lt);
+      if (children) el.children = children;
       i = close + 1;
       continue;
     }
@@ -108,9 +125,9 @@ export function parseXmlTree(text: string, maxDepth = 256): XmlElement {
       if (text.startsWith('<![CDATA[', lt)) {
         const close = text.indexOf(']]>', lt + 9);
         if (close < 0) throw new XmlSyntaxError('unterminated CDATA section', lt);
-        const top = stack[stack.length - 1];
+        const top = open[open.length - 1];
         if (!top) throw new XmlSyntaxError('CDATA outside the root element', lt);
-        top.el.text += text.slice(lt + 9, close);
+        top.text += text.slice(lt + 9, close);
         i = close + 3;
         continue;
       }
@@ -121,16 +138,16 @@ export function parseXmlTree(text: string, maxDepth = 256): XmlElement {
     const m = NAME.exec(text);
     if (!m) throw new XmlSyntaxError('malformed tag', lt);
     const qname = m[0];
-    const el: XmlElement = { name: localName(qname), attrs: {}, children: [], text: '' };
+    const el: XmlElement = { name: localName(qname), attrs: {}, children: NO_CHILDREN, text: '' };
     let p = NAME.lastIndex;
-    const seen = new Set<string>();
+    attrNames.length = 0;
     for (;;) {
       ATTR.lastIndex = p;
       const a = ATTR.exec(text);
       if (!a) break;
       const aq = a[1]!;
-      if (seen.has(aq)) throw new XmlSyntaxError(`attribute ${aq} given twice`, p);
-      seen.add(aq);
+      if (attrNames.includes(aq)) throw new XmlSyntaxError(`attribute ${aq} given twice`, p);
+      attrNames.push(aq);
       p = ATTR.lastIndex;
       if (aq === 'xmlns' || aq.startsWith('xmlns:')) continue;
       el.attrs[localName(aq)] = decode(a[2] ?? a[3] ?? '', p);
@@ -139,16 +156,22 @@ export function parseXmlTree(text: string, maxDepth = 256): XmlElement {
     const t = TAG_END.exec(text);
     if (!t) throw new XmlSyntaxError(`malformed start tag <${qname}>`, lt);
     i = TAG_END.lastIndex;
-    const parent = stack[stack.length - 1];
-    if (parent) parent.el.children.push(el);
-    else if (root) throw new XmlSyntaxError('more than one root element', lt);
+    const depth = open.length;
+    if (depth > 0) {
+      // Arrays only for elements that turn out to have children.
+      const siblings = kids[depth - 1];
+      if (siblings) siblings.push(el);
+      else kids[depth - 1] = [el];
+    } else if (root) throw new XmlSyntaxError('more than one root element', lt);
     else root = el;
     if (t[1] !== '/') {
-      if (stack.length >= maxDepth) throw new XmlSyntaxError(`elements nested deeper than ${maxDepth}`, lt);
-      stack.push({ el, qname });
+      if (open.length >= maxDepth) throw new XmlSyntaxError(`elements nested deeper than ${maxDepth}`, lt);
+      open.push(el);
+      qnames.push(qname);
+      kids.push(null);
     }
   }
-  if (stack.length > 0) throw new XmlSyntaxError(`unclosed element <${stack[stack.length - 1]!.qname}>`, n);
+  if (open.length > 0) throw new XmlSyntaxError(`unclosed element <${qnames[qnames.length - 1]}>`, n);
   if (!root) throw new XmlSyntaxError('no root element', 0);
   return root;
 }

@@ -51,6 +51,7 @@ const EXPECTED: Record<string, { figures: string[]; withBaseline: string[] }> = 
       'rssAfterSync.MB',
       'peakRss.MB',
       'settleCpu.percent',
+      'bigEdits.p50.seconds',
       'idleCpu.percent',
     ],
     withBaseline: [],

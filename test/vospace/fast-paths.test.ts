@@ -100,6 +100,18 @@ describe('uploads', () => {
     expect(md5(await remoteBytes('arc:home/alice/fast/big.bin'))).toBe(md5(data));
   });
 
+  it('stream a large file unhashed when its MD5 is given, the server checking it', async () => {
+    const { file, data } = localFile('known.bin', 1024 * 1024 + 5);
+    const r = await client.upload(file, 'vos:alice/fast/known.bin', { md5: md5(data), current: null });
+    expect(r.md5).toBe(md5(data));
+    expect(md5(await remoteBytes('vos:alice/fast/known.bin'))).toBe(md5(data));
+    // A stale MD5 (the file changed after it was hashed) is refused by the server, not stored.
+    await expect(
+      client.upload(file, 'vos:alice/fast/known2.bin', { md5: 'f'.repeat(32), current: null }),
+    ).rejects.toThrow(/412|checksum/i);
+    expect(await client.exists('vos:alice/fast/known2.bin')).toBe(false);
+  });
+
   it('work on ARC too', async () => {
     const { file, data } = localFile('d.bin', 300);
     await client.upload(file, 'arc:home/alice/fast/d.bin', { current: null });
