@@ -4,7 +4,7 @@
  * new MD5. p50 and p99 over 200 edits, one edit at a time.
  *
  * A second, shorter series runs the same daemon code in this process with a shorter watcher quiet time
- * (200 ms instead of 1,000 ms), to show how much of the latency is that wait and how much the sync itself.
+ * (200 ms instead of the default 400 ms), to show how much of the latency is that wait and how much the sync itself.
  */
 import path from 'node:path';
 import { loadConfig } from '../src/agent/config.js';
@@ -17,7 +17,7 @@ import { makeTree, quantile, sleep } from './lib/files.js';
 import { USER, startVosyncServer } from './lib/procs.js';
 import { atMost, figure, type BenchResult } from './lib/report.js';
 
-/** Watcher timings of the diagnostic series (the defaults are stableMs 1000, debounceMs 300, maxWaitMs 2000). */
+/** Watcher timings of the diagnostic series (the defaults are stableMs 400, debounceMs 300, maxWaitMs 2000). */
 const SHORT_WATCH = { stableMs: 200, debounceMs: 50, maxWaitMs: 1000 };
 
 /** The daemon's code in this process, with the short watcher timings; waits for its first sync. */
@@ -103,7 +103,7 @@ export async function latency(ctx: BenchContext): Promise<BenchResult> {
     seconds: (performance.now() - t0) / 1000,
     notes: [
       `\`vosync daemon\` child with the default watcher timings (a path is reported once it has been quiet for ` +
-        `1,000 ms; batches after 300 ms without events), pair of ${n.toLocaleString('en-US')} files; first sync took ` +
+        `400 ms; batches after 300 ms without events), pair of ${n.toLocaleString('en-US')} files; first sync took ` +
         `${initial.toFixed(1)} s. Each edit rewrites one of ${Math.min(EDITED, n)} files (100 B–4 KB) and waits until ` +
         `the server reports the new MD5 (polled every ${POLL_MS} ms, so figures are up to ${POLL_MS} ms late).` +
         lostNote(main.lost),

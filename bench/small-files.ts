@@ -33,6 +33,13 @@ interface Rates {
   down: number;
 }
 
+/** `vosync sync` up: the first run's seconds, and a second run over the unchanged tree (must send nothing). */
+interface CliRuns extends Rates {
+  upSeconds: number;
+  againSeconds: number;
+  againHashed: number;
+}
+
 /** Runs `fn(i)` for i in [0, n) with `streams` workers. */
 async function pool(n: number, streams: number, fn: (i: number) => Promise<void>): Promise<void> {
   let next = 0;
@@ -101,7 +108,7 @@ async function vosyncCli(
   tree: Tree,
   remote: string,
   downDir: string,
-): Promise<Rates> {
+): Promise<CliRuns> {
   const env = cliEnv(server.registryUrl, mkdirp(ctx.work, `home-${path.basename(downDir)}`));
   const n = tree.files.length;
   const j = String(ctx.streams);
@@ -109,11 +116,31 @@ async function vosyncCli(
   const sentUp = /sent (\d+) files/.exec(up.stdout);
   if (up.code !== 0 || Number(sentUp?.[1]) !== n)
     throw new Error(`vosync sync up failed (exit ${up.code}): ${up.stdout}${up.stderr}`);
+  // The same command again over the unchanged tree: nothing may be sent, and the MD5 cache means nothing re-hashed.
+  const again = await runCommand(
+    process.execPath,
+    [CLI, 'sync', '--json', '-j', j, tree.root + '/', remote],
+    { env },
+  );
+  const second =
+    again.code === 0
+      ? (JSON.parse(again.stdout) as { sent: number; failed: number; hashed: number })
+      : undefined;
+  if (!second || second.sent !== 0 || second.failed !== 0)
+    throw new Error(
+      `vosync sync up (second run) sent files or failed (exit ${again.code}): ${again.stdout}${again.stderr}`,
+    );
   const down = await runCommand(process.execPath, [CLI, 'sync', '-j', j, remote + '/', downDir], { env });
   const got = /received (\d+) files/.exec(down.stdout);
   if (down.code !== 0 || Number(got?.[1]) !== n || countFiles(downDir) !== n)
     throw new Error(`vosync sync down failed (exit ${down.code}): ${down.stdout}${down.stderr}`);
-  return { up: n / up.seconds, down: n / down.seconds };
+  return {
+    up: n / up.seconds,
+    down: n / down.seconds,
+    upSeconds: up.seconds,
+    againSeconds: again.seconds,
+    againHashed: second.hashed,
+  };
 }
 
 /** The daemon's cycle: one syncPair uploading a new tree, then one downloading it into an empty folder. */
@@ -343,7 +370,7 @@ export async function smallFiles(ctx: BenchContext): Promise<BenchResult> {
       return undefined;
     }
   };
-  let cli: Rates | undefined;
+  let cli: CliRuns | undefined;
   let eng: Rates | undefined;
   let plain: Rates | undefined;
   let floor: Rates | undefined;
@@ -403,6 +430,18 @@ export async function smallFiles(ctx: BenchContext): Promise<BenchResult> {
       unit: 'files/s',
       ...(plainDown ? { baseline: plainDown } : {}),
       target: atLeast(1000, 'files/s'),
+    }),
+    figure({
+      key: 'cli.upload.seconds',
+      label: `\`vosync sync\` upload of ${tree.files.length.toLocaleString('en-US')} files, first run`,
+      value: cli?.upSeconds,
+      unit: 's',
+    }),
+    figure({
+      key: 'cli.again.seconds',
+      label: `\`vosync sync\` upload again, nothing changed (0 sent, ${cli?.againHashed ?? '?'} hashed)`,
+      value: cli?.againSeconds,
+      unit: 's',
     }),
     figure({
       key: 'cli.upload.vsCadc',

@@ -38,7 +38,8 @@ export interface WatcherOptions {
   debounceMs?: number;
   /** Longest delay of a ready path under a continuous stream of events (default 2000 ms). */
   maxWaitMs?: number;
-  /** How long a path must stay unchanged before it is reported (default 1000 ms). */
+  /** How long a path must stay unchanged before it is reported (default 400 ms: long enough for editors' save-by-rename and
+   * chunked writes, short enough that a saved file is on the server within a second). */
   stableMs?: number;
   /** Called with each batch; the next batch waits until a returned promise settles. */
   onBatch: (batch: WatchBatch) => void | Promise<void>;
@@ -69,7 +70,7 @@ interface Pending {
 export function startWatcher(options: WatcherOptions): Watcher {
   const debounceMs = options.debounceMs ?? 300;
   const maxWaitMs = options.maxWaitMs ?? 2000;
-  const stableMs = options.stableMs ?? 1000;
+  const stableMs = options.stableMs ?? 400;
   const now = options.now ?? Date.now;
   const ignore = options.ignore;
   // Resolve a symlinked root once, so the watcher never has a link to (not) follow at the top.

@@ -17,6 +17,8 @@ const EXPECTED: Record<string, { figures: string[]; withBaseline: string[] }> = 
     figures: [
       'cli.upload.filesPerSecond',
       'cli.download.filesPerSecond',
+      'cli.upload.seconds',
+      'cli.again.seconds',
       'cli.upload.vsCadc',
       'cli.download.vsCadc',
       'engine.upload.filesPerSecond',
