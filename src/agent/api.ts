@@ -196,7 +196,7 @@ export async function startStatusApi(
     if (extra) return void (await extra(req, res, url));
     const route = routes[key];
     if (!route) return json(res, 404, { error: 'not found' });
-    const reply: Reply = route(url);
+    const reply: Reply = await route(url);
     return json(res, reply.status, reply.body);
   };
 

@@ -10,7 +10,8 @@ import { Client } from '../vospace/client.js';
 import { VosError } from '../vospace/errors.js';
 import type { Credentials } from '../vospace/http.js';
 import { selectInterface, STANDARD } from '../vospace/registry.js';
-import type { PairConfig, VosyncConfig } from './config.js';
+import { ConfigError, formatConfigIssues, loadConfig, type PairConfig, type VosyncConfig } from './config.js';
+import { diffConfigs, type ConfigChanges } from './config-diff.js';
 import type { ActionEvent } from './executor.js';
 import { SyncIndex } from './index-db.js';
 import type { Logger } from './log.js';
@@ -31,6 +32,25 @@ export interface DaemonOptions {
   /** Watcher timings (tests and benchmarks use shorter ones). */
   watch?: { debounceMs?: number; stableMs?: number; maxWaitMs?: number };
   host?: string;
+  /** Reads the config again on reload; default: `loadConfig` of the file the config came from. */
+  readConfig?: (file: string) => VosyncConfig;
+  /** The log level was set on the command line (`-v`): a reload does not change it. */
+  fixedLogLevel?: boolean;
+}
+
+/** What a reload did, or why it did nothing. */
+export interface ReloadResult {
+  ok: boolean;
+  file: string;
+  /** Why the new file was refused (file:line:column: path: problem), when `ok` is false. */
+  errors: string[];
+  pairsAdded: string[];
+  pairsRemoved: string[];
+  pairsRestarted: string[];
+  /** Settings that took effect, as config paths. */
+  applied: string[];
+  /** Settings that changed but wait for a restart of the daemon, as config paths. */
+  restartNeeded: string[];
 }
 
 /** Turns the config's auth section into client credentials (logging in with a password when asked). */
@@ -96,6 +116,8 @@ class PairRunner {
   private retryTimer: NodeJS.Timeout | undefined;
   private retryDelayMs = 2000;
   private paused = false;
+  /** Paused through the API (not by a safety stop): survives a restart of the runner by a reload. */
+  pausedByUser = false;
   private stopped = false;
   private readonly abort = new AbortController();
   private caseInsensitive = false;
@@ -202,11 +224,13 @@ class PairRunner {
 
   pause(reason = 'paused by the user'): void {
     this.paused = true;
+    this.pausedByUser = true;
     this.setState('paused', { pausedReason: reason, upToDate: false });
   }
 
   resume(confirmDeletes = false): void {
     this.paused = false;
+    this.pausedByUser = false;
     this.setState('idle', { pausedReason: null });
     this.request({ full: true, remote: true, overrideDeleteLimits: confirmDeletes });
   }
@@ -414,6 +438,20 @@ class PairRunner {
   }
 }
 
+/** The HTTP client the config's registry, services, auth and limits ask for. */
+async function buildClient(config: VosyncConfig): Promise<Client> {
+  return new Client({
+    registryUrl: config.registry,
+    schemes: config.services,
+    credentials: await credentialsFor(config),
+    timeoutMs: config.transfers.timeoutSeconds * 1000,
+    retry: { retries: config.transfers.retries },
+    connections: Math.max(4, config.transfers.concurrency * 2),
+    requestsPerSecond: config.transfers.requestsPerSecond,
+    bytesPerSecond: config.transfers.bytesPerSecond,
+  });
+}
+
 /** Milliseconds between a cron task's next two runs (falls back to 5 minutes). */
 function estimateInterval(task: ScheduledTask): number {
   try {
@@ -430,6 +468,9 @@ export class Daemon {
   readonly status: StatusStore;
   readonly index: SyncIndex;
   client!: Client;
+  private current: VosyncConfig;
+  /** Reloads run one after another. */
+  private reloads: Promise<unknown> = Promise.resolve();
   readonly now: () => number;
   readonly host: string | undefined;
   readonly watchOptions: { debounceMs?: number; stableMs?: number; maxWaitMs?: number };
@@ -437,42 +478,34 @@ export class Daemon {
   private housekeeping: NodeJS.Timeout | undefined;
 
   constructor(
-    readonly config: VosyncConfig,
+    config: VosyncConfig,
     readonly log: Logger,
     private readonly opts: DaemonOptions,
   ) {
+    this.current = config;
     this.now = opts.now ?? Date.now;
     this.host = opts.host;
     this.watchOptions = opts.watch ?? {};
     this.status = new StatusStore(this.now, VERSION);
+    this.status.setConfigFile(config.source);
     fs.mkdirSync(config.state.dir, { recursive: true });
     this.index = SyncIndex.open(path.join(config.state.dir, 'index.sqlite'));
   }
 
+  /** The configuration in force (replaced by a successful reload). */
+  get config(): VosyncConfig {
+    return this.current;
+  }
+
   static async create(opts: DaemonOptions): Promise<Daemon> {
     const d = new Daemon(opts.config, opts.log, opts);
-    d.client =
-      opts.client ??
-      new Client({
-        registryUrl: opts.config.registry,
-        schemes: opts.config.services,
-        credentials: await credentialsFor(opts.config),
-        timeoutMs: opts.config.transfers.timeoutSeconds * 1000,
-        retry: { retries: opts.config.transfers.retries },
-        connections: Math.max(4, opts.config.transfers.concurrency * 2),
-        requestsPerSecond: opts.config.transfers.requestsPerSecond,
-        bytesPerSecond: opts.config.transfers.bytesPerSecond,
-      });
+    d.client = opts.client ?? (await buildClient(opts.config));
     return d;
   }
 
   async start(): Promise<void> {
     for (const w of this.config.warnings) this.log.warn(`config: ${w.path}: ${w.message}`);
-    for (const pair of this.config.pairs) {
-      const runner = new PairRunner(this, pair);
-      this.runners.set(pair.name, runner);
-      await runner.start();
-    }
+    for (const pair of this.config.pairs) await this.startRunner(pair);
     this.housekeeping = setInterval(() => {
       for (const r of this.runners.values()) r.refreshStale();
     }, 30_000);
@@ -502,6 +535,115 @@ export class Daemon {
 
   refreshStale(): void {
     for (const r of this.runners.values()) r.refreshStale();
+  }
+
+  private async startRunner(pair: PairConfig, pausedByUser = false): Promise<void> {
+    const runner = new PairRunner(this, pair);
+    this.runners.set(pair.name, runner);
+    await runner.start();
+    if (pausedByUser) runner.pause();
+  }
+
+  /**
+   * Reads the config file again (SIGHUP, `vosync reload`). A file with mistakes changes nothing: the daemon
+   * keeps running as it was and says why. Otherwise the differences take effect: new pairs start, removed
+   * pairs stop (nothing is deleted on either side), changed pairs restart after their running cycle, and
+   * settings read only at start-up are reported as waiting for a restart.
+   */
+  reload(): Promise<ReloadResult> {
+    const run = this.reloads.then(() => this.reloadNow());
+    this.reloads = run.catch(() => undefined);
+    return run;
+  }
+
+  private async reloadNow(): Promise<ReloadResult> {
+    const file = this.current.source;
+    const empty = { pairsAdded: [], pairsRemoved: [], pairsRestarted: [], applied: [], restartNeeded: [] };
+    let next: VosyncConfig;
+    try {
+      next = (this.opts.readConfig ?? loadConfig)(file);
+    } catch (e) {
+      const errors =
+        e instanceof ConfigError
+          ? formatConfigIssues(e.issues, e.source).split('\n')
+          : [`${file}: ${(e as Error).message}`];
+      this.status.setConfigReload({ at: this.now(), errors, restartNeeded: [] });
+      this.log.error(`config reload refused, still running with the previous config:\n${errors.join('\n')}`);
+      return { ok: false, file, errors, ...empty };
+    }
+    const changes = diffConfigs(this.current, next);
+    const old = this.current;
+    // Settings bound at start-up keep their running values until a restart, so the daemon's view stays true.
+    this.current = {
+      ...next,
+      status: old.status,
+      state: old.state,
+      log: { ...next.log, file: old.log.file, maxSizeMB: old.log.maxSizeMB, maxFiles: old.log.maxFiles },
+    };
+    for (const w of next.warnings) this.log.warn(`config: ${w.path}: ${w.message}`);
+    await this.applyChanges(changes, old);
+    this.status.setConfigReload({ at: this.now(), errors: null, restartNeeded: changes.restartNeeded });
+    this.log.info(
+      `config reloaded from ${file}: ` +
+        (changes.applied.length ? `applied ${changes.applied.join(', ')}` : 'no changes') +
+        (changes.restartNeeded.length ? `; restart needed for ${changes.restartNeeded.join(', ')}` : ''),
+    );
+    return {
+      ok: true,
+      file,
+      errors: [],
+      pairsAdded: changes.pairsAdded,
+      pairsRemoved: changes.pairsRemoved,
+      pairsRestarted: changes.pairsRestarted,
+      applied: changes.applied,
+      restartNeeded: changes.restartNeeded,
+    };
+  }
+
+  private async applyChanges(changes: ConfigChanges, old: VosyncConfig): Promise<void> {
+    if (changes.applied.includes('log.level') && !this.opts.fixedLogLevel)
+      this.log.level = this.config.log.level;
+    const stopping = [...changes.pairsRemoved, ...changes.pairsRestarted];
+    const pausedByUser = new Set<string>();
+    await Promise.all(
+      stopping.map(async (name) => {
+        const runner = this.runners.get(name);
+        if (!runner) return;
+        if (runner.pausedByUser) pausedByUser.add(name);
+        await runner.stop(30_000);
+        this.runners.delete(name);
+      }),
+    );
+    for (const name of changes.pairsRemoved) {
+      this.status.removePair(name);
+      this.log.info(`pair ${name}: removed from the config; stopped (its folders are left as they are)`);
+    }
+    if (changes.clientChanged && !this.opts.client) {
+      const previous = this.client;
+      try {
+        this.client = await buildClient(this.config);
+        await previous.close();
+      } catch (e) {
+        this.log.error(`config reload: cannot set up the new connection settings: ${(e as Error).message}`);
+        this.client = previous;
+        this.current = {
+          ...this.current,
+          registry: old.registry,
+          services: old.services,
+          auth: old.auth,
+          transfers: old.transfers,
+        };
+      }
+    }
+    const pairs = new Map(this.config.pairs.map((p) => [p.name, p]));
+    for (const name of [...changes.pairsRestarted, ...changes.pairsAdded]) {
+      const pair = pairs.get(name);
+      if (!pair) continue;
+      await this.startRunner(pair, pausedByUser.has(name));
+      this.log.info(
+        `pair ${name}: ${changes.pairsAdded.includes(name) ? 'started' : 'restarted'} (config reload)`,
+      );
+    }
   }
 
   /** Stops taking new work, lets in-flight transfers finish (up to `graceMs`), closes everything. */

@@ -96,6 +96,17 @@ export type PairView = Omit<PairStatus, 'pending' | 'transfers'> & {
   transfers: number;
 };
 
+/** Which config file is in force, and how its last reload went. */
+export interface ConfigState {
+  file: string;
+  /** When the config in force was read (start-up or the last successful reload). */
+  loadedAt: number;
+  /** The last reload that was refused: when, and the problems found in the file. Cleared by a good reload. */
+  reloadError: { at: number; errors: string[] } | null;
+  /** Changed settings that only a restart of the daemon applies. */
+  restartNeeded: string[];
+}
+
 export interface StatusSnapshot {
   state: PairState;
   /** Every pair is up to date (and there is at least one). */
@@ -103,6 +114,7 @@ export interface StatusSnapshot {
   version: string;
   startedAt: number;
   now: number;
+  config: ConfigState;
   pairs: PairView[];
 }
 
@@ -145,11 +157,15 @@ export class StatusStore {
   /** Per pair: is work waiting right now (changes seen but not yet synced, a cycle queued or running)? */
   private readonly busy = new Map<string, () => boolean>();
 
+  private configState: ConfigState;
+
   constructor(
     private readonly now: () => number,
     readonly version: string,
     readonly startedAt = now(),
-  ) {}
+  ) {
+    this.configState = { file: '', loadedAt: startedAt, reloadError: null, restartNeeded: [] };
+  }
 
   addPair(
     p: Omit<
@@ -180,6 +196,39 @@ export class StatusStore {
     };
     this.pairs.set(p.name, status);
     return status;
+  }
+
+  setConfigFile(file: string): void {
+    this.configState = { file, loadedAt: this.now(), reloadError: null, restartNeeded: [] };
+  }
+
+  /** Records a reload: refused (`errors`) or done (`errors` null, the config in force is now the new one). */
+  setConfigReload(r: { at: number; errors: string[] | null; restartNeeded: string[] }): void {
+    if (r.errors) {
+      this.configState = { ...this.configState, reloadError: { at: r.at, errors: r.errors } };
+    } else {
+      this.configState = {
+        ...this.configState,
+        loadedAt: r.at,
+        reloadError: null,
+        restartNeeded: r.restartNeeded,
+      };
+    }
+    for (const name of this.pairs.keys()) this.changed(name);
+  }
+
+  /** Forgets a pair that left the config, with everything recorded about it. */
+  removePair(name: string): void {
+    this.pairs.delete(name);
+    this.busy.delete(name);
+    this.liveLocalChanges.delete(name);
+    this.notSyncedItems.delete(name);
+    this.rate.delete(name);
+    for (const key of [...this.transfers.keys()])
+      if (this.transfers.get(key)?.pair === name) this.transfers.delete(key);
+    for (const key of [...this.fileStates.keys()])
+      if (key.startsWith(`${name}:`)) this.fileStates.delete(key);
+    this.changed(name);
   }
 
   /** Registers the live check that keeps `upToDate` honest between cycles. */
@@ -410,6 +459,7 @@ export class StatusStore {
       version: this.version,
       startedAt: this.startedAt,
       now: this.now(),
+      config: this.configState,
       pairs,
     };
   }

@@ -29,8 +29,9 @@ export async function runDaemon(
   config: VosyncConfig,
   log: Logger,
   banner?: (api: StatusApi) => string,
+  options: { fixedLogLevel?: boolean } = {},
 ): Promise<void> {
-  const daemon = await Daemon.create({ config, log });
+  const daemon = await Daemon.create({ config, log, ...options });
   const api = await startStatusApi({ daemon, port: config.status.port, tokenFile: config.status.tokenFile });
   await daemon.start();
   process.stdout.write(
@@ -43,6 +44,7 @@ export async function runDaemon(
       if (stopping) return;
       stopping = true;
       log.info(`received ${signal}: finishing in-flight transfers`);
+      process.off('SIGHUP', reload);
       void (async () => {
         await daemon.stop();
         await api.close();
@@ -51,6 +53,13 @@ export async function runDaemon(
     };
     process.once('SIGINT', () => stop('SIGINT'));
     process.once('SIGTERM', () => stop('SIGTERM'));
+    // SIGHUP: read the config file again (what `vosync reload` and systemd's ExecReload ask for).
+    const reload = () => {
+      if (stopping) return;
+      log.info('received SIGHUP: reloading the config');
+      void daemon.reload().catch((e: unknown) => log.error(`config reload failed: ${(e as Error).message}`));
+    };
+    process.on('SIGHUP', reload);
   });
 }
 
@@ -87,7 +96,8 @@ export function registerDaemon(program: Command): void {
     .option('-v, --verbose', 'debug logging')
     .action(async (flags: ConfigFlag, cmd: Command) => {
       const config = loadConfig(resolveConfigPath(flags.config));
-      await runDaemon(config, loggerFor(config, Boolean(cmd.optsWithGlobals()['verbose'])));
+      const verbose = Boolean(cmd.optsWithGlobals()['verbose']);
+      await runDaemon(config, loggerFor(config, verbose), undefined, { fixedLogLevel: verbose });
     });
 
   program

@@ -34,6 +34,8 @@ export function systemdUnit(command: string[]): string {
     '[Service]',
     'Type=exec',
     `ExecStart=${command.map(systemdArg).join(' ')}`,
+    '# `systemctl --user reload vosync` makes the daemon read its config file again.',
+    'ExecReload=/bin/kill -HUP $MAINPID',
     'Restart=on-failure',
     'RestartSec=10s',
     '# On SIGTERM the daemon lets transfers in flight finish (up to 30 s).',

@@ -1,16 +1,25 @@
 /**
  * `vosync status` (summary, --json, --tray for xbar/Argos, --open for the status page), `vosync pause`,
- * `vosync resume`, `vosync rescan`: all talk to the running daemon's loopback status API. The API token is
+ * `vosync resume`, `vosync rescan`, `vosync reload`: all talk to the running daemon's loopback status API. The API token is
  * read from its file and never printed; `--open` prints a one-time link instead.
  * `vosync service …` (run as a login service) lives in service-cmd.ts and is registered from here.
  */
 import { spawn } from 'node:child_process';
+import fs from 'node:fs';
 import os from 'node:os';
 import type { Command } from 'commander';
 import { ApiCallError, daemonAddress, DaemonUnreachable, StatusClient } from '../agent/api/client.js';
 import { HEALTH, healthCode, humanSummary, trayOutput, type TrayFlavour } from '../agent/api/present.js';
-import type { ConflictsDoc, ErrorsDoc, NotSyncedDoc, SessionDoc, StatusDoc } from '../agent/api/schemas.js';
+import type {
+  ConflictsDoc,
+  ErrorsDoc,
+  NotSyncedDoc,
+  ReloadDoc,
+  SessionDoc,
+  StatusDoc,
+} from '../agent/api/schemas.js';
 import { ConfigError, hostContext, loadConfig, resolveConfigPath } from '../agent/config.js';
+import { statusSettingsOf } from '../agent/config/status-address.js';
 import { processIo, type CliIo } from './common.js';
 import { registerService } from './service-cmd.js';
 
@@ -33,8 +42,14 @@ function hostOf(io: CliIo) {
 function clientFor(io: CliIo, flags: ConfigFlags): { client: StatusClient; configPath: string } {
   const host = hostOf(io);
   const configPath = resolveConfigPath(flags.config, host);
-  const config = loadConfig(configPath, host);
-  return { client: new StatusClient(daemonAddress(config)), configPath };
+  try {
+    return { client: new StatusClient(daemonAddress(loadConfig(configPath, host))), configPath };
+  } catch (e) {
+    // A file edited into mistakes must not hide the running daemon (which reports what it runs with).
+    if (!(e instanceof ConfigError) || !fs.existsSync(configPath)) throw e;
+    const status = statusSettingsOf(configPath, host);
+    return { client: new StatusClient(daemonAddress({ status })), configPath };
+  }
 }
 
 function defaultSelf(io: CliIo): string[] {
@@ -205,6 +220,37 @@ export function registerStatus(program: Command, deps: StatusDeps = {}): void {
         return 0;
       }),
   );
+
+  program
+    .command('reload')
+    .description(
+      'make the running daemon read its config file again (like SIGHUP); a file with mistakes changes nothing',
+    )
+    .option('--config <file>', 'config file (default: the platform location, see `vosync config path`)')
+    .action(async (flags: ConfigFlags) =>
+      guarded(io, 'reload', async () => {
+        const r = await clientFor(io, flags).client.call<ReloadDoc>('POST', '/reload');
+        if (!r.ok) {
+          io.stderr.write(
+            `vosync reload: ${r.file} has ${r.errors.length} problem(s); the daemon keeps its previous config:\n` +
+              r.errors.map((e) => `  ${e}\n`).join(''),
+          );
+          return 1;
+        }
+        const lines = [`reloaded ${r.file}`];
+        if (r.applied.length === 0) lines.push('  nothing changed');
+        if (r.pairsAdded.length) lines.push(`  started: ${r.pairsAdded.join(', ')}`);
+        if (r.pairsRemoved.length)
+          lines.push(`  stopped: ${r.pairsRemoved.join(', ')} (their folders are left as they are)`);
+        if (r.pairsRestarted.length) lines.push(`  restarted: ${r.pairsRestarted.join(', ')}`);
+        const settings = r.applied.filter((a) => !a.startsWith('pairs.'));
+        if (settings.length) lines.push(`  applied: ${settings.join(', ')}`);
+        if (r.restartNeeded.length)
+          lines.push(`  restart the daemon to apply: ${r.restartNeeded.join(', ')}`);
+        io.stdout.write(lines.join('\n') + '\n');
+        return 0;
+      }),
+    );
 
   registerService(program, { io, self });
 }

@@ -5,12 +5,10 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { Readable, Writable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { CliIo } from '../../src/cli/common.js';
-import { runCli } from '../../src/cli/program.js';
 import {
   pairOf,
+  runVosync,
   startDaemon,
   startEnv,
   waitFor,
@@ -27,38 +25,7 @@ let dir: string;
 let configFile: string;
 const printed: string[] = [];
 
-async function vosync(
-  args: string[],
-  extraEnv: NodeJS.ProcessEnv = {},
-): Promise<{ code: number; out: string; err: string }> {
-  const out: Buffer[] = [];
-  const err: Buffer[] = [];
-  const sink = (into: Buffer[]) =>
-    new Writable({
-      write(chunk, _e, cb) {
-        into.push(Buffer.from(chunk));
-        cb();
-      },
-    });
-  const io: CliIo = {
-    stdout: sink(out),
-    stderr: sink(err),
-    stdin: Readable.from([]) as CliIo['stdin'],
-    env: {
-      HOME: path.join(env.tmp, 'home'),
-      PATH: process.env['PATH'],
-      VOSYNC_BIN: '/opt/vosync/bin/vosync',
-      ...extraEnv,
-    },
-    cwd: env.tmp,
-    now: Date.now,
-    setExitCode: () => undefined,
-  };
-  const code = await runCli(args, io);
-  const r = { code, out: Buffer.concat(out).toString(), err: Buffer.concat(err).toString() };
-  printed.push(r.out, r.err);
-  return r;
-}
+const vosync = (args: string[], extraEnv: NodeJS.ProcessEnv = {}) => runVosync(env, printed, args, extraEnv);
 
 beforeAll(async () => {
   env = await startEnv('cli');

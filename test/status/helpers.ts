@@ -2,9 +2,12 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { Readable, Writable } from 'node:stream';
 import { startStatusApi, type StatusApi } from '../../src/agent/api.js';
 import { loadConfig, type VosyncConfig } from '../../src/agent/config.js';
 import { Daemon } from '../../src/agent/daemon.js';
+import type { CliIo } from '../../src/cli/common.js';
+import { runCli } from '../../src/cli/program.js';
 import { createLogger } from '../../src/agent/log.js';
 import { startServer, type RunningServer } from '../../src/server/server.js';
 import { Client } from '../../src/vospace/client.js';
@@ -225,4 +228,40 @@ export async function waitUpToDate(d: RunningDaemon, pair: string): Promise<Pair
     const p = pairOf(r.body, pair);
     return p.upToDate ? p : undefined;
   });
+}
+
+/** Runs the real CLI in-process with a private HOME; what it printed is also appended to `printed`. */
+export async function runVosync(
+  env: Env,
+  printed: string[],
+  args: string[],
+  extraEnv: NodeJS.ProcessEnv = {},
+): Promise<{ code: number; out: string; err: string }> {
+  const out: Buffer[] = [];
+  const err: Buffer[] = [];
+  const sink = (into: Buffer[]) =>
+    new Writable({
+      write(chunk, _e, cb) {
+        into.push(Buffer.from(chunk));
+        cb();
+      },
+    });
+  const io: CliIo = {
+    stdout: sink(out),
+    stderr: sink(err),
+    stdin: Readable.from([]) as CliIo['stdin'],
+    env: {
+      HOME: path.join(env.tmp, 'home'),
+      PATH: process.env['PATH'],
+      VOSYNC_BIN: '/opt/vosync/bin/vosync',
+      ...extraEnv,
+    },
+    cwd: env.tmp,
+    now: Date.now,
+    setExitCode: () => undefined,
+  };
+  const code = await runCli(args, io);
+  const r = { code, out: Buffer.concat(out).toString(), err: Buffer.concat(err).toString() };
+  printed.push(r.out, r.err);
+  return r;
 }

@@ -42,6 +42,7 @@ describe('published response schemas', () => {
       version: '0.1.0',
       startedAt: 1,
       now: 2,
+      config: { file: '/c.yaml', loadedAt: 1, reloadError: null, restartNeeded: [] },
       pairs: [],
     };
     expect(validate(status, good)).toEqual([]);

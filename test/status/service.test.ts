@@ -107,6 +107,8 @@ describe('packaged unit templates', () => {
   it('pass systemd-analyze verify where it exists, and are well-formed otherwise', () => {
     expect(systemdTemplate).toMatch(/^ExecStart=\/usr\/bin\/env vosync daemon$/m);
     expect(systemdTemplate).toMatch(/^WantedBy=default\.target$/m);
+    // `systemctl --user reload vosync` is the daemon's SIGHUP config reload.
+    expect(systemdTemplate).toMatch(/^ExecReload=\/bin\/kill -HUP \$MAINPID$/m);
     if (SYSTEMD_ANALYZE) expect(verifySystemd(files[0]![0])).toBe('0');
     expect(XMLValidator.validate(launchdTemplate)).toBe(true);
   });

@@ -168,6 +168,7 @@ describe('status in words', () => {
     version: '9.9',
     startedAt: 0,
     now: 61_000,
+    config: { file: '/c.yaml', loadedAt: 0, reloadError: null, restartNeeded: [] },
     pairs,
   });
 
@@ -199,5 +200,32 @@ describe('status in words', () => {
     const tray = trayOutput(s, { flavour: 'xbar', self: ['/bin/vosync'], common: [] }).split('\n');
     expect(tray[0]).toBe('✖ vosync | color=#b3261e');
     expect(tray[3]).toBe('a¦b: error — x.fits: line one line two ¦ more');
+  });
+
+  it('a refused config reload is a warning, said in the summary and the tray; a pending restart is said too', () => {
+    const refused: StatusDoc = {
+      ...doc([pair('a', 'idle')]),
+      config: {
+        file: '/c.yaml',
+        loadedAt: 0,
+        reloadError: { at: 5, errors: ['/c.yaml:3:9: pairs[0].mode: expected one of …', '/c.yaml:9:1: x'] },
+        restartNeeded: [],
+      },
+    };
+    expect(healthCode(refused)).toBe(1);
+    const text = humanSummary(refused, { errors: [], conflicts: [], notSynced: [] }).split('\n');
+    expect(text[1]).toBe(
+      '  config reload refused (2 problems), still running the previous config: /c.yaml:3:9: pairs[0].mode: expected one of …',
+    );
+    const tray = trayOutput(refused, { flavour: 'xbar', self: ['/bin/vosync'], common: [] }).split('\n');
+    expect(tray[3]).toMatch(/^config reload refused \(2 problems\).* \| color=#9a6400$/);
+    const restart: StatusDoc = {
+      ...doc([pair('a', 'idle')]),
+      config: { file: '/c.yaml', loadedAt: 0, reloadError: null, restartNeeded: ['status.port'] },
+    };
+    expect(healthCode(restart)).toBe(0);
+    expect(humanSummary(restart, { errors: [], conflicts: [], notSynced: [] })).toContain(
+      '  config: restart the daemon to apply status.port\n',
+    );
   });
 });

@@ -16,11 +16,26 @@ export const HEALTH = {
   unknown: 3,
 } as const;
 
-export function healthCode(s: Pick<StatusDoc, 'pairs'>): number {
+export function healthCode(s: Pick<StatusDoc, 'pairs'> & Partial<Pick<StatusDoc, 'config'>>): number {
   const states = s.pairs.map((p) => p.state);
   if (states.some((x) => x === 'error' || x === 'offline')) return HEALTH.critical;
-  if (states.some((x) => x === 'paused' || x === 'stale')) return HEALTH.warning;
+  // A refused reload means the daemon is not running the file the user last wrote.
+  if (states.some((x) => x === 'paused' || x === 'stale') || s.config?.reloadError) return HEALTH.warning;
   return HEALTH.ok;
+}
+
+/** The config line of the summary and the tray, when there is something to say about the config. */
+export function configWords(s: Pick<StatusDoc, 'config'>): string | undefined {
+  const c = s.config;
+  if (c.reloadError) {
+    const n = c.reloadError.errors.length;
+    return (
+      `config reload refused (${plural(n, 'problem')}), still running the previous config: ` +
+      oneLine(c.reloadError.errors[0] ?? '')
+    );
+  }
+  if (c.restartNeeded.length > 0) return `config: restart the daemon to apply ${c.restartNeeded.join(', ')}`;
+  return undefined;
 }
 
 /** One word (or three) for a state, as a person says it. */
@@ -98,6 +113,8 @@ export function humanSummary(s: StatusDoc, lists: SummaryLists): string {
   const { errors, conflicts, notSynced } = lists;
   const lines: string[] = [];
   lines.push(`vosync ${s.version}: ${overallWords(s)} (${plural(s.pairs.length, 'folder')})`);
+  const config = configWords(s);
+  if (config) lines.push(`  ${config}`);
   const width = Math.max(0, ...s.pairs.map((p) => p.name.length));
   for (const p of s.pairs) {
     const state = stateWords(p.state, p.upToDate).toUpperCase();
@@ -192,6 +209,8 @@ export function trayOutput(s: StatusDoc | { unreachable: string }, o: TrayOption
           : '';
   lines.push(`${TRAY_MARK[key] ?? '•'} vosync${tint}`, '---');
   lines.push(trayText(`vosync: ${overallWords(s)}`));
+  const config = configWords(s);
+  if (config) lines.push(trayText(config) + color('#9a6400'));
   for (const p of s.pairs) {
     const detail = pairDetails(p, s.now)[0];
     lines.push(trayText(`${p.name}: ${stateWords(p.state, p.upToDate)}${detail ? ` — ${detail}` : ''}`));

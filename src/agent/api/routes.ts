@@ -11,6 +11,7 @@ import type {
   ErrorsDoc,
   FileStatusDoc,
   NotSyncedDoc,
+  ReloadDoc,
   StatusDoc,
 } from './schemas.js';
 
@@ -69,7 +70,7 @@ function control(d: Daemon, url: URL, act: (pair: string | undefined) => void): 
   return { status: 200, body: statusDoc(d) };
 }
 
-export type Route = (url: URL) => Reply;
+export type Route = (url: URL) => Reply | Promise<Reply>;
 
 export function dataRoutes(d: Daemon): Record<string, Route> {
   return {
@@ -117,5 +118,10 @@ export function dataRoutes(d: Daemon): Record<string, Route> {
     'POST /resume': (url) =>
       control(d, url, (pair) => d.resume(pair, url.searchParams.get('confirmDeletes') === 'true')),
     'POST /rescan': (url) => control(d, url, (pair) => d.rescan(pair)),
+    'POST /reload': async () => {
+      const body: ReloadDoc = await d.reload();
+      // A refused file is an answer, not a failed call: `ok` and `errors` say what happened.
+      return { status: 200, body };
+    },
   };
 }

@@ -122,6 +122,25 @@ export const PairStatusSchema = z
   })
   .meta({ title: 'PairStatus' });
 
+export const ConfigStateSchema = z
+  .strictObject({
+    file: z.string().describe('the config file in force'),
+    loadedAt: time().describe('when it was read: start-up or the last successful reload'),
+    reloadError: z
+      .strictObject({
+        at: time(),
+        errors: z.array(z.string()).describe('file:line:column: path: problem, one per entry'),
+      })
+      .nullable()
+      .describe(
+        'the last reload that was refused (the daemon kept the config in force); null after a good one',
+      ),
+    restartNeeded: z
+      .array(z.string())
+      .describe('changed settings (config paths) that only a restart of the daemon applies'),
+  })
+  .meta({ title: 'ConfigState' });
+
 export const StatusSchema = z
   .strictObject({
     state: PairStateSchema.describe('the most urgent state of all pairs'),
@@ -129,6 +148,7 @@ export const StatusSchema = z
     version: z.string(),
     startedAt: time(),
     now: time(),
+    config: ConfigStateSchema,
     pairs: z.array(PairStatusSchema),
   })
   .meta({ title: 'Status', description: 'GET /status, and the answer of POST /pause, /resume and /rescan' });
@@ -192,6 +212,21 @@ export const RedeemedSchema = z
   })
   .meta({ title: 'Redeemed', description: 'POST /session/redeem with {"code": "…"}' });
 
+export const ReloadSchema = z
+  .strictObject({
+    ok: z.boolean().describe('false: the file has mistakes and nothing changed'),
+    file: z.string(),
+    errors: z.array(z.string()).describe('file:line:column: path: problem, one per entry (when ok is false)'),
+    pairsAdded: z.array(z.string()).describe('pairs started'),
+    pairsRemoved: z.array(z.string()).describe('pairs stopped; their folders are left as they are'),
+    pairsRestarted: z.array(z.string()).describe('pairs restarted with new settings'),
+    applied: z.array(z.string()).describe('settings (config paths) that took effect'),
+    restartNeeded: z
+      .array(z.string())
+      .describe('settings (config paths) that wait for a restart of the daemon'),
+  })
+  .meta({ title: 'Reload', description: 'POST /reload: read the config file again' });
+
 export const ApiErrorSchema = z
   .strictObject({ error: z.string() })
   .meta({ title: 'ApiError', description: 'the body of every 4xx answer' });
@@ -206,6 +241,7 @@ export type NotSyncedDoc = z.infer<typeof NotSyncedSchema>;
 export type FileStateName = (typeof FILE_STATES)[number];
 export type SessionDoc = z.infer<typeof SessionSchema>;
 export type RedeemedDoc = z.infer<typeof RedeemedSchema>;
+export type ReloadDoc = z.infer<typeof ReloadSchema>;
 
 /** Response schemas by documented file name (docs/schemas/<name>.json). */
 export const RESPONSE_SCHEMAS = {
@@ -217,6 +253,7 @@ export const RESPONSE_SCHEMAS = {
   'not-synced': NotSyncedSchema,
   session: SessionSchema,
   redeemed: RedeemedSchema,
+  reload: ReloadSchema,
   error: ApiErrorSchema,
 } as const;
 
