@@ -11,6 +11,7 @@ import type { Command } from 'commander';
 import PQueue from 'p-queue';
 import { VosError } from '../vospace/errors.js';
 import type { NodeInfo } from '../vospace/node.js';
+import type { ProgressCallback } from '../vospace/transfer.js';
 import { nodeNameProblem } from '../vospace/uri.js';
 import {
   CliError,
@@ -26,7 +27,7 @@ import {
 } from './common.js';
 import { Md5Cache, identityOf, type FileIdentity } from './commands/md5-cache.js';
 import { PathFilter } from './commands/path-filter.js';
-import { TransferProgress } from './commands/progress.js';
+import { TransferProgress, type FileProgress } from './commands/progress.js';
 import { explainWriteFailure, isRemoteArg, joinRemote, splitRemote } from './commands/targets.js';
 
 export const MAX_STREAMS = 30;
@@ -192,15 +193,17 @@ export async function runSync(ctx: Ctx, paths: string[], opts: SyncOptions): Pro
     for (const f of plan.files) {
       void queue.add(async () => {
         const destination = direction === 'up' ? f.remote : f.local;
+        let file: FileProgress | undefined;
         try {
           const blocked = plan.failedDirs.size > 0 ? isBelow(destination, plan.failedDirs) : undefined;
           if (blocked)
             throw new CliError(`${destination}: not copied because ${blocked} could not be created`, 1);
-          progress.fileStarted(f.label);
+          file = progress.fileStarted(f.label);
+          const onProgress = progress.shown ? file.moved : undefined;
           const outcome =
             direction === 'up'
-              ? await uploadOne(ctx, f, plan.remoteIndex, opts, cache)
-              : await downloadOne(ctx, f, opts, cache);
+              ? await uploadOne(ctx, f, plan.remoteIndex, opts, cache, onProgress)
+              : await downloadOne(ctx, f, opts, cache, onProgress);
           if (outcome.action === 'skipped') tally.skipped++;
           else {
             tally.files.push({ path: f.label, destination, action: outcome.action, bytes: outcome.bytes });
@@ -213,7 +216,8 @@ export async function runSync(ctx: Ctx, paths: string[], opts: SyncOptions): Pro
         } catch (e) {
           tally.fail(f.label, destination, e);
         } finally {
-          progress.fileDone(f.size);
+          if (file) file.done(f.size);
+          else progress.fileStarted(f.label).done(f.size);
         }
       });
     }
@@ -405,6 +409,7 @@ async function uploadOne(
   index: Map<string, Map<string, NodeInfo>>,
   opts: SyncOptions,
   cache: Md5Cache,
+  onProgress?: ProgressCallback,
 ): Promise<{ action: Action | 'skipped'; bytes: number }> {
   const { parent, last } = splitRemote(f.remote);
   const remote = index.get(parent)?.get(last);
@@ -423,7 +428,10 @@ async function uploadOne(
   if (opts.dryRun) return { action: 'would-send', bytes: f.size };
   let r;
   try {
-    r = await ctx.client().upload(f.local, f.remote, md5 ? { md5 } : {});
+    r = await ctx.client().upload(f.local, f.remote, {
+      ...(md5 ? { md5 } : {}),
+      ...(onProgress ? { onProgress } : {}),
+    });
   } catch (e) {
     throw await explainWriteFailure(ctx.client(), f.remote, e);
   }
@@ -518,6 +526,7 @@ async function downloadOne(
   f: FileTask,
   opts: SyncOptions,
   cache: Md5Cache,
+  onProgress?: ProgressCallback,
 ): Promise<{ action: Action | 'skipped'; bytes: number }> {
   const remote = f.remoteInfo!;
   const st = await fs.promises.lstat(f.local, { bigint: true }).catch(() => undefined);
@@ -531,7 +540,10 @@ async function downloadOne(
     }
   }
   if (opts.dryRun) return { action: 'would-send', bytes: f.size };
-  const r = await ctx.client().download(f.remote, f.local, remote.md5 ? { expectMd5: remote.md5 } : {});
+  const r = await ctx.client().download(f.remote, f.local, {
+    ...(remote.md5 ? { expectMd5: remote.md5 } : {}),
+    ...(onProgress ? { onProgress } : {}),
+  });
   // Remember the new file's MD5 so the next run does not hash it again.
   const after = await fs.promises.lstat(f.local, { bigint: true });
   cache.store(f.local, identityOf(after), r.md5);

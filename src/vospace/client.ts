@@ -14,7 +14,15 @@ import { childrenOf, toNodeInfo, type NodeInfo } from './node.js';
 import { lastChildUriHint } from './xml-tree.js';
 import { Registry, type ServiceEndpoints } from './registry.js';
 import { negotiateQuick } from './quick-transfer.js';
-import { TEMP_PREFIX, fetchToTemp, md5OfFile, negotiate, putFile, resolveDownloadUrls } from './transfer.js';
+import {
+  TEMP_PREFIX,
+  fetchToTemp,
+  md5OfFile,
+  negotiate,
+  putFile,
+  resolveDownloadUrls,
+  type ProgressCallback,
+} from './transfer.js';
 import { encodeNodePath, parentPath } from './uri.js';
 import {
   PROP,
@@ -377,6 +385,8 @@ export class Client {
        * read before the transfer. `precondition` then judges this state.
        */
       current?: NodeInfo | null;
+      /** Called as bytes are sent (and once more with the total when the server has them all). */
+      onProgress?: ProgressCallback;
     } = {},
   ): Promise<TransferOutcome> {
     const loc = this.location(target);
@@ -396,7 +406,10 @@ export class Client {
     let md5 = opts.md5;
     if (remote?.kind === 'file' && remote.size === st.size && remote.md5) {
       md5 ??= await md5OfFile(localFile);
-      if (md5 === remote.md5) return { md5, size: st.size, skipped: true };
+      if (md5 === remote.md5) {
+        opts.onProgress?.(st.size, st.size);
+        return { md5, size: st.size, skipped: true };
+      }
     }
     if (st.size === 0) {
       if (remote?.kind === 'file' && remote.size > 0) await this.delete(loc);
@@ -416,6 +429,7 @@ export class Client {
         size: st.size,
         ...(md5 ? { md5 } : {}),
         ...(opts.contentType ? { contentType: opts.contentType } : {}),
+        ...(opts.onProgress ? { onProgress: opts.onProgress } : {}),
       });
     try {
       // One round trip instead of three; when the quick URL does not work, the full negotiation may offer others.
@@ -459,6 +473,8 @@ export class Client {
       expectMd5?: string;
       /** The node as a listing just showed it: saves reading it again before the transfer. */
       info?: NodeInfo;
+      /** Called as bytes arrive (counting from the bytes a resumed download already had). */
+      onProgress?: ProgressCallback;
     } = {},
   ): Promise<TransferOutcome> {
     const loc = this.location(target);
@@ -492,6 +508,7 @@ export class Client {
     const got = await fetchToTemp(this.session, urls, localFile, what, {
       ...(md5 ? { md5 } : {}),
       ...(info.md5 || lengthKnown ? { size: info.size } : {}),
+      ...(opts.onProgress ? { onProgress: opts.onProgress } : {}),
     });
     fs.renameSync(got.file, localFile);
     return { md5: got.md5, size: got.size, skipped: false };

@@ -163,12 +163,25 @@ export async function md5OfFile(file: string): Promise<string> {
  * (Digest header, 412 on mismatch); otherwise it is computed while streaming and checked against the
  * server's reply.
  */
+/** Bytes moved so far of a transfer, and its total when known. */
+export type ProgressCallback = (bytesDone: number, totalBytes: number | undefined) => void;
+
+/** A pass-through stage that shows every chunk to `see` on its way. */
+function tapChunks(see: (chunk: Buffer) => void): Transform {
+  return new Transform({
+    transform(chunk: Buffer, _e, cb) {
+      see(chunk);
+      cb(null, chunk);
+    },
+  });
+}
+
 export async function putFile(
   session: HttpSession,
   endpoints: string[],
   file: string,
   what: string,
-  opts: { md5?: string; size: number; contentType?: string },
+  opts: { md5?: string; size: number; contentType?: string; onProgress?: ProgressCallback },
 ): Promise<UploadResult> {
   let lastError: unknown;
   // A small file goes as one buffer, read once: a read stream per 4 KiB file costs more than the request itself.
@@ -184,26 +197,27 @@ export async function putFile(
       if (opts.md5) headers['digest'] = `md5=${Buffer.from(opts.md5, 'hex').toString('base64')}`;
       if (opts.contentType) headers['content-type'] = opts.contentType;
       const body = (): Readable => {
-        const source = fs.createReadStream(file);
+        const stages: Transform[] = [];
         const throttle = throttled(session.bandwidth);
+        if (throttle) stages.push(throttle);
         // With the MD5 known, the server checks the bytes against the Digest header: no need to hash them again.
-        if (opts.md5) {
-          if (!throttle) return source;
-          source.on('error', (e) => throttle.destroy(e));
-          return source.pipe(throttle);
+        if (!opts.md5) {
+          const h = createHash('md5');
+          hash = h;
+          stages.push(tapChunks((chunk) => h.update(chunk)));
         }
-        const h = createHash('md5');
-        hash = h;
-        const tap = new Transform({
-          transform(chunk: Buffer, _e, cb) {
-            h.update(chunk);
-            cb(null, chunk);
-          },
-        });
-        source.on('error', (e) => tap.destroy(e));
-        if (!throttle) return source.pipe(tap);
-        source.on('error', (e) => throttle.destroy(e));
-        return source.pipe(throttle).pipe(tap);
+        const onProgress = opts.onProgress;
+        if (onProgress) {
+          let sent = 0;
+          stages.push(tapChunks((chunk) => onProgress((sent += chunk.length), opts.size)));
+        }
+        // Each stage hears of a read error before it, so the request body fails rather than hangs.
+        let out: Readable = fs.createReadStream(file);
+        for (const stage of stages) {
+          out.on('error', (e) => stage.destroy(e));
+          out = out.pipe(stage);
+        }
+        return out;
       };
       let res: HttpResponse;
       try {
@@ -229,6 +243,7 @@ export async function putFile(
         lastError = new VosError('integrity', `${what}: server stored MD5 ${stored} but we sent ${sent}`);
         continue;
       }
+      opts.onProgress?.(opts.size, opts.size);
       return { md5: sent, size: opts.size };
     }
   }
@@ -323,7 +338,7 @@ export async function fetchToTemp(
   urls: string[],
   dest: string,
   what: string,
-  expect: { md5?: string; size?: number } = {},
+  expect: { md5?: string; size?: number; onProgress?: ProgressCallback } = {},
 ): Promise<DownloadResult> {
   const key = expect.md5 ?? 'x';
   const temp = tempNameFor(dest, key);
@@ -402,17 +417,24 @@ export async function fetchToTemp(
               return;
             }
             hash.update(chunk);
+            expect.onProgress?.(received, total);
             cb(null, chunk);
           },
         });
+        expect.onProgress?.(offset, total);
         const sink = tempFiles.openForWrite(temp, offset);
         const throttle = throttled(session.bandwidth);
         if (throttle) await pipeline(res.body, throttle, tap, sink);
         else await pipeline(res.body, tap, sink);
       } catch (e) {
         lastError = e;
-        if (isTransientNetworkError(e) || (e as Error).message?.includes('aborted')) {
-          await delayForRetry(session, attempt);
+        // A body cut short keeps what arrived: the next attempt (or a later call) asks for the rest with Range.
+        const cutShort =
+          isTransientNetworkError(e) ||
+          (e as Error).message?.includes('aborted') ||
+          (e instanceof VosError && e.kind === 'transient');
+        if (cutShort) {
+          if (attempt + 1 < attempts) await delayForRetry(session, attempt);
           continue;
         }
         if ((e as NodeJS.ErrnoException).code === 'ENOSPC') {

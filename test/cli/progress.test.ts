@@ -43,16 +43,42 @@ describe('transfer progress', () => {
       totalFiles: 2,
       delayMs: 0,
     });
-    p.fileStarted('big.fits', () => 500_000);
+    const big = p.fileStarted('big.fits', () => 500_000);
     await sleep(30);
-    p.fileDone(1_000_000);
-    p.fileStarted('other.fits');
-    p.fileDone(1_000_000);
+    big.done(1_000_000);
+    p.fileStarted('other.fits').done(1_000_000);
     p.stop();
     expect(err()).toContain('2.0 MB/2.0 MB');
     expect(err()).toContain('2/2 files');
     expect(err()).toMatch(/100%/);
     expect(err()).toMatch(/[\d.]+ [kM]B\/s/);
+  });
+
+  it('moves within a file as bytes are reported, summing files in flight in parallel', async () => {
+    const { io: tio, err } = io(true);
+    const p = new TransferProgress(new Ctx(tio, {}, 'vosync sync'), {
+      totalBytes: 4_000_000,
+      totalFiles: 2,
+      delayMs: 0,
+    });
+    expect(p.shown).toBe(true);
+    const a = p.fileStarted('a.fits');
+    const b = p.fileStarted('b.fits');
+    a.moved(1_000_000);
+    b.moved(500_000);
+    // The bar redraws every 250 ms: wait for one redraw with both files' bytes so far.
+    for (let i = 0; i < 40 && !err().includes('1.5 MB/4.0 MB'); i++) await sleep(50);
+    expect(err()).toContain('1.5 MB/4.0 MB');
+    expect(err()).toContain('0/2 files');
+    a.done(2_000_000);
+    a.done(2_000_000); // a second report of the same file counts once
+    b.moved(1_000_000);
+    for (let i = 0; i < 40 && !err().includes('3.0 MB/4.0 MB'); i++) await sleep(50);
+    expect(err()).toContain('3.0 MB/4.0 MB | ');
+    expect(err()).toContain('1/2 files');
+    b.done(2_000_000);
+    p.stop();
+    expect(err()).toContain('4.0 MB/4.0 MB');
   });
 
   it('stays silent when stderr is not a terminal or output is JSON', async () => {
@@ -67,7 +93,8 @@ describe('transfer progress', () => {
         delayMs: 0,
       });
       await sleep(30);
-      p.fileDone(10);
+      expect(p.shown).toBe(false);
+      p.fileStarted('f').done(10);
       p.stop();
       expect(err()).toBe('');
     }

@@ -7,6 +7,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Command } from 'commander';
+import type { TransferOutcome } from '../../vospace/client.js';
 import { VosError } from '../../vospace/errors.js';
 import type { NodeInfo } from '../../vospace/node.js';
 import { TEMP_PREFIX } from '../../vospace/transfer.js';
@@ -293,9 +294,14 @@ async function execute(ctx: Ctx, opts: CpOptions, planner: Planner): Promise<num
             break;
           }
           ctx.log.info(`${op.srcLabel} -> ${op.dst}`);
-          progress.fileStarted(op.srcLabel);
-          const r = await client.upload(op.src, op.dst);
-          progress.fileDone(op.size);
+          const file = progress.fileStarted(op.srcLabel);
+          let r: TransferOutcome;
+          try {
+            r = await client.upload(op.src, op.dst, progress.shown ? { onProgress: file.moved } : {});
+          } finally {
+            // A failed file counts as finished for the bar: its bytes will not move any more.
+            file.done(op.size);
+          }
           copied.push({ source, destination, bytes: r.size, md5: r.md5, skipped: r.skipped });
           break;
         }
@@ -309,9 +315,13 @@ async function execute(ctx: Ctx, opts: CpOptions, planner: Planner): Promise<num
             path.dirname(op.dst),
             `${TEMP_PREFIX}${path.basename(op.dst)}.${op.md5 ?? 'x'}.part`,
           );
-          progress.fileStarted(op.src, () => fs.statSync(temp).size);
-          const r = await client.download(op.src, op.dst);
-          progress.fileDone(op.size);
+          const file = progress.fileStarted(op.src, () => fs.statSync(temp).size);
+          let r: TransferOutcome;
+          try {
+            r = await client.download(op.src, op.dst);
+          } finally {
+            file.done(op.size);
+          }
           copied.push({ source, destination, bytes: r.size, md5: r.md5, skipped: r.skipped });
           break;
         }
@@ -329,7 +339,7 @@ async function execute(ctx: Ctx, opts: CpOptions, planner: Planner): Promise<num
           } finally {
             src.close();
           }
-          progress.fileDone(op.size);
+          progress.fileStarted(op.src).done(op.size);
           break;
         }
         case 'remote-copy': {

@@ -13,6 +13,13 @@ export interface ProgressOptions {
   delayMs?: number;
 }
 
+/** One file's share of the bar: bytes moved so far while it runs, then its size when it is done. */
+export interface FileProgress {
+  /** Bytes of this file moved so far (for the library's `onProgress` callbacks). */
+  moved(bytes: number): void;
+  done(bytes: number): void;
+}
+
 export class TransferProgress {
   private bar: cliProgress.SingleBar | undefined;
   private timer: NodeJS.Timeout | undefined;
@@ -20,7 +27,8 @@ export class TransferProgress {
   private doneBytes = 0;
   private doneFiles = 0;
   private current = '';
-  private probe: (() => number) | undefined;
+  /** Files in flight (several with parallel streams): how to read each one's bytes so far. */
+  private readonly running = new Set<() => number>();
   private readonly started: number;
   private readonly enabled: boolean;
 
@@ -36,12 +44,19 @@ export class TransferProgress {
     }
   }
 
+  /** Whether a bar may be drawn at all (a terminal, no --json): callers skip byte counting otherwise. */
+  get shown(): boolean {
+    return this.enabled;
+  }
+
   private bytesNow(): number {
     let inFlight = 0;
-    try {
-      inFlight = this.probe?.() ?? 0;
-    } catch {
-      inFlight = 0;
+    for (const read of this.running) {
+      try {
+        inFlight += read();
+      } catch {
+        // a temp file not there yet: nothing moved
+      }
     }
     return Math.min(this.opts.totalBytes, this.doneBytes + inFlight);
   }
@@ -74,16 +89,28 @@ export class TransferProgress {
     this.ticker.unref();
   }
 
-  /** A file starts; `probe` may report bytes moved so far (e.g. the size of a download's temp file). */
-  fileStarted(label: string, probe?: () => number): void {
+  /**
+   * A file starts. Its bytes so far come from `probe` when given (e.g. the size of a download's temp file),
+   * else from what the handle's `moved` was last told.
+   */
+  fileStarted(label: string, probe?: () => number): FileProgress {
     this.current = label;
-    this.probe = probe;
-  }
-
-  fileDone(bytes: number): void {
-    this.probe = undefined;
-    this.doneBytes += bytes;
-    this.doneFiles++;
+    let moved = 0;
+    const read = probe ?? (() => moved);
+    this.running.add(read);
+    let finished = false;
+    return {
+      moved: (bytes) => {
+        moved = bytes;
+      },
+      done: (bytes) => {
+        if (finished) return;
+        finished = true;
+        this.running.delete(read);
+        this.doneBytes += bytes;
+        this.doneFiles++;
+      },
+    };
   }
 
   stop(): void {
