@@ -25,7 +25,7 @@ describe('crash campaign', () => {
       new Map(entries.map(([p, m]) => [p, { kind: 'file' as const, md5: m }]));
     ledger.add('v1', 'local a');
     ledger.add('w1', 'remote b');
-    ledger.observe(tree([['a', 'v1']]), tree([['a', 'v1']]));
+    ledger.observe(new Map([['a', 'v1']]));
     // A new local version of a: the local v1 is destroyed, and the remote v1 (synced) will be overwritten.
     ledger.arrival('a', tree([['a', 'v1']]), tree([['a', 'v1']]));
     ledger.add('v2', 'local a');

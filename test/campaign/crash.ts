@@ -14,6 +14,7 @@
  *   never changed on both sides between two syncs.
  */
 import { randomBytes } from 'node:crypto';
+import Database from 'better-sqlite3';
 import fs from 'node:fs';
 import path from 'node:path';
 import { isConflictCopyName } from '../../src/agent/conflict-name.js';
@@ -60,27 +61,48 @@ export function conflictOriginal(copy: string): string {
 
 const storable = (rel: string) => rel.split('/').every((n) => nodeNameProblem(n) === undefined);
 
+/** The base (last synced) MD5 of every file the agent's index records, read while the daemon is dead. */
+export function readBase(indexFile: string): Map<string, string> {
+  const out = new Map<string, string>();
+  if (!fs.existsSync(indexFile)) return out;
+  const db = new Database(indexFile, { readonly: true });
+  try {
+    const rows = db
+      .prepare("SELECT path, md5 FROM base_entries WHERE kind = 'file' AND md5 IS NOT NULL")
+      .all() as {
+      path: string;
+      md5: string;
+    }[];
+    for (const r of rows) out.set(r.path, r.md5);
+  } finally {
+    db.close();
+  }
+  return out;
+}
+
 /**
  * Content versions the campaign owes: each enters when written and leaves only when the campaign destroys it.
- * `synced` is what both sides were last seen holding at a path (observed while the daemon was dead).
+ * `synced` is what the agent's index last recorded as held by both sides (read while the daemon was dead).
  */
 export class VersionLedger {
   private readonly owed = new Map<string, string>();
   private readonly synced = new Map<string, string>();
 
+  private readonly written = new Map<string, string>();
+
   add(md5sum: string, where: string): void {
     this.owed.set(md5sum, where);
+    this.written.set(md5sum, where);
   }
 
   retire(md5sum: string | undefined): void {
     if (md5sum !== undefined) this.owed.delete(md5sum);
   }
 
-  observe(local: Tree, remote: Tree): void {
-    for (const [p, l] of local) {
-      const r = remote.get(p);
-      if (l.md5 !== undefined && r?.md5 === l.md5) this.synced.set(p, l.md5);
-    }
+  /** The agent's base records (path → MD5), read from its index while it is dead. */
+  observe(base: Map<string, string>): void {
+    this.synced.clear();
+    for (const [p, m] of base) this.synced.set(p, m);
   }
 
   syncedAt(p: string): string | undefined {
@@ -97,12 +119,31 @@ export class VersionLedger {
     if (v !== undefined && (this.synced.get(p) === v || here.get(p)?.md5 === v)) this.retire(v);
   }
 
+  /** Where a version came from (for reports). */
+  origin(md5sum: string): string | undefined {
+    return this.owed.get(md5sum) ?? this.written.get(md5sum);
+  }
+
   missing(found: Set<string>): [string, string][] {
     return [...this.owed.entries()].filter(([m]) => !found.has(m));
   }
 }
 
+/** The daemon's log lines about a name, for reports. */
+function logLines(logFile: string, name: string): string {
+  let text = '';
+  try {
+    text = fs.readFileSync(logFile, 'utf8');
+  } catch {
+    return '';
+  }
+  const lines = text.split('\n').filter((l) => l.includes(name));
+  return lines.length ? `\n    log: ${lines.slice(-12).join('\n    log: ')}` : '';
+}
+
 interface World {
+  logFile: string;
+  indexFile: string;
   env: SimEnv;
   rng: Rng;
   local: LocalSide;
@@ -138,7 +179,10 @@ async function writeSide(w: World, side: 'local' | 'remote', rel: string, data: 
   w.bytes += data.length;
 }
 
-/** The other side's state at `p` differs from what both last held: a change there is waiting to be synced. */
+/**
+ * The other side's file at `p` differs from the agent's base (or exists with no base): a change is waiting
+ * there, so a change on this side makes both sides changed — a genuine conflict by the rules.
+ */
 function otherChanged(w: World, p: string, there: Tree): boolean {
   return there.get(p)?.md5 !== w.ledger.syncedAt(p);
 }
@@ -147,7 +191,7 @@ function otherChanged(w: World, p: string, there: Tree): boolean {
 async function editRound(w: World, round: number, count: number): Promise<number> {
   const local = await w.local.tree();
   const remote = await w.remote.tree();
-  w.ledger.observe(local, remote);
+  w.ledger.observe(readBase(w.indexFile));
   const trees = { local, remote };
   const touched = { local: new Set<string>(), remote: new Set<string>() };
   let done = 0;
@@ -253,7 +297,15 @@ async function checkEnd(
     const original = conflictOriginal(p);
     if (local.get(original)?.md5 === i.md5)
       violations.push(`spurious conflict copy (same content as ${original}): ${p}`);
-    if (!w.eligible.has(original)) violations.push(`conflict copy of a path changed on one side only: ${p}`);
+    if (!w.eligible.has(original)) {
+      const from = (m: string | undefined) =>
+        m ? `${m.slice(0, 8)} from ${w.ledger.origin(m) ?? '?'}` : 'absent';
+      violations.push(
+        `conflict copy of a path changed on one side only: ${p} holds ${from(i.md5)}; ` +
+          `original holds ${from(local.get(original)?.md5)}` +
+          logLines(w.logFile, path.basename(original)),
+      );
+    }
   }
   return { violations, copies, trash: [localTrash.length, remoteTrash.length] };
 }
@@ -269,6 +321,8 @@ export async function runCrashCampaign(opts: CrashOptions): Promise<CrashReport>
   fs.mkdirSync(localRoot, { recursive: true });
   await env.user.mkdir(`vos:${SIM_USER}/${REMOTE_ROOT}`);
   const w: World = {
+    logFile: path.join(dir, 'vosync.log'),
+    indexFile: path.join(dir, 'state', 'index.sqlite'),
     env,
     rng,
     local: new LocalSide(localRoot, Date.now),
@@ -302,7 +356,6 @@ export async function runCrashCampaign(opts: CrashOptions): Promise<CrashReport>
       edits += n;
       log(`round ${round}: killed after ${Math.round(performance.now() - started)} ms; ${n} edits`);
     }
-    w.ledger.observe(await w.local.tree(), await w.remote.tree());
     daemon = await startDaemonProc(configFile, dir);
     await waitSynced(daemon, 'crash', 300_000);
     await daemon.kill('SIGTERM');
