@@ -16,6 +16,7 @@ import type { ActionEvent } from './executor.js';
 import { SyncIndex } from './index-db.js';
 import type { Logger } from './log.js';
 import { PairReporter } from './api/pair-reporter.js';
+import { COMPACT_AFTER_ENTRIES, compactHeap } from './heap.js';
 import { detectCaseInsensitive, ignoreFor, syncPair, type CycleResult } from './pair-sync.js';
 import { StatusStore, type PairState } from './status.js';
 import { pruneLocalTrash, pruneRemoteTrash } from './trash.js';
@@ -249,6 +250,15 @@ class PairRunner {
         this.reporter.cycleEnded();
       }
     }
+    this.releaseMemory();
+  }
+
+  /** After the cycles of a big pair, hand the trees' memory back now rather than minutes later. */
+  private releaseMemory(): void {
+    const rec = this.d.index.getPair(this.pair.name);
+    if (!rec) return;
+    const counts = this.d.index.treeCounts(rec.id);
+    if (counts.local + counts.remote + counts.base >= COMPACT_AFTER_ENTRIES) compactHeap();
   }
 
   private onAction = (e: ActionEvent): void => {

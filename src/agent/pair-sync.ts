@@ -112,11 +112,12 @@ export async function syncPair(ctx: PairContext): Promise<CycleResult> {
     result.paused = reason;
     return result;
   };
-  const baseBefore = index.loadBaseTree(rec.id);
+  // Only whether anything was ever synced matters here: a count, not 100,000 records loaded for nothing.
+  const hasBase = index.treeCounts(rec.id).base > 0;
 
   // Root guard, local: an unmounted or replaced folder must never read as "the user deleted everything".
   const markerPresent = fs.existsSync(markerPath(pair.local));
-  if (baseBefore.size > 0 && !markerPresent) {
+  if (hasBase && !markerPresent) {
     return pause(
       `local folder ${pair.local} is missing or is not the folder that was synced (no ${PAIR_META_DIR}/${ROOT_MARKER}); ` +
         'remount it, or remove the pair from the index to start over',
@@ -152,7 +153,7 @@ export async function syncPair(ctx: PairContext): Promise<CycleResult> {
     });
     result.remoteProblems = remote.problems;
     if (!remote.rootExists) {
-      if (baseBefore.size > 0) {
+      if (hasBase) {
         return pause(
           `remote folder ${pair.remote} has disappeared; recreate it or remove the pair from the index`,
         );

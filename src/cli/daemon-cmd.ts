@@ -8,7 +8,6 @@ import { loadConfig, resolveConfigPath, type VosyncConfig } from '../agent/confi
 import { Daemon } from '../agent/daemon.js';
 import { createLogger, type Logger } from '../agent/log.js';
 import { syncUntilStable, type CycleResult } from '../agent/pair-sync.js';
-import { startServer } from '../server/server.js';
 
 interface ConfigFlag {
   config?: string;
@@ -140,6 +139,7 @@ export function registerDaemon(program: Command): void {
       if (!fs.existsSync(tokenFile))
         fs.writeFileSync(tokenFile, randomBytes(24).toString('base64url') + '\n', { mode: 0o600 });
       const token = fs.readFileSync(tokenFile, 'utf8').trim();
+      const { startServer } = await import('../server/server.js');
       const server = await startServer({
         dataDir: path.join(dir, 'server'),
         users: [{ name: 'demo', token }],

@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { parseUserArg, readUsersFile, type UserSpec } from '../server/auth.js';
 import { parseFaultSpec, type FaultSpec } from '../server/faults.js';
-import { startServer, type ServeOptions } from '../server/server.js';
+import type { ServeOptions } from '../server/server.js';
 
 export interface ServeFlags {
   data: string;
@@ -52,6 +52,8 @@ export function registerServe(program: Command): void {
     .action(async (flags: ServeFlags, cmd: Command) => {
       // `-v` is also a global option of `vosync`, which claims it wherever it appears on the line.
       const verbose = Boolean(flags.verbose || cmd.optsWithGlobals<{ verbose?: boolean }>().verbose);
+      // Loaded when used: other commands (the daemon above all) need not carry the server's code.
+      const { startServer } = await import('../server/server.js');
       const server = await startServer(serveOptions({ ...flags, verbose }));
       // One line, so a parent process can read the address from the first line of stdout.
       process.stdout.write(
