@@ -30,6 +30,30 @@ export function sendXml(
   res.end(buf);
 }
 
+/** Sends a document made of pieces as they come (chunked), waiting for the client to keep up. */
+export async function streamXml(
+  res: ServerResponse,
+  status: number,
+  pieces: Iterable<string>,
+): Promise<void> {
+  res.writeHead(status, { 'Content-Type': 'text/xml' });
+  for (const piece of pieces) {
+    if (res.destroyed) return;
+    if (!res.write(piece)) {
+      await new Promise<void>((resolve) => {
+        const done = () => {
+          res.off('drain', done);
+          res.off('close', done);
+          resolve();
+        };
+        res.on('drain', done);
+        res.on('close', done);
+      });
+    }
+  }
+  res.end();
+}
+
 export function redirect(res: ServerResponse, location: string): void {
   res.writeHead(303, { Location: location, 'Content-Length': 0 });
   res.end();

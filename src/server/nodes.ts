@@ -1,7 +1,7 @@
 /** The `/nodes` endpoint: getNode (with listing and paging), createNode, setNode, deleteNode. */
 import { Fault, faults } from './errors.js';
 import type { RequestContext } from './context.js';
-import { decodePath, readBody, redirect, rejectDotSegments, sendXml } from './http.js';
+import { decodePath, readBody, redirect, rejectDotSegments, sendXml, streamXml } from './http.js';
 import {
   CORE_KEYS,
   IMMUTABLE_PROPS,
@@ -26,6 +26,7 @@ import {
   PROP,
   XmlInputError,
   parseNodeXml,
+  writeListingXml,
   writeNodeXml,
   type NodeDoc,
   type NodeProperty,
@@ -160,17 +161,79 @@ async function getNode(ctx: RequestContext, path: string): Promise<void> {
     }
     startName = baseName(rp);
   }
+  const detail = parseDetail(q.get('detail'));
   let children: NodeRecord[] | undefined;
   if (node.type === 'ContainerNode') {
     if (!svc.canRead(node, ctx.caller) || limit === 0) children = [];
-    else if (svc.flavour.orderedPaging) {
-      children = svc.store.childrenByName(svc.name, node.path, startName, limit ?? -1);
-    } else {
-      children = svc.store.childrenByInsertion(svc.name, node.path, -1);
+    else {
+      // ARC (like Cavern) ignores `limit` beyond 0: its listings are never paged.
+      const records = childRecords(svc, node.path, startName, svc.flavour.orderedPaging ? limit : undefined);
+      children = [];
+      let next = records.next();
+      while (!next.done && children.length < LISTING_PAGE) {
+        children.push(next.value);
+        next = records.next();
+      }
+      if (!next.done) {
+        // A big listing goes out in pieces, read from the store page by page as the client takes them.
+        const rest = next.value;
+        const all = (function* () {
+          yield* children;
+          yield rest;
+          yield* records;
+        })();
+        const docs = (function* () {
+          for (const c of all) yield svc.render(c, ctx.caller, detail);
+        })();
+        await streamXml(ctx.res, 200, writeListingXml(svc.render(node, ctx.caller, detail), docs, detail));
+        return;
+      }
     }
   }
-  const detail = parseDetail(q.get('detail'));
   sendXml(ctx.res, 200, writeNodeXml(svc.render(node, ctx.caller, detail, children), detail));
+}
+
+/** Children read from the store per page; listings longer than one page are streamed. */
+const LISTING_PAGE = 1000;
+
+/**
+ * A container's children in the service's listing order (by name on Vault, from `startName` on; storage order
+ * on ARC), at most `limit`, read page by page so no query stays open while the response waits for the client.
+ */
+function* childRecords(
+  svc: VoService,
+  parent: string,
+  startName: string,
+  limit: number | undefined,
+): Generator<NodeRecord> {
+  let left = limit ?? Number.POSITIVE_INFINITY;
+  if (svc.flavour.orderedPaging) {
+    let from = startName;
+    let skip: string | undefined;
+    while (left > 0) {
+      const want = Math.min(LISTING_PAGE, left);
+      const page = svc.store.childrenByName(svc.name, parent, from, want + (skip === undefined ? 0 : 1));
+      let got = 0;
+      for (const c of page) {
+        if (c.name === skip) continue;
+        yield c;
+        got++;
+      }
+      left -= got;
+      if (got < want) return;
+      skip = from = page[page.length - 1]!.name;
+    }
+    return;
+  }
+  let after = 0;
+  while (left > 0) {
+    const want = Math.min(LISTING_PAGE, left);
+    const page = svc.store.childrenByInsertion(svc.name, parent, after, want);
+    for (const c of page) yield c.node;
+    left -= page.length;
+    if (page.length < want) return;
+    after = page[page.length - 1]!.position;
+  }
 }
 
 async function createNode(ctx: RequestContext, path: string): Promise<void> {

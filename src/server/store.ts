@@ -125,7 +125,7 @@ export class NodeStore {
         'SELECT * FROM nodes WHERE service = ? AND parent = ? AND name >= ? ORDER BY name LIMIT ?',
       ),
       childrenByInsertion: db.prepare(
-        'SELECT * FROM nodes WHERE service = ? AND parent = ? ORDER BY rowid LIMIT ?',
+        'SELECT rowid AS rid, * FROM nodes WHERE service = ? AND parent = ? AND rowid > ? ORDER BY rowid LIMIT ?',
       ),
       hasChildren: db.prepare('SELECT 1 FROM nodes WHERE service = ? AND parent = ? LIMIT 1'),
       insert: db.prepare(
@@ -196,9 +196,18 @@ export class NodeStore {
     return (this.stmts.childrenByName.all(service, p, from, limit) as Row[]).map(fromRow);
   }
 
-  /** Children in storage order, as a POSIX-backed service (ARC) lists them. */
-  childrenByInsertion(service: ServiceName, p: string, limit: number): NodeRecord[] {
-    return (this.stmts.childrenByInsertion.all(service, p, limit) as Row[]).map(fromRow);
+  /**
+   * Children in storage order, as a POSIX-backed service (ARC) lists them, after the storage position `after`
+   * (0: from the start); each comes with its position, to ask for the next page.
+   */
+  childrenByInsertion(
+    service: ServiceName,
+    p: string,
+    after: number,
+    limit: number,
+  ): { position: number; node: NodeRecord }[] {
+    const rows = this.stmts.childrenByInsertion.all(service, p, after, limit) as (Row & { rid: number })[];
+    return rows.map((r) => ({ position: r.rid, node: fromRow(r) }));
   }
 
   hasChildren(service: ServiceName, p: string): boolean {

@@ -150,6 +150,38 @@ export function writeNodeXml(node: NodeDoc, detail: Detail = 'max'): string {
   return '<?xml version="1.0" encoding="UTF-8"?>\n' + writeNodeElement(node, detail, '', false, true);
 }
 
+/**
+ * The same document as `writeNodeXml` for a container and its children, in pieces of about `batch` children,
+ * rendering each child only when its piece is due: a listing of 100,000 nodes never exists as one string or
+ * one array of documents, so it streams with little memory and little garbage.
+ */
+export function* writeListingXml(
+  container: NodeDoc,
+  children: Iterable<NodeDoc>,
+  detail: Detail = 'max',
+  batch = 500,
+): Generator<string> {
+  const whole = writeNodeXml({ ...container, children: [] }, detail);
+  // The empty listing's text, split where the children go.
+  const empty = '  <vos:nodes />\n';
+  const at = whole.lastIndexOf(empty);
+  if (at < 0 || container.type !== 'ContainerNode') {
+    yield whole;
+    return;
+  }
+  let piece = '';
+  let n = 0;
+  for (const child of children) {
+    if (n === 0) piece = whole.slice(0, at) + '  <vos:nodes>\n';
+    piece += writeNodeElement(child, detail, '    ', true, false);
+    if (++n % batch === 0) {
+      yield piece;
+      piece = '';
+    }
+  }
+  yield n === 0 ? whole : piece + '  </vos:nodes>\n' + whole.slice(at + empty.length);
+}
+
 // ---------------------------------------------------------------------------------------------------------
 // Reading
 

@@ -6,8 +6,10 @@ import {
   parseIvoaDate,
   parseNodeXml,
   parseTransferXml,
+  writeListingXml,
   writeNodeXml,
   writeTransferXml,
+  type NodeDoc,
 } from '../../src/vospace/xml.js';
 
 describe('node XML', () => {
@@ -100,5 +102,30 @@ describe('IVOA dates', () => {
     expect(parseIvoaDate('2024-05-01T12:34:56.789')).toBe(t);
     expect(parseIvoaDate('2024-05-01T12:34:56Z')).toBe(t - 789);
     expect(parseIvoaDate('yesterday')).toBeNaN();
+  });
+});
+
+describe('writeListingXml', () => {
+  it('writes, piece by piece, exactly what writeNodeXml writes', () => {
+    const kid = (i: number): NodeDoc => ({
+      uri: `vos://example.org~vault/a/f${i}`,
+      type: 'DataNode',
+      busy: false,
+      properties: [{ uri: 'ivo://ivoa.net/vospace/core#length', value: String(i), readOnly: true }],
+    });
+    const container: NodeDoc = {
+      uri: 'vos://example.org~vault/a',
+      type: 'ContainerNode',
+      properties: [{ uri: 'ivo://ivoa.net/vospace/core#date', value: '2026-01-01T00:00:00.000' }],
+    };
+    for (const n of [0, 1, 2, 3, 7]) {
+      for (const detail of ['max', 'min', 'properties'] as const) {
+        const kids = Array.from({ length: n }, (_, i) => kid(i));
+        const pieces = [...writeListingXml(container, kids, detail, 2)];
+        expect(pieces.join('')).toBe(writeNodeXml({ ...container, children: kids }, detail));
+        // One piece per two children, and the last one with the closing tags.
+        expect(pieces.length).toBe(Math.floor(n / 2) + 1);
+      }
+    }
   });
 });
