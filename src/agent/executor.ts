@@ -406,8 +406,10 @@ export class Executor {
     try {
       await this.ctx.client.mkdir(this.loc(a.path));
     } catch (e) {
-      if (!(e instanceof VosError && e.kind === 'exists' && (await this.ctx.client.isdir(this.loc(a.path)))))
-        throw e;
+      // 'exists': made meanwhile; 'transient': the answer was lost (creating is not retried), maybe after it was
+      // made. Either way a container there now is what this action wanted.
+      const maybeMade = e instanceof VosError && (e.kind === 'exists' || e.kind === 'transient');
+      if (!(maybeMade && (await this.ctx.client.isdir(this.loc(a.path))))) throw e;
     }
     const info = await this.ctx.client.getInfo(this.loc(a.path));
     const st = lstatOrUndefined(abs(this.ctx.localRoot, a.path));

@@ -9,6 +9,7 @@ import { isPlanEmpty } from '../../src/agent/reconcile.js';
 import { UPLOAD_INTENT } from '../../src/agent/executor.js';
 import { syncPair, syncUntilStable, type PairContext } from '../../src/agent/pair-sync.js';
 import { REMOTE_TRASH } from '../../src/agent/remote-scan.js';
+import { parseFaultSpec } from '../../src/server/faults.js';
 import { startServer, type RunningServer } from '../../src/server/server.js';
 import { Client } from '../../src/vospace/client.js';
 
@@ -222,5 +223,26 @@ describe('pair sync against a real server', () => {
     } finally {
       await slow.close();
     }
+  });
+});
+
+describe('answers lost on the way back', () => {
+  it('a folder whose creation answer was cut counts as made in the same cycle', async () => {
+    const p = makePair();
+    await syncPair(p.ctx);
+    fs.mkdirSync(path.join(p.local, 'made'));
+    // The server creates the folder and then the connection drops before the answer (creates are not retried).
+    srv.faults.configure(parseFaultSpec('rate=1,kinds=truncate,endpoints=nodes,methods=PUT'));
+    let r;
+    try {
+      r = await syncPair(p.ctx);
+    } finally {
+      srv.faults.disable();
+    }
+    expect(r.report?.failed ?? []).toEqual([]);
+    expect(r.summary?.['mkdirRemote']).toBe(1);
+    expect(await client.isdir(`${p.remote}/made`)).toBe(true);
+    const again = await syncPair(p.ctx);
+    expect(again.plan && isPlanEmpty(again.plan)).toBe(true);
   });
 });
