@@ -431,6 +431,8 @@ async function uploadOne(
     r = await ctx.client().upload(f.local, f.remote, {
       ...(md5 ? { md5 } : {}),
       ...(onProgress ? { onProgress } : {}),
+      // The folder's listing already said what is there: no need to ask for the node again (one request less).
+      ...(index.has(parent) ? { current: remote ?? null } : {}),
     });
   } catch (e) {
     throw await explainWriteFailure(ctx.client(), f.remote, e);

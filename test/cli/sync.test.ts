@@ -61,6 +61,21 @@ for (const area of ['vos:alice', 'arc:home/alice']) {
         new RegExp(`^sent 2 files \\([\\d.]+ MB at [\\d.]+ MB/s\\), skipped ${n - 1}, failed 0\\n$`),
       );
       expect((await h.run(['cat', `${dest}/d0/f4.txt`])).stdout).toBe('changed\n');
+
+      // New files cost two requests each (transfer negotiation, bytes): the listings already said they are new.
+      const fresh = path.join(h.work, `${tag}-fresh`);
+      writeFiles(fresh, { 'd/first.txt': 'first' });
+      expect((await h.run(['sync', `${tag}-fresh/`, `${area}/fresh`])).code).toBe(0);
+      const more: Record<string, string> = {};
+      for (let i = 0; i < 20; i++) more[`d/more${i}.txt`] = `more ${i}`;
+      writeFiles(fresh, more);
+      h.srv.faults.disable(); // resets the request count
+      const again = json<SyncDoc>(await h.run(['sync', '--json', `${tag}-fresh/`, `${area}/fresh`]));
+      expect(again).toMatchObject({ ok: true, sent: 20, failed: 0 });
+      const requests = h.srv.faults.stats.requests;
+      // 40 for the files, plus discovery and the two folders' listings.
+      expect(requests).toBeGreaterThanOrEqual(40);
+      expect(requests).toBeLessThan(50);
     });
 
     it('downloads a tree, and a second run receives nothing', async () => {
