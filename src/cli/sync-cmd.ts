@@ -543,6 +543,8 @@ async function downloadOne(
   }
   if (opts.dryRun) return { action: 'would-send', bytes: f.size };
   const r = await ctx.client().download(f.remote, f.local, {
+    // The listing's record of the node: no need to read it again before the transfer.
+    info: remote,
     ...(remote.md5 ? { expectMd5: remote.md5 } : {}),
     ...(onProgress ? { onProgress } : {}),
   });

@@ -76,6 +76,14 @@ for (const area of ['vos:alice', 'arc:home/alice']) {
       // 40 for the files, plus discovery and the two folders' listings.
       expect(requests).toBeGreaterThanOrEqual(40);
       expect(requests).toBeLessThan(50);
+
+      // Downloads take the node from the listing too: the bytes only (Vault: its /files redirect, then storage).
+      h.srv.faults.disable();
+      const down = json<SyncDoc>(await h.run(['sync', '--json', `${area}/fresh/`, `${tag}-fresh-down`]));
+      expect(down).toMatchObject({ ok: true, sent: 21, failed: 0 });
+      const perFile = tag === 'vault' ? 2 : 1;
+      expect(h.srv.faults.stats.requests).toBeGreaterThanOrEqual(21 * perFile);
+      expect(h.srv.faults.stats.requests).toBeLessThan(21 * perFile + 10);
     });
 
     it('downloads a tree, and a second run receives nothing', async () => {
