@@ -211,17 +211,10 @@ async function editRound(w: World, round: number, count: number): Promise<number
       touched[side].add(p);
       if (touched[other].has(p) || otherChanged(w, p, there)) w.eligible.add(p);
     };
-    if (op === 'create' || files.length === 0) {
-      const p = randomPath(w.rng, round * 1000 + k);
-      const data = content(w.rng, w.rng.chance(0.01));
-      w.ledger.arrival(p, here, there);
-      await writeSide(w, side, p, data);
-      w.ledger.add(md5(data), `${side} ${p} (round ${round})`);
-      here.set(p, { kind: 'file', md5: md5(data) });
-      mark(p);
-    } else if (op === 'overwrite') {
-      const p = w.rng.pick(files);
-      const data = content(w.rng, w.rng.chance(0.02));
+    if (op === 'create' || op === 'overwrite' || files.length === 0) {
+      const fresh = op === 'create' || files.length === 0;
+      const p = fresh ? randomPath(w.rng, round * 1000 + k) : w.rng.pick(files);
+      const data = content(w.rng, w.rng.chance(fresh ? 0.01 : 0.02));
       w.ledger.arrival(p, here, there);
       await writeSide(w, side, p, data);
       w.ledger.add(md5(data), `${side} ${p} (round ${round})`);
@@ -334,6 +327,19 @@ export async function runCrashCampaign(opts: CrashOptions): Promise<CrashReport>
   const violations: string[] = [];
   let edits = 0;
   let kills = 0;
+  const report = (end: { copies: number; trash: [number, number] }): CrashReport => ({
+    seed: opts.seed,
+    files: opts.files,
+    kills,
+    edits,
+    bytesWritten: w.bytes,
+    conflictCopies: end.copies,
+    conflictOpportunities: w.eligible.size,
+    trashedLocal: end.trash[0],
+    trashedRemote: end.trash[1],
+    seconds: (performance.now() - t0) / 1000,
+    violations,
+  });
   let daemon: DaemonProc | undefined;
   try {
     await initialTree(w, opts.files);
@@ -365,35 +371,10 @@ export async function runCrashCampaign(opts: CrashOptions): Promise<CrashReport>
       violations.push(`one more sync did something (exit ${o.code}): ${o.out.trim()}`);
     const end = await checkEnd(w);
     violations.push(...end.violations);
-    const report: CrashReport = {
-      seed: opts.seed,
-      files: opts.files,
-      kills,
-      edits,
-      bytesWritten: w.bytes,
-      conflictCopies: end.copies,
-      conflictOpportunities: w.eligible.size,
-      trashedLocal: end.trash[0],
-      trashedRemote: end.trash[1],
-      seconds: (performance.now() - t0) / 1000,
-      violations,
-    };
-    return report;
+    return report(end);
   } catch (e) {
     violations.push(`harness error: ${(e as Error).stack ?? String(e)}`);
-    return {
-      seed: opts.seed,
-      files: opts.files,
-      kills,
-      edits,
-      bytesWritten: w.bytes,
-      conflictCopies: 0,
-      conflictOpportunities: w.eligible.size,
-      trashedLocal: 0,
-      trashedRemote: 0,
-      seconds: (performance.now() - t0) / 1000,
-      violations,
-    };
+    return report({ copies: 0, trash: [0, 0] });
   } finally {
     await daemon?.kill('SIGKILL');
     await env.close();

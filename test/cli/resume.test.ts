@@ -7,51 +7,32 @@
 import { spawn } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { parseFaultSpec } from '../../src/server/faults.js';
-import { startServer, type RunningServer } from '../../src/server/server.js';
-import { Client } from '../../src/vospace/client.js';
+import type { RunningServer } from '../../src/server/server.js';
 import { TEMP_PREFIX } from '../../src/vospace/transfer.js';
+import { ALICE_TOKEN, startAliceServer, type AliceServer } from '../support/alice-server.js';
 
 const CLI = path.resolve('dist/cli/main.js');
 const SIZE = 8 * 1024 * 1024 + 7;
+let server: AliceServer;
 let srv: RunningServer;
 let tmp: string;
 let data: Buffer;
-const requests: string[] = [];
-let onRequest: ((line: string) => void) | undefined;
 
 beforeAll(async () => {
-  tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'vosync-cli-resume-'));
-  srv = await startServer({
-    dataDir: path.join(tmp, 'server'),
-    users: [{ name: 'alice', token: 'alicetoken1' }],
-    admin: 'alice',
-    log: (line) => {
-      requests.push(line);
-      onRequest?.(line);
-    },
-  });
+  server = await startAliceServer('cli-resume');
+  srv = server.srv;
+  tmp = server.tmp;
   data = randomBytes(SIZE);
   const file = path.join(tmp, 'source.bin');
   fs.writeFileSync(file, data);
-  const client = new Client({
-    registryUrl: `${srv.baseUrl}/reg/resource-caps`,
-    cacheDir: path.join(tmp, 'cache'),
-    credentials: { kind: 'token', token: 'alicetoken1' },
-  });
-  try {
-    await client.upload(file, 'vos:alice/big.bin');
-  } finally {
-    await client.close();
-  }
+  await server.client().upload(file, 'vos:alice/big.bin');
 });
 
 afterAll(async () => {
-  await srv.close();
-  fs.rmSync(tmp, { recursive: true, force: true });
+  await server.close();
 });
 
 function cp(dest: string) {
@@ -59,8 +40,8 @@ function cp(dest: string) {
     env: {
       HOME: path.join(tmp, 'home'),
       PATH: process.env['PATH'],
-      VOSYNC_REGISTRY: `${srv.baseUrl}/reg/resource-caps`,
-      VOSYNC_TOKEN: 'alicetoken1',
+      VOSYNC_REGISTRY: server.registryUrl,
+      VOSYNC_TOKEN: ALICE_TOKEN,
     },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -76,7 +57,7 @@ it('a download killed half-way continues from its .part on the next run', async 
   const md5 = createHash('md5').update(data).digest('hex');
   const part = path.join(tmp, `${TEMP_PREFIX}got.bin.${md5}.part`);
   // After the /files redirect, the storage GET sends half the body and then stalls.
-  onRequest = (line) => {
+  server.onRequest = (line) => {
     if (/^GET \/vault\/files\/.* 303 /.test(line))
       srv.faults.configure(parseFaultSpec('rate=1,kinds=stall,endpoints=data,methods=GET,stallMs=60000'));
   };
@@ -90,16 +71,18 @@ it('a download killed half-way continues from its .part on the next run', async 
   first.child.kill('SIGKILL');
   await first.exited;
   srv.faults.disable();
-  onRequest = undefined;
+  server.onRequest = undefined;
   expect(fs.statSync(part).size).toBe(Math.floor(SIZE / 2));
   expect(fs.existsSync(dest)).toBe(false);
 
-  requests.length = 0;
+  server.requests.length = 0;
   const second = cp(dest);
   expect(await second.exited).toBe(0);
   expect(fs.readFileSync(dest).equals(data)).toBe(true);
   expect(fs.existsSync(part)).toBe(false);
   // Only the second half travelled: one partial-content answer after the redirect.
-  const byteGets = requests.filter((l) => /^GET \/vault\/(files|data)\//.test(l)).map((l) => l.split(' ')[2]);
+  const byteGets = server.requests
+    .filter((l) => /^GET \/vault\/(files|data)\//.test(l))
+    .map((l) => l.split(' ')[2]);
   expect(byteGets).toEqual(['303', '206']);
 });

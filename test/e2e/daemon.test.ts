@@ -1,37 +1,35 @@
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Client } from '../../src/vospace/client.js';
 import {
-  clientFor,
   listFiles,
   once,
   post,
   startDaemonProc,
-  startServerProc,
   waitForPair,
   waitSynced,
   writeConfig,
+  clientFor,
+  startServerProc,
+  startWorld,
   type DaemonProc,
+  type E2eWorld,
   type ServerProc,
 } from './harness.js';
 
+let world: E2eWorld;
 let tmp: string;
 let server: ServerProc;
 let client: Client;
 
 beforeAll(async () => {
-  tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'vosync-e2e-'));
-  server = await startServerProc(path.join(tmp, 'server'));
-  client = clientFor(server.baseUrl, path.join(tmp, 'cache'));
+  world = await startWorld('vosync-e2e-');
+  ({ tmp, server, client } = world);
 });
 
 afterAll(async () => {
-  await client?.close();
-  await server?.kill();
-  if (!process.env['KEEP_E2E']) fs.rmSync(tmp, { recursive: true, force: true });
-  else console.log('kept', tmp);
+  await world?.close();
 });
 
 const put = (root: string, rel: string, content: string) => {

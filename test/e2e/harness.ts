@@ -1,6 +1,7 @@
 /** Real processes for end-to-end tests: `vosync serve` and `vosync daemon`, driven through their interfaces. */
 import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { Client } from '../../src/vospace/client.js';
 
@@ -210,4 +211,29 @@ export function listFiles(root: string): string[] {
   };
   walk(root, '');
   return out.sort();
+}
+
+/** What an end-to-end test file shares: a temp folder, a `vosync serve` process, and alice's client of it. */
+export interface E2eWorld {
+  tmp: string;
+  server: ServerProc;
+  client: Client;
+  close(): Promise<void>;
+}
+
+export async function startWorld(prefix: string): Promise<E2eWorld> {
+  const tmp = fs.mkdtempSync(path.join(os.tmpdir(), prefix));
+  const server = await startServerProc(path.join(tmp, 'server'));
+  const client = clientFor(server.baseUrl, path.join(tmp, 'cache'));
+  return {
+    tmp,
+    server,
+    client,
+    async close() {
+      await client.close();
+      await server.kill();
+      if (!process.env['KEEP_E2E']) fs.rmSync(tmp, { recursive: true, force: true });
+      else console.log('kept', tmp);
+    },
+  };
 }

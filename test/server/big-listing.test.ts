@@ -2,31 +2,18 @@
  * Listings longer than the server's page of store reads are streamed (chunked, read page by page): the client
  * still gets every child once, in the service's order, and Vault's `limit`/`uri` paging still holds across pages.
  */
-import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { startServer, type RunningServer } from '../../src/server/server.js';
-import { Client } from '../../src/vospace/client.js';
+import type { Client } from '../../src/vospace/client.js';
+import { ALICE_TOKEN, startAliceServer, type AliceServer } from '../support/alice-server.js';
 
-let srv: RunningServer;
-let tmp: string;
+let server: AliceServer;
 let client: Client;
 /** More than the server's store page (1,000). */
 const N = 1_100;
 
 beforeAll(async () => {
-  tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'vosync-biglist-'));
-  srv = await startServer({
-    dataDir: path.join(tmp, 'server'),
-    users: [{ name: 'alice', token: 'alicetoken1' }],
-    admin: 'alice',
-  });
-  client = new Client({
-    registryUrl: `${srv.baseUrl}/reg/resource-caps`,
-    cacheDir: path.join(tmp, 'cache'),
-    credentials: { kind: 'token', token: 'alicetoken1' },
-  });
+  server = await startAliceServer('biglist');
+  client = server.client();
   const name = (i: number) => `d${String(i).padStart(5, '0')}`;
   await client.mkdir('arc:home/alice/big');
   // Created in reverse name order, so ARC's storage order and name order differ.
@@ -40,12 +27,11 @@ beforeAll(async () => {
 }, 120_000);
 
 afterAll(async () => {
-  await client.close();
-  await srv.close();
-  fs.rmSync(tmp, { recursive: true, force: true });
+  await server.close();
 });
 
-const raw = (p: string) => fetch(`${srv.baseUrl}${p}`, { headers: { authorization: 'Bearer alicetoken1' } });
+const raw = (p: string) =>
+  fetch(`${server.srv.baseUrl}${p}`, { headers: { authorization: `Bearer ${ALICE_TOKEN}` } });
 // Children only: the container's own element carries the namespace declarations before its uri.
 const childUris = (xml: string) => [...xml.matchAll(/<vos:node uri="([^"]+)"/g)].map((m) => m[1]!);
 

@@ -5,19 +5,17 @@
  */
 import { createHash, randomBytes } from 'node:crypto';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { parseFaultSpec } from '../../src/server/faults.js';
-import { startServer, type RunningServer } from '../../src/server/server.js';
-import { Client } from '../../src/vospace/client.js';
+import type { RunningServer } from '../../src/server/server.js';
+import type { Client } from '../../src/vospace/client.js';
 import { TEMP_PREFIX } from '../../src/vospace/transfer.js';
+import { startAliceServer, type AliceServer } from '../support/alice-server.js';
 
+let server: AliceServer;
 let srv: RunningServer;
 let tmp: string;
-const requests: string[] = [];
-/** Called with each logged request line (after it was recorded). */
-let onRequest: ((line: string) => void) | undefined;
 const SIZE = 6 * 1024 * 1024 + 123;
 let data: Buffer;
 let source: string;
@@ -25,12 +23,7 @@ let source: string;
 const md5 = (b: Buffer) => createHash('md5').update(b).digest('hex');
 
 function makeClient(retries: number): Client {
-  return new Client({
-    registryUrl: `${srv.baseUrl}/reg/resource-caps`,
-    cacheDir: path.join(tmp, 'cache'),
-    credentials: { kind: 'token', token: 'alicetoken1' },
-    retry: { retries, baseDelayMs: 20, maxDelayMs: 50 },
-  });
+  return server.client({ retry: { retries, baseDelayMs: 20, maxDelayMs: 50 } });
 }
 
 /** The `.part` file a download of `node` into `dest` writes (named after the MD5 it expects). */
@@ -39,21 +32,16 @@ const partFor = (dest: string) =>
 
 /** Status codes of the byte GETs the server answered since the last reset. */
 const byteGets = () =>
-  requests.filter((l) => /^GET \/(vault|arc)\/(files|data)\//.test(l)).map((l) => Number(l.split(' ')[2]));
+  server.requests
+    .filter((l) => /^GET \/(vault|arc)\/(files|data)\//.test(l))
+    .map((l) => Number(l.split(' ')[2]));
 
 let client: Client;
 
 beforeAll(async () => {
-  tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'vosync-resume-'));
-  srv = await startServer({
-    dataDir: path.join(tmp, 'server'),
-    users: [{ name: 'alice', token: 'alicetoken1' }],
-    admin: 'alice',
-    log: (line) => {
-      requests.push(line);
-      onRequest?.(line);
-    },
-  });
+  server = await startAliceServer('resume');
+  srv = server.srv;
+  tmp = server.tmp;
   client = makeClient(3);
   data = randomBytes(SIZE);
   source = path.join(tmp, 'source.bin');
@@ -65,21 +53,19 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  await client.close();
-  await srv.close();
-  fs.rmSync(tmp, { recursive: true, force: true });
+  await server.close();
 });
 
 beforeEach(() => {
   srv.faults.disable();
-  onRequest = undefined;
-  requests.length = 0;
+  server.onRequest = undefined;
+  server.requests.length = 0;
 });
 
 describe('resumed downloads', () => {
   /** Cuts the body of the next storage GET after half of it (Vault: the GET that follows the /files 303). */
   function cutNextStorageGet(thenDisable: boolean): void {
-    onRequest = (line) => {
+    server.onRequest = (line) => {
       if (/^GET \/vault\/files\/.* 303 /.test(line))
         srv.faults.configure(parseFaultSpec('rate=1,kinds=truncate,endpoints=data,methods=GET'));
       else if (thenDisable && /^GET \/vault\/data\//.test(line)) srv.faults.disable();
@@ -112,8 +98,8 @@ describe('resumed downloads', () => {
     expect(kept).toBeLessThanOrEqual(Math.floor(SIZE / 2));
     expect(fs.existsSync(dest)).toBe(false);
     srv.faults.disable();
-    onRequest = undefined;
-    requests.length = 0;
+    server.onRequest = undefined;
+    server.requests.length = 0;
     const progress: number[] = [];
     const r = await client.download('vos:alice/r/big.bin', dest, { onProgress: (n) => progress.push(n) });
     expect(r.md5).toBe(md5(data));
