@@ -1,12 +1,17 @@
 /**
- * Conflict-copy names: `name (conflicted copy YYYY-MM-DD HHMMSS host).ext`, time in UTC from an injected clock.
- * The extension is the last `.ext` of a file's name (none for dotfiles like `.bashrc` and for folders). A name
- * that already carries a conflict marker gets a fresh marker instead of a second one, so conflicts of conflict
- * copies do not pile up markers. If the name is taken, a counter goes inside the marker: `… host 2).ext`.
+ * Conflict-copy names: `name.conflict-YYYYMMDD-HHMMSS-host.ext`, time in UTC from an injected clock. The name
+ * needs no encoding on any VOSpace service (letters, digits, `.` and `-` only are added), so a conflict copy
+ * syncs like any file and every machine sees both versions. The extension is the last `.ext` of a file's name
+ * (none for dotfiles like `.bashrc` and for folders). A name that already carries a conflict marker (also the
+ * older `name (conflicted copy YYYY-MM-DD HHMMSS host).ext`) gets a fresh marker instead of a second one, so
+ * conflicts of conflict copies do not pile up markers. If the name is taken, a counter follows the host:
+ * `….conflict-20261201-221815-laptop-2.ext`.
  */
 import { joinPath, nameOf, parentOf } from './reconcile/paths.js';
 
-const MARKER = / \(conflicted copy \d{4}-\d{2}-\d{2} \d{6} [^()]*\)$/;
+const MARKER = /\.conflict-\d{8}-\d{6}-[A-Za-z0-9-]+$/;
+const OLD_MARKER = / \(conflicted copy \d{4}-\d{2}-\d{2} \d{6} [^()]*\)$/;
+const HOST_MAX = 40;
 
 export interface ConflictNameOptions {
   /** Epoch ms. */
@@ -18,17 +23,20 @@ export interface ConflictNameOptions {
   isTaken: (candidate: string) => boolean;
 }
 
-/** `YYYY-MM-DD HHMMSS` in UTC. */
+/** `YYYYMMDD-HHMMSS` in UTC. */
 export function conflictStamp(now: number): string {
   const iso = new Date(now).toISOString(); // 2024-05-01T13:45:01.000Z
-  return `${iso.slice(0, 10)} ${iso.slice(11, 13)}${iso.slice(14, 16)}${iso.slice(17, 19)}`;
+  return `${iso.slice(0, 4)}${iso.slice(5, 7)}${iso.slice(8, 10)}-${iso.slice(11, 13)}${iso.slice(14, 16)}${iso.slice(17, 19)}`;
 }
 
-/** Host names go into file names: keep them free of separators and parentheses. */
+/** Host names go into file names: letters, digits and dashes only, so the name needs no encoding anywhere. */
 export function safeHost(host: string): string {
-  // eslint-disable-next-line no-control-regex
-  const cleaned = host.replace(/[/\\()\u0000-\u001f]/g, '-').trim();
-  return cleaned === '' ? 'unknown-host' : cleaned;
+  const cleaned = host
+    .split('.')[0]!
+    .replace(/[^A-Za-z0-9-]+/g, '-')
+    .replace(/^-+|-+$/g, '')
+    .slice(0, HOST_MAX);
+  return cleaned === '' ? 'host' : cleaned;
 }
 
 export function splitExtension(name: string, isDir: boolean): { stem: string; ext: string } {
@@ -37,17 +45,28 @@ export function splitExtension(name: string, isDir: boolean): { stem: string; ex
   return { stem: name.slice(0, dot), ext: name.slice(dot) };
 }
 
+/** Says whether a name is a conflict copy (made here or on another machine), with or without extension. */
 export function isConflictCopyName(path: string, isDir = false): boolean {
-  return MARKER.test(splitExtension(nameOf(path), isDir).stem);
+  const name = nameOf(path);
+  const { stem } = splitExtension(name, isDir);
+  return MARKER.test(stem) || MARKER.test(name) || OLD_MARKER.test(stem);
+}
+
+/** The name a conflict copy was made from: `a.conflict-….txt` → `a.txt`. */
+export function conflictOriginal(path: string, isDir = false): string {
+  const name = nameOf(path);
+  if (MARKER.test(name) && !MARKER.test(splitExtension(name, isDir).stem))
+    return joinPath(parentOf(path), name.replace(MARKER, ''));
+  const { stem, ext } = splitExtension(name, isDir);
+  return joinPath(parentOf(path), stem.replace(MARKER, '').replace(OLD_MARKER, '') + ext);
 }
 
 export function conflictCopyName(path: string, opts: ConflictNameOptions): string {
   const isDir = opts.isDir ?? false;
-  const { stem, ext } = splitExtension(nameOf(path), isDir);
-  const bare = stem.replace(MARKER, '');
-  const prefix = `${bare} (conflicted copy ${conflictStamp(opts.now)} ${safeHost(opts.host)}`;
+  const { stem, ext } = splitExtension(nameOf(conflictOriginal(path, isDir)), isDir);
+  const prefix = `${stem}.conflict-${conflictStamp(opts.now)}-${safeHost(opts.host)}`;
   for (let n = 1; n < 100_000; n++) {
-    const candidate = joinPath(parentOf(path), `${prefix}${n === 1 ? '' : ` ${n}`})${ext}`);
+    const candidate = joinPath(parentOf(path), `${prefix}${n === 1 ? '' : `-${n}`}${ext}`);
     if (!opts.isTaken(candidate)) return candidate;
   }
   throw new Error(`no free conflict-copy name for ${path}`);

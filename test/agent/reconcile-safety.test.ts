@@ -205,15 +205,15 @@ describe('first sync (empty base, data on both sides)', () => {
   it('two-way: conflicting items keep both, whatever the policy', () => {
     const plan = planOf(firstSyncWorld().s, { conflictPolicy: 'local-wins' });
     expect(plan.notices.filter((n) => n.kind === 'conflict').map((n) => n.related)).toEqual([
-      'differs (conflicted copy 2024-05-01 134501 testhost).txt',
-      'shape (conflicted copy 2024-05-01 134501 testhost)',
+      'differs.conflict-20240501-134501-testhost.txt',
+      'shape.conflict-20240501-134501-testhost',
     ]);
   });
 
   it('backup: the remote version is moved aside on the remote', () => {
     const plan = planOf(firstSyncWorld().s, { mode: 'backup' });
     expect(brief(plan)).toContain(
-      'moveRemote:differs.txt>differs (conflicted copy 2024-05-01 134501 testhost).txt',
+      'moveRemote:differs.txt>differs.conflict-20240501-134501-testhost.txt',
     );
   });
 });
@@ -221,43 +221,48 @@ describe('first sync (empty base, data on both sides)', () => {
 describe('conflict-copy names', () => {
   const free = (): boolean => false;
   it.each([
-    { path: 'report.txt', expected: 'report (conflicted copy 2024-05-01 134501 host).txt' },
-    { path: 'a/b/data.tar.gz', expected: 'a/b/data.tar (conflicted copy 2024-05-01 134501 host).gz' },
-    { path: '.bashrc', expected: '.bashrc (conflicted copy 2024-05-01 134501 host)' },
-    { path: 'dir/Makefile', expected: 'dir/Makefile (conflicted copy 2024-05-01 134501 host)' },
-    { path: 'ends.', expected: 'ends. (conflicted copy 2024-05-01 134501 host)' },
+    { path: 'report.txt', expected: 'report.conflict-20240501-134501-host.txt' },
+    { path: 'a/b/data.tar.gz', expected: 'a/b/data.tar.conflict-20240501-134501-host.gz' },
+    { path: '.bashrc', expected: '.bashrc.conflict-20240501-134501-host' },
+    { path: 'dir/Makefile', expected: 'dir/Makefile.conflict-20240501-134501-host' },
+    { path: 'ends.', expected: 'ends..conflict-20240501-134501-host' },
   ])('$path', ({ path, expected }) => {
     expect(conflictCopyName(path, { now: NOW, host: 'host', isTaken: free })).toBe(expected);
   });
 
   it('folders keep dots in their names', () => {
     expect(conflictCopyName('x/v1.2', { now: NOW, host: 'host', isDir: true, isTaken: free })).toBe(
-      'x/v1.2 (conflicted copy 2024-05-01 134501 host)',
+      'x/v1.2.conflict-20240501-134501-host',
     );
   });
 
   it('counts up while the name is taken', () => {
     const taken = new Set([
-      'r (conflicted copy 2024-05-01 134501 h).txt',
-      'r (conflicted copy 2024-05-01 134501 h 2).txt',
+      'r.conflict-20240501-134501-h.txt',
+      'r.conflict-20240501-134501-h-2.txt',
     ]);
     expect(conflictCopyName('r.txt', { now: NOW, host: 'h', isTaken: (c) => taken.has(c) })).toBe(
-      'r (conflicted copy 2024-05-01 134501 h 3).txt',
+      'r.conflict-20240501-134501-h-3.txt',
     );
   });
 
   it('replaces an existing marker instead of stacking another', () => {
-    const old = 'r (conflicted copy 2023-01-02 030405 h).txt';
+    const old = 'r.conflict-20230102-030405-h.txt';
     expect(isConflictCopyName(old)).toBe(true);
     expect(isConflictCopyName('r.txt')).toBe(false);
+    expect(isConflictCopyName('r (conflicted copy 2023-01-02 030405 h).txt')).toBe(true);
+    expect(isConflictCopyName('README.conflict-20230102-030405-h')).toBe(true);
     expect(conflictCopyName(old, { now: NOW, host: 'h', isTaken: free })).toBe(
-      'r (conflicted copy 2024-05-01 134501 h).txt',
+      'r.conflict-20240501-134501-h.txt',
     );
   });
 
   it('uses UTC and a file-name-safe host', () => {
-    expect(conflictStamp(Date.UTC(2030, 11, 31, 23, 59, 58))).toBe('2030-12-31 235958');
-    expect(safeHost('lab/pc (2)')).toBe('lab-pc -2-');
-    expect(safeHost('  ')).toBe('unknown-host');
+    expect(conflictStamp(Date.UTC(2030, 11, 31, 23, 59, 58))).toBe('20301231-235958');
+    expect(safeHost('lab/pc (2)')).toBe('lab-pc-2');
+    expect(safeHost('laptop.example.org')).toBe('laptop');
+    expect(safeHost('Ma Bécane')).toBe('Ma-B-cane');
+    expect(safeHost('…')).toBe('host');
+    expect(safeHost('  ')).toBe('host');
   });
 });

@@ -24,7 +24,7 @@ import {
 } from './reconcile-sim.js';
 
 const COPY = (stem: string, ext = '.txt', n = ''): string =>
-  `${stem} (conflicted copy 2024-05-01 134501 ${HOST}${n})${ext}`;
+  `${stem}.conflict-20240501-134501-${HOST}${n}${ext}`;
 
 /** A world with one unrelated synced file, so it is not a first sync. */
 function world(ci = false): World {
@@ -309,11 +309,11 @@ describe('conflict policies (two-way)', () => {
     expect((plan.actions[2] as DownloadAction).expectLocal).toBeNull();
   });
 
-  it('keep-both: a taken conflict name gets " 2"', () => {
+  it('keep-both: a taken conflict name gets "-2"', () => {
     const w = world().synced('f.txt', 'base').editLocal('f.txt', 'L').remote('f.txt', 'RR');
     w.remote(COPY('f'), 'older copy');
     const plan = converges(w);
-    expect(brief(plan)).toContain(`upload:${COPY('f', '.txt', ' 2')}`);
+    expect(brief(plan)).toContain(`upload:${COPY('f', '.txt', '-2')}`);
   });
 
   it('local-wins: the remote loser is moved to the remote trash explicitly before the upload', () => {
@@ -360,7 +360,7 @@ describe('conflict policies (two-way)', () => {
     const name = COPY('f');
     const w = world().synced(name, 'base').editLocal(name, 'L').remote(name, 'RR');
     const plan = planOf(w.s, { now: Date.UTC(2024, 5, 2, 1, 2, 3) });
-    expect(brief(plan)).toContain(`upload:f (conflicted copy 2024-06-02 010203 ${HOST}).txt`);
+    expect(brief(plan)).toContain(`upload:f.conflict-20240602-010203-${HOST}.txt`);
   });
 });
 
@@ -373,7 +373,7 @@ describe('file vs folder', () => {
   /** Local folder "p" with contents, remote file "p"; both new. */
   const dirVsFile = (w: World): World =>
     w.local('p').local('p/a.txt', 'A').local('p/sub').local('p/sub/b', 'B').remote('p', 'RR');
-  const copyOf = (p: string): string => `${p} (conflicted copy 2024-05-01 134501 ${HOST})`;
+  const copyOf = (p: string): string => `${p}.conflict-20240501-134501-${HOST}`;
 
   it.each([
     {
@@ -785,7 +785,7 @@ describe('plan order', () => {
   it('uses the injected clock and host for conflict names', () => {
     const w = world().synced('f.txt', 'base').editLocal('f.txt', 'L').remote('f.txt', 'RR');
     const plan = planOf(w.s, { now: NOW + 3_600_000, host: 'other' });
-    expect(brief(plan)).toContain('upload:f (conflicted copy 2024-05-01 144501 other).txt');
+    expect(brief(plan)).toContain('upload:f.conflict-20240501-144501-other.txt');
   });
 });
 

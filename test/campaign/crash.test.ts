@@ -4,7 +4,8 @@
  * does nothing). The full version is `npm run crash-campaign` (1,000 files, 50 kills).
  */
 import { describe, expect, it } from 'vitest';
-import { conflictOriginal, crashSummary, runCrashCampaign, VersionLedger } from './crash.js';
+import { conflictOriginal } from '../../src/agent/conflict-name.js';
+import { crashSummary, runCrashCampaign, VersionLedger } from './crash.js';
 
 describe('crash campaign', () => {
   it('converges with nothing lost and no spurious conflict after repeated SIGKILLs', async () => {
@@ -17,6 +18,9 @@ describe('crash campaign', () => {
   it('names the original of a conflict copy', () => {
     expect(conflictOriginal('d1/a (conflicted copy 2026-11-24 010203 host).dat')).toBe('d1/a.dat');
     expect(conflictOriginal('d1/README (conflicted copy 2026-11-24 010203 my-host)')).toBe('d1/README');
+    expect(conflictOriginal('d1/a.conflict-20261124-010203-host.dat')).toBe('d1/a.dat');
+    expect(conflictOriginal('d1/README.conflict-20261124-010203-my-host')).toBe('d1/README');
+    expect(conflictOriginal('.bashrc.conflict-20261124-010203-h-2')).toBe('.bashrc');
   });
 
   it('owes every version until the user destroys it, and the synced copy an arrival replaces', () => {

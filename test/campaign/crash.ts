@@ -17,7 +17,7 @@ import { randomBytes } from 'node:crypto';
 import Database from 'better-sqlite3';
 import fs from 'node:fs';
 import path from 'node:path';
-import { isConflictCopyName } from '../../src/agent/conflict-name.js';
+import { conflictOriginal, isConflictCopyName } from '../../src/agent/conflict-name.js';
 import { nodeNameProblem } from '../../src/vospace/uri.js';
 import { once, startDaemonProc, waitSynced, writeConfig, type DaemonProc } from '../e2e/harness.js';
 import { SimEnv, SIM_USER } from '../sim/env.js';
@@ -53,11 +53,6 @@ export interface CrashReport {
 const FOLDERS = 12;
 /** How the pair's remote folder is named in the user's Vault space. */
 const REMOTE_ROOT = 'crash';
-
-/** `name (conflicted copy YYYY-MM-DD HHMMSS host).ext` → `name.ext`. */
-export function conflictOriginal(copy: string): string {
-  return copy.replace(/ \(conflicted copy \d{4}-\d{2}-\d{2} \d{6} [^()]*\)(\.[^./]*)?$/, '$1');
-}
 
 const storable = (rel: string) => rel.split('/').every((n) => nodeNameProblem(n) === undefined);
 

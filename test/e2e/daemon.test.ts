@@ -121,7 +121,7 @@ describe('daemon end to end (real processes)', () => {
       await waitForPair(d, 'e1', (p) => p.state === 'idle' || p.state === 'error');
       await waitSynced(d, 'e1');
       expect(get(local, 'a.txt')).toBe('A4 remote');
-      const copies = listFiles(local).filter((f) => f.startsWith('a (conflicted copy '));
+      const copies = listFiles(local).filter((f) => f.startsWith('a.conflict-'));
       expect(copies).toHaveLength(1);
       expect(get(local, copies[0]!)).toBe('A4 local');
       await expectNothingLeft(d, cfg);
@@ -175,7 +175,7 @@ describe('daemon end to end (real processes)', () => {
     d = await startDaemonProc(cfg, dir);
     await waitSynced(d, 'c1', 60_000);
     for (const [rel, content] of files) expect(await remoteGet(`vos:alice/e2e3/${rel}`)).toBe(content);
-    expect(listFiles(local).filter((f) => f.includes('conflicted copy'))).toEqual([]);
+    expect(listFiles(local).filter((f) => f.includes('.conflict-'))).toEqual([]);
     await expectNothingLeft(d, cfg);
   });
 
