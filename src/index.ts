@@ -14,4 +14,13 @@ export { type NodeInfo, type NodeKind, permissionString } from './vospace/node.j
 export { Registry, DEFAULT_REGISTRY, type ServiceEndpoints } from './vospace/registry.js';
 export { parseVosUri, formatVosUri, type VosUri } from './vospace/uri.js';
 export { PROP } from './vospace/xml.js';
+export {
+  decodeName,
+  decodePath,
+  encodeName,
+  encodePath,
+  NAME_MAPPING,
+  RAW_NAMES,
+  type NameCodec,
+} from './vospace/names.js';
 export { startServer, type ServeOptions, type RunningServer } from './server/server.js';

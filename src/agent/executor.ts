@@ -9,9 +9,11 @@ import PQueue from 'p-queue';
 import type { Client } from '../vospace/client.js';
 import { VosError } from '../vospace/errors.js';
 import type { NodeLocation } from '../vospace/location.js';
+import type { NameCodec } from '../vospace/names.js';
 import type { NodeInfo } from '../vospace/node.js';
-import { fetchToTemp, resolveDownloadUrls } from '../vospace/transfer.js';
+import { fetchToTemp, resolveDownloadUrls, tempPathFor } from '../vospace/transfer.js';
 import { hashFile } from './hash.js';
+import { diskRelOf } from './local/names.js';
 import type { Outcome, SyncIndex } from './index-db.js';
 import type { BaseEntry, LocalEntry, RemoteEntry } from './model.js';
 import type {
@@ -38,6 +40,8 @@ export interface ExecutorContext {
   pairId: number;
   localRoot: string;
   remoteRoot: NodeLocation;
+  /** How local names become node names (the pair's name mapping, or raw names). */
+  names?: NameCodec;
   now: () => number;
   /** Parallel transfers. */
   concurrency: number;
@@ -87,8 +91,8 @@ export interface UploadIntent {
 /** The world no longer matches the plan: not an error, a reason to re-plan. */
 class Stale extends Error {}
 
-function abs(root: string, rel: string): string {
-  return path.join(root, ...rel.split('/'));
+function abs(root: string, diskRel: string): string {
+  return path.join(root, ...diskRel.split('/'));
 }
 
 function lstatOrUndefined(p: string): fs.Stats | undefined {
@@ -150,7 +154,16 @@ export class Executor {
   constructor(private readonly ctx: ExecutorContext) {}
 
   private loc(rel: string): NodeLocation {
-    return remoteChild(this.ctx.remoteRoot, rel);
+    return remoteChild(this.ctx.remoteRoot, rel, this.ctx.names);
+  }
+
+  /** The on-disk spelling of an index (NFC) path: macOS and other tools may have written the name in NFD. */
+  private onDisk(rel: string): string {
+    return diskRelOf(this.ctx.localRoot, rel);
+  }
+
+  private trashRemote(rel: string): Promise<string> {
+    return moveToRemoteTrash(this.ctx.client, this.ctx.remoteRoot, rel, this.ctx.now(), this.ctx.names);
   }
 
   private commit(o: Outcome): void {
@@ -255,13 +268,13 @@ export class Executor {
   }
 
   private checkLocal(rel: string, expect: LocalSnapshot | null, what: string): fs.Stats | undefined {
-    const st = lstatOrUndefined(abs(this.ctx.localRoot, rel));
+    const st = lstatOrUndefined(abs(this.ctx.localRoot, this.onDisk(rel)));
     if (!localMatches(st, expect)) throw new Stale(`${what}: ${rel} changed locally since the scan`);
     return st;
   }
 
   private async upload(a: UploadAction): Promise<number> {
-    const file = abs(this.ctx.localRoot, a.path);
+    const file = abs(this.ctx.localRoot, this.onDisk(a.path));
     this.checkLocal(a.path, a.expectLocal, 'upload');
     let md5 = a.expectLocal.md5;
     if (!md5) {
@@ -274,7 +287,7 @@ export class Executor {
     const current = await this.checkRemote(a.path, a.expectRemote, 'upload');
     let replaces = a.expectRemote;
     if (current && a.trashRemoteFirst) {
-      await moveToRemoteTrash(this.ctx.client, this.ctx.remoteRoot, a.path, this.ctx.now());
+      await this.trashRemote(a.path);
       replaces = null;
     }
     // Intent first: if we die after the server has the bytes but before the index knows, the next run
@@ -332,9 +345,9 @@ export class Executor {
   }
 
   private async download(a: DownloadAction): Promise<number> {
-    const dest = abs(this.ctx.localRoot, a.path);
+    const dest = abs(this.ctx.localRoot, this.onDisk(a.path));
     this.checkLocal(a.path, a.expectLocal, 'download');
-    assertNoLinkOnTheWay(this.ctx.localRoot, a.path);
+    assertNoLinkOnTheWay(this.ctx.localRoot, this.onDisk(a.path));
     const loc = this.loc(a.path);
     if (!a.expectRemote.md5) await this.checkRemote(a.path, a.expectRemote, 'download');
     const ep = await this.ctx.client.endpoints(loc);
@@ -344,7 +357,7 @@ export class Executor {
     if (empty || (urls.length === 0 && a.expectRemote.size === 0)) {
       if (a.expectRemote.size > 0)
         throw new VosError('integrity', `${what}: the server sent no bytes for ${a.expectRemote.size}`);
-      const tmp = path.join(path.dirname(dest), `.vosync-tmp-${path.basename(dest)}.empty`);
+      const tmp = tempPathFor(dest, 'empty');
       // 'wx' after removing whatever is there: never write through a link planted at the temp name.
       fs.rmSync(tmp, { force: true });
       fs.writeFileSync(tmp, '', { flag: 'wx' });
@@ -360,7 +373,7 @@ export class Executor {
       const st = lstatOrUndefined(dest);
       if (!localMatches(st, a.expectLocal))
         throw new Stale(`download: ${a.path} changed locally during the download`);
-      if (st) moveToLocalTrash(this.ctx.localRoot, a.path, this.ctx.now());
+      if (st) moveToLocalTrash(this.ctx.localRoot, this.onDisk(a.path), this.ctx.now());
       fs.renameSync(got.file, dest);
     } catch (e) {
       fs.rmSync(got.file, { force: true });
@@ -402,7 +415,7 @@ export class Executor {
 
   private async mkdirRemote(a: MkdirRemoteAction): Promise<void> {
     const current = await this.checkRemote(a.path, a.expectRemote, 'mkdir');
-    if (current) await moveToRemoteTrash(this.ctx.client, this.ctx.remoteRoot, a.path, this.ctx.now());
+    if (current) await this.trashRemote(a.path);
     try {
       await this.ctx.client.mkdir(this.loc(a.path));
     } catch (e) {
@@ -412,7 +425,7 @@ export class Executor {
       if (!(maybeMade && (await this.ctx.client.isdir(this.loc(a.path))))) throw e;
     }
     const info = await this.ctx.client.getInfo(this.loc(a.path));
-    const st = lstatOrUndefined(abs(this.ctx.localRoot, a.path));
+    const st = lstatOrUndefined(abs(this.ctx.localRoot, this.onDisk(a.path)));
     const remote: RemoteEntry = { path: a.path, kind: 'dir', size: 0, dateMs: info.date ?? 0 };
     const o: Outcome = { path: a.path, remote, event: { kind: 'mkdir-remote' } };
     if (st?.isDirectory()) {
@@ -423,10 +436,10 @@ export class Executor {
   }
 
   private async mkdirLocal(a: MkdirLocalAction): Promise<void> {
-    const p = abs(this.ctx.localRoot, a.path);
+    const p = abs(this.ctx.localRoot, this.onDisk(a.path));
     const st0 = this.checkLocal(a.path, a.expectLocal, 'mkdir');
-    assertNoLinkOnTheWay(this.ctx.localRoot, a.path);
-    if (st0) moveToLocalTrash(this.ctx.localRoot, a.path, this.ctx.now());
+    assertNoLinkOnTheWay(this.ctx.localRoot, this.onDisk(a.path));
+    if (st0) moveToLocalTrash(this.ctx.localRoot, this.onDisk(a.path), this.ctx.now());
     fs.mkdirSync(p, { recursive: true });
     const st = fs.lstatSync(p);
     const remote = this.ctx.index.getEntry(this.ctx.pairId, a.path).remote;
@@ -437,7 +450,7 @@ export class Executor {
 
   private async deleteRemote(a: DeleteRemoteAction): Promise<void> {
     await this.checkRemote(a.path, a.expectRemote, 'delete');
-    await moveToRemoteTrash(this.ctx.client, this.ctx.remoteRoot, a.path, this.ctx.now());
+    await this.trashRemote(a.path);
     const hasLocal = this.ctx.index.getEntry(this.ctx.pairId, a.path).local !== undefined;
     this.commit({
       path: a.path,
@@ -449,7 +462,7 @@ export class Executor {
 
   private async deleteLocal(a: DeleteLocalAction): Promise<void> {
     this.checkLocal(a.path, a.expectLocal, 'delete');
-    const trashed = moveToLocalTrash(this.ctx.localRoot, a.path, this.ctx.now());
+    const trashed = moveToLocalTrash(this.ctx.localRoot, this.onDisk(a.path), this.ctx.now());
     const hasRemote = this.ctx.index.getEntry(this.ctx.pairId, a.path).remote !== undefined;
     this.commit({
       path: a.path,
@@ -514,7 +527,7 @@ export class Executor {
     // counts as free (as for uploads, and the planner ignores it), so it goes to the trash, or the move never runs.
     const there = await this.ctx.client.tryGetInfo(this.loc(a.to));
     if (there && !isPlaceholder(there)) throw new Stale(`move: ${a.to} already exists on the server`);
-    if (there) await moveToRemoteTrash(this.ctx.client, this.ctx.remoteRoot, a.to, this.ctx.now());
+    if (there) await this.trashRemote(a.to);
     await this.ctx.client.move(this.loc(a.from), this.loc(a.to));
     const info = await this.ctx.client.getInfo(this.loc(a.to));
     this.rekey(a.from, a.to, { remote: true, base: a.purpose === 'local-rename' }, info.date);
@@ -527,12 +540,12 @@ export class Executor {
 
   private async renameLocal(a: RenameLocalAction): Promise<void> {
     this.checkLocal(a.from, a.expectLocal, 'rename');
-    assertNoLinkOnTheWay(this.ctx.localRoot, a.from);
-    assertNoLinkOnTheWay(this.ctx.localRoot, a.to);
-    const dest = abs(this.ctx.localRoot, a.to);
+    assertNoLinkOnTheWay(this.ctx.localRoot, this.onDisk(a.from));
+    assertNoLinkOnTheWay(this.ctx.localRoot, this.onDisk(a.to));
+    const dest = abs(this.ctx.localRoot, this.onDisk(a.to));
     if (lstatOrUndefined(dest)) throw new Stale(`rename: ${a.to} already exists locally`);
     fs.mkdirSync(path.dirname(dest), { recursive: true });
-    fs.renameSync(abs(this.ctx.localRoot, a.from), dest);
+    fs.renameSync(abs(this.ctx.localRoot, this.onDisk(a.from)), dest);
     this.rekey(a.from, a.to, { local: true, base: a.purpose === 'remote-rename' });
     this.ctx.index.addEvent(this.ctx.pairId, {
       path: a.to,

@@ -7,6 +7,7 @@ import os from 'node:os';
 import path from 'node:path';
 import type { Client } from '../vospace/client.js';
 import { VosError } from '../vospace/errors.js';
+import { NAME_MAPPING, RAW_NAMES, type NameCodec } from '../vospace/names.js';
 import { nodeNameProblem } from '../vospace/uri.js';
 import type { PairConfig } from './config.js';
 import { checkDeleteSafety, checkRootGuard } from './delete-safety.js';
@@ -93,6 +94,7 @@ export function ignoreFor(pair: PairConfig): IgnoreMatcher {
 
 export async function syncPair(ctx: PairContext): Promise<CycleResult> {
   const { pair, index, client } = ctx;
+  const names = namesOf(pair);
   const rec: PairRecord = index.ensurePair({
     name: pair.name,
     localRoot: pair.local,
@@ -150,6 +152,7 @@ export async function syncPair(ctx: PairContext): Promise<CycleResult> {
     const remote = await scanRemote(client, pair.location, {
       concurrency: Math.max(2, ctx.concurrency),
       isExcluded: (rel, isDir) => ignore.isIgnored(rel, isDir),
+      names,
     });
     result.remoteProblems = remote.problems;
     if (!remote.rootExists) {
@@ -210,13 +213,18 @@ export async function syncPair(ctx: PairContext): Promise<CycleResult> {
     }
   };
   for (const u of local.unreadable) leaveOut(u);
-  // Names the service cannot store (CADC rejects spaces, quotes, brackets…) stay local, reported, never retried.
-  for (const p of unstorableNames(trees.local.keys())) {
+  // Names the service cannot store even mapped (too long), or at all with the mapping off, stay local,
+  // reported, never retried.
+  for (const p of unstorableNames(trees.local.keys(), names)) {
     leaveOut(p.path);
-    result.localProblems.push({
-      path: p.path,
-      kind: 'error',
-      message: `not synced: ${p.problem} (the server cannot store this name)`,
+    result.localProblems.push({ path: p.path, kind: 'error', message: `not synced: ${p.problem}` });
+  }
+  // Remote names this disk cannot hold: reported, never retried.
+  for (const p of topMost([...trees.remote.keys()].filter((r) => localNameTooLong(r)))) {
+    leaveOut(p);
+    result.remoteProblems.push({
+      path: p,
+      message: 'not synced: name too long for this disk (over 255 bytes)',
     });
   }
   // An empty placeholder left by an interrupted upload (a push negotiation creates the node first) is not
@@ -279,6 +287,7 @@ export async function syncPair(ctx: PairContext): Promise<CycleResult> {
     pairId: rec.id,
     localRoot: pair.local,
     remoteRoot: pair.location,
+    names,
     now: ctx.now,
     concurrency: ctx.concurrency,
     ...(ctx.onAction ? { onAction: ctx.onAction } : {}),
@@ -307,15 +316,48 @@ export async function syncUntilStable(ctx: PairContext, maxCycles = 5): Promise<
   return results;
 }
 
+/** Local file systems hold names of at most 255 bytes (ext4, APFS, NTFS in UTF-16 units: the stricter). */
+const LOCAL_NAME_MAX_BYTES = 255;
+
+function localNameTooLong(rel: string): boolean {
+  return rel.split('/').some((seg) => Buffer.byteLength(seg) > LOCAL_NAME_MAX_BYTES);
+}
+
+/** The paths of a set that are not below another one of the set. */
+function topMost(paths: string[]): string[] {
+  const sorted = [...paths].sort();
+  const out: string[] = [];
+  for (const p of sorted) if (!out.some((t) => p.startsWith(t + '/'))) out.push(p);
+  return out;
+}
+
+/** How a pair's local names become node names. */
+export function namesOf(pair: Pick<PairConfig, 'nameEncoding'>): NameCodec {
+  return pair.nameEncoding ? NAME_MAPPING : RAW_NAMES;
+}
+
+/** Why the remote cannot hold a local name under a codec, or undefined. */
+export function remoteNameProblem(localName: string, names: NameCodec): string | undefined {
+  const remote = names.encode(localName);
+  const problem = nodeNameProblem(remote);
+  if (!problem) return undefined;
+  if (remote !== localName && problem.includes('longer than'))
+    return `name too long for the remote once encoded (${Buffer.byteLength(remote)} bytes as ${remote.slice(0, 24)}…; the limit is 255)`;
+  return `${problem} (the server cannot store this name)`;
+}
+
 /** The top-most local paths whose names the remote service cannot hold. */
-export function unstorableNames(paths: Iterable<string>): { path: string; problem: string }[] {
+export function unstorableNames(
+  paths: Iterable<string>,
+  names: NameCodec = NAME_MAPPING,
+): { path: string; problem: string }[] {
   const out: { path: string; problem: string }[] = [];
   const bad = new Set<string>();
   for (const p of [...paths].sort()) {
     const segs = p.split('/');
     if (segs.some((_, i) => bad.has(segs.slice(0, i + 1).join('/')))) continue;
     for (let i = 0; i < segs.length; i++) {
-      const problem = nodeNameProblem(segs[i]!);
+      const problem = remoteNameProblem(segs[i]!, names);
       if (problem) {
         const top = segs.slice(0, i + 1).join('/');
         bad.add(top);

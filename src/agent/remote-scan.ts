@@ -6,6 +6,7 @@ import PQueue from 'p-queue';
 import type { Client } from '../vospace/client.js';
 import { VosError } from '../vospace/errors.js';
 import { childLocation, type NodeLocation } from '../vospace/location.js';
+import { NAME_MAPPING, type NameCodec } from '../vospace/names.js';
 import type { RemoteEntry } from './model.js';
 
 /** The remote trash container of a pair lives in its remote root and is never synced. */
@@ -30,6 +31,8 @@ export interface RemoteScanOptions {
   concurrency?: number;
   /** Paths (relative to the root) to leave out, e.g. ignored names; checked before descending. */
   isExcluded?: (relPath: string, isDir: boolean) => boolean;
+  /** How node names become local names (default: the reversible mapping); entries are keyed by local name. */
+  names?: NameCodec;
 }
 
 export async function scanRemote(
@@ -54,14 +57,24 @@ export async function scanRemote(
     throw new VosError('invalid', `remote root ${root.scheme}:${root.path} is not a container`);
   }
   const queue = new PQueue({ concurrency: opts.concurrency ?? 8 });
+  const names = opts.names ?? NAME_MAPPING;
   let fatal: unknown;
-  const list = async (rel: string): Promise<void> => {
-    const loc = rel === '' ? root : { ...root, path: `${root.path}/${rel}` };
+  const list = async (rel: string, loc: NodeLocation): Promise<void> => {
     try {
       result.requests++;
       for await (const child of client.iterate(loc)) {
-        const childRel = rel === '' ? child.name : `${rel}/${child.name}`;
         if (rel === '' && child.name === REMOTE_TRASH) continue;
+        const localName = names.decode(child.name);
+        const childRel = rel === '' ? localName : `${rel}/${localName}`;
+        // A name that does not come back from its local name (not NFC, or characters CADC cannot store made by
+        // another tool) could not be addressed again: reported, left alone.
+        if (names.encode(localName) !== child.name) {
+          result.problems.push({
+            path: childRel,
+            message: `remote name '${child.name}' has no local name that maps back to it; not synced`,
+          });
+          continue;
+        }
         if (child.kind === 'link') {
           result.problems.push({ path: childRel, message: 'link node not synced' });
           continue;
@@ -76,7 +89,7 @@ export async function scanRemote(
         };
         if (!isDir && child.md5) entry.md5 = child.md5;
         result.entries.set(childRel, entry);
-        if (isDir) void queue.add(() => list(childRel));
+        if (isDir) void queue.add(() => list(childRel, childLocation(loc, child.name)));
       }
     } catch (e) {
       if (
@@ -92,14 +105,15 @@ export async function scanRemote(
       queue.clear();
     }
   };
-  void queue.add(() => list(''));
+  void queue.add(() => list('', root));
   await queue.onIdle();
   if (fatal) throw fatal;
   return result;
 }
 
-export function remoteChild(root: NodeLocation, rel: string): NodeLocation {
+/** The node of a local relative path below the pair's remote root, each name mapped by `names`. */
+export function remoteChild(root: NodeLocation, rel: string, names: NameCodec = NAME_MAPPING): NodeLocation {
   let loc = root;
-  for (const seg of rel.split('/')) loc = childLocation(loc, seg);
+  for (const seg of rel.split('/')) loc = childLocation(loc, names.encode(seg));
   return loc;
 }

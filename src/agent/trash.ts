@@ -7,6 +7,7 @@ import path from 'node:path';
 import type { Client } from '../vospace/client.js';
 import { VosError } from '../vospace/errors.js';
 import type { NodeLocation } from '../vospace/location.js';
+import { NAME_MAPPING, type NameCodec } from '../vospace/names.js';
 import { REMOTE_TRASH, remoteChild } from './remote-scan.js';
 
 /** The pair's private folder: trash, root marker. Never synced. */
@@ -76,17 +77,18 @@ export async function moveToRemoteTrash(
   root: NodeLocation,
   relPath: string,
   now: number,
+  names: NameCodec = NAME_MAPPING,
 ): Promise<string> {
   const trashRel = `${REMOTE_TRASH}/${trashStamp(now)}/${relPath}`;
   const parentRel = trashRel.slice(0, trashRel.lastIndexOf('/'));
-  await client.mkdir(remoteChild(root, parentRel), { parents: true });
+  await client.mkdir(remoteChild(root, parentRel, names), { parents: true });
   try {
-    await client.move(remoteChild(root, relPath), remoteChild(root, trashRel));
+    await client.move(remoteChild(root, relPath, names), remoteChild(root, trashRel, names));
   } catch (e) {
     if (e instanceof VosError && e.kind === 'exists') {
       await client.move(
-        remoteChild(root, relPath),
-        remoteChild(root, `${trashRel}.${process.pid}-${Date.now()}`),
+        remoteChild(root, relPath, names),
+        remoteChild(root, `${trashRel}.${process.pid}-${Date.now()}`, names),
       );
     } else throw e;
   }

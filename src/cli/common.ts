@@ -12,7 +12,8 @@ import { Client } from '../vospace/client.js';
 import { VosError } from '../vospace/errors.js';
 import { certificateDaysLeft, type Credentials } from '../vospace/http.js';
 import { DEFAULT_REGISTRY } from '../vospace/registry.js';
-import { InvalidUriError } from '../vospace/uri.js';
+import { encodeName, NAME_MAPPING, RAW_NAMES, type NameCodec } from '../vospace/names.js';
+import { InvalidUriError, nodeNameProblem } from '../vospace/uri.js';
 
 /** Output and environment of one CLI run; `processIo()` for the real thing, buffers in tests. */
 export interface CliIo {
@@ -64,6 +65,7 @@ export interface GlobalFlags {
   warning?: boolean;
   insecure?: boolean;
   json?: boolean;
+  rawNames?: boolean;
 }
 
 /** An error the CLI raises itself, with the exit code it should end with. */
@@ -262,6 +264,26 @@ export class Ctx {
   /** Prints one JSON document (the whole output of a --json run). */
   printJson(doc: unknown): void {
     this.io.stdout.write(JSON.stringify(doc, null, 2) + '\n');
+  }
+
+  /** How local names become node names and back: the reversible mapping unless --raw-names. */
+  get names(): NameCodec {
+    return this.flags.rawNames ? RAW_NAMES : NAME_MAPPING;
+  }
+
+  /**
+   * A remote argument as the user typed it, with every path segment the server cannot store (`My Paper.pdf`)
+   * mapped (`My~20Paper.pdf`); segments that are valid node names already are taken as they are.
+   */
+  remoteArg(arg: string): string {
+    if (this.flags.rawNames) return arg;
+    const m = /^(vos:\/\/[^/]*\/|[a-z][a-z0-9+.-]*:)(.*)$/i.exec(arg);
+    if (!m) return arg;
+    const mapped = m[2]!
+      .split('/')
+      .map((seg) => (seg === '' || nodeNameProblem(seg) === undefined ? seg : encodeName(seg)))
+      .join('/');
+    return m[1]! + mapped;
   }
 
   /** A local path as the user typed it, resolved against the run's working directory. */

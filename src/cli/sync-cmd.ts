@@ -154,8 +154,9 @@ export function configureSync(cmd: Command, io: CliIo, dialect: 'vosync' | 'vost
 export async function runSync(ctx: Ctx, paths: string[], opts: SyncOptions): Promise<number> {
   if (paths.length < 2) throw new CliError('sync needs at least one SOURCE and a DEST', EXIT.invalid);
   const streams = streamsOf(opts);
-  const dest = paths[paths.length - 1]!;
-  const sources = paths.slice(0, -1);
+  const remoteArg = (p: string) => (isRemoteArg(p) ? ctx.remoteArg(p) : p);
+  const dest = remoteArg(paths[paths.length - 1]!);
+  const sources = paths.slice(0, -1).map(remoteArg);
   const remoteSources = sources.filter(isRemoteArg);
   let direction: 'up' | 'down';
   if (isRemoteArg(dest) && remoteSources.length === 0) direction = 'up';
@@ -295,7 +296,7 @@ async function planUpload(
     for (const e of entries) {
       const label = path.join(labelDir, e.name);
       const rel = relDir === '' ? e.name : `${relDir}/${e.name}`;
-      const remote = joinRemote(remoteDir, e.name);
+      const remote = joinRemote(remoteDir, ctx.names.encode(e.name));
       if (e.isSymbolicLink()) {
         ctx.log.info(`${label}: skipping (symbolic link)`);
         continue;
@@ -305,7 +306,7 @@ async function planUpload(
         continue;
       }
       if (filter.skips({ rel, full: remote, isDir: e.isDirectory() })) continue;
-      const problem = nodeNameProblem(e.name);
+      const problem = nodeNameProblem(ctx.names.encode(e.name));
       if (problem) {
         tally.fail(
           label,
@@ -343,7 +344,7 @@ async function planUpload(
       ctx.log.info(`${src}: skipping (symbolic link)`);
       continue;
     }
-    const name = path.basename(abs);
+    const name = ctx.names.encode(path.basename(abs));
     const problem = nodeNameProblem(name);
     if (st.isDirectory()) {
       const intoDest = src.endsWith('/') || src.endsWith(path.sep);
@@ -465,8 +466,9 @@ async function planDownload(
     }
     for (const c of children) {
       const remote = joinRemote(remoteDir, c.name);
-      const local = path.join(localDir, c.name);
-      const rel = relDir === '' ? c.name : `${relDir}/${c.name}`;
+      const name = ctx.names.decode(c.name);
+      const local = path.join(localDir, name);
+      const rel = relDir === '' ? name : `${relDir}/${name}`;
       if (c.kind === 'link') {
         ctx.log.info(`${remote}: skipping (link node)`);
         continue;
@@ -491,13 +493,13 @@ async function planDownload(
     const srcRoot = src.replace(/\/+$/, '');
     if (info.kind === 'container') {
       const intoDest = src.endsWith('/') || info.name === '';
-      const root = intoDest ? destAbs : path.join(destAbs, info.name);
+      const root = intoDest ? destAbs : path.join(destAbs, ctx.names.decode(info.name));
       if (!intoDest) dirs.push({ local: root, label: srcRoot });
       await walk(srcRoot, root, '');
     } else if (info.kind === 'file') {
       files.push({
         label: src,
-        local: path.join(destAbs, info.name),
+        local: path.join(destAbs, ctx.names.decode(info.name)),
         remote: srcRoot,
         size: info.size,
         remoteInfo: info,

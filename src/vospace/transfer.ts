@@ -317,8 +317,17 @@ function usableTempSize(temp: string): number {
   return 0;
 }
 
-function tempNameFor(dest: string, key: string): string {
-  return path.join(path.dirname(dest), `${TEMP_PREFIX}${path.basename(dest)}.${key}.part`);
+/** Longest temp name kept readable; longer ones are named by a hash so they never pass 255 bytes. */
+const READABLE_TEMP_BYTES = 200;
+
+/** A temp file's path beside `dest`: `.vosync-tmp-<name>.<suffix>`, or a hash of the name when that is long. */
+export function tempPathFor(dest: string, suffix: string): string {
+  const name = path.basename(dest);
+  let temp = `${TEMP_PREFIX}${name}.${suffix}`;
+  if (Buffer.byteLength(temp) > READABLE_TEMP_BYTES) {
+    temp = `${TEMP_PREFIX}${createHash('sha1').update(name).digest('hex').slice(0, 20)}.${suffix}`;
+  }
+  return path.join(path.dirname(dest), temp);
 }
 
 /** Hashes the first `length` bytes of a file (to continue hashing a resumed download). */
@@ -341,7 +350,7 @@ export async function fetchToTemp(
   expect: { md5?: string; size?: number; onProgress?: ProgressCallback } = {},
 ): Promise<DownloadResult> {
   const key = expect.md5 ?? 'x';
-  const temp = tempNameFor(dest, key);
+  const temp = tempPathFor(dest, `${key}.part`);
   let lastError: unknown;
   const attempts = session.policy.retries + 1;
   for (const url of urls) {

@@ -18,7 +18,8 @@ import Database from 'better-sqlite3';
 import fs from 'node:fs';
 import path from 'node:path';
 import { conflictOriginal, isConflictCopyName } from '../../src/agent/conflict-name.js';
-import { nodeNameProblem } from '../../src/vospace/uri.js';
+import { NAME_MAPPING } from '../../src/vospace/names.js';
+import { remoteNameProblem } from '../../src/agent/pair-sync.js';
 import { once, startDaemonProc, waitSynced, writeConfig, type DaemonProc } from '../e2e/harness.js';
 import { SimEnv, SIM_USER } from '../sim/env.js';
 import { Rng } from '../sim/rng.js';
@@ -54,7 +55,8 @@ const FOLDERS = 12;
 /** How the pair's remote folder is named in the user's Vault space. */
 const REMOTE_ROOT = 'crash';
 
-const storable = (rel: string) => rel.split('/').every((n) => nodeNameProblem(n) === undefined);
+const storable = (rel: string) =>
+  rel.split('/').every((n) => remoteNameProblem(n, NAME_MAPPING) === undefined);
 
 /** The base (last synced) MD5 of every file the agent's index records, read while the daemon is dead. */
 export function readBase(indexFile: string): Map<string, string> {

@@ -54,7 +54,7 @@ describe('bad configs', () => {
     const e = refused(pair('    mdoe: backup\n'));
     expect(line(e, 'pairs[0].mdoe')).toBe(
       "hostile.yaml:4:5: pairs[0].mdoe: unknown key 'mdoe'; expected one of: name, local, remote, mode, ignore, " +
-        'conflict, deleteLimits, propagateDeletes, allowHomeRoot, schedule',
+        'conflict, deleteLimits, propagateDeletes, nameEncoding, allowHomeRoot, schedule',
     );
     expect(line(refused('pairz: []\n'), 'pairz')).toBe(
       "hostile.yaml:1:1: pairz: unknown key 'pairz'; did you mean 'pairs'?",

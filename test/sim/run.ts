@@ -10,10 +10,15 @@ import path from 'node:path';
 import { parseConfigText, type PairConfig } from '../../src/agent/config.js';
 import { SyncIndex } from '../../src/agent/index-db.js';
 import { isPlanEmpty, type Plan } from '../../src/agent/reconcile.js';
-import { syncPair, type CycleResult, type PairContext } from '../../src/agent/pair-sync.js';
+import {
+  remoteNameProblem,
+  syncPair,
+  type CycleResult,
+  type PairContext,
+} from '../../src/agent/pair-sync.js';
 import { REMOTE_TRASH } from '../../src/agent/remote-scan.js';
 import { VosError } from '../../src/vospace/errors.js';
-import { nodeNameProblem } from '../../src/vospace/uri.js';
+import { NAME_MAPPING } from '../../src/vospace/names.js';
 import { Fate, SimClient, instrumentIndex } from './crash.js';
 import { SIM_TOKEN, type SimEnv } from './env.js';
 import { Rng } from './rng.js';
@@ -62,8 +67,9 @@ const SETTLE_CYCLES = 8;
 const START = Date.UTC(2026, 0, 5, 9, 0, 0);
 let runCounter = 0;
 
+/** Whether the agent can put a path on the server (names mapped, so only too long a name cannot). */
 function storable(p: string): boolean {
-  return p.split('/').every((s) => nodeNameProblem(s) === undefined);
+  return p.split('/').every((s) => remoteNameProblem(s, NAME_MAPPING) === undefined);
 }
 
 function describePlan(plan: Plan): string {

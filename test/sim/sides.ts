@@ -8,6 +8,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { PAIR_META_DIR } from '../../src/agent/trash.js';
 import { REMOTE_TRASH } from '../../src/agent/remote-scan.js';
+import { decodePath, encodePath } from '../../src/vospace/names.js';
 import { TEMP_PREFIX } from '../../src/vospace/transfer.js';
 import type { SimEnv } from './env.js';
 
@@ -145,8 +146,9 @@ export class RemoteSide implements Side {
     readonly rootPath: string,
   ) {}
 
+  /** The node of a path as the agent names it: names mapped as the agent maps them (names.ts). */
   uri(rel: string): string {
-    return rel === '' ? `vos:${this.rootPath}` : `vos:${this.rootPath}/${rel}`;
+    return rel === '' ? `vos:${this.rootPath}` : `vos:${this.rootPath}/${encodePath(rel)}`;
   }
 
   private records(): { rel: string; kind: ItemKind; md5?: string }[] {
@@ -154,7 +156,7 @@ export class RemoteSide implements Side {
     const out: { rel: string; kind: ItemKind; md5?: string }[] = [];
     for (const r of store.subtree('vault', this.rootPath)) {
       if (r.path === this.rootPath) continue;
-      const rel = r.path.slice(this.rootPath.length + 1);
+      const rel = decodePath(r.path.slice(this.rootPath.length + 1));
       if (r.type === 'ContainerNode') out.push({ rel, kind: 'dir' });
       else if (r.type === 'DataNode') {
         const bytes = r.blob ? fs.readFileSync(store.blobPath(r.blob)) : Buffer.alloc(0);

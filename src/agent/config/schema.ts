@@ -265,6 +265,7 @@ export function buildSchemas(sc: SchemaContext) {
     conflict: z.enum(CONFLICT_POLICIES).default(DEFAULTS.pair.conflict),
     deleteLimits: section(deleteLimits),
     propagateDeletes: z.boolean().optional(),
+    nameEncoding: z.boolean().default(true),
     allowHomeRoot: z.boolean().default(false),
     schedule: section(pairSchedule),
   });
@@ -301,6 +302,7 @@ export function buildSchemas(sc: SchemaContext) {
       ignore: p.ignore,
       deleteLimits: p.deleteLimits,
       propagateDeletes: p.mode === 'backup' && p.propagateDeletes === true,
+      nameEncoding: p.nameEncoding,
       allowHomeRoot: p.allowHomeRoot,
       scheduleOverride: p.schedule,
     };
@@ -379,6 +381,7 @@ function finishPair(p: ParsedPair, global: Schedules): PairConfig {
     ignore: p.ignore,
     deleteLimits: p.deleteLimits,
     propagateDeletes: p.propagateDeletes,
+    nameEncoding: p.nameEncoding,
     allowHomeRoot: p.allowHomeRoot,
     schedule: {
       remotePoll: p.scheduleOverride.remotePoll ?? global.remotePoll,

@@ -93,6 +93,11 @@ export interface PairConfig {
   deleteLimits: PairDeleteLimits;
   /** Backup mode only: also delete remotely what was deleted locally. Always false in other modes. */
   propagateDeletes: boolean;
+  /**
+   * Map names the remote cannot hold (spaces, brackets, `%`…) to `~HH` escapes and back (default true). Off:
+   * such names stay local and are reported as not synced.
+   */
+  nameEncoding: boolean;
   /** True when the file allowed the local folder to be the home folder itself. */
   allowHomeRoot: boolean;
   /** The effective schedule: the pair's overrides on top of the global one. */

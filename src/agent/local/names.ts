@@ -94,3 +94,17 @@ function findByNfc(absDir: string, nfcName: string): string | undefined {
   }
   return names.find((n) => toNfc(n) === nfcName);
 }
+
+/**
+ * The on-disk relative spelling of an NFC path, for reading or writing it: the path as it is on disk when it
+ * exists there, else its parent's disk spelling with the new name, else the NFC path itself.
+ */
+export function diskRelOf(root: string, relNfc: string): string {
+  if (ASCII_ONLY.test(relNfc)) return relNfc;
+  const found = resolveDiskPath(root, relNfc);
+  if (found) return found.diskRel;
+  const parent = parentOf(relNfc);
+  const name = relNfc.slice(parent === '' ? 0 : parent.length + 1);
+  const parentFound = parent === '' ? undefined : resolveDiskPath(root, parent);
+  return parentFound ? joinRel(parentFound.diskRel, name) : relNfc;
+}

@@ -10,7 +10,7 @@ import type { Command } from 'commander';
 import type { TransferOutcome } from '../../vospace/client.js';
 import { VosError } from '../../vospace/errors.js';
 import type { NodeInfo } from '../../vospace/node.js';
-import { TEMP_PREFIX } from '../../vospace/transfer.js';
+import { tempPathFor } from '../../vospace/transfer.js';
 import {
   CliError,
   EXIT,
@@ -114,7 +114,7 @@ class Planner {
       for (const name of fs.readdirSync(abs).sort()) {
         this.planUpload(
           path.join(srcLabel, name),
-          joinRemote(dst, name),
+          joinRemote(dst, this.ctx.names.encode(name)),
           rel === '' ? name : `${rel}/${name}`,
         );
       }
@@ -153,10 +153,11 @@ class Planner {
       if (rel !== '' && this.filtered(rel, dstLabel, true)) return this.skip(src, 'excluded');
       this.ops.push({ kind: 'mkdir-local', dst, dstLabel });
       for (const child of await client.list(from)) {
+        const name = this.ctx.names.decode(child.name);
         await this.planDownload(
           joinRemote(from.replace(/\/+$/, ''), child.name),
-          path.join(dstLabel, child.name),
-          rel === '' ? child.name : `${rel}/${child.name}`,
+          path.join(dstLabel, name),
+          rel === '' ? name : `${rel}/${name}`,
           child,
         );
       }
@@ -168,20 +169,22 @@ class Planner {
   }
 }
 
+/** The local name of a source: a remote node's name mapped back, or a local file's own name. */
 function sourceBaseName(arg: string, ctx: Ctx): string {
-  return isRemoteArg(arg) ? remoteBaseName(arg) : path.basename(ctx.local(arg));
+  return isRemoteArg(arg) ? ctx.names.decode(remoteBaseName(arg)) : path.basename(ctx.local(arg));
 }
 
 async function runCp(ctx: Ctx, paths: string[], opts: CpOptions): Promise<number> {
   if (paths.length < 2) throw new CliError('cp needs at least one SOURCE and a DEST', EXIT.invalid);
   if (opts.overwrite) ctx.log.note('--overwrite is obsolete and has no effect: existing files are replaced');
   if (opts.quick) ctx.log.note('--quick is obsolete and has no effect');
-  const destArg = paths[paths.length - 1]!;
-  const destRemote = isRemoteArg(destArg);
+  const destGiven = paths[paths.length - 1]!;
+  const destRemote = isRemoteArg(destGiven);
+  const destArg = destRemote ? ctx.remoteArg(destGiven) : destGiven;
   const client = ctx.client();
   const sources: string[] = [];
   for (const s of paths.slice(0, -1)) {
-    if (isRemoteArg(s)) sources.push(...(await expandRemote(client, s)));
+    if (isRemoteArg(s)) sources.push(...(await expandRemote(client, ctx.remoteArg(s))));
     else sources.push(s);
   }
   if (!destRemote && sources.every((s) => !isRemoteArg(s))) {
@@ -219,7 +222,7 @@ async function runCp(ctx: Ctx, paths: string[], opts: CpOptions): Promise<number
     const name = sourceBaseName(src, ctx);
     const dst = destIsDir
       ? destRemote
-        ? joinRemote(destArg.replace(/\/+$/, ''), name)
+        ? joinRemote(destArg.replace(/\/+$/, ''), ctx.names.encode(name))
         : path.join(destArg, name)
       : destArg;
     const srcRemote = isRemoteArg(src);
@@ -311,10 +314,7 @@ async function execute(ctx: Ctx, opts: CpOptions, planner: Planner): Promise<num
             break;
           }
           ctx.log.info(`${op.src} -> ${op.dstLabel}`);
-          const temp = path.join(
-            path.dirname(op.dst),
-            `${TEMP_PREFIX}${path.basename(op.dst)}.${op.md5 ?? 'x'}.part`,
-          );
+          const temp = tempPathFor(op.dst, `${op.md5 ?? 'x'}.part`);
           const file = progress.fileStarted(op.src, () => fs.statSync(temp).size);
           let r: TransferOutcome;
           try {

@@ -58,6 +58,7 @@ export function addGlobalOptions(cmd: Command): Command {
     .option('-v, --verbose', 'say what is being done')
     .option('-d, --debug', 'debugging output (never shows secrets)')
     .option('--json', 'print one JSON document instead of text')
+    .option('--raw-names', 'use node names as they are: no ~HH mapping of names the server cannot store')
     .addOption(new Option('--certfile <file>', 'vostools spelling of --cert').hideHelp())
     .addOption(new Option('-w, --warning', 'show warnings (vostools)').hideHelp())
     .addOption(new Option('--vos-debug', 'same as -d (vostools)').hideHelp())

@@ -98,7 +98,7 @@ async function runLs(ctx: Ctx, nodes: string[], opts: LsOptions): Promise<number
   const files: { info: NodeInfo; label: string; arg: string }[] = [];
   const dirs: { info: NodeInfo; label: string; arg: string }[] = [];
   for (const n of nodes) {
-    for (const arg of await expandRemote(client, n)) {
+    for (const arg of await expandRemote(client, ctx.remoteArg(n))) {
       let info = await client.getInfo(arg);
       let target = arg;
       if (!opts.long || arg.endsWith('/')) ({ info, arg: target } = await resolveLinks(client, info, arg));
@@ -107,7 +107,9 @@ async function runLs(ctx: Ctx, nodes: string[], opts: LsOptions): Promise<number
     }
   }
   const json: NodeJson[] = [];
-  const line = (info: NodeInfo) => ctx.out(vlsLine(info, cols, now) + '\n');
+  // Names as the user's files are called: mapped back from the ~HH escapes (not with --raw-names).
+  const line = (info: NodeInfo) =>
+    ctx.out(vlsLine({ ...info, name: ctx.names.decode(info.name) }, cols, now) + '\n');
   for (const f of sorted(files, order, true)) {
     if (ctx.json) json.push(nodeJson(f.info, f.arg));
     else line(f.info);
