@@ -212,9 +212,7 @@ describe('first sync (empty base, data on both sides)', () => {
 
   it('backup: the remote version is moved aside on the remote', () => {
     const plan = planOf(firstSyncWorld().s, { mode: 'backup' });
-    expect(brief(plan)).toContain(
-      'moveRemote:differs.txt>differs.conflict-20240501-134501-testhost.txt',
-    );
+    expect(brief(plan)).toContain('moveRemote:differs.txt>differs.conflict-20240501-134501-testhost.txt');
   });
 });
 
@@ -237,10 +235,7 @@ describe('conflict-copy names', () => {
   });
 
   it('counts up while the name is taken', () => {
-    const taken = new Set([
-      'r.conflict-20240501-134501-h.txt',
-      'r.conflict-20240501-134501-h-2.txt',
-    ]);
+    const taken = new Set(['r.conflict-20240501-134501-h.txt', 'r.conflict-20240501-134501-h-2.txt']);
     expect(conflictCopyName('r.txt', { now: NOW, host: 'h', isTaken: (c) => taken.has(c) })).toBe(
       'r.conflict-20240501-134501-h-3.txt',
     );

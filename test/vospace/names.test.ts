@@ -61,7 +61,8 @@ const localName = fc
   .map((parts) =>
     parts
       .join('')
-      .replace(/[/\u0000]/g, '_')
+      .replaceAll('/', '_')
+      .replaceAll('\u0000', '_')
       .replace(/[\uD800-\uDFFF]/g, '_'),
   )
   .filter((n) => n !== '.' && n !== '..');
@@ -135,7 +136,7 @@ describe('name mapping', () => {
         const local = decodeName(remote);
         // Names whose decoded form is not NFC are one name with their NFC spelling (see names.ts).
         fc.pre(local === local.normalize('NFC'));
-        expect(local).not.toMatch(/[/\u0000]/);
+        expect(local.includes('/') || local.includes('\u0000')).toBe(false);
         expect(encodeName(local)).toBe(remote);
       }),
       { numRuns: 3000 },
