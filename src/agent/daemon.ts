@@ -392,6 +392,9 @@ class PairRunner {
       else if (f.type === 'deleteLocal' || f.type === 'deleteRemote') pending.deletes++;
       else pending.other++;
     }
+    // Files another machine is still uploading: pending downloads, looked at again soon.
+    pending.downloads += result.waiting.length;
+    for (const w of result.waiting) this.d.status.setFileState(name, w.path, 'pending', w.reason);
     const permanent = failures.filter((f) => !f.transient);
     if (result.clean) this.d.status.clearErrors(name);
     const upToDate = result.clean && this.watcher !== undefined && this.watcher.pendingCount() === 0;
@@ -403,9 +406,14 @@ class PairRunner {
       upToDate,
       pausedReason: null,
     });
-    if (failures.length > 0 || (report?.skipped.length ?? 0) > 0) {
+    if (failures.length > 0 || (report?.skipped.length ?? 0) > 0 || result.waiting.length > 0) {
       // Something is left to do: try again soon (transient failures) rather than at the next poll.
-      if (permanent.length < failures.length || (report?.skipped.length ?? 0) > 0) this.scheduleRetry();
+      if (
+        permanent.length < failures.length ||
+        (report?.skipped.length ?? 0) > 0 ||
+        result.waiting.length > 0
+      )
+        this.scheduleRetry();
     }
   }
 

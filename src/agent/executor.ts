@@ -33,6 +33,7 @@ import type {
 } from './reconcile.js';
 import { remoteChild } from './remote-scan.js';
 import { assertNoLinkOnTheWay, moveToLocalTrash, moveToRemoteTrash } from './trash.js';
+import { clearUploadJournal, journalUpload } from './upload-journal.js';
 
 export interface ExecutorContext {
   client: Client;
@@ -75,17 +76,6 @@ export interface ExecutionReport {
   bytesUp: number;
   bytesDown: number;
   aborted: boolean;
-}
-
-/** Index meta key prefix of an upload that was started but not yet recorded. */
-export const UPLOAD_INTENT = 'upload-intent:';
-
-/** What was being uploaded: enough to make it the base if the server turns out to hold it. */
-export interface UploadIntent {
-  md5: string;
-  size: number;
-  mtimeMs: number;
-  ino: number;
 }
 
 /** The world no longer matches the plan: not an error, a reason to re-plan. */
@@ -290,16 +280,14 @@ export class Executor {
       await this.trashRemote(a.path);
       replaces = null;
     }
-    // Intent first: if we die after the server has the bytes but before the index knows, the next run
-    // recognises the remote file as our own upload instead of calling it a conflict.
-    const intent = `${UPLOAD_INTENT}${a.path}`;
-    const snapshot: UploadIntent = {
+    // Journal first: whatever happens to this upload (cut, killed, abandoned because the file changed), the
+    // bytes it leaves on the server are recognised as our own, never as a foreign change or a conflict.
+    journalUpload(this.ctx.index, this.ctx.pairId, a.path, {
       md5,
       size: a.expectLocal.size,
       mtimeMs: a.expectLocal.mtimeMs,
       ino: a.expectLocal.ino,
-    };
-    this.ctx.index.setMeta(this.ctx.pairId, intent, JSON.stringify(snapshot));
+    });
     // Checked again by the client's own last read before the transfer: a node written meanwhile is not replaced.
     let result: Awaited<ReturnType<Client['upload']>>;
     try {
@@ -327,6 +315,7 @@ export class Executor {
       localMtimeMs: a.expectLocal.mtimeMs,
       localIno: a.expectLocal.ino,
       remoteDateMs: remote.dateMs,
+      uploaded: true,
     };
     const local: LocalEntry = {
       path: a.path,
@@ -338,7 +327,7 @@ export class Executor {
     };
     this.ctx.index.transaction(() => {
       this.commit({ path: a.path, base, local, remote, event: { kind: 'uploaded', detail: a.reason } });
-      this.ctx.index.setMeta(this.ctx.pairId, intent, null);
+      clearUploadJournal(this.ctx.index, this.ctx.pairId, a.path);
     });
     this.report.bytesUp += result.skipped ? 0 : result.size;
     return result.size;

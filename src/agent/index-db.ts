@@ -89,6 +89,10 @@ export const MIGRATIONS: readonly ((db: Db) => void)[] = [
       CREATE INDEX events_by_time ON events (at);
     `);
   },
+  // 3: whether a base version is this agent's own upload (for telling concurrent writes apart).
+  (db) => {
+    db.exec(`ALTER TABLE base_entries ADD COLUMN uploaded INTEGER NOT NULL DEFAULT 0;`);
+  },
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;
@@ -286,15 +290,24 @@ const REMOTE: TreeSpec<RemoteEntry> = {
 
 const BASE: TreeSpec<BaseEntry> = {
   table: 'base_entries',
-  columns: ['kind', 'size', 'md5', 'local_mtime_ms', 'local_ino', 'remote_date_ms'],
-  values: (e) => [e.kind, e.size, e.md5 ?? null, e.localMtimeMs, e.localIno, e.remoteDateMs],
+  columns: ['kind', 'size', 'md5', 'local_mtime_ms', 'local_ino', 'remote_date_ms', 'uploaded'],
+  values: (e) => [
+    e.kind,
+    e.size,
+    e.md5 ?? null,
+    e.localMtimeMs,
+    e.localIno,
+    e.remoteDateMs,
+    e.uploaded ? 1 : 0,
+  ],
   same: (r, e) =>
     r[1] === e.kind &&
     r[2] === e.size &&
     r[3] === (e.md5 ?? null) &&
     r[4] === e.localMtimeMs &&
     r[5] === e.localIno &&
-    r[6] === e.remoteDateMs,
+    r[6] === e.remoteDateMs &&
+    r[7] === (e.uploaded ? 1 : 0),
   fromRow: (r) => {
     const e: BaseEntry = {
       path: r[0] as string,
@@ -304,6 +317,7 @@ const BASE: TreeSpec<BaseEntry> = {
       localIno: r[5] as number,
       remoteDateMs: r[6] as number,
     };
+    if (r[7] === 1) e.uploaded = true;
     const md5 = md5Of(r[3]);
     if (md5 !== undefined) e.md5 = md5;
     return e;

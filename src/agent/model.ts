@@ -39,6 +39,8 @@ export interface BaseEntry {
   localIno: number;
   /** Remote `core#date` observed when the path was last in sync. */
   remoteDateMs: number;
+  /** This agent put this version on the server itself (remoteDateMs is then the server's time of that write). */
+  uploaded?: boolean;
 }
 
 export type SyncMode = 'two-way' | 'backup' | 'mirror-down';

@@ -11,13 +11,7 @@ import { NAME_MAPPING, RAW_NAMES, type NameCodec } from '../vospace/names.js';
 import { nodeNameProblem } from '../vospace/uri.js';
 import type { PairConfig } from './config.js';
 import { checkDeleteSafety, checkRootGuard } from './delete-safety.js';
-import {
-  executePlan,
-  UPLOAD_INTENT,
-  type ActionEvent,
-  type ExecutionReport,
-  type UploadIntent,
-} from './executor.js';
+import { executePlan, isPlaceholder, type ActionEvent, type ExecutionReport } from './executor.js';
 import { createIgnoreMatcher, type IgnoreMatcher } from './ignore.js';
 import type { PairRecord, SyncIndex } from './index-db.js';
 import { LocalRootError, scanLocal, type ScanProblem } from './local-scan.js';
@@ -25,6 +19,7 @@ import type { RemoteEntry } from './model.js';
 import { isPlanEmpty, reconcile, summarizePlan, type Notice, type Plan } from './reconcile.js';
 import { scanRemote, type RemoteProblem } from './remote-scan.js';
 import { PAIR_META_DIR, ROOT_MARKER } from './trash.js';
+import { clearUploadJournal, journalledUploads, ownWriteBase } from './upload-journal.js';
 
 export interface PairContext {
   pair: PairConfig;
@@ -58,6 +53,8 @@ export interface CycleResult {
   localProblems: ScanProblem[];
   remoteProblems: RemoteProblem[];
   hashedCount: number;
+  /** Remote files held back because another machine is still uploading them (an empty placeholder). */
+  waiting: { path: string; reason: string }[];
   /** True when nothing was left to do after this cycle's plan (no failures, no skips, plan executed). */
   clean: boolean;
 }
@@ -106,6 +103,7 @@ export async function syncPair(ctx: PairContext): Promise<CycleResult> {
     localProblems: [],
     remoteProblems: [],
     hashedCount: 0,
+    waiting: [],
     clean: false,
   };
   const pause = (reason: string): CycleResult => {
@@ -178,32 +176,21 @@ export async function syncPair(ctx: PairContext): Promise<CycleResult> {
   }
   ctx.onPhase?.('planning');
   const trees = index.loadTrees(rec.id);
-  // Uploads a crash interrupted after the server had the bytes: the remote file is our own write, not a
-  // conflicting edit. Judged only against a fresh listing.
+  // Content on the server that this agent sent itself (an upload cut, killed, or abandoned because the file
+  // changed meanwhile) is its own write: recorded as the base, so it is neither a conflict nor a foreign
+  // change. Judged only against a fresh listing; versions no longer on the server are forgotten then.
   if (!cachedRemoteUsable) {
-    for (const [key, value] of Object.entries(index.listMeta(rec.id))) {
-      if (!key.startsWith(UPLOAD_INTENT)) continue;
-      const p = key.slice(UPLOAD_INTENT.length);
-      const intent = JSON.parse(value) as UploadIntent;
-      const r = trees.remote.get(p);
-      if (r?.kind === 'file' && r.md5 === intent.md5 && !trees.base.has(p)) {
-        const base = {
-          path: p,
-          kind: 'file' as const,
-          size: intent.size,
-          md5: intent.md5,
-          localMtimeMs: intent.mtimeMs,
-          localIno: intent.ino,
-          remoteDateMs: r.dateMs,
-        };
+    for (const [p, sent] of journalledUploads(index, rec.id)) {
+      const base = ownWriteBase(p, sent, trees.remote.get(p), trees.base.get(p));
+      if (base) {
         index.commitOutcome(rec.id, {
           path: p,
           base,
-          event: { kind: 'recovered', detail: 'an interrupted upload had completed' },
+          event: { kind: 'recovered', detail: 'the server holds a version this machine sent' },
         });
         trees.base.set(p, base);
       }
-      index.setMeta(rec.id, key, null);
+      clearUploadJournal(index, rec.id, p);
     }
   }
   // Paths the scanner could not read are neither present nor deleted: leave them out of this plan.
@@ -244,6 +231,10 @@ export async function syncPair(ctx: PairContext): Promise<CycleResult> {
       }
     }
   }
+  // A new, empty, checksum-less remote file is most likely a node another machine is still uploading into
+  // (the push negotiation creates it before the bytes): waited for, not downloaded as an empty file, until it
+  // has stayed empty for a while. Judged only against a fresh listing.
+  if (!cachedRemoteUsable) result.waiting = holdPlaceholders(index, rec.id, trees, ctx.now());
   // Newly ignored paths are not deletions.
   for (const p of [...trees.base.keys()]) {
     const b = trees.base.get(p);
@@ -295,7 +286,7 @@ export async function syncPair(ctx: PairContext): Promise<CycleResult> {
   });
   result.report = report;
   const ok = report.failed.length === 0 && !report.aborted;
-  result.clean = ok && report.skipped.length === 0;
+  result.clean = ok && report.skipped.length === 0 && result.waiting.length === 0;
   index.updatePair(rec.id, {
     pausedReason: null,
     firstSyncDone: true,
@@ -314,6 +305,41 @@ export async function syncUntilStable(ctx: PairContext, maxCycles = 5): Promise<
     if (r.report && r.report.failed.some((f) => !f.transient)) break;
   }
   return results;
+}
+
+/** Index meta key prefix: when an empty remote node was first seen (local clock). */
+const PLACEHOLDER_SEEN = 'placeholder-seen:';
+/** How long an empty node is taken for an upload in progress elsewhere before it counts as an empty file. */
+export const PLACEHOLDER_GRACE_MS = 10 * 60_000;
+
+type Trees = ReturnType<SyncIndex['loadTrees']>;
+
+/** Takes empty new remote nodes out of this plan while they may still be uploads in progress elsewhere. */
+function holdPlaceholders(
+  index: SyncIndex,
+  pairId: number,
+  trees: Trees,
+  now: number,
+): { path: string; reason: string }[] {
+  const waiting: { path: string; reason: string }[] = [];
+  const seen = new Map<string, number>();
+  for (const [key, value] of Object.entries(index.listMeta(pairId)))
+    if (key.startsWith(PLACEHOLDER_SEEN)) seen.set(key.slice(PLACEHOLDER_SEEN.length), Number(value));
+  for (const [p, r] of trees.remote) {
+    if (!isPlaceholder(r) || trees.base.has(p) || trees.local.has(p)) continue;
+    const since = seen.get(p) ?? now;
+    if (now - since >= PLACEHOLDER_GRACE_MS) continue; // an empty file after all: its mark is cleared below
+    seen.delete(p);
+    index.setMeta(pairId, PLACEHOLDER_SEEN + p, String(since));
+    trees.remote.delete(p);
+    waiting.push({
+      path: p,
+      reason: 'empty on the server: being uploaded from another machine; waiting for it',
+    });
+  }
+  // Paths no longer empty, gone, or taken as empty files.
+  for (const p of seen.keys()) index.setMeta(pairId, PLACEHOLDER_SEEN + p, null);
+  return waiting;
 }
 
 /** Local file systems hold names of at most 255 bytes (ext4, APFS, NTFS in UTF-16 units: the stricter). */

@@ -10,7 +10,12 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseConfigText, type PairConfig } from '../../src/agent/config.js';
 import { SyncIndex } from '../../src/agent/index-db.js';
-import { syncPair, syncUntilStable, type PairContext } from '../../src/agent/pair-sync.js';
+import {
+  PLACEHOLDER_GRACE_MS,
+  syncPair,
+  syncUntilStable,
+  type PairContext,
+} from '../../src/agent/pair-sync.js';
 import { isPlanEmpty } from '../../src/agent/reconcile.js';
 import { startServer, type RunningServer } from '../../src/server/server.js';
 import { Client } from '../../src/vospace/client.js';
@@ -42,6 +47,8 @@ afterAll(async () => {
 interface Machine {
   local: string;
   ctx: PairContext;
+  /** Moves the machine's clock on. */
+  advance(ms: number): void;
 }
 
 /** Two machines on a fresh remote folder. */
@@ -59,6 +66,7 @@ function machines(extra = ''): [Machine, Machine, string] {
     let clock = Date.UTC(2026, 11, 1, 22, 18, 15);
     return {
       local,
+      advance: (ms) => (clock += ms),
       ctx: {
         pair: cfg.pairs[0] as PairConfig,
         client,
@@ -158,6 +166,92 @@ describe('two machines sharing one remote folder', () => {
     const r = await syncPair(a.ctx);
     expect(r.localProblems.map((p) => p.path)).toEqual(['with space.txt']);
     expect(r.localProblems[0]!.message).toMatch(/illegal character 'space'/);
+  });
+
+  it('keeps both versions when both machines upload the same file at the same moment', async () => {
+    const [a, b] = machines();
+    put(a, 'f.txt', 'A\n');
+    await settle(a, b);
+    put(a, 'f.txt', 'A\nfrom the laptop\n');
+    put(b, 'f.txt', 'A\nfrom the desk\n');
+    // Both agents check the node, find it unchanged, and upload: VOSpace has no conditional PUT.
+    const [ra, rb] = await Promise.all([syncPair(a.ctx), syncPair(b.ctx)]);
+    expect(ra.report?.done).toBeGreaterThan(0);
+    expect(rb.report?.done).toBeGreaterThan(0);
+    await settle(a, b);
+    const files = tree(a.local);
+    expect(tree(b.local)).toEqual(files);
+    expect(Object.values(files).sort()).toEqual(['A\nfrom the desk\n', 'A\nfrom the laptop\n']);
+    const copies = Object.keys(files).filter((f) => f.startsWith('f.conflict-'));
+    expect(copies).toHaveLength(1);
+  });
+
+  it('a file that keeps changing while it uploads converges to its last content, with no conflict copy', async () => {
+    const [a, b] = machines();
+    put(a, 'growing.log', 'start\n');
+    await settle(a, b);
+    const slow = new Client({
+      registryUrl: `${srv.baseUrl}/reg/resource-caps`,
+      cacheDir: path.join(tmp, 'cache-slow'),
+      credentials: { kind: 'token', token: 'alicetoken1' },
+      bytesPerSecond: 4 * 1024 * 1024,
+    });
+    const file = path.join(a.local, 'growing.log');
+    try {
+      const ctx = { ...a.ctx, client: slow };
+      fs.appendFileSync(file, 'x'.repeat(3 * 1024 * 1024));
+      for (let i = 0; i < 3; i++) {
+        const cycle = syncPair(ctx);
+        // Appended while the previous content is on its way: the server ends up with a version that was
+        // never the file's final content, sent by this machine itself.
+        await new Promise((r) => setTimeout(r, 250));
+        fs.appendFileSync(file, `more ${i}\n`);
+        await cycle;
+        await syncPair(b.ctx);
+      }
+      await syncUntilStable(ctx);
+    } finally {
+      await slow.close();
+    }
+    await settle(a, b);
+    const files = tree(a.local);
+    expect(Object.keys(files)).toEqual(['growing.log']);
+    expect(files['growing.log']!.endsWith('more 2\n')).toBe(true);
+    expect(tree(b.local)).toEqual(files);
+  });
+
+  it('waits for a file another machine is still uploading instead of taking its empty placeholder', async () => {
+    const [a, b, remote] = machines();
+    put(a, 'seed.txt', 'seed');
+    await settle(a, b);
+    // The laptop's push negotiation made the node; its bytes are not there yet.
+    const empty = path.join(tmp, 'empty');
+    fs.writeFileSync(empty, '');
+    await client.upload(empty, `${remote}/cube.fits`);
+    const held = await syncPair(b.ctx);
+    expect(held.waiting).toEqual([{ path: 'cube.fits', reason: expect.stringMatching(/being uploaded/) }]);
+    expect(held.clean).toBe(false);
+    expect(fs.existsSync(path.join(b.local, 'cube.fits'))).toBe(false);
+    // The bytes arrive: the desk downloads them, and no 0-byte version ever went to its trash.
+    put(a, 'cube.fits', 'the real cube');
+    await client.upload(path.join(a.local, 'cube.fits'), `${remote}/cube.fits`);
+    await settle(a, b);
+    expect(tree(b.local)['cube.fits']).toBe('the real cube');
+    expect(fs.existsSync(path.join(b.local, '.vosync', 'trash'))).toBe(false);
+  });
+
+  it('takes a node that stays empty for the grace time as an empty file', async () => {
+    const [, b, remote] = machines();
+    const empty = path.join(tmp, 'empty2');
+    fs.writeFileSync(empty, '');
+    await client.mkdir(remote);
+    await client.upload(empty, `${remote}/empty.txt`);
+    expect((await syncPair(b.ctx)).waiting).toHaveLength(1);
+    b.advance(PLACEHOLDER_GRACE_MS);
+    const r = await syncPair(b.ctx);
+    expect(r.waiting).toEqual([]);
+    expect(tree(b.local)).toEqual({ 'empty.txt': '' });
+    expect(b.ctx.index.listMeta(b.ctx.index.getPair('p')!.id)).toEqual({});
   });
 
   it('puts a conflict copy on both machines', async () => {

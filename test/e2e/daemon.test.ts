@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CONCURRENT_WINDOW_MS } from '../../src/agent/reconcile/compare.js';
 import type { Client } from '../../src/vospace/client.js';
 import {
   listFiles,
@@ -97,7 +98,9 @@ describe('daemon end to end (real processes)', () => {
       expect(await remoteGet('vos:alice/e2e1/renamed.txt')).toBe('rename me');
       expect(await remoteGet('vos:alice/e2e1/will-be-dir/inside.txt')).toBe('now a folder');
 
-      // Remote side: edit, create, delete, folder → file.
+      // Remote side: edit, create, delete, folder → file. A remote edit this soon after the agent's own upload
+      // could not be told from a concurrent write (both versions would be kept): wait that window out.
+      await new Promise((r) => setTimeout(r, CONCURRENT_WINDOW_MS + 500));
       await remotePut('vos:alice/e2e1/a.txt', 'A3 from the server');
       await remotePut('vos:alice/e2e1/from-server.txt', 'S');
       await client.delete('vos:alice/e2e1/renamed.txt');

@@ -11,6 +11,7 @@ import { parseConfigText, type PairConfig } from '../../src/agent/config.js';
 import { SyncIndex } from '../../src/agent/index-db.js';
 import { isPlanEmpty, type Plan } from '../../src/agent/reconcile.js';
 import {
+  PLACEHOLDER_GRACE_MS,
   remoteNameProblem,
   syncPair,
   type CycleResult,
@@ -345,6 +346,8 @@ export async function runSeed(env: SimEnv, opts: SimOptions): Promise<SimOutcome
     }
 
     // Settle: no more faults, crashes or changes. One cycle must bring the pair to rest: the next plans nothing.
+    // Time passes first: an empty node nobody filled is an empty file by now, not an upload in progress.
+    clock += PLACEHOLDER_GRACE_MS;
     override = true;
     let settled = 0;
     for (let i = 1; i <= SETTLE_CYCLES && !settled; i++) {

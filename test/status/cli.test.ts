@@ -109,7 +109,8 @@ describe('vosync status', () => {
   });
 
   it('lists what is not synced, and why', async () => {
-    fs.writeFileSync(path.join(dir, 'data', 'bad name.txt'), 'x');
+    // Too long for the server once its spaces are mapped (70 × ~20): cannot be stored under any name.
+    fs.writeFileSync(path.join(dir, 'data', `${'a b'.repeat(70)}.txt`), 'x');
     await waitFor('not synced', async () => {
       const p = pairOf((await d.call('GET', '/status')).body, 'data');
       return p.notSynced === 1 && p.upToDate;
@@ -118,7 +119,7 @@ describe('vosync status', () => {
     expect(r.code).toBe(0);
     expect(r.out).toMatch(/^ {2}data +UP TO DATE +1 item not synced · last sync/m);
     expect(r.out).toMatch(
-      /\nNot synced:\n {2}data: bad name\.txt: not synced: node name contains an illegal character 'space'/,
+      /\nNot synced:\n {2}data: (a b){70}\.txt: not synced: name too long for the remote once encoded \(354 bytes/,
     );
   });
 

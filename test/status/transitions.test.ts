@@ -179,31 +179,32 @@ describe('state transitions under real syncs', () => {
   });
 
   it('a name the server cannot store is reported as not synced, not as an error', async () => {
-    // (The keep-both conflict copy above has spaces in its name too: it is already on the list.)
     const before = (await pairStatus(d, 'work')).notSynced;
-    fs.writeFileSync(path.join(dir, 'work', 'my notes.txt'), 'spaces are not allowed on Vault');
+    // Too long for the server once its spaces are mapped (70 × ~20).
+    const long = `${'a b'.repeat(70)}.txt`;
+    fs.writeFileSync(path.join(dir, 'work', long), 'too long a name for Vault');
     const p = await waitFor('the not-synced count', async () => {
       const s = await pairStatus(d, 'work');
       return s.notSynced === before + 1 && s.upToDate ? s : undefined;
     });
     expect(p.state).toBe('idle');
-    const f = await fileState(d, 'work', 'my notes.txt');
+    const f = await fileState(d, 'work', long);
     expect(f.state).toBe('ignored');
-    expect(f.reason).toContain("illegal character 'space'");
+    expect(f.reason).toContain('name too long for the remote once encoded');
     const list = await d.call('GET', '/not-synced?pair=work');
     expect(validate(publishedSchema('not-synced'), list.body)).toEqual([]);
     const items = (list.body as { items: { path: string }[] }).items;
     expect(items).toHaveLength(before + 1);
-    expect(items).toContainEqual({ pair: 'work', path: 'my notes.txt', reason: f.reason });
+    expect(items).toContainEqual({ pair: 'work', path: long, reason: f.reason });
     // Renamed to something the server accepts, it syncs and leaves the list.
-    fs.renameSync(path.join(dir, 'work', 'my notes.txt'), path.join(dir, 'work', 'my-notes.txt'));
+    fs.renameSync(path.join(dir, 'work', long), path.join(dir, 'work', 'my notes.txt'));
     await waitFor('the list to shrink', async () => {
       const s = await pairStatus(d, 'work');
       return s.notSynced === before && s.upToDate;
     });
     const after = (await d.call('GET', '/not-synced?pair=work')).body as { items: { path: string }[] };
-    expect(after.items.map((i) => i.path)).not.toContain('my notes.txt');
-    expect((await fileState(d, 'work', 'my-notes.txt')).state).toBe('synced');
+    expect(after.items.map((i) => i.path)).not.toContain(long);
+    expect((await fileState(d, 'work', 'my notes.txt')).state).toBe('synced');
   });
 });
 

@@ -76,3 +76,22 @@ export function baseFrom(path: string, l: LocalEntry, r: RemoteEntry): BaseEntry
   if (l.kind === 'file' && md5 !== undefined) b.md5 = md5;
   return b;
 }
+
+/** Shortest time after our own upload within which a new remote version may not have seen ours. */
+export const CONCURRENT_WINDOW_MS = 10_000;
+/** Allowance for the other writer's transfer time, at a slow 1 MiB/s, up to half an hour. */
+const CONCURRENT_MS_PER_BYTE = 1000 / 1_048_576;
+const CONCURRENT_WINDOW_MAX_MS = 30 * 60_000;
+
+/**
+ * VOSpace has no conditional PUT: another machine that checked the node before our upload landed may
+ * replace it a moment later without ever having seen our version. The server's dates are one clock, so a
+ * remote version dated shortly after our own upload (within the time its own transfer could have taken)
+ * is treated as possibly concurrent: both versions are kept rather than ours being replaced.
+ */
+export function possiblyConcurrent(r: RemoteEntry, b: BaseEntry): boolean {
+  if (!b.uploaded || r.kind !== 'file' || b.kind !== 'file') return false;
+  const gap = r.dateMs - b.remoteDateMs;
+  const window = Math.min(CONCURRENT_WINDOW_MAX_MS, CONCURRENT_WINDOW_MS + r.size * CONCURRENT_MS_PER_BYTE);
+  return gap >= 0 && gap <= window;
+}

@@ -25,6 +25,7 @@ import {
   localState,
   remoteSameAsBase,
   remoteSnap,
+  possiblyConcurrent,
   remoteState,
   sameContent,
   type SideState,
@@ -185,6 +186,8 @@ export class Planner {
         this.upload(p, l, remoteSnap(r), false, reasonFor(d, ls, rs));
         return BOTH;
       case 'download':
+        if (this.o.mode === 'two-way' && b && possiblyConcurrent(r, b))
+          return this.resolveConflict(p, l, r, true);
         this.download(p, r, localSnap(l), reasonFor(d, ls, rs));
         return BOTH;
       case 'compare':
@@ -391,10 +394,14 @@ export class Planner {
     }
   }
 
-  private resolveConflict(p: string, l: LocalEntry, r: RemoteEntry): Presence {
-    const what =
-      l.kind === r.kind ? 'both sides changed' : `local ${kindWord(l.kind)} vs remote ${kindWord(r.kind)}`;
-    const s = this.strategy(l, r);
+  /** `concurrent`: written on two machines at once (see possiblyConcurrent); both are kept, whatever the policy. */
+  private resolveConflict(p: string, l: LocalEntry, r: RemoteEntry, concurrent = false): Presence {
+    const what = concurrent
+      ? 'written on another machine at the same time as here'
+      : l.kind === r.kind
+        ? 'both sides changed'
+        : `local ${kindWord(l.kind)} vs remote ${kindWord(r.kind)}`;
+    const s = concurrent ? 'keep-both' : this.strategy(l, r);
     switch (s) {
       case 'keep-both': {
         const copy = this.conflictName(p, l.kind === 'dir');

@@ -1,0 +1,78 @@
+/**
+ * The upload journal: every version this agent starts sending is written down (MD5, size and the local file's
+ * identity) before its bytes leave, and stays until an upload of that path is recorded in the index. Content on
+ * the server that matches a journalled version is this agent's own write, whether the upload finished, was cut,
+ * was killed, or was abandoned because the file changed while it was sent: never a foreign change, never a
+ * conflict. Kept in the index's per-pair meta table, one key per path.
+ */
+import type { SyncIndex } from './index-db.js';
+import type { BaseEntry, RemoteEntry } from './model.js';
+
+/** Index meta key prefix of a path's sent-but-unrecorded versions. */
+export const UPLOAD_INTENT = 'upload-intent:';
+
+/** Versions of one path kept at most: a file rewritten faster than it uploads leaves one per attempt. */
+const MAX_VERSIONS = 8;
+
+/** What was being uploaded: enough to make it the base if the server turns out to hold it. */
+export interface UploadIntent {
+  md5: string;
+  size: number;
+  mtimeMs: number;
+  ino: number;
+}
+
+function parse(value: string | undefined): UploadIntent[] {
+  if (value === undefined) return [];
+  const v = JSON.parse(value) as UploadIntent | UploadIntent[];
+  // One object per path was the format before several versions were kept.
+  return Array.isArray(v) ? v : [v];
+}
+
+/** Writes a version down before its bytes are sent. */
+export function journalUpload(index: SyncIndex, pairId: number, path: string, sent: UploadIntent): void {
+  const key = UPLOAD_INTENT + path;
+  const versions = parse(index.getMeta(pairId, key)).filter((v) => v.md5 !== sent.md5);
+  versions.push(sent);
+  index.setMeta(pairId, key, JSON.stringify(versions.slice(-MAX_VERSIONS)));
+}
+
+/** Forgets a path's sent versions: an upload of it is recorded, so the server holds a known version. */
+export function clearUploadJournal(index: SyncIndex, pairId: number, path: string): void {
+  index.setMeta(pairId, UPLOAD_INTENT + path, null);
+}
+
+/** Every path with sent-but-unrecorded versions. */
+export function journalledUploads(index: SyncIndex, pairId: number): Map<string, UploadIntent[]> {
+  const out = new Map<string, UploadIntent[]>();
+  for (const [key, value] of Object.entries(index.listMeta(pairId))) {
+    if (key.startsWith(UPLOAD_INTENT)) out.set(key.slice(UPLOAD_INTENT.length), parse(value));
+  }
+  return out;
+}
+
+/**
+ * The base to record when the server holds one of our own sent versions of a path that the index does not
+ * know as synced, or undefined when the remote holds something else (then it is a change like any other).
+ */
+export function ownWriteBase(
+  path: string,
+  sent: readonly UploadIntent[],
+  remote: RemoteEntry | undefined,
+  base: BaseEntry | undefined,
+): BaseEntry | undefined {
+  if (remote?.kind !== 'file' || !remote.md5) return undefined;
+  if (base?.md5 === remote.md5) return undefined;
+  const own = sent.find((v) => v.md5 === remote.md5 && v.size === remote.size);
+  if (!own) return undefined;
+  return {
+    path,
+    kind: 'file',
+    size: own.size,
+    md5: own.md5,
+    localMtimeMs: own.mtimeMs,
+    localIno: own.ino,
+    remoteDateMs: remote.dateMs,
+    uploaded: true,
+  };
+}
