@@ -11,7 +11,7 @@ import type { RequestContext } from './context.js';
 import { Fault, faults } from './errors.js';
 import { httpDate, md5Base64, redirect, rejectDotSegments, requestMd5 } from './http.js';
 import { requestNodePath } from './nodes.js';
-import type { Caller, Grant } from './auth.js';
+import { ANONYMOUS, type Caller, type Grant, type PreauthClaim } from './auth.js';
 import { inheritPermissions, type VoService } from './service.js';
 import { newNode, type NodeRecord } from './store.js';
 import { baseName, encodeNodePath, joinPath, parentPath } from '../vospace/uri.js';
@@ -276,16 +276,15 @@ export async function handleFiles(ctx: RequestContext): Promise<void> {
   throw faults.methodNotAllowed(method, svc.flavour.filesRedirect ? 'GET, HEAD' : 'GET, HEAD, PUT');
 }
 
-async function putArc(
-  ctx: RequestContext,
-  path: string,
-  caller: Caller,
-  preauthorised = false,
-): Promise<void> {
+/**
+ * An ARC upload by `caller`; `exact` (pre-authorised URLs) resolves the path without following links, so the
+ * grant writes only the node it was issued for.
+ */
+async function putArc(ctx: RequestContext, path: string, caller: Caller, exact = false): Promise<void> {
   const svc = ctx.service;
   const parentP = parentPath(path);
   if (parentP === undefined) throw new Fault(400, 'InvalidArgument: not a data node');
-  const parent = svc.resolve(parentP, caller, true);
+  const parent = exact ? svc.resolveExact(parentP, caller) : svc.resolve(parentP, caller, true);
   if (!parent) throw new Fault(404, `NodeNotFound: not found: parent container ${svc.uriOf(parentP)}`);
   if (parent.type !== 'ContainerNode')
     throw new Fault(400, `InvalidArgument: parent is not a container: ${svc.uriOf(parentP)}`);
@@ -293,12 +292,10 @@ async function putArc(
   const existing = svc.get(target);
   if (existing && existing.type !== 'DataNode')
     throw new Fault(400, `InvalidArgument: not a data node: ${svc.uriOf(target)}`);
-  if (!preauthorised) {
-    const allowed = existing
-      ? svc.canWrite(existing, caller) || svc.canWrite(parent, caller)
-      : svc.canWrite(parent, caller);
-    if (!allowed) throw faults.permission(svc.uriOf(target));
-  }
+  const allowed = existing
+    ? svc.canWrite(existing, caller) || svc.canWrite(parent, caller)
+    : svc.canWrite(parent, caller);
+  if (!allowed) throw faults.permission(svc.uriOf(target));
   if (answerBodilessTxnOp(ctx, target, existing)) return;
   const got = await receiveBody(ctx);
   const stored = commitUpload(ctx, target, got, { owner: caller.user ?? '', inheritFrom: parent });
@@ -323,21 +320,37 @@ export async function handleStorage(ctx: RequestContext): Promise<void> {
   return servePreauth(ctx, token, path);
 }
 
+/**
+ * The user a pre-authorised URL was issued to. The URL acts for them only while they still may do what it
+ * grants (checked on every use), so a revoked permission or group membership also revokes the URL.
+ */
+function issuerOf(ctx: RequestContext, claim: PreauthClaim): Caller {
+  if (claim.user === '') return ANONYMOUS;
+  const issuer = ctx.users.byUserName(claim.user);
+  if (!issuer) throw faults.permission(ctx.service.uriOf(claim.path));
+  return issuer;
+}
+
+/** The DataNode at exactly `path` (never through a link) that `issuer` may read or write. */
+function exactDataNode(ctx: RequestContext, path: string, issuer: Caller, grant: Grant): NodeRecord {
+  const svc = ctx.service;
+  const n = svc.resolveExact(path, issuer);
+  if (!n || n.type !== 'DataNode') throw new Fault(404, `NodeNotFound: ${svc.uriOf(path)}`);
+  const allowed = grant === 'write' ? svc.canWrite(n, issuer) : svc.canRead(n, issuer);
+  if (!allowed) throw faults.permission(svc.uriOf(path));
+  return n;
+}
+
 async function servePreauth(ctx: RequestContext, token: string, path: string): Promise<void> {
   const svc = ctx.service;
   const method = ctx.req.method ?? 'GET';
   const grant: Grant = method === 'PUT' ? 'write' : 'read';
   const claim = ctx.signer.verify(token, svc.name, path, grant, ctx.now());
-  const owner = claim.user ? (ctx.users.byUserName(claim.user) ?? ctx.caller) : ctx.caller;
-  if (method === 'GET' || method === 'HEAD') {
-    const n = svc.get(path);
-    if (!n || n.type !== 'DataNode') throw new Fault(404, `NodeNotFound: ${svc.uriOf(path)}`);
-    return sendData(ctx, n);
-  }
+  const issuer = issuerOf(ctx, claim);
+  if (method === 'GET' || method === 'HEAD') return sendData(ctx, exactDataNode(ctx, path, issuer, 'read'));
   if (method === 'PUT') {
-    if (!svc.flavour.filesRedirect) return putArc(ctx, path, owner, true);
-    const n = svc.get(path);
-    if (!n || n.type !== 'DataNode') throw new Fault(404, `NodeNotFound: ${svc.uriOf(path)}`);
+    if (!svc.flavour.filesRedirect) return putArc(ctx, path, issuer, true);
+    const n = exactDataNode(ctx, path, issuer, 'write');
     if (answerBodilessTxnOp(ctx, path, n)) return;
     const got = await receiveBody(ctx);
     respondStored(ctx, commitUpload(ctx, path, got, undefined));

@@ -184,6 +184,12 @@ export class VoService {
     return parsed.path;
   }
 
+  /** Descending into a container needs read on it; the root and the allocation parents are traversable. */
+  private checkTraversable(container: NodeRecord, caller: Caller): void {
+    if (container.path === '' || this.isAllocationParent(container.path)) return;
+    if (!this.canRead(container, caller)) throw faults.permission(this.uriOf(container.path));
+  }
+
   /**
    * Resolves a path the way CADC's PathResolver does: links in the middle are followed, every intermediate
    * node must be readable (allocation parents and the root are traversable), and the leaf is followed only
@@ -201,9 +207,7 @@ export class VoService {
         current = next;
       }
       if (current.type !== 'ContainerNode') return undefined;
-      if (current.path !== '' && !this.isAllocationParent(current.path) && !this.canRead(current, caller)) {
-        throw faults.permission(this.uriOf(current.path));
-      }
+      this.checkTraversable(current, caller);
       const child = this.get(joinPath(current.path, segments[i]!));
       if (!child) return undefined;
       current = child;
@@ -214,6 +218,25 @@ export class VoService {
       if (!next) return undefined;
       current = next;
     }
+    return current;
+  }
+
+  /**
+   * Resolves a path exactly as written, for grants bound to one path (pre-authorised URLs): a link anywhere
+   * on it, the leaf included, is refused rather than followed, so swapping a folder for a link cannot
+   * redirect the grant; every container on the way needs read permission as on a direct path.
+   */
+  resolveExact(p: string, caller: Caller): NodeRecord | undefined {
+    let current = this.root();
+    for (const segment of p === '' ? [] : p.split('/')) {
+      if (current.type === 'LinkNode') throw faults.permission(this.uriOf(current.path));
+      if (current.type !== 'ContainerNode') return undefined;
+      this.checkTraversable(current, caller);
+      const child = this.get(joinPath(current.path, segment));
+      if (!child) return undefined;
+      current = child;
+    }
+    if (current.type === 'LinkNode') throw faults.permission(this.uriOf(current.path));
     return current;
   }
 

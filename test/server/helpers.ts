@@ -10,6 +10,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { XMLParser } from 'fast-xml-parser';
+import type { UserSpec } from '../../src/server/auth.js';
 import { startServer, type RunningServer } from '../../src/server/server.js';
 
 export const VOS_NS = 'http://www.ivoa.net/xml/VOSpace/v2.0';
@@ -85,17 +86,29 @@ export interface TestServer {
   req(method: string, p: string, o?: ReqOpts): Promise<Res>;
   /** node:http with the path sent exactly as given (no dot-segment normalisation). */
   raw(method: string, rawPath: string, o?: ReqOpts): Promise<Res>;
-  /** Stops and starts the server on the same data dir (new port). */
-  restart(): Promise<void>;
+  /** Stops and starts the server on the same data dir (new port), optionally with other users. */
+  restart(users?: UserSpec[]): Promise<void>;
   close(): Promise<void>;
 }
 
-/** `now` lets a test move the server's clock (e.g. to expire pre-authorised URLs). */
-export async function startTestServer(o: { now?: () => number } = {}): Promise<TestServer> {
+/**
+ * `now` lets a test move the server's clock (e.g. to expire pre-authorised URLs); `log` receives the request
+ * log; `users` replaces TEST_USERS.
+ */
+export async function startTestServer(
+  o: { now?: () => number; log?: (line: string) => void; users?: UserSpec[] } = {},
+): Promise<TestServer> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'vosync-conf-'));
   const dataDir = path.join(dir, 'data');
-  const start = () =>
-    startServer({ dataDir, port: 0, users: TEST_USERS, admin: 'alice', ...(o.now ? { now: o.now } : {}) });
+  const start = (users = o.users ?? TEST_USERS) =>
+    startServer({
+      dataDir,
+      port: 0,
+      users,
+      admin: 'alice',
+      ...(o.now ? { now: o.now } : {}),
+      ...(o.log ? { log: o.log } : {}),
+    });
   const ts: TestServer = {
     srv: await start(),
     dir,
@@ -118,9 +131,9 @@ export async function startTestServer(o: { now?: () => number } = {}): Promise<T
     raw(method, rawPath, o = {}) {
       return rawRequest(ts.srv.port, method, rawPath, requestHeaders(o), requestBody(o));
     },
-    async restart() {
+    async restart(users) {
       await ts.srv.close();
-      ts.srv = await start();
+      ts.srv = await start(users);
       ts.base = ts.srv.baseUrl;
     },
     async close() {

