@@ -301,8 +301,7 @@ function moveOrCopy(ctx: RequestContext, job: Job, t: TransferDoc, caller: Calle
   if (!svc.canWrite(destContainer, caller)) throw faults.permission(svc.uriOf(destContainer.path));
   const now = ctx.now();
   if (t.keepBytes) {
-    if (!svc.canRead(src, caller)) throw faults.permission(svc.uriOf(src.path));
-    copyTree(svc, src, finalPath, caller.user ?? '', now);
+    copyTree(svc, src, finalPath, caller, now);
   } else {
     const srcParent = svc.get(parentPath(src.path)!);
     if (!srcParent || !svc.canWrite(srcParent, caller) || svc.isLocked(src))
@@ -313,9 +312,16 @@ function moveOrCopy(ctx: RequestContext, job: Job, t: TransferDoc, caller: Calle
   ctx.jobs.setPhase(job, 'COMPLETED');
 }
 
-/** Copies a subtree; blobs are shared through hard links (they are never modified in place). */
-function copyTree(svc: VoService, src: NodeRecord, to: string, owner: string, now: number): void {
+/**
+ * Copies a subtree for `caller`, who owns the copy; blobs are shared through hard links (they are never
+ * modified in place). Every node copied must be readable by the caller, not just the subtree's root: the
+ * copy would otherwise hand them nodes they may not read. One unreadable node refuses the whole copy.
+ */
+function copyTree(svc: VoService, src: NodeRecord, to: string, caller: Caller, now: number): void {
   const nodes = svc.store.subtree(svc.name, src.path);
+  const unreadable = nodes.find((n) => !svc.canRead(n, caller));
+  if (unreadable) throw faults.permission(svc.uriOf(unreadable.path));
+  const owner = caller.user ?? '';
   svc.store.transaction(() => {
     for (const n of nodes) {
       const path = to + n.path.slice(src.path.length);

@@ -13,6 +13,7 @@ import {
   TEST_USERS,
   download,
   mkdir,
+  moveJob,
   negotiate,
   nodeXml,
   nodesUrl,
@@ -88,5 +89,30 @@ describe('pre-authorised URLs', () => {
     } finally {
       await own.close();
     }
+  });
+});
+
+describe('copies', () => {
+  it('refuses to copy a folder holding a node the caller may not read, and copies nothing', async () => {
+    await mkdir(ts, 'vault', 'cshare', ALICE, { [GROUPREAD]: SURVEY });
+    await upload(ts, 'vault', 'cshare/pub.txt', 'for the survey');
+    await setProps(ts, 'vault', 'cshare/pub.txt', 'DataNode', { [GROUPREAD]: SURVEY });
+    await upload(ts, 'vault', 'cshare/inner.txt', 'alice only');
+    expect((await download(ts, 'vault', 'cshare/inner.txt', BOB)).status).toBe(403);
+
+    const job = await moveJob(ts, 'vault', 'cshare', 'bob/copy', true, BOB);
+    expect(job.phase).toBe('ERROR');
+    expect(job.errorMessage).toBe('PermissionDenied');
+    expect((await ts.req('GET', nodesUrl('vault', 'bob/copy'), { token: BOB })).status).toBe(404);
+    expect((await download(ts, 'vault', 'bob/copy/inner.txt', BOB)).status).toBe(404);
+  });
+
+  it('still copies a folder whose every node the caller may read', async () => {
+    await mkdir(ts, 'vault', 'cpub', ALICE, { [GROUPREAD]: SURVEY });
+    await upload(ts, 'vault', 'cpub/a.txt', 'readable');
+    await setProps(ts, 'vault', 'cpub/a.txt', 'DataNode', { [GROUPREAD]: SURVEY });
+    const job = await moveJob(ts, 'vault', 'cpub', 'bob/cpub', true, BOB);
+    expect(job.phase).toBe('COMPLETED');
+    expect((await download(ts, 'vault', 'bob/cpub/a.txt', BOB)).text).toBe('readable');
   });
 });
