@@ -193,32 +193,30 @@ export class VoService {
   /**
    * Resolves a path the way CADC's PathResolver does: links in the middle are followed, every intermediate
    * node must be readable (allocation parents and the root are traversable), and the leaf is followed only
-   * when asked. Returns undefined when something on the way does not exist.
+   * when asked. A link continues the walk from the root along its target, so every container on the path it
+   * leads to is checked as on a direct path (a link must not reach below a folder the caller may not read).
+   * Returns undefined when something on the way does not exist.
    */
   resolve(p: string, caller: Caller, followLeaf: boolean): NodeRecord | undefined {
     let hops = 0;
     let current = this.root();
-    const segments = p === '' ? [] : p.split('/');
-    for (let i = 0; i < segments.length; i++) {
-      while (current.type === 'LinkNode') {
+    let pending = p === '' ? [] : p.split('/');
+    for (;;) {
+      if (current.type === 'LinkNode' && (pending.length > 0 || followLeaf)) {
         if (++hops > 20) throw new Fault(404, `UnreadableLinkTarget: ${this.uriOf(current.path)}`);
-        const next = this.get(this.followLink(current));
-        if (!next) return undefined;
-        current = next;
+        const target = this.followLink(current);
+        pending = [...(target === '' ? [] : target.split('/')), ...pending];
+        current = this.root();
+        continue;
       }
+      const segment = pending.shift();
+      if (segment === undefined) return current;
       if (current.type !== 'ContainerNode') return undefined;
       this.checkTraversable(current, caller);
-      const child = this.get(joinPath(current.path, segments[i]!));
+      const child = this.get(joinPath(current.path, segment));
       if (!child) return undefined;
       current = child;
     }
-    while (followLeaf && current.type === 'LinkNode') {
-      if (++hops > 20) throw new Fault(404, `UnreadableLinkTarget: ${this.uriOf(current.path)}`);
-      const next = this.get(this.followLink(current));
-      if (!next) return undefined;
-      current = next;
-    }
-    return current;
   }
 
   /**

@@ -116,3 +116,37 @@ describe('copies', () => {
     expect((await download(ts, 'vault', 'bob/cpub/a.txt', BOB)).text).toBe('readable');
   });
 });
+
+describe('links', () => {
+  beforeAll(async () => {
+    // lpriv is alice's and private; lpriv/pub and the file in it are public.
+    await mkdir(ts, 'vault', 'lpriv');
+    await mkdir(ts, 'vault', 'lpriv/pub', ALICE, { [`${CORE}ispublic`]: 'true' });
+    await upload(ts, 'vault', 'lpriv/pub/f.txt', 'behind a private folder');
+    await setProps(ts, 'vault', 'lpriv/pub/f.txt', 'DataNode', { [`${CORE}ispublic`]: 'true' });
+    for (const [name, target] of [
+      ['bob/to-pub', 'lpriv/pub'],
+      ['bob/to-file', 'lpriv/pub/f.txt'],
+    ] as const) {
+      const xml = nodeXml(vosUri('vault', name), 'LinkNode', {}, vosUri('vault', target));
+      expect((await ts.req('PUT', nodesUrl('vault', name), { token: BOB, xml })).status).toBe(201);
+    }
+  });
+
+  it('checks the folders above a link target as on a direct path (middle and leaf links)', async () => {
+    const denied = 'PermissionDenied: vos://cadc.nrc.ca~vault/lpriv\n';
+    const direct = await ts.req('GET', '/vault/files/lpriv/pub/f.txt', { token: BOB });
+    expect([direct.status, direct.text]).toEqual([403, denied]);
+    for (const p of [
+      '/vault/files/bob/to-pub/f.txt',
+      '/vault/files/bob/to-file',
+      '/vault/nodes/bob/to-pub/f.txt',
+    ]) {
+      const r = await ts.req('GET', p, { token: BOB });
+      expect([r.status, r.text], p).toEqual([403, denied]);
+    }
+    // The link itself stays readable to its owner, and alice still reads through it.
+    expect((await ts.req('GET', nodesUrl('vault', 'bob/to-pub'), { token: BOB })).status).toBe(200);
+    expect((await ts.req('GET', '/vault/files/bob/to-file', { token: ALICE })).status).toBe(303);
+  });
+});
