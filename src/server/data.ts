@@ -262,7 +262,8 @@ export async function handleFiles(ctx: RequestContext): Promise<void> {
   const path = requestNodePath(ctx.rest);
   if (method === 'GET' || method === 'HEAD') {
     const n = resolveData(ctx, path, ctx.caller);
-    if (method === 'GET' && !svc.canRead(n, ctx.caller)) throw faults.permission(svc.uriOf(n.path));
+    // HEAD is checked as GET (CADC checks GET only): its headers give away the size, MD5 and name.
+    if (!svc.canRead(n, ctx.caller)) throw faults.permission(svc.uriOf(n.path));
     if (svc.flavour.filesRedirect) {
       if (method === 'HEAD') return sendData(ctx, n);
       if (!n.blob || n.length === 0) return sendData(ctx, n);

@@ -100,11 +100,14 @@ describe('vault /files', () => {
     }
   });
 
-  it('HEAD gives metadata headers without a read check on the leaf; GET needs read permission', async () => {
+  it('HEAD gives metadata headers; HEAD and GET need read permission', async () => {
     const p = 'shared/private.txt';
     await ts.req('PUT', nodesUrl('vault', p), { token: ALICE, xml: nodeXml(vosUri('vault', p), 'DataNode') });
     await upload(ts, 'vault', p, 'private text');
-    const head = await ts.req('HEAD', `/vault/files/${p}`, { token: CAROL });
+    const denied = await ts.req('HEAD', `/vault/files/${p}`, { token: CAROL });
+    expect(denied.status).toBe(403);
+    expect(denied.headers['digest']).toBeUndefined();
+    const head = await ts.req('HEAD', `/vault/files/${p}`, { token: ALICE });
     expect(head.status).toBe(200);
     expect(head.headers['content-length']).toBe('12');
     expect(head.headers['digest']).toBe(`md5=${md5b64('private text')}`);

@@ -12,6 +12,7 @@ import {
   HTTPSPUT,
   TEST_USERS,
   download,
+  md5b64,
   mkdir,
   moveJob,
   negotiate,
@@ -148,5 +149,41 @@ describe('links', () => {
     // The link itself stays readable to its owner, and alice still reads through it.
     expect((await ts.req('GET', nodesUrl('vault', 'bob/to-pub'), { token: BOB })).status).toBe(200);
     expect((await ts.req('GET', '/vault/files/bob/to-file', { token: ALICE })).status).toBe(303);
+  });
+});
+
+describe('HEAD', () => {
+  it('answers HEAD on /files exactly as GET for permissions: no size, MD5 or name of a private file', async () => {
+    for (const [svc, dir] of [
+      ['vault', 'hpub'],
+      ['arc', 'projects/hpub'],
+    ] as const) {
+      // A private file in a public folder: only the check on the file itself stops the HEAD.
+      await mkdir(ts, svc, dir, ALICE, { [`${CORE}ispublic`]: 'true' });
+      const p = `${dir}/head-private.txt`;
+      await upload(ts, svc, p, 'size and md5 are private too');
+      for (const token of [BOB, undefined]) {
+        const r = await ts.req('HEAD', `/${svc}/files/${p}`, token ? { token } : {});
+        expect(r.status, `${svc} ${token ? 'bob' : 'anonymous'}`).toBe(403);
+        expect(r.headers['digest']).toBeUndefined();
+        expect(r.headers['content-disposition']).toBeUndefined();
+      }
+      const own = await ts.req('HEAD', `/${svc}/files/${p}`, { token: ALICE });
+      expect(own.status).toBe(200);
+      expect(own.headers['digest']).toBe(`md5=${md5b64('size and md5 are private too')}`);
+    }
+  });
+
+  it('answers HEAD on a pre-authorised URL only while its issuer may read the node', async () => {
+    await mkdir(ts, 'vault', 'hshare', ALICE, { [GROUPREAD]: SURVEY });
+    await upload(ts, 'vault', 'hshare/h.txt', 'shared for a while');
+    await setProps(ts, 'vault', 'hshare/h.txt', 'DataNode', { [GROUPREAD]: SURVEY });
+    const files = await ts.req('GET', '/vault/files/hshare/h.txt', { token: BOB });
+    const url = files.headers['location']!;
+    expect((await ts.req('HEAD', url)).status).toBe(200);
+    await setProps(ts, 'vault', 'hshare/h.txt', 'DataNode', { [GROUPREAD]: null });
+    const r = await ts.req('HEAD', url);
+    expect(r.status).toBe(403);
+    expect(r.headers['digest']).toBeUndefined();
   });
 });
