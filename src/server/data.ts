@@ -9,7 +9,7 @@ import { pipeline } from 'node:stream/promises';
 import { Transform } from 'node:stream';
 import type { RequestContext } from './context.js';
 import { Fault, faults } from './errors.js';
-import { httpDate, md5Base64, redirect, rejectDotSegments, requestMd5 } from './http.js';
+import { httpDate, md5Base64, redirect, requestMd5 } from './http.js';
 import { requestNodePath } from './nodes.js';
 import { ANONYMOUS, type Caller, type Grant, type PreauthClaim } from './auth.js';
 import { inheritPermissions, type VoService } from './service.js';
@@ -257,7 +257,6 @@ function resolveData(ctx: RequestContext, path: string, caller: Caller): NodeRec
 export async function handleFiles(ctx: RequestContext): Promise<void> {
   const svc = ctx.service;
   const method = ctx.req.method ?? 'GET';
-  rejectDotSegments(ctx.req);
   if (!svc.flavour.filesRedirect && ctx.rest.startsWith('preauth:')) return handlePreauthArc(ctx);
   const path = requestNodePath(ctx.rest);
   if (method === 'GET' || method === 'HEAD') {
@@ -313,7 +312,6 @@ async function handlePreauthArc(ctx: RequestContext): Promise<void> {
 
 /** Vault's storage URLs `/data/{token}/{path}` (the minoc look-alike). */
 export async function handleStorage(ctx: RequestContext): Promise<void> {
-  rejectDotSegments(ctx.req);
   const slash = ctx.rest.indexOf('/');
   if (slash < 0) throw new Fault(404, 'NotFound: no such storage URL');
   const token = ctx.rest.slice(0, slash);

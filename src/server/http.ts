@@ -106,11 +106,14 @@ export function isForm(req: IncomingMessage): boolean {
 }
 
 /**
- * Rejects `.`/`..` segments (also as `%2e`) in the raw request path: URL parsing would silently resolve them
- * against the endpoint path, so `nodes/alice/../bob` would otherwise address `bob`.
+ * Checks the raw request path once, before anything reads it: URL parsing would silently resolve `.`/`..`
+ * segments (also as `%2e`) against the endpoint path, and reads `\` as `/` in http URLs, so
+ * `nodes/alice/../bob` and `nodes/alice\..\bob` would otherwise both address `bob`. A backslash is an
+ * illegal character in a node name anyway, so it is refused wherever it appears, like a dot segment.
  */
-export function rejectDotSegments(req: IncomingMessage): void {
+export function checkRequestPath(req: IncomingMessage): void {
   const raw = (req.url ?? '').split('?')[0] ?? '';
+  if (raw.includes('\\')) throw faults.invalidUri(`illegal character '\\' in '${raw}'`);
   for (const seg of raw.split('/')) {
     const s = seg.replace(/%2e/gi, '.');
     if (s === '.' || s === '..') throw faults.invalidUri(`'${s}' is not a valid node name in '${raw}'`);

@@ -1,7 +1,7 @@
 /** The `/nodes` endpoint: getNode (with listing and paging), createNode, setNode, deleteNode. */
 import { Fault, faults } from './errors.js';
 import type { RequestContext } from './context.js';
-import { decodePath, readBody, redirect, rejectDotSegments, sendXml, streamXml } from './http.js';
+import { decodePath, readBody, redirect, sendXml, streamXml } from './http.js';
 import {
   CORE_KEYS,
   IMMUTABLE_PROPS,
@@ -327,7 +327,6 @@ async function deleteNode(ctx: RequestContext, path: string): Promise<void> {
 }
 
 export async function handleNodes(ctx: RequestContext): Promise<void> {
-  rejectDotSegments(ctx.req);
   const path = requestNodePath(ctx.rest);
   switch (ctx.req.method) {
     case 'GET':

@@ -20,7 +20,7 @@ import {
   type EndpointClass,
   type FaultSpec,
 } from './faults.js';
-import { SERVER_HEADER, readBody, sendFault, sendText } from './http.js';
+import { SERVER_HEADER, checkRequestPath, readBody, sendFault, sendText } from './http.js';
 import { handleNodes } from './nodes.js';
 import {
   handleLogin,
@@ -149,6 +149,7 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
 
   async function route(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
     res.setHeader('Server', SERVER_HEADER);
+    checkRequestPath(req);
     let url: URL;
     try {
       url = new URL(req.url ?? '/', baseUrl);
@@ -397,7 +398,15 @@ function readTls(files: { cert: string; key: string }): { cert: Buffer; key: Buf
   return pair;
 }
 
-/** Pre-authorised URLs carry grants: keep them out of logs. */
+/** A path separator as a request may spell it: `/`, `\`, or either percent-encoded. */
+const SEP = String.raw`(?:/|\\|%2f|%5c)`;
+const STORAGE_TOKEN = new RegExp(String.raw`(${SEP}data${SEP}+)[^/\\?#]+`, 'gi');
+const PREAUTH_TOKEN = /preauth(?::|%3a)[^/\\?#]+/gi;
+
+/**
+ * Pre-authorised URLs carry grants: keep them out of logs, however the request spells the path around the
+ * token (the log shows the raw request, also when it is refused for its backslashes).
+ */
 function redact(url: string): string {
-  return url.replace(/\/data\/[^/]+\//, '/data/<token>/').replace(/preauth:[^/]+/, 'preauth:<token>');
+  return url.replace(STORAGE_TOKEN, '$1<token>').replace(PREAUTH_TOKEN, 'preauth:<token>');
 }

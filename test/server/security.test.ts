@@ -9,6 +9,7 @@ import {
   BOB,
   CORE,
   GMS,
+  HTTPSGET,
   HTTPSPUT,
   TEST_USERS,
   download,
@@ -185,5 +186,56 @@ describe('HEAD', () => {
     const r = await ts.req('HEAD', url);
     expect(r.status).toBe(403);
     expect(r.headers['digest']).toBeUndefined();
+  });
+});
+
+describe('request paths', () => {
+  it('refuses backslashes in paths with 400 InvalidURI before any check (they would read as slashes)', async () => {
+    for (const p of [
+      String.raw`/vault/nodes/bob\..\carol`,
+      String.raw`/vault/nodes/bob\carol`,
+      '/vault/nodes/bob%5C..%5Ccarol',
+      String.raw`/vault\nodes\carol`,
+      String.raw`/arc/nodes/home/bob\..\carol`,
+      String.raw`/vault/files/bob\..\carol\x.txt`,
+    ]) {
+      const r = await ts.raw('GET', p, { token: BOB });
+      expect(r.status, p).toBe(400);
+      expect(r.text, p).toMatch(/^InvalidURI: /);
+      expect(r.text, p).not.toContain('<vos:node');
+    }
+  });
+
+  it('keeps pre-authorised tokens out of the request log, however the path around them is spelled', async () => {
+    const lines: string[] = [];
+    const own = await startTestServer({ log: (l) => lines.push(l) });
+    try {
+      await upload(own, 'vault', 'alice/logged.txt', 'x');
+      const vault = (await negotiate(own, 'vault', 'alice/logged.txt', 'pullFromVoSpace')).transfer;
+      const vaultToken = new URL(vault.protocols[0]!.endpoint!).pathname.split('/')[3]!;
+      await upload(own, 'arc', 'home/alice/logged.txt', 'x');
+      const arc = (
+        await negotiate(own, 'arc', 'home/alice/logged.txt', 'pullFromVoSpace', ALICE, [{ uri: HTTPSGET }])
+      ).transfer;
+      const arcToken = new URL(arc.protocols[0]!.endpoint!).pathname.split('/')[3]!.slice('preauth:'.length);
+      const paths = [
+        `/vault/data/${vaultToken}/alice/logged.txt`,
+        String.raw`/vault/data/${vaultToken}\alice\logged.txt`,
+        String.raw`/vault\data\${vaultToken}\alice\logged.txt`,
+        `/vault/data/${vaultToken}`,
+        `/vault/data%2F${vaultToken}%2Falice`,
+        String.raw`/arc/files\preauth:${arcToken}\home\alice\logged.txt`,
+        `/arc/files/preauth%3A${arcToken}/home/alice/logged.txt`,
+      ];
+      const before = lines.length;
+      for (const p of paths) await own.raw('GET', p);
+      await expect.poll(() => lines.length - before, { timeout: 5000 }).toBeGreaterThanOrEqual(paths.length);
+      const log = lines.join('\n');
+      expect(log).not.toContain(vaultToken);
+      expect(log).not.toContain(arcToken);
+      expect(log).toContain(String.raw`GET /vault\data\<token>`);
+    } finally {
+      await own.close();
+    }
   });
 });
