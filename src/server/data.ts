@@ -8,6 +8,7 @@ import fs from 'node:fs';
 import { pipeline } from 'node:stream/promises';
 import { Transform } from 'node:stream';
 import type { RequestContext } from './context.js';
+import { FILE_MODE } from './datadir.js';
 import { Fault, faults } from './errors.js';
 import { httpDate, md5Base64, redirect, requestMd5 } from './http.js';
 import { requestNodePath } from './nodes.js';
@@ -142,7 +143,7 @@ async function receiveBody(ctx: RequestContext): Promise<Received> {
     },
   });
   try {
-    await pipeline(req, counter, fs.createWriteStream(temp));
+    await pipeline(req, counter, fs.createWriteStream(temp, { mode: FILE_MODE }));
   } catch (e) {
     fs.rmSync(temp, { force: true });
     const err = e as NodeJS.ErrnoException;

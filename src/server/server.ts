@@ -29,6 +29,7 @@ import {
   sendResourceCaps,
   sendServiceCapabilities,
 } from './registry.js';
+import { lockDataDir, preauthKey, prepareDataDir, type DataDirLock } from './datadir.js';
 import { ARC, VAULT, VoService } from './service.js';
 import { NodeStore, newNode, type ServiceName } from './store.js';
 import { handleJobs, handleSyncTrans, handleXfer } from './transfers.js';
@@ -115,6 +116,34 @@ function provision(store: NodeStore, admin: string, users: string[], now: number
   });
 }
 
+/**
+ * Takes the data directory and opens its store: crash leftovers (temp files of unfinished uploads, blobs no
+ * node refers to) collected, user areas provisioned, the pre-auth key loaded. The lock comes first: the
+ * clean-up would delete the uploads in flight of another server on the same directory.
+ */
+function openDataDir(
+  dataDir: string,
+  admin: string,
+  users: string[],
+  now: number,
+): { lock: DataDirLock; store: NodeStore; key: Buffer } {
+  prepareDataDir(dataDir);
+  const lock = lockDataDir(dataDir);
+  let store: NodeStore | undefined;
+  try {
+    store = new NodeStore(dataDir);
+    store.collectGarbage();
+    provision(store, admin, users, now);
+    const key = preauthKey(dataDir, store.legacySecret());
+    store.dropLegacySecret();
+    return { lock, store, key };
+  } catch (e) {
+    store?.close();
+    lock.release();
+    throw e;
+  }
+}
+
 export async function startServer(opts: ServeOptions): Promise<RunningServer> {
   const now = opts.now ?? Date.now;
   // Everything that can be wrong with the options fails before the data directory is touched.
@@ -123,22 +152,13 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
   const injector = new FaultInjector();
   if (opts.faults)
     injector.configure(typeof opts.faults === 'string' ? parseFaultSpec(opts.faults) : opts.faults);
-  fs.mkdirSync(opts.dataDir, { recursive: true });
-  const store = new NodeStore(opts.dataDir);
   const admin = opts.admin ?? 'admin';
-  try {
-    // Leftovers of a crash (temp files of unfinished uploads, blobs no node refers to) go first.
-    store.collectGarbage();
-    provision(store, admin, users.names(), now());
-  } catch (e) {
-    store.close();
-    throw e;
-  }
+  const { lock, store, key } = openDataDir(opts.dataDir, admin, users.names(), now());
   const services: Record<ServiceName, VoService> = {
     vault: new VoService(VAULT, store),
     arc: new VoService(ARC, store),
   };
-  const signer = new PreauthSigner(store.secret());
+  const signer = new PreauthSigner(key);
   const jobs = new JobRegistry(now);
   let state: ServiceState = 'ReadWrite';
   let baseUrl = '';
@@ -348,6 +368,7 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
     });
   } catch (e) {
     store.close();
+    lock.release();
     throw e;
   }
   const port = (server.address() as AddressInfo).port;
@@ -375,6 +396,7 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
           sleep(CLOSE_GRACE_MS, undefined, { ref: false }),
         ]);
         store.close();
+        lock.release();
       })();
       return closed;
     },

@@ -4,10 +4,11 @@
  * so an interrupted or rejected upload never loses the previous version.
  */
 import Database from 'better-sqlite3';
-import { randomBytes, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import type { NodeType } from '../vospace/xml.js';
+import { DIR_MODE, FILE_MODE } from './datadir.js';
 
 export type ServiceName = 'vault' | 'arc';
 
@@ -99,6 +100,15 @@ function subtreeBounds(p: string): [string, string] {
   return p === '' ? ['', '\uffff'] : [`${p}/`, `${p}0`];
 }
 
+/**
+ * Creates the database file 0600 before SQLite opens it (SQLite gives its -wal and -shm files the mode of
+ * the database), and tightens files an older version left readable by others.
+ */
+function privateFiles(...files: string[]): void {
+  fs.closeSync(fs.openSync(files[0]!, 'a', FILE_MODE));
+  for (const f of files) if (fs.existsSync(f)) fs.chmodSync(f, FILE_MODE);
+}
+
 const SCHEMA_VERSION = 1;
 
 export class NodeStore {
@@ -110,9 +120,11 @@ export class NodeStore {
   constructor(readonly dataDir: string) {
     this.blobDir = path.join(dataDir, 'blobs');
     this.tmpDir = path.join(dataDir, 'tmp');
-    fs.mkdirSync(this.blobDir, { recursive: true });
-    fs.mkdirSync(this.tmpDir, { recursive: true });
-    this.db = new Database(path.join(dataDir, 'nodes.sqlite'));
+    fs.mkdirSync(this.blobDir, { recursive: true, mode: DIR_MODE });
+    fs.mkdirSync(this.tmpDir, { recursive: true, mode: DIR_MODE });
+    const dbFile = path.join(dataDir, 'nodes.sqlite');
+    privateFiles(dbFile, `${dbFile}-wal`, `${dbFile}-shm`);
+    this.db = new Database(dbFile);
     this.db.pragma('journal_mode = WAL');
     // FULL: a metadata commit that was acknowledged to a client must survive a crash of the host too.
     this.db.pragma('synchronous = FULL');
@@ -176,14 +188,16 @@ export class NodeStore {
     }
   }
 
-  /** A secret kept in the data directory, so pre-authorised URLs stay valid across restarts. */
-  secret(): Buffer {
+  /** The pre-auth key older versions kept in the database (now in its own file, see datadir.ts). */
+  legacySecret(): Buffer | undefined {
     const row = this.db.prepare("SELECT value FROM meta WHERE key = 'secret'").get() as
       { value: string } | undefined;
-    if (row) return Buffer.from(row.value, 'hex');
-    const s = randomBytes(32);
-    this.db.prepare("INSERT INTO meta (key, value) VALUES ('secret', ?)").run(s.toString('hex'));
-    return s;
+    return row ? Buffer.from(row.value, 'hex') : undefined;
+  }
+
+  /** Drops the legacy key once it has been moved to its file. */
+  dropLegacySecret(): void {
+    this.db.prepare("DELETE FROM meta WHERE key = 'secret'").run();
   }
 
   get(service: ServiceName, p: string): NodeRecord | undefined {
@@ -317,7 +331,7 @@ export class NodeStore {
   /** Moves a fully written and verified temp file into the blob area and returns its blob name. */
   adoptBlob(tempFile: string): string {
     const blob = randomUUID().replace(/-/g, '');
-    fs.mkdirSync(path.dirname(this.blobPath(blob)), { recursive: true });
+    fs.mkdirSync(path.dirname(this.blobPath(blob)), { recursive: true, mode: DIR_MODE });
     fs.renameSync(tempFile, this.blobPath(blob));
     return blob;
   }
@@ -325,7 +339,7 @@ export class NodeStore {
   /** Blobs are immutable, so a copy can share the bytes through a hard link. */
   cloneBlob(blob: string): string {
     const copy = randomUUID().replace(/-/g, '');
-    fs.mkdirSync(path.dirname(this.blobPath(copy)), { recursive: true });
+    fs.mkdirSync(path.dirname(this.blobPath(copy)), { recursive: true, mode: DIR_MODE });
     try {
       fs.linkSync(this.blobPath(blob), this.blobPath(copy));
     } catch {

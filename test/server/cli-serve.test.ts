@@ -138,6 +138,21 @@ describe('vosync serve', () => {
     expect(r.body.toString()).toBe('kept');
   });
 
+  it('exits at once when another vosync serve holds the data directory, naming its pid', async () => {
+    const data = dataDir();
+    child = await spawnServe(['--data', data, '--port', '0', ...userArgs]);
+    const started = Date.now();
+    const second = runCli(['serve', '--data', data, '--port', '0', ...userArgs]);
+    expect(await second.exited).toEqual({ code: 1, signal: null });
+    expect(Date.now() - started).toBeLessThan(10_000);
+    expect(second.stdout).toEqual([]);
+    expect(second.stderr()).toContain(
+      `vosync: data directory ${data} is in use by another vosync serve (pid ${child.proc.pid})`,
+    );
+    // The first one is untouched.
+    await expectStatus(200, 'GET', `${child.baseUrl}/vault/nodes/alice`, { token: ALICE });
+  });
+
   it('logs requests to stderr with -v, without credentials or pre-authorised tokens', async () => {
     child = await spawnServe(['--data', dataDir(), '--port', '0', ...userArgs, '-v']);
     await expectStatus(201, 'PUT', `${child.baseUrl}/arc/files/home/alice/l.txt`, {

@@ -355,7 +355,9 @@ describe('nothing outside the data directory', () => {
     expect(fs.readFileSync(path.join(ts.dir, 'secret.txt'), 'utf8')).toBe(SECRET);
     expect(listFiles(ts.dir).filter((f) => !f.startsWith('data/'))).toEqual(before);
     for (const f of listFiles(ts.dataDir)) {
-      expect(f).toMatch(/^(nodes\.sqlite(-wal|-shm)?|blobs\/[0-9a-f]{2}\/[0-9a-f]{32}|tmp\/.*)$/);
+      expect(f).toMatch(
+        /^(nodes\.sqlite(-wal|-shm)?|preauth\.key|serve\.lock|blobs\/[0-9a-f]{2}\/[0-9a-f]{32}|tmp\/.*)$/,
+      );
       expect(fs.readFileSync(path.join(ts.dataDir, f)).includes(EVIL), f).toBe(false);
     }
     expect(seen.length).toBeGreaterThan(400);

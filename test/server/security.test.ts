@@ -3,7 +3,13 @@
  * their issuer's current permissions, copies that read-check every node, links that do not bypass the
  * checks of the path they lead to, HEAD checked as GET, backslashes in paths, and the server's own files.
  */
+import Database from 'better-sqlite3';
+import { spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startServer } from '../../src/server/server.js';
 import {
   ALICE,
   BOB,
@@ -236,6 +242,104 @@ describe('request paths', () => {
       expect(log).toContain(String.raw`GET /vault\data\<token>`);
     } finally {
       await own.close();
+    }
+  });
+});
+
+describe("the server's own files", () => {
+  const mode = (f: string) => fs.statSync(f).mode & 0o777;
+  const tempDir = () => fs.mkdtempSync(path.join(os.tmpdir(), 'vosync-sec-'));
+  const start = (dataDir: string) => startServer({ dataDir, port: 0, users: TEST_USERS, admin: 'alice' });
+
+  it('keeps the data directory 0700 and its files 0600, the pre-auth key in its own file', async () => {
+    const own = await startTestServer();
+    try {
+      await upload(own, 'arc', 'home/alice/mode.txt', 'private bytes');
+      await upload(own, 'vault', 'alice/mode.txt', 'private bytes');
+      const d = own.dataDir;
+      const dirs = [d, path.join(d, 'blobs'), path.join(d, 'tmp')];
+      const files = ['nodes.sqlite', 'nodes.sqlite-wal', 'nodes.sqlite-shm', 'preauth.key', 'serve.lock'];
+      const blobs = fs.readdirSync(path.join(d, 'blobs')).map((b) => path.join(d, 'blobs', b));
+      expect(blobs.length).toBeGreaterThan(0);
+      for (const dir of [...dirs, ...blobs]) expect([dir, mode(dir)]).toEqual([dir, 0o700]);
+      const blobFiles = blobs.flatMap((b) => fs.readdirSync(b).map((f) => path.join(b, f)));
+      for (const f of [...files.map((f) => path.join(d, f)), ...blobFiles])
+        expect([f, mode(f)]).toEqual([f, 0o600]);
+      expect(fs.readFileSync(path.join(d, 'preauth.key'), 'utf8')).toMatch(/^[0-9a-f]{64}\n$/);
+      const db = new Database(path.join(d, 'nodes.sqlite'), { readonly: true });
+      try {
+        expect(db.prepare('SELECT key FROM meta').all()).toEqual([]);
+      } finally {
+        db.close();
+      }
+    } finally {
+      await own.close();
+    }
+  });
+
+  it('moves a pre-auth key kept in the database by an older version into its file (URLs stay valid)', async () => {
+    const own = await startTestServer();
+    try {
+      await upload(own, 'vault', 'alice/kept.txt', 'signed before');
+      const url = (await own.req('GET', '/vault/files/alice/kept.txt', { token: ALICE })).headers[
+        'location'
+      ]!;
+      const storagePath = new URL(url).pathname;
+      await own.srv.close();
+      // What an older version left: the key in the meta table, no key file, world-readable files.
+      const keyFile = path.join(own.dataDir, 'preauth.key');
+      const key = fs.readFileSync(keyFile, 'utf8').trim();
+      fs.rmSync(keyFile);
+      const db = new Database(path.join(own.dataDir, 'nodes.sqlite'));
+      db.prepare("INSERT INTO meta (key, value) VALUES ('secret', ?)").run(key);
+      db.close();
+      fs.chmodSync(own.dataDir, 0o755);
+      fs.chmodSync(path.join(own.dataDir, 'nodes.sqlite'), 0o644);
+
+      own.srv = await start(own.dataDir);
+      own.base = own.srv.baseUrl;
+      expect((await own.req('GET', storagePath)).text).toBe('signed before');
+      expect(fs.readFileSync(keyFile, 'utf8').trim()).toBe(key);
+      expect(mode(keyFile)).toBe(0o600);
+      expect(mode(own.dataDir)).toBe(0o700);
+      expect(mode(path.join(own.dataDir, 'nodes.sqlite'))).toBe(0o600);
+      const check = new Database(path.join(own.dataDir, 'nodes.sqlite'), { readonly: true });
+      try {
+        expect(check.prepare('SELECT key FROM meta').all()).toEqual([]);
+      } finally {
+        check.close();
+      }
+    } finally {
+      await own.close();
+    }
+  });
+
+  it('refuses a second server on the same data directory, naming the pid; takes over a stale lock', async () => {
+    const dir = tempDir();
+    const dataDir = path.join(dir, 'data');
+    try {
+      const first = await start(dataDir);
+      await expect(start(dataDir)).rejects.toThrow(
+        `data directory ${dataDir} is in use by another vosync serve (pid ${process.pid})`,
+      );
+      // The refused start changed nothing: the first server still serves.
+      expect(
+        (await fetch(`${first.baseUrl}/vault/nodes/alice`, { headers: { Authorization: `Bearer ${ALICE}` } }))
+          .status,
+      ).toBe(200);
+      await first.close();
+      expect(fs.existsSync(path.join(dataDir, 'serve.lock'))).toBe(false);
+
+      // Locks of processes that are gone: a dead pid, and our own pid left by an earlier life of it.
+      const dead = spawnSync(process.execPath, ['-e', '']).pid!;
+      for (const pid of [dead, process.pid]) {
+        fs.writeFileSync(path.join(dataDir, 'serve.lock'), `${pid}\n`);
+        const srv = await start(dataDir);
+        expect(fs.readFileSync(path.join(dataDir, 'serve.lock'), 'utf8')).toBe(`${process.pid}\n`);
+        await srv.close();
+      }
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
     }
   });
 });
