@@ -57,6 +57,27 @@ export function readUsersFile(file: string): UserSpec[] {
   });
 }
 
+/** The tokens a request presents: Bearer header, the legacy delegation-token header, the CADC_SSO cookie. */
+export function presentedTokens(req: IncomingMessage): string[] {
+  const presented: string[] = [];
+  const authz = req.headers.authorization;
+  if (authz) {
+    const m = /^Bearer\s+(.+)$/i.exec(authz.trim());
+    if (m?.[1]) presented.push(m[1].trim());
+    // Basic is ignored, as CADC services do unless explicitly enabled.
+  }
+  const delegation = req.headers['x-cadc-delegationtoken'];
+  if (typeof delegation === 'string' && delegation.trim()) presented.push(delegation.trim());
+  const cookie = req.headers.cookie;
+  if (cookie) {
+    for (const part of cookie.split(';')) {
+      const [k, ...v] = part.trim().split('=');
+      if (k === 'CADC_SSO') presented.push(v.join('=').replace(/^"|"$/g, ''));
+    }
+  }
+  return presented;
+}
+
 export class UserDirectory {
   private readonly byToken = new Map<string, UserSpec>();
   private readonly byName = new Map<string, UserSpec>();
@@ -85,22 +106,7 @@ export class UserDirectory {
 
   /** Identifies the caller of a request; presented-but-invalid credentials are a 401, none is anonymous. */
   identify(req: IncomingMessage): Caller {
-    const presented: string[] = [];
-    const authz = req.headers.authorization;
-    if (authz) {
-      const m = /^Bearer\s+(.+)$/i.exec(authz.trim());
-      if (m?.[1]) presented.push(m[1].trim());
-      // Basic is ignored, as CADC services do unless explicitly enabled.
-    }
-    const delegation = req.headers['x-cadc-delegationtoken'];
-    if (typeof delegation === 'string' && delegation.trim()) presented.push(delegation.trim());
-    const cookie = req.headers.cookie;
-    if (cookie) {
-      for (const part of cookie.split(';')) {
-        const [k, ...v] = part.trim().split('=');
-        if (k === 'CADC_SSO') presented.push(v.join('=').replace(/^"|"$/g, ''));
-      }
-    }
+    const presented = presentedTokens(req);
     if (presented.length === 0) return ANONYMOUS;
     for (const t of presented) {
       const u = this.byToken.get(t);

@@ -3,7 +3,6 @@
  * service, and a username/password login service like CADC's access-control service.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { UserDirectory } from './auth.js';
 import { Fault } from './errors.js';
 import { first, formParams, readBody, sendText, sendXml } from './http.js';
 import type { ServiceName } from './store.js';
@@ -132,17 +131,20 @@ export function sendResourceCaps(res: ServerResponse, base: string): void {
   );
 }
 
-/** `POST /ac/login` with form `username`, `password` → the user's token as text/plain. */
+/**
+ * `POST /ac/login` with form `username`, `password` → the user's token as text/plain; `login` checks the
+ * pair (and throttles failures).
+ */
 export async function handleLogin(
   req: IncomingMessage,
   res: ServerResponse,
-  users: UserDirectory,
+  login: (username: string, password: string) => string,
 ): Promise<void> {
   if (req.method !== 'POST') throw new Fault(405, 'unsupported: HTTP ' + req.method, { Allow: 'POST' });
   const params = formParams((await readBody(req, 8192)).toString('utf8'));
   const username = first(params, 'username');
   const password = first(params, 'password');
   if (!username || !password) throw new Fault(400, 'InvalidArgument: username and password are required');
-  const token = users.login(username, password);
+  const token = login(username, password);
   sendText(res, 200, token, { 'x-vo-authenticated': username, 'x-vo-bearer': token });
 }

@@ -5,10 +5,18 @@
 import fs from 'node:fs';
 import http from 'node:http';
 import https from 'node:https';
+import type net from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { createSecureContext } from 'node:tls';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { ANONYMOUS, PreauthSigner, UserDirectory, type Caller, type UserSpec } from './auth.js';
+import {
+  ANONYMOUS,
+  PreauthSigner,
+  UserDirectory,
+  presentedTokens,
+  type Caller,
+  type UserSpec,
+} from './auth.js';
 import type { RequestContext } from './context.js';
 import { handleFiles, handleStorage } from './data.js';
 import { Fault, faults } from './errors.js';
@@ -33,6 +41,7 @@ import { lockDataDir, preauthKey, prepareDataDir, type DataDirLock } from './dat
 import { ARC, VAULT, VoService } from './service.js';
 import { NodeStore, newNode, type ServiceName } from './store.js';
 import { handleJobs, handleSyncTrans, handleXfer } from './transfers.js';
+import { FailureThrottle } from './throttle.js';
 import { JobRegistry } from './uws.js';
 import { PROP } from '../vospace/xml.js';
 
@@ -52,7 +61,27 @@ export interface ServeOptions {
   /** Request log sink; nothing is logged when absent. Credentials are never logged. */
   log?: (line: string) => void;
   now?: () => number;
+  limits?: Partial<ServerLimits>;
 }
+
+/** Protections against clients that guess credentials or hold connections; tests tighten them. */
+export interface ServerLimits {
+  /** Failed authentications per client address (and per user name on /ac/login) in a minute before 429. */
+  authFailuresPerMinute: number;
+  /** Time to receive a request's headers. */
+  headersTimeoutMs: number;
+  /** How long a request body may pause before its connection is dropped. */
+  bodyIdleTimeoutMs: number;
+  /** Open connections per client address; more are closed at once. */
+  connectionsPerClient: number;
+}
+
+export const DEFAULT_LIMITS: ServerLimits = {
+  authFailuresPerMinute: 10,
+  headersTimeoutMs: 30_000,
+  bodyIdleTimeoutMs: 60_000,
+  connectionsPerClient: 128,
+};
 
 export interface RunningServer {
   baseUrl: string;
@@ -146,6 +175,7 @@ function openDataDir(
 
 export async function startServer(opts: ServeOptions): Promise<RunningServer> {
   const now = opts.now ?? Date.now;
+  const limits: ServerLimits = { ...DEFAULT_LIMITS, ...opts.limits };
   // Everything that can be wrong with the options fails before the data directory is touched.
   const tls = opts.tls ? readTls(opts.tls) : undefined;
   const users = new UserDirectory(opts.users ?? []);
@@ -167,6 +197,14 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
   let closed: Promise<void> | undefined;
   const log = opts.log;
 
+  const throttle = new FailureThrottle(limits.authFailuresPerMinute, now);
+  const clientKey = (req: http.IncomingMessage) => `client:${req.socket.remoteAddress ?? ''}`;
+  /** The caller; a client that keeps presenting bad tokens is throttled (anonymous requests never are). */
+  const identify = (req: http.IncomingMessage): Caller =>
+    presentedTokens(req).length === 0
+      ? ANONYMOUS
+      : throttle.guard([clientKey(req)], () => users.identify(req));
+
   async function route(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
     res.setHeader('Server', SERVER_HEADER);
     checkRequestPath(req);
@@ -181,7 +219,7 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
     const endpoint = parts[2] ?? '';
     const method = req.method ?? 'GET';
 
-    if (top === '_vosync') return handleControl(req, res, endpoint, users.identify(req));
+    if (top === '_vosync') return handleControl(req, res, endpoint, identify(req));
 
     const svcName = top === 'vault' || top === 'arc' ? top : undefined;
     const cls = classify(top, endpoint);
@@ -206,7 +244,11 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
       if (endpoint === 'capabilities') return sendLoginCapabilities(res, `${baseUrl}/ac`);
       if (endpoint === 'availability')
         return sendAvailability(res, true, 'login service is accepting requests');
-      if (endpoint === 'login') return handleLogin(req, res, users);
+      if (endpoint === 'login') {
+        return handleLogin(req, res, (name, password) =>
+          throttle.guard([clientKey(req), `user:${name}`], () => users.login(name, password)),
+        );
+      }
       throw new Fault(404, `not found: ${url.pathname}`);
     }
     if (!svcName) throw new Fault(404, `not found: ${url.pathname}`);
@@ -214,11 +256,11 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
     const serviceBase = `${baseUrl}/${svcName}`;
     if (endpoint === 'capabilities') return sendServiceCapabilities(res, svcName, serviceBase);
     if (endpoint === 'availability') {
-      if (method === 'POST') return changeState(req, res, users.identify(req), service);
+      if (method === 'POST') return changeState(req, res, identify(req), service);
       return sendAvailability(res, state !== 'Offline', `service state: ${state}`);
     }
 
-    const caller = users.identify(req);
+    const caller = identify(req);
     if (caller.user) res.setHeader('x-vo-authenticated', caller.user);
     const ctx: RequestContext = {
       req,
@@ -333,6 +375,7 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
   const inflight = new Set<Promise<void>>();
   const handler = (req: http.IncomingMessage, res: http.ServerResponse): void => {
     const started = Date.now();
+    guardBodyIdle(req, limits.bodyIdleTimeoutMs);
     if (log) {
       // 'close' also fires for exchanges a fault (or the client) cut short, which never 'finish'.
       res.once('close', () => {
@@ -354,9 +397,17 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
     inflight.add(done);
   };
 
-  const server = tls ? https.createServer(tls, handler) : http.createServer(handler);
+  const timeouts = {
+    headersTimeout: limits.headersTimeoutMs,
+    // No cap on a whole request: a big upload may take hours; a stalled one is caught by the body idle timer.
+    requestTimeout: 0,
+    connectionsCheckingInterval: Math.min(30_000, Math.max(50, limits.headersTimeoutMs / 4)),
+  };
+  const server = tls
+    ? https.createServer({ ...tls, ...timeouts }, handler)
+    : http.createServer(timeouts, handler);
   server.keepAliveTimeout = 30_000;
-  server.requestTimeout = 0;
+  capConnectionsPerClient(server, limits.connectionsPerClient);
   const host = opts.host ?? '127.0.0.1';
   try {
     await new Promise<void>((resolve, reject) => {
@@ -401,6 +452,49 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
       return closed;
     },
   };
+}
+
+/**
+ * Drops the connection of a client whose request body pauses longer than `ms` (a slow-body attack holds a
+ * connection and an upload's temp file with a few bytes a minute). Only requests with a body are timed, so
+ * a long UWS WAIT poll is not cut.
+ */
+function guardBodyIdle(req: http.IncomingMessage, ms: number): void {
+  const hasBody = req.headers['transfer-encoding'] !== undefined || Number(req.headers['content-length']) > 0;
+  if (!hasBody || ms <= 0) return;
+  const socket = req.socket;
+  const drop = () => socket.destroy();
+  socket.setTimeout(ms);
+  socket.on('timeout', drop);
+  let timing = true;
+  const done = () => {
+    // Once only: a later call could cancel the keep-alive timer node sets after the response.
+    if (!timing) return;
+    timing = false;
+    socket.off('timeout', drop);
+    socket.setTimeout(0);
+  };
+  req.once('end', done);
+  req.once('close', done);
+}
+
+/** Closes at once the connections of a client address beyond `max` open ones. */
+function capConnectionsPerClient(server: net.Server, max: number): void {
+  const open = new Map<string, number>();
+  server.on('connection', (socket: net.Socket) => {
+    const addr = socket.remoteAddress ?? '';
+    const n = (open.get(addr) ?? 0) + 1;
+    if (n > max) {
+      socket.destroy();
+      return;
+    }
+    open.set(addr, n);
+    socket.once('close', () => {
+      const left = (open.get(addr) ?? 1) - 1;
+      if (left > 0) open.set(addr, left);
+      else open.delete(addr);
+    });
+  });
 }
 
 function readTls(files: { cert: string; key: string }): { cert: Buffer; key: Buffer } {

@@ -11,7 +11,7 @@ import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { XMLParser } from 'fast-xml-parser';
 import type { UserSpec } from '../../src/server/auth.js';
-import { startServer, type RunningServer } from '../../src/server/server.js';
+import { startServer, type RunningServer, type ServerLimits } from '../../src/server/server.js';
 
 export const VOS_NS = 'http://www.ivoa.net/xml/VOSpace/v2.0';
 export const XSI_NS = 'http://www.w3.org/2001/XMLSchema-instance';
@@ -93,10 +93,15 @@ export interface TestServer {
 
 /**
  * `now` lets a test move the server's clock (e.g. to expire pre-authorised URLs); `log` receives the request
- * log; `users` replaces TEST_USERS.
+ * log; `users` replaces TEST_USERS; `limits` tightens the server's protections.
  */
 export async function startTestServer(
-  o: { now?: () => number; log?: (line: string) => void; users?: UserSpec[] } = {},
+  o: {
+    now?: () => number;
+    log?: (line: string) => void;
+    users?: UserSpec[];
+    limits?: Partial<ServerLimits>;
+  } = {},
 ): Promise<TestServer> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'vosync-conf-'));
   const dataDir = path.join(dir, 'data');
@@ -108,6 +113,7 @@ export async function startTestServer(
       admin: 'alice',
       ...(o.now ? { now: o.now } : {}),
       ...(o.log ? { log: o.log } : {}),
+      ...(o.limits ? { limits: o.limits } : {}),
     });
   const ts: TestServer = {
     srv: await start(),

@@ -6,6 +6,8 @@
 import Database from 'better-sqlite3';
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
+import http from 'node:http';
+import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -340,6 +342,167 @@ describe("the server's own files", () => {
       }
     } finally {
       fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+/** One request from a given local address (127.0.0.x), so a test can play several clients. */
+function fromAddress(
+  localAddress: string,
+  port: number,
+  method: string,
+  p: string,
+  headers: Record<string, string> = {},
+  body?: string,
+): Promise<{ status: number; headers: http.IncomingHttpHeaders; text: string }> {
+  return new Promise((resolve, reject) => {
+    const h =
+      body === undefined ? headers : { ...headers, 'Content-Length': String(Buffer.byteLength(body)) };
+    const r = http.request({
+      host: '127.0.0.1',
+      port,
+      localAddress,
+      method,
+      path: p,
+      headers: h,
+      agent: false,
+    });
+    r.on('response', (res) => {
+      let text = '';
+      res.setEncoding('utf8').on('data', (d: string) => (text += d));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, text }));
+    });
+    r.on('error', reject);
+    r.end(body);
+  });
+}
+
+/** A raw TCP client: what it received, and when the server closed the connection. */
+function rawClient(
+  port: number,
+): Promise<{ socket: net.Socket; received: () => string; closed: Promise<number> }> {
+  return new Promise((resolve, reject) => {
+    const socket = net.connect({ host: '127.0.0.1', port });
+    let data = '';
+    socket.setEncoding('utf8').on('data', (d: string) => (data += d));
+    const opened = Date.now();
+    const closed = new Promise<number>((done) => socket.once('close', () => done(Date.now() - opened)));
+    socket.once('connect', () => resolve({ socket, received: () => data, closed }));
+    socket.once('error', reject);
+  });
+}
+
+const within = <T>(p: Promise<T>, ms: number): Promise<T | 'still open'> =>
+  Promise.race([p, new Promise<'still open'>((r) => setTimeout(() => r('still open'), ms))]);
+
+describe('throttling and timeouts', () => {
+  it('answers 429 with Retry-After after 10 bad bearer tokens from one client in a minute', async () => {
+    let clock = Date.now();
+    const own = await startTestServer({ now: () => clock });
+    try {
+      const port = own.srv.port;
+      const bad = { Authorization: 'Bearer not-a-real-token' };
+      for (let i = 0; i < 10; i++) {
+        expect((await fromAddress('127.0.0.1', port, 'GET', '/vault/nodes/alice', bad)).status).toBe(401);
+      }
+      const throttled = await fromAddress('127.0.0.1', port, 'GET', '/vault/nodes/alice', bad);
+      expect(throttled.status).toBe(429);
+      expect(throttled.text).toMatch(/^TooManyRequests: /);
+      expect(Number(throttled.headers['retry-after'])).toBeGreaterThan(0);
+      expect(Number(throttled.headers['retry-after'])).toBeLessThanOrEqual(60);
+      // Checked before the token: a right guess would not be recognised either.
+      const good = { Authorization: `Bearer ${ALICE}` };
+      expect((await fromAddress('127.0.0.1', port, 'GET', '/vault/nodes/alice', good)).status).toBe(429);
+      // Anonymous requests and other clients are not affected.
+      expect((await fromAddress('127.0.0.1', port, 'GET', '/vault/nodes/')).status).toBe(200);
+      expect((await fromAddress('127.0.0.2', port, 'GET', '/vault/nodes/alice', good)).status).toBe(200);
+      clock += 61_000;
+      expect((await fromAddress('127.0.0.1', port, 'GET', '/vault/nodes/alice', good)).status).toBe(200);
+    } finally {
+      await own.close();
+    }
+  });
+
+  it('throttles /ac/login per client and per user name after 10 failures', async () => {
+    const own = await startTestServer();
+    try {
+      const port = own.srv.port;
+      const login = (from: string, username: string, password: string) =>
+        fromAddress(
+          from,
+          port,
+          'POST',
+          '/ac/login',
+          { 'Content-Type': 'application/x-www-form-urlencoded' },
+          new URLSearchParams({ username, password }).toString(),
+        );
+      for (let i = 0; i < 10; i++) expect((await login('127.0.0.1', 'carol', `guess${i}`)).status).toBe(401);
+      const r = await login('127.0.0.1', 'carol', 'carolpassword');
+      expect(r.status).toBe(429);
+      expect(r.headers['retry-after']).toBeDefined();
+      // The user name is throttled from any client; other users from another client are not.
+      expect((await login('127.0.0.2', 'carol', 'carolpassword')).status).toBe(429);
+      const alice = await login('127.0.0.3', 'alice', ALICE);
+      expect([alice.status, alice.text]).toEqual([200, ALICE]);
+    } finally {
+      await own.close();
+    }
+  });
+
+  it('drops a client that sends 2 of 100 body bytes, or stalls in its headers', async () => {
+    const own = await startTestServer({ limits: { bodyIdleTimeoutMs: 300, headersTimeoutMs: 400 } });
+    try {
+      const slowBody = await rawClient(own.srv.port);
+      slowBody.socket.write(
+        `PUT /arc/files/home/alice/slow.txt HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${ALICE}\r\n` +
+          'Content-Length: 100\r\n\r\nab',
+      );
+      const slowHeaders = await rawClient(own.srv.port);
+      slowHeaders.socket.write('GET /vault/nodes/alice HTTP/1.1\r\nHost: x\r\n');
+      const bodyClosed = await within(slowBody.closed, 5000);
+      expect(bodyClosed).not.toBe('still open');
+      expect(bodyClosed).toBeGreaterThanOrEqual(250);
+      expect(await within(slowHeaders.closed, 5000)).not.toBe('still open');
+      // Nothing was stored for the cut upload.
+      expect((await own.req('GET', nodesUrl('arc', 'home/alice/slow.txt'), { token: ALICE })).status).toBe(
+        404,
+      );
+      // A request that keeps sending is not cut.
+      expect((await upload(own, 'arc', 'home/alice/fast.txt', 'x'.repeat(100))).status).toBe(201);
+    } finally {
+      await own.close();
+    }
+  });
+
+  it('closes at once connections of one client address beyond the cap', async () => {
+    const own = await startTestServer({ limits: { connectionsPerClient: 3 } });
+    const clients: Awaited<ReturnType<typeof rawClient>>[] = [];
+    const get = 'GET /vault/nodes/ HTTP/1.1\r\nHost: x\r\n\r\n';
+    const answered = async (c: Awaited<ReturnType<typeof rawClient>>) => {
+      c.socket.write(get);
+      await expect.poll(() => c.received(), { timeout: 5000 }).toMatch(/^HTTP\/1\.1 200 /);
+    };
+    try {
+      for (let i = 0; i < 3; i++) {
+        clients.push(await rawClient(own.srv.port));
+        await answered(clients[i]!);
+      }
+      const fourth = await rawClient(own.srv.port);
+      fourth.socket.write(get);
+      expect(await within(fourth.closed, 5000)).not.toBe('still open');
+      expect(fourth.received()).toBe('');
+      // Another client address still gets in; and once one closes, this one may open another.
+      expect((await fromAddress('127.0.0.2', own.srv.port, 'GET', '/vault/nodes/')).status).toBe(200);
+      clients[0]!.socket.destroy();
+      await clients[0]!.closed;
+      await expect
+        .poll(async () => (await fromAddress('127.0.0.1', own.srv.port, 'GET', '/vault/nodes/')).status, {
+          timeout: 5000,
+        })
+        .toBe(200);
+    } finally {
+      for (const c of clients) c.socket.destroy();
+      await own.close();
     }
   });
 });
