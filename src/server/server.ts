@@ -74,6 +74,8 @@ export interface ServerLimits {
   bodyIdleTimeoutMs: number;
   /** Open connections per client address; more are closed at once. */
   connectionsPerClient: number;
+  /** UWS jobs kept per user (or per client address for anonymous jobs); more replace the oldest. */
+  jobsPerCaller: number;
 }
 
 export const DEFAULT_LIMITS: ServerLimits = {
@@ -81,6 +83,7 @@ export const DEFAULT_LIMITS: ServerLimits = {
   headersTimeoutMs: 30_000,
   bodyIdleTimeoutMs: 60_000,
   connectionsPerClient: 128,
+  jobsPerCaller: 1000,
 };
 
 export interface RunningServer {
@@ -189,7 +192,7 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
     arc: new VoService(ARC, store),
   };
   const signer = new PreauthSigner(key);
-  const jobs = new JobRegistry(now);
+  const jobs = new JobRegistry(now, limits.jobsPerCaller);
   let state: ServiceState = 'ReadWrite';
   let baseUrl = '';
   /** Aborted by close(): cuts injected latency short. */

@@ -11,7 +11,7 @@ import { first, formParams, isForm, readBody, redirect, sendText, sendXml } from
 import { deleteOne, mergeProps, readNodeDoc } from './nodes.js';
 import { inheritPermissions, type VoService } from './service.js';
 import { newNode, type NodeRecord } from './store.js';
-import { writeJobListXml, writeJobXml, type Job } from './uws.js';
+import { writeJobListXml, writeJobXml, type Job, type JobCreator } from './uws.js';
 import {
   InvalidUriError,
   baseName,
@@ -227,7 +227,7 @@ export async function handleSyncTrans(ctx: RequestContext): Promise<void> {
   }
   if (method !== 'POST') throw faults.methodNotAllowed(method ?? '?', 'GET, POST');
   const { doc, xml } = await readTransfer(ctx);
-  const job = ctx.jobs.create(ctx.service.name, 'transfer', ctx.caller.user);
+  const job = ctx.jobs.create(ctx.service.name, 'transfer', jobCreator(ctx));
   job.jobInfo = xml;
   // transferDetails exists even when negotiation fails: clients follow it to /xfer (no protocols there)
   // and only then read the job's phase and error.
@@ -241,10 +241,14 @@ export async function handleSyncTrans(ctx: RequestContext): Promise<void> {
   redirect(ctx.res, `${ctx.serviceBase}/transfers/${job.id}/results/transferDetails`);
 }
 
+function jobCreator(ctx: RequestContext): JobCreator {
+  return { user: ctx.caller.user, address: ctx.req.socket.remoteAddress ?? '' };
+}
+
 function ownedJob(ctx: RequestContext, id: string): Job {
-  const job = ctx.jobs.get(id);
+  const job = ctx.jobs.get(id, jobCreator(ctx));
+  if (job === 'forbidden') throw faults.permission(`job ${id}`);
   if (!job || job.service !== ctx.service.name) throw new Fault(404, `not found: ${id}`);
-  if (job.owner !== undefined && job.owner !== ctx.caller.user) throw faults.permission(`job ${id}`);
   return job;
 }
 
@@ -436,18 +440,18 @@ async function createAsyncJob(
     const target = first(params, 'target');
     if (!target) throw faults.invalidArgument('missing parameter: target');
     targetPath(ctx.service, target);
-    job = ctx.jobs.create(ctx.service.name, 'delete', caller.user);
+    job = ctx.jobs.create(ctx.service.name, 'delete', jobCreator(ctx));
     job.parameters.push(['target', target]);
     job.run = () => runCatching(ctx, job, () => recursiveDelete(ctx, job, target, caller));
   } else if (area === 'async-setprops') {
     const doc = await readNodeDoc(ctx);
     const xml = writeNodeXml(doc);
-    job = ctx.jobs.create(ctx.service.name, 'setprops', caller.user);
+    job = ctx.jobs.create(ctx.service.name, 'setprops', jobCreator(ctx));
     job.jobInfo = xml;
     job.run = () => runCatching(ctx, job, () => recursiveSetProps(ctx, job, xml, caller));
   } else {
     const { doc, xml } = await readTransfer(ctx);
-    job = ctx.jobs.create(ctx.service.name, 'transfer', caller.user);
+    job = ctx.jobs.create(ctx.service.name, 'transfer', jobCreator(ctx));
     job.jobInfo = xml;
     job.run = () =>
       runCatching(ctx, job, () => {
@@ -485,14 +489,14 @@ export async function handleJobs(
   const sub = parts.slice(1);
   if (sub.length === 0) {
     if (method === 'DELETE') {
-      ctx.jobs.delete(job.id);
+      ctx.jobs.delete(job);
       redirect(ctx.res, `${ctx.serviceBase}/${area}`);
       return;
     }
     if (method === 'POST') {
       const params = formParams((await readBody(ctx.req, MAX_INPUT_DOC_BYTES)).toString('utf8'));
       if (first(params, 'ACTION')?.toUpperCase() === 'DELETE') {
-        ctx.jobs.delete(job.id);
+        ctx.jobs.delete(job);
         redirect(ctx.res, `${ctx.serviceBase}/${area}`);
         return;
       }

@@ -12,6 +12,8 @@ export interface Job {
   service: ServiceName;
   kind: JobKind;
   owner: string | undefined;
+  /** Key of who created it (see creatorKey), for access to anonymous jobs and the per-creator cap. */
+  creator: string;
   phase: Phase;
   creationTime: number;
   startTime?: number;
@@ -28,45 +30,88 @@ export interface Job {
 
 const ACTIVE: ReadonlySet<Phase> = new Set(['PENDING', 'QUEUED', 'EXECUTING']);
 const JOB_LIFETIME_MS = 60 * 60_000;
+/** Anonymous jobs only carry a negotiation that their client follows at once. */
+const ANONYMOUS_JOB_LIFETIME_MS = 5 * 60_000;
 const MAX_JOBS = 50_000;
+
+/** Who created a job: its owner, or for an anonymous job the client address it came from. */
+export interface JobCreator {
+  user: string | undefined;
+  address: string;
+}
+
+function creatorKey(c: JobCreator): string {
+  return c.user !== undefined ? `user:${c.user}` : `anonymous@${c.address}`;
+}
 
 export class JobRegistry {
   private readonly jobs = new Map<string, Job>();
+  private readonly perCreator = new Map<string, number>();
   private readonly events = new EventEmitter();
 
-  constructor(private readonly now: () => number) {
+  constructor(
+    private readonly now: () => number,
+    /** Jobs kept per creator; a new one beyond it replaces their oldest (a flood cannot fill the table). */
+    private readonly maxPerCreator: number,
+  ) {
     this.events.setMaxListeners(0);
   }
 
-  create(service: ServiceName, kind: JobKind, owner: string | undefined): Job {
+  create(service: ServiceName, kind: JobKind, creator: JobCreator): Job {
     this.prune();
+    const key = creatorKey(creator);
+    if ((this.perCreator.get(key) ?? 0) >= this.maxPerCreator) this.removeOldestOf(key);
     const now = this.now();
+    const lifetime = creator.user === undefined ? ANONYMOUS_JOB_LIFETIME_MS : JOB_LIFETIME_MS;
     const job: Job = {
       id: randomBytes(12).toString('hex'),
       service,
       kind,
-      owner,
+      owner: creator.user,
+      creator: key,
       phase: 'PENDING',
       creationTime: now,
-      destruction: now + JOB_LIFETIME_MS,
+      destruction: now + lifetime,
       parameters: [],
       results: [],
     };
     this.jobs.set(job.id, job);
+    this.perCreator.set(key, (this.perCreator.get(key) ?? 0) + 1);
     return job;
   }
 
-  get(id: string): Job | undefined {
-    return this.jobs.get(id);
+  /**
+   * The job if `creator` may use it: a user's jobs are theirs alone, an anonymous one belongs to the client
+   * address that created it (its id must not be a bearer grant for anyone who sees it). A job past its
+   * destruction time is gone.
+   */
+  get(id: string, creator: JobCreator): Job | 'forbidden' | undefined {
+    const job = this.jobs.get(id);
+    if (!job) return undefined;
+    if (job.destruction < this.now()) {
+      this.delete(job);
+      return undefined;
+    }
+    const mayUse = job.owner !== undefined ? job.owner === creator.user : job.creator === creatorKey(creator);
+    return mayUse ? job : 'forbidden';
   }
 
   list(service: ServiceName, owner: string): Job[] {
     return [...this.jobs.values()].filter((j) => j.service === service && j.owner === owner);
   }
 
-  delete(id: string): void {
-    this.jobs.delete(id);
-    this.events.emit(id);
+  delete(job: Job): void {
+    if (!this.jobs.delete(job.id)) return;
+    const left = (this.perCreator.get(job.creator) ?? 1) - 1;
+    if (left > 0) this.perCreator.set(job.creator, left);
+    else this.perCreator.delete(job.creator);
+    this.events.emit(job.id);
+  }
+
+  private removeOldestOf(key: string): void {
+    for (const j of this.jobs.values()) {
+      if (j.creator === key) return this.delete(j);
+    }
   }
 
   setPhase(job: Job, phase: Phase): void {
@@ -100,10 +145,14 @@ export class JobRegistry {
     });
   }
 
+  /**
+   * Drops expired jobs from the oldest on. Lifetimes differ, so an anonymous job behind a younger user's
+   * job may outstay its time here, but get() no longer hands it out.
+   */
   private prune(): void {
     const now = this.now();
-    for (const [id, j] of this.jobs) {
-      if (j.destruction < now || this.jobs.size > MAX_JOBS) this.jobs.delete(id);
+    for (const j of this.jobs.values()) {
+      if (j.destruction < now || this.jobs.size > MAX_JOBS) this.delete(j);
       else break;
     }
   }

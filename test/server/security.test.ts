@@ -29,6 +29,7 @@ import {
   nodesUrl,
   setProps,
   startTestServer,
+  transferXml,
   upload,
   vosUri,
   type TestServer,
@@ -502,6 +503,73 @@ describe('throttling and timeouts', () => {
         .toBe(200);
     } finally {
       for (const c of clients) c.socket.destroy();
+      await own.close();
+    }
+  });
+});
+
+describe('UWS jobs', () => {
+  it('keeps anonymous jobs a few minutes and only for the client address that created them', async () => {
+    let clock = Date.now();
+    const own = await startTestServer({ now: () => clock });
+    try {
+      const port = own.srv.port;
+      await mkdir(own, 'vault', 'apub', ALICE, { [`${CORE}ispublic`]: 'true' });
+      await upload(own, 'vault', 'apub/a.txt', 'public');
+      await setProps(own, 'vault', 'apub/a.txt', 'DataNode', { [`${CORE}ispublic`]: 'true' });
+      const xml = transferXml(vosUri('vault', 'apub/a.txt', '!'), 'pullFromVoSpace', {
+        protocols: [{ uri: HTTPSGET }],
+      });
+      const post = await fromAddress(
+        '127.0.0.1',
+        port,
+        'POST',
+        '/vault/synctrans',
+        { 'Content-Type': 'text/xml' },
+        xml,
+      );
+      expect(post.status).toBe(303);
+      const job = new URL(post.headers['location']!).pathname.replace(/\/results\/transferDetails$/, '');
+
+      const mine = await fromAddress('127.0.0.1', port, 'GET', job);
+      expect(mine.status).toBe(200);
+      const destruction = Date.parse(/<uws:destruction>([^<]+)</.exec(mine.text)![1]!);
+      expect(destruction - clock).toBeLessThanOrEqual(5 * 60_000);
+      for (const headers of [{}, { Authorization: `Bearer ${BOB}` }] as Record<string, string>[]) {
+        const other = await fromAddress('127.0.0.2', port, 'GET', job, headers);
+        expect([other.status, other.text]).toEqual([403, `PermissionDenied: job ${job.split('/').pop()}\n`]);
+      }
+      clock += 6 * 60_000;
+      expect((await fromAddress('127.0.0.1', port, 'GET', job)).status).toBe(404);
+    } finally {
+      await own.close();
+    }
+  });
+
+  it('keeps at most jobsPerCaller jobs per caller: a new one replaces their oldest', async () => {
+    const own = await startTestServer({ limits: { jobsPerCaller: 3 } });
+    try {
+      const jobs: string[] = [];
+      for (let i = 0; i < 4; i++) {
+        const r = await own.req('POST', '/vault/async-delete', {
+          token: BOB,
+          form: { target: vosUri('vault', `bob/none${i}`) },
+        });
+        expect(r.status).toBe(303);
+        jobs.push(r.headers['location']!);
+      }
+      const statuses = await Promise.all(
+        jobs.map(async (j) => (await own.req('GET', j, { token: BOB })).status),
+      );
+      expect(statuses).toEqual([404, 200, 200, 200]);
+      // Another user's jobs are not counted against bob.
+      const alice = await own.req('POST', '/vault/async-delete', {
+        token: ALICE,
+        form: { target: vosUri('vault', 'alice/none') },
+      });
+      expect((await own.req('GET', alice.headers['location']!, { token: ALICE })).status).toBe(200);
+      expect((await own.req('GET', jobs[1]!, { token: BOB })).status).toBe(200);
+    } finally {
       await own.close();
     }
   });
