@@ -10,6 +10,7 @@
 import { joinPath, nameOf, parentOf } from './reconcile/paths.js';
 
 const MARKER = /\.conflict-\d{8}-\d{6}-[A-Za-z0-9-]+$/;
+const MARKER_PARTS = /\.conflict-(\d{4})(\d{2})(\d{2})-(\d{2})(\d{2})(\d{2})-([A-Za-z0-9-]+)(?:\.[^.]*)?$/;
 const OLD_MARKER = / \(conflicted copy \d{4}-\d{2}-\d{2} \d{6} [^()]*\)$/;
 const HOST_MAX = 40;
 
@@ -70,4 +71,23 @@ export function conflictCopyName(path: string, opts: ConflictNameOptions): strin
     if (!opts.isTaken(candidate)) return candidate;
   }
   throw new Error(`no free conflict-copy name for ${path}`);
+}
+
+/** What a conflict copy's name tells: the file it is a copy of, when (UTC) and on which machine it was made. */
+export function conflictCopyInfo(
+  path: string,
+  isDir = false,
+): { original: string; at: number | null; host: string | null } | undefined {
+  if (!isConflictCopyName(path, isDir)) return undefined;
+  const m = MARKER_PARTS.exec(nameOf(path));
+  if (!m) return { original: conflictOriginal(path, isDir), at: null, host: null };
+  const [y, mo, d, h, mi, sec] = m.slice(1, 7).map(Number) as [
+    number,
+    number,
+    number,
+    number,
+    number,
+    number,
+  ];
+  return { original: conflictOriginal(path, isDir), at: Date.UTC(y, mo - 1, d, h, mi, sec), host: m[7]! };
 }

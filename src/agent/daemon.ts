@@ -18,7 +18,9 @@ import type { Logger } from './log.js';
 import { PairReporter } from './api/pair-reporter.js';
 import { COMPACT_AFTER_ENTRIES, compactHeap } from './heap.js';
 import { detectCaseInsensitive, ignoreFor, syncPair, type CycleResult } from './pair-sync.js';
-import { StatusStore, type PairState } from './status.js';
+import { conflictCopyInfo } from './conflict-name.js';
+import type { Notice } from './reconcile.js';
+import { StatusStore, type ConflictItem, type PairState } from './status.js';
 import { pruneLocalTrash, pruneRemoteTrash } from './trash.js';
 import { startWatcher, type Watcher } from './watch.js';
 
@@ -169,6 +171,8 @@ class PairRunner {
         lastSyncOkAt: rec.lastSyncOkAt,
         lastRemotePollOkAt: rec.lastRemotePollOkAt,
       });
+      // Conflicts open before a restart are still open: they are the copies on disk.
+      this.refreshConflicts([]);
     }
     if (!fs.existsSync(pair.local)) {
       this.setState('paused', { pausedReason: `local folder ${pair.local} does not exist` });
@@ -207,6 +211,7 @@ class PairRunner {
     });
     this.tasks.push(poll, rescan);
     this.expectedIntervalMs = estimateInterval(poll);
+    this.d.status.update(pair.name, { pollIntervalMs: this.expectedIntervalMs });
     this.request({ full: true, remote: true });
   }
 
@@ -357,17 +362,12 @@ class PairRunner {
       })),
     );
     for (const n of result.notices) {
-      if (n.kind === 'conflict') {
-        this.d.status.recordConflict({
-          at: this.d.now(),
-          pair: name,
-          path: n.path,
-          copy: n.related ?? null,
-          message: n.message,
-        });
-        this.log.warn(`${name}: conflict on ${n.path}: ${n.message}`);
-      }
+      if (n.kind === 'conflict') this.log.warn(`${name}: conflict on ${n.path}: ${n.message}`);
     }
+    this.refreshConflicts(result.notices);
+    this.d.status.update(name, {
+      diverged: result.notices.filter((n) => n.kind === 'remote-change-ignored').length,
+    });
     if (result.paused) {
       this.paused = true;
       this.setState('paused', { ...patch, pausedReason: result.paused, upToDate: false });
@@ -426,6 +426,34 @@ class PairRunner {
       this.request({ remote: true });
     }, delay);
     this.retryTimer.unref();
+  }
+
+  /**
+   * The open conflicts are the conflict copies the index knows on the local disk (made here, or arrived from
+   * another machine): one lasts until its copy is deleted, renamed or merged away.
+   */
+  private refreshConflicts(notices: readonly Notice[]): void {
+    const rec = this.d.index.getPair(this.pair.name);
+    if (!rec) return;
+    const said = new Map(
+      notices.filter((n) => n.kind === 'conflict' && n.related).map((n) => [n.related!, n]),
+    );
+    const items: ConflictItem[] = [];
+    for (const copy of this.d.index.conflictCopyCandidates(rec.id)) {
+      const info = conflictCopyInfo(copy);
+      if (!info) continue;
+      const made = info.host ? ` on ${info.host}` : '';
+      items.push({
+        at: info.at ?? this.d.now(),
+        pair: this.pair.name,
+        path: info.original,
+        copy,
+        message:
+          said.get(copy)?.message ??
+          `conflict copy of ${info.original} made${made}; delete or rename it when resolved`,
+      });
+    }
+    this.d.status.setConflicts(this.pair.name, items);
   }
 
   /** A pair that has not synced within three expected poll intervals is stale. */

@@ -63,7 +63,11 @@ export function checkDeleteSafety(
     }
   }
   if (reasons.length === 0) return { verdict: 'ok', ...counts };
-  return { verdict: 'pause', reason: `${reasons.join('; ')}; confirm to go on`, ...counts };
+  return {
+    verdict: 'pause',
+    reason: `${reasons.join('; ')} (run vosync resume --confirm-deletes)`,
+    ...counts,
+  };
 }
 
 export type GuardVerdict = { verdict: 'ok' } | { verdict: 'pause'; reason: string };

@@ -558,6 +558,11 @@ export class SyncIndex {
       deletePair: db.prepare('DELETE FROM pairs WHERE id = ?'),
       getMeta: db.prepare('SELECT value FROM meta WHERE pair_id = ? AND key = ?').pluck(true),
       allMeta: db.prepare('SELECT key, value FROM meta WHERE pair_id = ? ORDER BY key').raw(true),
+      conflictCopies: db
+        .prepare(
+          "SELECT path FROM local_entries WHERE pair_id = ? AND (path LIKE '%.conflict-%' OR path LIKE '%(conflicted copy %') ORDER BY path",
+        )
+        .pluck(true),
       setMeta: db.prepare(
         'INSERT INTO meta (pair_id, key, value) VALUES (?, ?, ?) ON CONFLICT (pair_id, key) DO UPDATE SET value = excluded.value',
       ),
@@ -649,6 +654,11 @@ export class SyncIndex {
       remote: this.remote.load(pairId),
       base: this.base.load(pairId),
     }));
+  }
+
+  /** Local paths that look like conflict copies (a cheap pre-filter; isConflictCopyName decides). */
+  conflictCopyCandidates(pairId: number): string[] {
+    return this.stmts.conflictCopies.all(pairId) as string[];
   }
 
   loadLocalTree(pairId: number): Map<string, LocalEntry> {

@@ -1,7 +1,16 @@
 /**
  * What the daemon knows about itself, for the status API, `vosync status` and the tray: per-pair state,
- * pending work, recent activity, conflicts and errors. "Up to date" is claimed only when it is true.
+ * pending work, recent activity, conflicts and errors. Whether a pair is up to date, and why not, is the
+ * health rule's answer (health.ts), asked with everything known at the moment of the question.
  */
+import {
+  pairHealth,
+  worstLevel,
+  FAILING_AFTER,
+  type FailingAction,
+  type Health,
+  type HealthLevel,
+} from './health.js';
 
 export type PairState =
   'starting' | 'idle' | 'scanning' | 'syncing' | 'paused' | 'error' | 'offline' | 'stale';
@@ -82,8 +91,17 @@ export interface PairStatus {
   lastSyncOkAt: number | null;
   lastRemotePollOkAt: number | null;
   lastError: ErrorItem | null;
-  /** True only when nothing is pending, the last cycle finished cleanly and the last remote poll succeeded. */
+  /**
+   * Stored: the last cycle finished its whole plan cleanly. In views: the health rule's verdict (nothing
+   * pending, polled on schedule, no conflict, nothing unsynced or failing, not paused, offline or stale).
+   */
   upToDate: boolean;
+  /** When the server stopped answering, while offline. */
+  offlineSince?: number | null;
+  /** How often the remote is polled, by the pair's schedule. */
+  pollIntervalMs?: number;
+  /** Backup mode: files changed on the server that the mode leaves alone. */
+  diverged?: number;
   /** Files and folders left out (unreadable, symlinks, names the server cannot store). */
   notSynced: number;
   /** Transfers in flight right now (filled in by snapshot()). */
@@ -91,9 +109,13 @@ export interface PairStatus {
 }
 
 /** A pair as snapshot() shows it. */
-export type PairView = Omit<PairStatus, 'pending' | 'transfers'> & {
+export type PairView = Omit<
+  PairStatus,
+  'pending' | 'transfers' | 'offlineSince' | 'pollIntervalMs' | 'diverged'
+> & {
   pending: Required<Pending>;
   transfers: number;
+  health: Pick<Health, 'level' | 'reasons'>;
 };
 
 /** Which config file is in force, and how its last reload went. */
@@ -111,6 +133,8 @@ export interface StatusSnapshot {
   state: PairState;
   /** Every pair is up to date (and there is at least one). */
   upToDate: boolean;
+  /** The worst pair's level; reasons prefixed with their pair's name. */
+  health: { level: HealthLevel; reasons: string[] };
   version: string;
   startedAt: number;
   now: number;
@@ -152,6 +176,8 @@ export class StatusStore {
   private readonly rate = new Map<string, { at: number; bytes: number }[]>();
   private readonly listeners = new Set<StatusListener>();
   private readonly notSyncedItems = new Map<string, NotSyncedItem[]>();
+  /** Consecutive failures per action (pair:path), cleared when the path syncs or a cycle ends clean. */
+  private readonly attempts = new Map<string, FailingAction & { pair: string; transient: boolean }>();
   /** Live counts the daemon can read at any moment (e.g. the watcher's queue). */
   private readonly liveLocalChanges = new Map<string, () => number>();
   /** Per pair: is work waiting right now (changes seen but not yet synced, a cycle queued or running)? */
@@ -243,7 +269,10 @@ export class StatusStore {
   }
 
   update(name: string, patch: Partial<PairStatus>): void {
-    Object.assign(this.pair(name), patch);
+    const p = this.pair(name);
+    Object.assign(p, patch);
+    if (p.state === 'offline') p.offlineSince ??= this.now();
+    else p.offlineSince = null;
     this.changed(name);
   }
 
@@ -330,6 +359,7 @@ export class StatusStore {
       this.rate.set(item.pair, samples);
     }
     const key = `${item.pair}:${item.path}`;
+    if (item.result === 'done') this.attempts.delete(key);
     this.fileStates.set(key, {
       state: item.result === 'done' ? 'synced' : item.result === 'failed' ? 'error' : 'pending',
       reason: item.message,
@@ -339,6 +369,15 @@ export class StatusStore {
 
   recordError(e: ErrorItem): void {
     push(this.errors, e);
+    const key = `${e.pair}:${e.path ?? ''}`;
+    const attempts = (this.attempts.get(key)?.attempts ?? 0) + 1;
+    this.attempts.set(key, {
+      pair: e.pair,
+      path: e.path,
+      message: e.message,
+      attempts,
+      transient: e.transient,
+    });
     const p = this.pairs.get(e.pair);
     if (p) {
       p.lastError = e;
@@ -352,6 +391,7 @@ export class StatusStore {
   clearErrors(pair: string): void {
     for (let i = this.errors.length - 1; i >= 0; i--)
       if (this.errors[i]!.pair === pair) this.errors.splice(i, 1);
+    for (const [k, a] of this.attempts) if (a.pair === pair) this.attempts.delete(k);
     const p = this.pairs.get(pair);
     if (p) {
       p.errors = 0;
@@ -359,12 +399,27 @@ export class StatusStore {
     }
   }
 
-  recordConflict(c: ConflictItem): void {
-    push(this.conflicts, c);
-    const p = this.pairs.get(c.pair);
-    if (p) p.conflicts = this.conflicts.filter((x) => x.pair === c.pair).length;
-    this.fileStates.set(`${c.pair}:${c.path}`, { state: 'conflict', reason: c.message });
-    if (p) this.changed(c.pair);
+  /** Replaces a pair's open conflicts (one per conflict copy on disk: a conflict is state, not an event). */
+  setConflicts(pair: string, items: ConflictItem[]): void {
+    for (let i = this.conflicts.length - 1; i >= 0; i--)
+      if (this.conflicts[i]!.pair === pair) this.conflicts.splice(i, 1);
+    this.conflicts.push(...items);
+    const p = this.pairs.get(pair);
+    for (const c of items) this.fileStates.set(`${pair}:${c.path}`, { state: 'conflict', reason: c.message });
+    if (p) {
+      p.conflicts = items.length;
+      this.changed(pair);
+    }
+  }
+
+  /** Actions failing for good, or transiently FAILING_AFTER times in a row. */
+  failing(pair: string): FailingAction[] {
+    const out: FailingAction[] = [];
+    for (const a of this.attempts.values()) {
+      if (a.pair !== pair || (a.transient && a.attempts < FAILING_AFTER)) continue;
+      out.push({ path: a.path, message: a.message, attempts: a.attempts });
+    }
+    return out;
   }
 
   /** Replaces the list of a pair's items left out by its latest cycle (unreadable, symlinks, bad names). */
@@ -420,7 +475,6 @@ export class StatusStore {
       localChanges: Math.max(p.pending.localChanges ?? 0, live),
     };
     const transfers = this.transferList(name).length;
-    const nothingPending = Object.values(pending).every((n) => n === 0) && transfers === 0;
     let busy = false;
     try {
       busy = this.busy.get(name)?.() ?? false;
@@ -428,8 +482,22 @@ export class StatusStore {
       busy = true;
     }
     // "Up to date" is a claim: every condition must hold at the moment it is made.
-    const upToDate =
-      p.upToDate && !busy && p.state === 'idle' && nothingPending && p.lastRemotePollOkAt !== null;
+    const health = pairHealth({
+      now: this.now(),
+      state: p.state,
+      pausedReason: p.pausedReason,
+      pending,
+      transfers,
+      busy,
+      lastCycleClean: p.upToDate,
+      lastRemotePollOkAt: p.lastRemotePollOkAt,
+      pollIntervalMs: p.pollIntervalMs ?? 5 * 60_000,
+      offlineSince: p.offlineSince ?? null,
+      conflicts: p.conflicts,
+      notSynced: p.notSynced,
+      failing: this.failing(name),
+      diverged: p.diverged ?? 0,
+    });
     // Listed field by field, so nothing stored on the side leaks into the documented shape.
     return {
       name: p.name,
@@ -445,17 +513,27 @@ export class StatusStore {
       lastSyncOkAt: p.lastSyncOkAt,
       lastRemotePollOkAt: p.lastRemotePollOkAt,
       lastError: p.lastError ? { ...p.lastError } : null,
-      upToDate,
+      upToDate: health.upToDate,
       notSynced: p.notSynced,
       transfers,
+      health: { level: health.level, reasons: health.reasons },
     };
   }
 
   snapshot(): StatusSnapshot {
     const pairs = [...this.pairs.keys()].map((name) => this.view(name));
+    const reasons = pairs.flatMap((p) => p.health.reasons.map((r) => `${p.name}: ${r}`));
+    if (this.configState.reloadError) reasons.push('config reload refused (see vosync status)');
     return {
       state: overallState(pairs.map((p) => p.state)),
       upToDate: pairs.length > 0 && pairs.every((p) => p.upToDate),
+      health: {
+        level: worstLevel([
+          ...pairs.map((p) => p.health.level),
+          ...(this.configState.reloadError ? (['attention'] as const) : []),
+        ]),
+        reasons,
+      },
       version: this.version,
       startedAt: this.startedAt,
       now: this.now(),

@@ -60,7 +60,7 @@ describe('delete caps', () => {
     expect(v).toMatchObject({ verdict: 'pause', localDeletes: 0, remoteDeletes: 6 });
     if (v.verdict === 'pause')
       expect(v.reason).toBe(
-        'would delete 6 of 10 synced items on the remote side (60%, limit 50%); confirm to go on',
+        'would delete 6 of 10 synced items on the remote side (60%, limit 50%) (run vosync resume --confirm-deletes)',
       );
   });
 

@@ -7,8 +7,10 @@ import {
   listFiles,
   once,
   post,
+  status,
   startDaemonProc,
   waitForPair,
+  waitSettled,
   waitSynced,
   writeConfig,
   clientFor,
@@ -75,7 +77,7 @@ describe('daemon end to end (real processes)', () => {
     await remotePut('vos:alice/e2e1/remote-only.txt', 'R');
     await remotePut('vos:alice/e2e1/remote-dir/x.txt', 'X');
     const cfg = writeConfig(dir, server.baseUrl, [{ name: 'e1', local, remote: 'vos:alice/e2e1' }]);
-    const d = await startDaemonProc(cfg, dir);
+    let d = await startDaemonProc(cfg, dir);
     try {
       await waitSynced(d, 'e1');
       // First sync onto non-empty sides merged and deleted nothing.
@@ -122,11 +124,23 @@ describe('daemon end to end (real processes)', () => {
       await remotePut('vos:alice/e2e1/a.txt', 'A4 remote');
       await post(d, 'rescan');
       await waitForPair(d, 'e1', (p) => p.state === 'idle' || p.state === 'error');
-      await waitSynced(d, 'e1');
+      await waitSettled(d, 'e1');
       expect(get(local, 'a.txt')).toBe('A4 remote');
       const copies = listFiles(local).filter((f) => f.startsWith('a.conflict-'));
       expect(copies).toHaveLength(1);
       expect(get(local, copies[0]!)).toBe('A4 local');
+      // The conflict is open until the copy is dealt with: never "up to date", and still so after a restart.
+      const open = (await status(d)).pairs[0]!;
+      expect(open).toMatchObject({ upToDate: false, conflicts: 1, health: { reasons: ['1 conflict'] } });
+      await d.kill('SIGKILL');
+      d = await startDaemonProc(cfg, dir);
+      await waitSettled(d, 'e1');
+      expect((await status(d)).pairs[0]).toMatchObject({
+        upToDate: false,
+        health: { reasons: ['1 conflict'] },
+      });
+      fs.rmSync(path.join(local, copies[0]!));
+      await waitSynced(d, 'e1');
       await expectNothingLeft(d, cfg);
     } finally {
       await d.kill('SIGKILL');

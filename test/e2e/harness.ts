@@ -143,6 +143,10 @@ export interface PairStatusView {
   upToDate: boolean;
   pausedReason: string | null;
   lastError: { message: string } | null;
+  pending: Record<string, number>;
+  transfers: number;
+  conflicts: number;
+  health: { level: string; reasons: string[] };
 }
 
 export async function status(d: DaemonProc): Promise<{ state: string; pairs: PairStatusView[] }> {
@@ -188,6 +192,15 @@ export async function waitSynced(d: DaemonProc, name: string, timeoutMs = 30_000
   await waitForPair(d, name, (p) => p.upToDate && p.state === 'idle', timeoutMs);
   await new Promise((r) => setTimeout(r, 400));
   await waitForPair(d, name, (p) => p.upToDate && p.state === 'idle', timeoutMs);
+}
+
+/** Waits until a pair has nothing left to do (idle, nothing pending), whatever it may need a look at. */
+export async function waitSettled(d: DaemonProc, name: string, timeoutMs = 30_000): Promise<void> {
+  const settled = (p: PairStatusView) =>
+    p.state === 'idle' && p.transfers === 0 && Object.values(p.pending).every((n) => n === 0);
+  await waitForPair(d, name, settled, timeoutMs);
+  await new Promise((r) => setTimeout(r, 400));
+  await waitForPair(d, name, settled, timeoutMs);
 }
 
 /** Runs `vosync once` and returns its output and exit code (used to check that nothing is left to do). */

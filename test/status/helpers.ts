@@ -213,6 +213,7 @@ export interface PairDoc {
   transfers: number;
   conflicts: number;
   notSynced: number;
+  health: { level: 'ok' | 'busy' | 'attention' | 'error'; reasons: string[] };
 }
 
 export function pairOf(body: unknown, name: string): PairDoc {
@@ -227,6 +228,16 @@ export async function waitUpToDate(d: RunningDaemon, pair: string): Promise<Pair
     const r = await d.call('GET', '/status');
     const p = pairOf(r.body, pair);
     return p.upToDate ? p : undefined;
+  });
+}
+
+/** Waits until a pair has nothing left to do (idle, nothing pending), whatever it needs a look at. */
+export async function waitSettled(d: RunningDaemon, pair: string): Promise<PairDoc> {
+  return waitFor(`${pair} settled`, async () => {
+    const r = await d.call('GET', '/status');
+    const p = pairOf(r.body, pair);
+    const nothingPending = Object.values(p.pending).every((n) => n === 0) && p.transfers === 0;
+    return p.state === 'idle' && nothingPending ? p : undefined;
   });
 }
 

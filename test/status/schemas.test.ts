@@ -39,6 +39,7 @@ describe('published response schemas', () => {
     const good = {
       state: 'idle',
       upToDate: true,
+      health: { level: 'ok', reasons: [] },
       version: '0.1.0',
       startedAt: 1,
       now: 2,

@@ -13,6 +13,7 @@ import {
   startDaemon,
   startEnv,
   waitFor,
+  waitSettled,
   waitUpToDate,
   writeConfig,
   type Env,
@@ -166,7 +167,10 @@ describe('state transitions under real syncs', () => {
     fs.writeFileSync(src, 'remote v2!!');
     await env.client.upload(src, `${remote}/${rel}`);
     await d.call('POST', '/resume?pair=work');
-    await waitUpToDate(d, 'work');
+    // An open conflict is never "up to date": it needs a look until the copy is dealt with.
+    const open = await waitSettled(d, 'work');
+    expect(open.upToDate).toBe(false);
+    expect(open.health).toEqual({ level: 'attention', reasons: ['1 conflict'] });
     const c = await d.call('GET', '/conflicts?pair=work');
     expect(validate(publishedSchema('conflicts'), c.body)).toEqual([]);
     const list = (c.body as { conflicts: { path: string; copy: string | null }[] }).conflicts;
@@ -174,8 +178,12 @@ describe('state transitions under real syncs', () => {
     expect((await pairStatus(d, 'work')).conflicts).toBeGreaterThan(0);
     const f = await fileState(d, 'work', rel);
     expect(f.state).toBe('conflict');
-    const copy = list[0]!.copy;
-    if (copy !== null) expect(fs.existsSync(path.join(dir, 'work', copy))).toBe(true);
+    const copy = list[0]!.copy!;
+    expect(fs.readFileSync(path.join(dir, 'work', copy), 'utf8')).toBe('local v2');
+    // Resolved by the user: the copy merged and deleted. The conflict is gone, everywhere.
+    fs.rmSync(path.join(dir, 'work', copy));
+    await waitUpToDate(d, 'work');
+    expect((await d.call('GET', '/conflicts?pair=work')).body).toEqual({ conflicts: [] });
   });
 
   it('a name the server cannot store is reported as not synced, not as an error', async () => {
@@ -185,9 +193,10 @@ describe('state transitions under real syncs', () => {
     fs.writeFileSync(path.join(dir, 'work', long), 'too long a name for Vault');
     const p = await waitFor('the not-synced count', async () => {
       const s = await pairStatus(d, 'work');
-      return s.notSynced === before + 1 && s.upToDate ? s : undefined;
+      return s.notSynced === before + 1 && s.state === 'idle' ? s : undefined;
     });
-    expect(p.state).toBe('idle');
+    expect(p.upToDate).toBe(false);
+    expect(p.health.reasons).toEqual(['1 not synced']);
     const f = await fileState(d, 'work', long);
     expect(f.state).toBe('ignored');
     expect(f.reason).toContain('name too long for the remote once encoded');

@@ -1,4 +1,5 @@
 /** The pure parts of the status API: page sessions, file verdicts and pending counts, status in words. */
+import { pairHealth, worstLevel } from '../../src/agent/health.js';
 import { describe, expect, it } from 'vitest';
 import { countPending, locateFile, verdictFor } from '../../src/agent/api/file-state.js';
 import { healthCode, humanSummary, trayOutput } from '../../src/agent/api/present.js';
@@ -139,7 +140,7 @@ describe('locating a file', () => {
 });
 
 describe('status in words', () => {
-  const pair = (
+  const bare = (
     name: string,
     state: StatusDoc['state'],
     extra: Partial<StatusDoc['pairs'][number]> = {},
@@ -162,9 +163,34 @@ describe('status in words', () => {
     transfers: 0,
     ...extra,
   });
+  /** A pair as the daemon would show it: its health judged by the real rule from its own fields. */
+  const judged = (p: ReturnType<typeof bare>): StatusDoc['pairs'][number] => {
+    const health = pairHealth({
+      now: 61_000,
+      state: p.state,
+      pausedReason: p.pausedReason,
+      pending: p.pending,
+      transfers: p.transfers,
+      busy: false,
+      lastCycleClean: p.upToDate,
+      lastRemotePollOkAt: p.lastRemotePollOkAt,
+      pollIntervalMs: 300_000,
+      offlineSince: null,
+      conflicts: p.conflicts,
+      notSynced: p.notSynced,
+      failing: [],
+      diverged: 0,
+    });
+    return { ...p, upToDate: health.upToDate, health };
+  };
+  const pair = (...args: Parameters<typeof bare>) => judged(bare(...args));
   const doc = (pairs: StatusDoc['pairs']): StatusDoc => ({
     state: pairs[0]?.state ?? 'idle',
     upToDate: pairs.every((p) => p.upToDate),
+    health: {
+      level: worstLevel(pairs.map((p) => p.health.level)),
+      reasons: pairs.flatMap((p) => p.health.reasons),
+    },
     version: '9.9',
     startedAt: 0,
     now: 61_000,
@@ -194,9 +220,7 @@ describe('status in words', () => {
       }),
     ]);
     const text = humanSummary(s, { errors: [], conflicts: [], notSynced: [] });
-    expect(text).toContain(
-      'a|b  ERROR            x.fits: line one line two | more · 2 uploads pending · last sync 1 min ago',
-    );
+    expect(text).toContain('a|b  ERROR            x.fits: line one line two | more · last sync 1 min ago');
     const tray = trayOutput(s, { flavour: 'xbar', self: ['/bin/vosync'], common: [] }).split('\n');
     expect(tray[0]).toBe('✖ vosync | color=#b3261e');
     expect(tray[3]).toBe('a¦b: error — x.fits: line one line two ¦ more');

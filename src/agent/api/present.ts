@@ -8,19 +8,19 @@ import type { ConflictsDoc, ErrorsDoc, NotSyncedDoc, PairStatusDoc, StatusDoc } 
 export const HEALTH = {
   /** Every pair up to date or working normally. */
   ok: 0,
-  /** Needs a look: a pair is paused or stale. */
+  /** Needs a look: a conflict, something not synced, a pair paused, stale or diverged. */
   warning: 1,
-  /** A pair is in error or offline. */
+  /** Something is failing, or a pair is offline. */
   critical: 2,
   /** The daemon could not be asked (not running, refused the token). */
   unknown: 3,
 } as const;
 
 export function healthCode(s: Pick<StatusDoc, 'pairs'> & Partial<Pick<StatusDoc, 'config'>>): number {
-  const states = s.pairs.map((p) => p.state);
-  if (states.some((x) => x === 'error' || x === 'offline')) return HEALTH.critical;
+  const levels = s.pairs.map((p) => p.health.level);
+  if (levels.includes('error')) return HEALTH.critical;
   // A refused reload means the daemon is not running the file the user last wrote.
-  if (states.some((x) => x === 'paused' || x === 'stale') || s.config?.reloadError) return HEALTH.warning;
+  if (levels.includes('attention') || s.config?.reloadError) return HEALTH.warning;
   return HEALTH.ok;
 }
 
@@ -38,10 +38,18 @@ export function configWords(s: Pick<StatusDoc, 'config'>): string | undefined {
   return undefined;
 }
 
-/** One word (or three) for a state, as a person says it. */
-export function stateWords(state: string, upToDate: boolean): string {
-  if (state === 'idle') return upToDate ? 'up to date' : 'changes pending';
-  return state;
+/** One word (or three) for a pair's or the daemon's condition, as a person says it. */
+export function stateWords(state: string, health: Pick<PairStatusDoc['health'], 'level'>): string {
+  switch (health.level) {
+    case 'ok':
+      return 'up to date';
+    case 'busy':
+      return state === 'idle' || state === 'stale' ? 'changes pending' : state;
+    case 'attention':
+      return state === 'paused' || state === 'stale' ? state : 'needs a look';
+    case 'error':
+      return state === 'offline' ? 'offline' : 'error';
+  }
 }
 
 export function humanBytes(n: number): string {
@@ -70,34 +78,19 @@ const oneLine = (s: string) => s.replace(/\s*[\r\n]+\s*/g, ' ');
 
 const plural = (n: number, one: string, many = `${one}s`) => `${n} ${n === 1 ? one : many}`;
 
-export function pendingWords(p: PairStatusDoc['pending']): string | undefined {
-  const parts: string[] = [];
-  if (p.uploads) parts.push(plural(p.uploads, 'upload'));
-  if (p.downloads) parts.push(plural(p.downloads, 'download'));
-  if (p.deletes) parts.push(plural(p.deletes, 'delete'));
-  if (p.other) parts.push(plural(p.other, 'other change'));
-  if (p.localChanges) parts.push(plural(p.localChanges, 'local change'));
-  return parts.length > 0 ? `${parts.join(', ')} pending` : undefined;
-}
-
-/** What is worth saying about a pair after its state, most important first. */
+/** What is worth saying about a pair after its state: the health rule's reasons, most urgent first. */
 function pairDetails(p: PairStatusDoc, now: number): string[] {
-  const out: string[] = [];
-  if (p.pausedReason) out.push(oneLine(p.pausedReason));
-  if (p.lastError && (p.state === 'error' || p.state === 'offline'))
-    out.push(`${p.lastError.path ? `${p.lastError.path}: ` : ''}${oneLine(p.lastError.message)}`);
-  const pending = pendingWords(p.pending);
-  if (pending) out.push(pending);
+  const out = p.health.reasons.map(oneLine);
+  if (p.lastError && p.state === 'error' && p.health.reasons[0] === 'error')
+    out[0] = `${p.lastError.path ? `${p.lastError.path}: ` : ''}${oneLine(p.lastError.message)}`;
   if (p.transfers > 0) out.push(`${plural(p.transfers, 'transfer')} at ${humanBytes(p.bytesPerSecond)}/s`);
-  if (p.conflicts) out.push(plural(p.conflicts, 'conflict'));
-  if (p.notSynced) out.push(`${plural(p.notSynced, 'item')} not synced`);
   out.push(`last sync ${ago(p.lastSyncOkAt, now)}`);
   return out;
 }
 
-export function overallWords(s: Pick<StatusDoc, 'state' | 'upToDate' | 'pairs'>): string {
+export function overallWords(s: Pick<StatusDoc, 'state' | 'health' | 'pairs'>): string {
   if (s.pairs.length === 0) return 'no folders configured';
-  return stateWords(s.state, s.upToDate);
+  return stateWords(s.state, s.health);
 }
 
 export interface SummaryLists {
@@ -117,7 +110,7 @@ export function humanSummary(s: StatusDoc, lists: SummaryLists): string {
   if (config) lines.push(`  ${config}`);
   const width = Math.max(0, ...s.pairs.map((p) => p.name.length));
   for (const p of s.pairs) {
-    const state = stateWords(p.state, p.upToDate).toUpperCase();
+    const state = stateWords(p.state, p.health).toUpperCase();
     lines.push(`  ${p.name.padEnd(width)}  ${state.padEnd(15)}  ${pairDetails(p, s.now).join(' · ')}`);
     lines.push(`  ${''.padEnd(width)}  ${p.local} ⇄ ${p.remote} (${p.mode})`);
   }
@@ -156,6 +149,7 @@ const TRAY_MARK: Record<string, string> = {
   syncing: '↻',
   paused: '⏸',
   stale: '⚠',
+  attention: '⚠',
   error: '✖',
   offline: '⚡',
   down: '✖',
@@ -198,22 +192,21 @@ export function trayOutput(s: StatusDoc | { unreachable: string }, o: TrayOption
     lines.push(trayCommand('Start the daemon', o.flavour, o.self, ['daemon', ...o.common]));
     return lines.join('\n') + '\n';
   }
-  const key = s.state === 'idle' && s.upToDate ? 'ok' : s.state;
-  const tint =
-    key === 'ok'
-      ? ''
-      : ['error', 'offline'].includes(key)
-        ? color('#b3261e')
-        : ['paused', 'stale'].includes(key)
-          ? color('#9a6400')
-          : '';
+  const level = s.health.level;
+  const key =
+    level === 'ok'
+      ? 'ok'
+      : level === 'attention' && !['paused', 'stale'].includes(s.state)
+        ? 'attention'
+        : s.state;
+  const tint = level === 'error' ? color('#b3261e') : level === 'attention' ? color('#9a6400') : '';
   lines.push(`${TRAY_MARK[key] ?? '•'} vosync${tint}`, '---');
   lines.push(trayText(`vosync: ${overallWords(s)}`));
   const config = configWords(s);
   if (config) lines.push(trayText(config) + color('#9a6400'));
   for (const p of s.pairs) {
     const detail = pairDetails(p, s.now)[0];
-    lines.push(trayText(`${p.name}: ${stateWords(p.state, p.upToDate)}${detail ? ` — ${detail}` : ''}`));
+    lines.push(trayText(`${p.name}: ${stateWords(p.state, p.health)}${detail ? ` — ${detail}` : ''}`));
   }
   lines.push('---');
   lines.push(trayCommand('Open status page', o.flavour, o.self, ['status', '--open', ...o.common]));

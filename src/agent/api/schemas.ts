@@ -97,6 +97,24 @@ export const PendingSchema = z
   })
   .meta({ title: 'Pending' });
 
+export const HEALTH_LEVELS = ['ok', 'busy', 'attention', 'error'] as const;
+
+export const HealthSchema = z
+  .strictObject({
+    level: z
+      .enum(HEALTH_LEVELS)
+      .describe(
+        'ok: up to date; busy: work under way that will finish by itself; attention: needs a look (conflict, ' +
+          'not synced, paused, stale, diverged); error: failing or offline',
+      ),
+    reasons: z
+      .array(z.string())
+      .describe(
+        'why it is not up to date, most urgent first, e.g. "1 conflict", "offline since 12:03, 13 changes queued"',
+      ),
+  })
+  .meta({ title: 'Health' });
+
 export const PairStatusSchema = z
   .strictObject({
     name: z.string(),
@@ -114,7 +132,11 @@ export const PairStatusSchema = z
     lastError: ErrorItemSchema.nullable(),
     upToDate: z
       .boolean()
-      .describe('true only when idle, nothing is pending or running, and the last remote poll succeeded'),
+      .describe(
+        'the health rule says ok: nothing pending either way, polled on schedule, no open conflict, nothing ' +
+          'unsynced or failing, not paused, offline, stale or diverged',
+      ),
+    health: HealthSchema,
     notSynced: count().describe(
       'files and folders left out: unreadable, symlinks, names the server cannot store',
     ),
@@ -145,6 +167,7 @@ export const StatusSchema = z
   .strictObject({
     state: PairStateSchema.describe('the most urgent state of all pairs'),
     upToDate: z.boolean().describe('every pair is up to date (and there is at least one)'),
+    health: HealthSchema.describe("the worst pair's level; each reason prefixed with its pair's name"),
     version: z.string(),
     startedAt: time(),
     now: time(),

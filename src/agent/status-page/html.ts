@@ -51,6 +51,11 @@ export const PAGE_HTML = String.raw`<!doctype html>
       <table id="conflicts" class="list"><thead><tr><th>When</th><th>Folder</th><th>File</th><th>Other version</th><th>What happened</th></tr></thead><tbody></tbody></table>
       <p id="no-conflicts" class="muted">No conflicts.</p>
     </section>
+    <section aria-labelledby="not-synced-title">
+      <h2 id="not-synced-title">Not synced</h2>
+      <table id="not-synced" class="list"><thead><tr><th>Folder</th><th>File</th><th>Why</th></tr></thead><tbody></tbody></table>
+      <p id="no-not-synced" class="muted">Everything is synced.</p>
+    </section>
     <section aria-labelledby="errors-title">
       <h2 id="errors-title">Errors</h2>
       <table id="errors" class="list"><thead><tr><th>When</th><th>Folder</th><th>File</th><th>Error</th><th>Retried</th></tr></thead><tbody></tbody></table>

@@ -31,13 +31,18 @@ export const PAGE_SCRIPT = String.raw`(function () {
     error: 'Error', offline: 'Offline', stale: 'Stale'
   };
 
-  function stateLabel(state, upToDate) {
-    if (state === 'idle') return upToDate ? 'Up to date' : 'Changes pending';
-    return STATE_WORDS[state] || state;
+  // The health rule's level decides the words and the colour (as vosync status and the tray do).
+  function stateLabel(state, health) {
+    if (health.level === 'ok') return 'Up to date';
+    if (health.level === 'busy') return state === 'idle' || state === 'stale' ? 'Changes pending' : STATE_WORDS[state] || state;
+    if (health.level === 'attention') return state === 'paused' || state === 'stale' ? STATE_WORDS[state] : 'Needs a look';
+    return state === 'offline' ? 'Offline' : 'Error';
   }
 
-  function stateClass(state, upToDate) {
-    if (state === 'idle' && upToDate) return 'state-ok';
+  function stateClass(state, health) {
+    if (health.level === 'ok') return 'state-ok';
+    if (health.level === 'attention' && state !== 'paused' && state !== 'stale') return 'state-stale';
+    if (health.level === 'error' && state !== 'offline') return 'state-error';
     return 'state-' + state;
   }
 
@@ -128,7 +133,7 @@ export const PAGE_SCRIPT = String.raw`(function () {
       card.setAttribute('data-pair', p.name);
       var head = el('div', 'pair-head');
       head.appendChild(el('h3', null, p.name));
-      head.appendChild(el('span', 'badge ' + stateClass(p.state, p.upToDate), stateLabel(p.state, p.upToDate)));
+      head.appendChild(el('span', 'badge ' + stateClass(p.state, p.health), stateLabel(p.state, p.health)));
       var acts = el('div', 'pair-actions');
       if (p.state === 'paused') acts.appendChild(button('Resume', function () { control('resume', p.name); }));
       else acts.appendChild(button('Pause', function () { control('pause', p.name); }));
@@ -137,6 +142,7 @@ export const PAGE_SCRIPT = String.raw`(function () {
       card.appendChild(head);
       card.appendChild(el('p', 'paths', p.local + '  \u21c4  ' + p.remote + '  (' + p.mode + ')'));
       var dl = el('dl', 'facts');
+      if (p.health.reasons.length) fact(dl, 'Why', p.health.reasons.join(' \u00b7 '), p.health.level === 'error' ? 'bad' : 'warn');
       if (p.pausedReason) fact(dl, 'Paused', p.pausedReason, 'warn');
       fact(dl, 'Pending', pendingText(p.pending));
       fact(dl, 'Transfers', p.transfers ? (p.transfers + ' running, ' + bytes(p.bytesPerSecond) + '/s') : 'none');
@@ -144,7 +150,7 @@ export const PAGE_SCRIPT = String.raw`(function () {
       fact(dl, 'Last server check', ago(p.lastRemotePollOkAt));
       if (p.conflicts) fact(dl, 'Conflicts', String(p.conflicts), 'warn');
       if (p.errors) fact(dl, 'Errors', String(p.errors), 'bad');
-      if (p.notSynced) fact(dl, 'Not synced', plural(p.notSynced, 'item', 'items') + ' (see vosync status)', 'warn');
+      if (p.notSynced) fact(dl, 'Not synced', plural(p.notSynced, 'item', 'items') + ' (listed below)', 'warn');
       if (p.lastError) {
         fact(dl, 'Last error', (p.lastError.path ? p.lastError.path + ': ' : '') + p.lastError.message,
           p.lastError.transient ? 'warn' : 'bad');
@@ -188,19 +194,22 @@ export const PAGE_SCRIPT = String.raw`(function () {
     show(emptyId, rows.length === 0);
   }
 
-  function render(status, activity, conflicts, errors) {
+  function render(status, activity, conflicts, errors, notSynced) {
     lastNow = status.now;
     show('auth-needed', false); show('unreachable', false); show('content', true); show('global-actions', true);
     var o = $('overall');
-    o.textContent = stateLabel(status.state, status.upToDate);
-    o.className = 'badge ' + stateClass(status.state, status.upToDate);
-    document.title = 'vosync: ' + stateLabel(status.state, status.upToDate);
+    o.textContent = stateLabel(status.state, status.health);
+    o.className = 'badge ' + stateClass(status.state, status.health);
+    document.title = 'vosync: ' + stateLabel(status.state, status.health);
     $('version').textContent = status.version;
     $('updated').textContent = 'updated ' + clock(status.now);
     renderPairs(status.pairs);
     renderTransfers(activity.transfers);
     renderRows('conflicts', 'no-conflicts', conflicts.conflicts.map(function (c) {
       return [clock(c.at), c.pair, c.path, c.copy || '', c.message];
+    }));
+    renderRows('not-synced', 'no-not-synced', notSynced.items.map(function (i) {
+      return [i.pair, i.path, i.reason];
     }));
     renderRows('errors', 'no-errors', errors.errors.map(function (e) {
       return [clock(e.at), e.pair, e.path || '(whole folder)', e.message, e.transient ? 'yes' : 'no, needs you'];
@@ -216,9 +225,9 @@ export const PAGE_SCRIPT = String.raw`(function () {
     if (!token) return;
     Promise.all([
       api('GET', '/status'), api('GET', '/activity?limit=50'), api('GET', '/conflicts?limit=50'),
-      api('GET', '/errors?limit=50')
+      api('GET', '/errors?limit=50'), api('GET', '/not-synced?limit=50')
     ]).then(function (r) {
-      render(r[0], r[1], r[2], r[3]);
+      render(r[0], r[1], r[2], r[3], r[4]);
       timer = setTimeout(refresh, document.hidden ? POLL_MS * 5 : POLL_MS);
     }, function (e) {
       if (e && e.auth) return needAuth();
