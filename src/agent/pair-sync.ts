@@ -247,7 +247,7 @@ export async function syncPair(ctx: PairContext): Promise<CycleResult> {
     mode: pair.mode,
     conflictPolicy: pair.conflict,
     now: ctx.now(),
-    host: ctx.host ?? os.hostname(),
+    host: ctx.host ?? machineName(),
     caseInsensitiveLocal: ctx.caseInsensitiveLocal ?? detectCaseInsensitive(pair.local),
     propagateLocalDeletes: pair.propagateDeletes,
   });
@@ -305,6 +305,11 @@ export async function syncUntilStable(ctx: PairContext, maxCycles = 5): Promise<
     if (r.report && r.report.failed.some((f) => !f.transient)) break;
   }
   return results;
+}
+
+/** This machine's name in conflict-copy names: $VOSYNC_HOST, else the host name. */
+export function machineName(): string {
+  return process.env['VOSYNC_HOST'] || os.hostname();
 }
 
 /** Index meta key prefix: when an empty remote node was first seen (local clock). */

@@ -89,7 +89,7 @@ export function writeConfig(
   dir: string,
   baseUrl: string,
   pairs: PairSpec[],
-  opts: { concurrency?: number } = {},
+  opts: { concurrency?: number; remotePoll?: string } = {},
 ): string {
   const file = path.join(dir, 'config.yaml');
   const lines = [
@@ -101,7 +101,7 @@ export function writeConfig(
     '  retries: 8',
     '  timeoutSeconds: 10',
     'schedule:',
-    '  remotePoll: "*/10 * * * * *"',
+    `  remotePoll: "${opts.remotePoll ?? '*/10 * * * * *'}"`,
     'status:',
     '  port: 0',
     `  tokenFile: ${path.join(dir, 'status-token')}`,
@@ -130,8 +130,12 @@ export interface DaemonProc extends Proc {
   token: string;
 }
 
-export async function startDaemonProc(configFile: string, dir: string): Promise<DaemonProc> {
-  const p = run(['daemon', '--config', configFile]);
+export async function startDaemonProc(
+  configFile: string,
+  dir: string,
+  env: NodeJS.ProcessEnv = {},
+): Promise<DaemonProc> {
+  const p = run(['daemon', '--config', configFile], env);
   const m = await p.waitFor(/status: (http:\/\/127\.0\.0\.1:\d+)\/status/);
   const token = fs.readFileSync(path.join(dir, 'status-token'), 'utf8').trim();
   return Object.assign(p, { statusUrl: m[1]!, token });
