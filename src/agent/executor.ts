@@ -11,7 +11,8 @@ import { VosError } from '../vospace/errors.js';
 import type { NodeLocation } from '../vospace/location.js';
 import type { NameCodec } from '../vospace/names.js';
 import type { NodeInfo } from '../vospace/node.js';
-import { fetchToTemp, resolveDownloadUrls, tempPathFor } from '../vospace/transfer.js';
+import { fetchToTemp, openTempFile, resolveDownloadUrls, tempPathFor } from '../vospace/transfer.js';
+import { DownloadConfinement, assertInsideRoot } from './confine.js';
 import { hashFile } from './hash.js';
 import { diskRelOf } from './local/names.js';
 import type { Outcome, SyncIndex } from './index-db.js';
@@ -336,7 +337,8 @@ export class Executor {
   private async download(a: DownloadAction): Promise<number> {
     const dest = abs(this.ctx.localRoot, this.onDisk(a.path));
     this.checkLocal(a.path, a.expectLocal, 'download');
-    assertNoLinkOnTheWay(this.ctx.localRoot, this.onDisk(a.path));
+    const confine = new DownloadConfinement(this.ctx.localRoot, this.onDisk(a.path));
+    assertInsideRoot(this.ctx.localRoot, this.onDisk(a.path));
     const loc = this.loc(a.path);
     if (!a.expectRemote.md5) await this.checkRemote(a.path, a.expectRemote, 'download');
     const ep = await this.ctx.client.endpoints(loc);
@@ -347,15 +349,23 @@ export class Executor {
       if (a.expectRemote.size > 0)
         throw new VosError('integrity', `${what}: the server sent no bytes for ${a.expectRemote.size}`);
       const tmp = tempPathFor(dest, 'empty');
-      // 'wx' after removing whatever is there: never write through a link planted at the temp name.
+      // Created anew after removing whatever is there: never write through a link planted at the temp name.
+      confine.guard(tmp);
       fs.rmSync(tmp, { force: true });
-      fs.writeFileSync(tmp, '', { flag: 'wx' });
+      fs.closeSync(openTempFile(tmp, 0, confine.guard));
       got = { file: tmp, md5: 'd41d8cd98f00b204e9800998ecf8427e', size: 0 };
     } else {
       got = await fetchToTemp(this.ctx.client.session, urls, dest, what, {
         ...(a.expectRemote.md5 ? { md5: a.expectRemote.md5 } : {}),
         size: a.expectRemote.size,
+        guard: confine.guard,
       });
+    }
+    try {
+      confine.beforeRename(got.file);
+    } catch (e) {
+      confine.discard(got.file);
+      throw e;
     }
     try {
       // The user may have touched the destination while we were downloading.

@@ -289,14 +289,60 @@ export async function resolveDownloadUrls(
 }
 
 /**
- * How the temp file of a download is opened for writing: never through a symbolic link. Replaceable only so fault
- * tests can simulate a full disk where mounting a small file system is not allowed; nothing else changes it.
+ * Vets where a download's temp file is: called before the temp file is touched, and again once it is open (with
+ * its descriptor) before any byte is written. Throws (a `local` VosError) to refuse; a refusal is never retried.
+ */
+export type TempGuard = (temp: string, fd?: number) => void;
+
+/**
+ * Opens (or creates) a temp file for writing at `offset`: never through a symbolic link, and changed in no way
+ * (not even truncated) before `guard` accepted the open file. On a refusal a file this call created is removed
+ * again, as long as the name still leads to it.
+ */
+export function openTempFile(file: string, offset: number, guard?: TempGuard): number {
+  const c = fs.constants;
+  const flags = c.O_WRONLY | (c.O_NOFOLLOW ?? 0);
+  let created = true;
+  let fd: number;
+  try {
+    fd = fs.openSync(file, flags | c.O_CREAT | c.O_EXCL, 0o666);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+    created = false;
+    fd = fs.openSync(file, flags);
+  }
+  try {
+    guard?.(file, fd);
+    // A hard link planted since the caller's check would carry the bytes to another name.
+    if (fs.fstatSync(fd).nlink !== 1)
+      throw new VosError('local', `${file}: not written, because it is also linked from elsewhere`);
+    fs.ftruncateSync(fd, offset);
+    return fd;
+  } catch (e) {
+    const st = fs.fstatSync(fd);
+    fs.closeSync(fd);
+    if (created && isSameFileAt(file, st)) fs.rmSync(file);
+    throw e;
+  }
+}
+
+/** Whether the name `p` leads (without following a final link) to the file `ident` (same device and inode). */
+export function isSameFileAt(p: string, ident: { dev: number; ino: number }): boolean {
+  try {
+    const st = fs.lstatSync(p);
+    return st.dev === ident.dev && st.ino === ident.ino;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * How the temp file of a download is opened for writing (see openTempFile). Replaceable only so fault tests can
+ * simulate a full disk where mounting a small file system is not allowed; nothing else changes it.
  */
 export const tempFiles = {
-  openForWrite(file: string, offset: number): Writable {
-    const c = fs.constants;
-    const flags = c.O_WRONLY | c.O_CREAT | (offset > 0 ? 0 : c.O_TRUNC) | (c.O_NOFOLLOW ?? 0);
-    return fs.createWriteStream(file, { fd: fs.openSync(file, flags, 0o666), start: offset });
+  openForWrite(file: string, offset: number, guard?: TempGuard): Writable {
+    return fs.createWriteStream(file, { fd: openTempFile(file, offset, guard), start: offset });
   },
 };
 
@@ -347,7 +393,7 @@ export async function fetchToTemp(
   urls: string[],
   dest: string,
   what: string,
-  expect: { md5?: string; size?: number; onProgress?: ProgressCallback } = {},
+  expect: { md5?: string; size?: number; onProgress?: ProgressCallback; guard?: TempGuard } = {},
 ): Promise<DownloadResult> {
   const key = expect.md5 ?? 'x';
   const temp = tempPathFor(dest, `${key}.part`);
@@ -355,6 +401,7 @@ export async function fetchToTemp(
   const attempts = session.policy.retries + 1;
   for (const url of urls) {
     for (let attempt = 0; attempt < attempts; attempt++) {
+      expect.guard?.(temp);
       const have = usableTempSize(temp);
       const headers: Record<string, string> = {};
       if (have > 0 && expect.md5) headers['range'] = `bytes=${have}-`;
@@ -367,7 +414,7 @@ export async function fetchToTemp(
       }
       if (res.status === 204) {
         await res.body.dump();
-        fs.writeFileSync(temp, '');
+        fs.closeSync(openTempFile(temp, 0, expect.guard));
         return await verify(temp, what, createHash('md5').digest('hex'), 0, expect, undefined);
       }
       if (res.status !== 200 && res.status !== 206) {
@@ -431,11 +478,13 @@ export async function fetchToTemp(
           },
         });
         expect.onProgress?.(offset, total);
-        const sink = tempFiles.openForWrite(temp, offset);
+        const sink = tempFiles.openForWrite(temp, offset, expect.guard);
         const throttle = throttled(session.bandwidth);
         if (throttle) await pipeline(res.body, throttle, tap, sink);
         else await pipeline(res.body, tap, sink);
       } catch (e) {
+        // The guard's refusal (or another local failure): retrying cannot help, and the temp stays untouched.
+        if (e instanceof VosError && e.kind === 'local') throw e;
         lastError = e;
         // A body cut short keeps what arrived: the next attempt (or a later call) asks for the rest with Range.
         const cutShort =

@@ -13,6 +13,7 @@ import { scanLocal } from '../../src/agent/local-scan.js';
 import { syncPair, syncUntilStable, type PairContext } from '../../src/agent/pair-sync.js';
 import type { SyncIndex } from '../../src/agent/index-db.js';
 import { REMOTE_TRASH } from '../../src/agent/remote-scan.js';
+import { NO_FAULTS } from '../../src/server/faults.js';
 import { startServer, type RunningServer } from '../../src/server/server.js';
 import type { Client } from '../../src/vospace/client.js';
 import { TEMP_PREFIX, tempFiles } from '../../src/vospace/transfer.js';
@@ -260,6 +261,46 @@ describe('symbolic links', () => {
     expect(links.sort()).toEqual(['deep/er/back', 'escape', 'loopA', 'loopB', 'self', 'up']);
     await converge();
     expect(await remoteTree()).toEqual(['deep/', 'deep/er/', `real.txt ${md5Hex('real')}`]);
+  });
+});
+
+describe('a folder swapped for a link during a download', () => {
+  it('writes nothing outside the pair when the destination folder becomes a link mid-transfer', async () => {
+    await client.mkdir(`${remote}/sub`, { parents: true });
+    const src = path.join(root, `src${n}`);
+    fs.mkdirSync(src);
+    fs.writeFileSync(path.join(src, 'f.bin'), 'bytes that must stay in the pair');
+    await client.upload(path.join(src, 'f.bin'), `${remote}/sub/f.bin`);
+    fs.mkdirSync(path.join(local, 'sub'));
+    // Every byte request (the /files redirect, then the data) waits 1 s; nothing else does. The swap comes 300 ms
+    // after the plan starts to run: after the download's own checks, long before its first byte.
+    srv.faults.configure({ ...NO_FAULTS, endpoints: ['data'], latencyMs: 1000 });
+    let running: (() => void) | undefined;
+    const started = new Promise<void>((resolve) => (running = resolve));
+    ctx.onPhase = (phase) => {
+      if (phase === 'syncing') running?.();
+    };
+    try {
+      const sync = syncPair(ctx);
+      await started;
+      await new Promise((r) => setTimeout(r, 300));
+      fs.rmSync(path.join(local, 'sub'), { recursive: true });
+      fs.symlinkSync(outside, path.join(local, 'sub'));
+      const r = await sync;
+      expect(r.report?.failed).toContainEqual(
+        expect.objectContaining({
+          path: 'sub/f.bin',
+          type: 'download',
+          kind: 'local',
+          message:
+            'sub/f.bin: not written, because sub is a symbolic link or not a folder (vosync never writes through links)',
+        }),
+      );
+    } finally {
+      ctx.onPhase = undefined;
+      srv.faults.disable();
+    }
+    expect(fs.readdirSync(outside)).toEqual(['precious.txt']);
   });
 });
 
