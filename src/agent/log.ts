@@ -13,10 +13,29 @@ export interface LogOptions {
   console?: boolean;
 }
 
-const SECRET_PATTERNS: [RegExp, string][] = [
+/**
+ * `token: v`, `token=v`, `"password": "v"`: the value goes. After an unquoted `key: ` a plain word (letters only) is
+ * prose, not a secret: `config: auth.token: the token is stored in a file…` keeps its "the". Tokens are never
+ * plain words; a password that is one is still redacted when written `password=…` or quoted. The value ends at
+ * a quote, comma, brace, `;` or `&`, so the rest of a query string or cookie stays.
+ */
+function redactAssignment(
+  all: string,
+  prefix: string,
+  keyQuote: string,
+  op: string,
+  valueQuote: string,
+  value: string,
+): string {
+  const prose = op === ':' && keyQuote === '' && valueQuote === '' && /^[A-Za-z][a-z]*$/.test(value);
+  return prose ? all : `${prefix}<redacted>`;
+}
+
+type Replacement = string | ((match: string, ...groups: string[]) => string);
+
+const SECRET_PATTERNS: [RegExp, Replacement][] = [
   [/(Bearer\s+)[^\s"']+/gi, '$1<redacted>'],
-  [/(token["']?\s*[:=]\s*["']?)[^\s"',}]+/gi, '$1<redacted>'],
-  [/(password["']?\s*[:=]\s*["']?)[^\s"',}]+/gi, '$1<redacted>'],
+  [/((?:token|password)(["']?)\s*([:=])\s*(["']?))([^\s"',;&}]+)/gi, redactAssignment],
   [/(CADC_SSO=)[^;\s]+/g, '$1<redacted>'],
   [/\/data\/[^/\s]+\//g, '/data/<token>/'],
   [/preauth:[^/\s]+/g, 'preauth:<token>'],
@@ -25,7 +44,8 @@ const SECRET_PATTERNS: [RegExp, string][] = [
 /** Removes anything that looks like a credential from a log line. */
 export function redactSecrets(text: string): string {
   let out = text;
-  for (const [re, rep] of SECRET_PATTERNS) out = out.replace(re, rep);
+  for (const [re, rep] of SECRET_PATTERNS)
+    out = typeof rep === 'string' ? out.replace(re, rep) : out.replace(re, rep);
   return out;
 }
 
