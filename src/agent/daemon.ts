@@ -12,6 +12,7 @@ import type { Credentials } from '../vospace/http.js';
 import { selectInterface, STANDARD } from '../vospace/registry.js';
 import { ConfigError, formatConfigIssues, loadConfig, type PairConfig, type VosyncConfig } from './config.js';
 import { diffConfigs, type ConfigChanges } from './config-diff.js';
+import { ensurePrivateDir } from './config/paths.js';
 import type { ActionEvent } from './executor.js';
 import { SyncIndex } from './index-db.js';
 import type { Logger } from './log.js';
@@ -534,7 +535,7 @@ export class Daemon {
     this.watchOptions = opts.watch ?? {};
     this.status = new StatusStore(this.now, VERSION);
     this.status.setConfigFile(config.source);
-    fs.mkdirSync(config.state.dir, { recursive: true });
+    ensurePrivateDir(config.state.dir);
     this.index = SyncIndex.open(path.join(config.state.dir, 'index.sqlite'));
   }
 

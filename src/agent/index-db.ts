@@ -14,6 +14,7 @@
  * Schema versions live in `PRAGMA user_version` and are upgraded by the MIGRATIONS list, one transaction each.
  * A file written by a newer vosync is refused untouched.
  */
+import fs from 'node:fs';
 import Database from 'better-sqlite3';
 import type { BaseEntry, EntryKind, LocalEntry, RemoteEntry } from './model.js';
 
@@ -495,7 +496,19 @@ function checkPath(path: string): void {
   }
 }
 
+/**
+ * The index holds every synced path and name: readable by its owner only. SQLite gives its -wal and -shm files
+ * the database's mode; ones left by an older version are tightened too.
+ */
+function makePrivate(file: string): void {
+  fs.closeSync(fs.openSync(file, 'a', 0o600));
+  for (const f of [file, `${file}-wal`, `${file}-shm`]) {
+    if (fs.existsSync(f)) fs.chmodSync(f, 0o600);
+  }
+}
+
 function openDatabase(file: string, options: OpenOptions): Db {
+  makePrivate(file);
   const db = new Database(file, { timeout: options.busyTimeoutMs ?? 5000 });
   try {
     // Check before touching anything: a newer file must stay exactly as it is.

@@ -72,10 +72,13 @@ export function createLogger(opts: LogOptions = {}): Logger {
     );
   }
   if (opts.file) {
-    fs.mkdirSync(path.dirname(opts.file), { recursive: true });
+    // Log lines name every synced path: the file (and each one rotation starts) is the user's only.
+    fs.mkdirSync(path.dirname(opts.file), { recursive: true, mode: 0o700 });
+    if (fs.existsSync(opts.file)) fs.chmodSync(opts.file, 0o600);
     transports.push(
       new winston.transports.File({
         filename: opts.file,
+        options: { flags: 'a', mode: 0o600 },
         maxsize: (opts.maxSizeMB ?? 10) * 1024 * 1024,
         maxFiles: opts.maxFiles ?? 5,
         tailable: true,

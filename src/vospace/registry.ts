@@ -152,9 +152,11 @@ export class Registry {
       }
       const text = await this.session.text(res, 4 * 1024 * 1024);
       if (text.trim() === '') throw new VosError('protocol', `GET ${url}: empty response`);
-      fs.mkdirSync(path.dirname(file), { recursive: true });
+      // Private to the user, like the rest of vosync's state (0700 folders, 0600 files).
+      fs.mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
       const tmp = `${file}.${process.pid}.tmp`;
-      fs.writeFileSync(tmp, text);
+      fs.writeFileSync(tmp, text, { mode: 0o600 });
+      fs.chmodSync(tmp, 0o600);
       fs.renameSync(tmp, file);
       return text;
     } catch (e) {

@@ -2,6 +2,7 @@
  * Where the config and state live on each platform, and how paths written in the config are expanded.
  * Everything takes the environment, platform and home folder as parameters so tests can pin them.
  */
+import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 
@@ -153,4 +154,10 @@ export function tildify(abs: string, host: HostContext): string {
   if (samePath(abs, host.homedir, host.platform)) return '~';
   if (isSameOrInside(abs, host.homedir, host.platform)) return `~${p.sep}${p.relative(host.homedir, abs)}`;
   return abs;
+}
+
+/** Creates the state folder (index, log) private to the user: 0700, an existing one tightened. */
+export function ensurePrivateDir(dir: string): void {
+  fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
+  fs.chmodSync(dir, 0o700);
 }
