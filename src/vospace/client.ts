@@ -48,6 +48,55 @@ export interface ClientOptions extends SessionOptions {
    * (ARC lists a whole container in one document).
    */
   maxListingBytes?: number;
+  /** Bounds on one container listing, all its pages together (default DEFAULT_LIST_LIMITS). */
+  listLimits?: Partial<ListLimits>;
+}
+
+/** What one listing may take before the client refuses the rest: a server that pages for ever is cut off. */
+export interface ListLimits {
+  pages: number;
+  /** Children of the container. */
+  entries: number;
+  /** The pages' bytes added up. */
+  bytes: number;
+}
+
+export const DEFAULT_LIST_LIMITS: ListLimits = {
+  pages: 100_000,
+  entries: 10_000_000,
+  bytes: 8 * 1024 * 1024 * 1024,
+};
+
+/** Counts a listing's pages against its limits. */
+class ListingBudget {
+  private pages = 0;
+  private entries = 0;
+  private bytes = 0;
+
+  constructor(
+    private readonly limits: ListLimits,
+    private readonly what: string,
+  ) {}
+
+  page(text: string, children: number): void {
+    this.pages++;
+    this.entries += children;
+    this.bytes += Buffer.byteLength(text);
+    const l = this.limits;
+    const over =
+      this.pages > l.pages
+        ? `${l.pages} pages`
+        : this.entries > l.entries
+          ? `${l.entries} entries`
+          : this.bytes > l.bytes
+            ? `${l.bytes} bytes`
+            : undefined;
+    if (over)
+      throw new VosError(
+        'protocol',
+        `${this.what}: the listing passes the limit of ${over}; not read further`,
+      );
+  }
 }
 
 /** A single node document (no children) is a few KB; anything near this is hostile. */
@@ -71,6 +120,7 @@ export class Client {
   private readonly schemes: Record<string, string>;
   private readonly pageSize: number;
   private readonly maxListingBytes: number;
+  private readonly listLimits: ListLimits;
 
   constructor(opts: ClientOptions = {}) {
     this.session = new HttpSession(opts);
@@ -81,6 +131,7 @@ export class Client {
     this.schemes = opts.schemes ?? {};
     this.pageSize = opts.pageSize ?? 2000;
     this.maxListingBytes = opts.maxListingBytes ?? DEFAULT_MAX_LISTING_BYTES;
+    this.listLimits = { ...DEFAULT_LIST_LIMITS, ...opts.listLimits };
   }
 
   /** Per-request inactivity timeout in milliseconds. */
@@ -165,37 +216,53 @@ export class Client {
     return n?.kind === 'file';
   }
 
-  /** All children of a container, paging with limit+uri where the service supports it. */
+  /**
+   * All children of a container, paging with limit+uri where the service supports it. Bounded by the client's
+   * listLimits, and refused when a page does not move the paging cursor on.
+   */
   async *iterate(target: Target): AsyncGenerator<NodeInfo> {
     const loc = this.location(target);
     const ep = await this.endpoints(loc);
+    const what = displayLocation(loc);
+    const budget = new ListingBudget(this.listLimits, what);
+    const fetch = (query: string) => this.fetchNodeText(loc, query);
     if (!ep.vaultLike) {
-      const doc = await this.fetchNode(loc, '');
-      yield* this.checkedChildren(doc, loc);
+      const text = await fetch('');
+      const kids = this.checkedChildren(this.parse(text, what), loc);
+      budget.page(text, kids.length);
+      yield* kids;
       return;
     }
     const query = (from: string | undefined) =>
       `?limit=${this.pageSize}${from ? `&uri=${encodeURIComponent(from)}` : ''}`;
     let resume: string | undefined;
     let ahead: { from: string; text: Promise<string> } | undefined;
+    const cursors = new Set<string>();
     for (;;) {
-      const text =
-        ahead && ahead.from === resume ? await ahead.text : await this.fetchNodeText(loc, query(resume));
+      const text = ahead && ahead.from === resume ? await ahead.text : await fetch(query(resume));
       // A full page: ask for the next one now, so the server builds it while this one is parsed. The guess is
       // checked against the parsed page below; a wrong one only costs a request whose answer is dropped.
       const hint = lastChildUriHint(text, this.pageSize);
-      ahead = hint ? { from: hint, text: this.fetchNodeText(loc, query(hint)) } : undefined;
+      ahead = hint ? { from: hint, text: fetch(query(hint)) } : undefined;
       if (ahead) {
         ahead.text.catch(() => undefined);
         // Let the request actually leave before the parse below holds the thread for a while.
         await yieldToLoop();
       }
-      const doc = this.parse(text, displayLocation(loc));
+      const doc = this.parse(text, what);
       const kids = this.checkedChildren(doc, loc);
+      budget.page(text, kids.length);
       const fresh = resume && kids[0]?.uri === resume ? kids.slice(1) : kids;
       yield* fresh;
       const last = kids[kids.length - 1];
-      if (kids.length < this.pageSize || !last || last.uri === resume) return;
+      if (kids.length < this.pageSize || !last) return;
+      // A full page ending where an earlier one ended: the server ignores the cursor and would page for ever.
+      if (cursors.has(last.uri) || last.uri === resume)
+        throw new VosError(
+          'protocol',
+          `${what}: the server sent a page that does not move the listing on (it ends again at ${last.uri})`,
+        );
+      cursors.add(last.uri);
       resume = last.uri;
     }
   }

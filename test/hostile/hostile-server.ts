@@ -118,6 +118,24 @@ export function fileChild(uri: string, opts: { length?: string; md5?: string; da
   return nodeElement(uri, 'DataNode', props);
 }
 
+/**
+ * A script whose listings of `path` never end: every page is full. With `advance` each page goes on from the `uri`
+ * cursor (included, as Vault does) with fresh names; without it the first page comes back whatever the cursor says.
+ */
+export function endlessPaging(path: string, opts: { advance: boolean }): Script {
+  return (_req, res, { url }) => {
+    const limit = Number(url.searchParams.get('limit') ?? '0');
+    if (decodeURIComponent(url.pathname) !== `/vault/nodes/${path}` || limit <= 0) return false;
+    const cursor = url.searchParams.get('uri');
+    const from = opts.advance && cursor ? Number(/f(\d+)$/.exec(cursor)?.[1] ?? 0) : 0;
+    const name = (i: number) => `${path}/f${String(from + i).padStart(12, '0')}`;
+    const kids = Array.from({ length: limit }, (_, i) => fileChild(vosUri(name(i))));
+    res.writeHead(200, { 'content-type': 'text/xml' });
+    res.end(listingWith(path, kids));
+    return true;
+  };
+}
+
 export function transferDocument(target: string, direction: string, endpoints: string[]): string {
   const protocols = endpoints
     .map((e) => `<vos:protocol uri="${CORE}httpsget"><vos:endpoint>${esc(e)}</vos:endpoint></vos:protocol>`)

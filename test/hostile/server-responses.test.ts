@@ -13,6 +13,7 @@ import { TEMP_PREFIX, tempFiles } from '../../src/vospace/transfer.js';
 import {
   HostileServer,
   capabilitiesDocument,
+  endlessPaging,
   fileChild,
   listingWith,
   md5B64,
@@ -148,6 +149,33 @@ describe('node documents and listings', () => {
     expect(e.message).toMatch(/exceeds 4194304 bytes/);
     // Bounded: nowhere near what an endless body would take.
     expect(process.memoryUsage().rss - before).toBeLessThan(256 * 1024 * 1024);
+  });
+
+  it.each([
+    ['entries', { entries: 5000 }, 'of 5000 entries'],
+    ['pages', { pages: 3 }, 'of 3 pages'],
+    ['bytes', { bytes: 2 * 1024 * 1024 }, `of ${2 * 1024 * 1024} bytes`],
+  ])(
+    'stops a server that pages for ever with fresh names at the limit on %s',
+    async (_what, limits, text) => {
+      await client.close();
+      client = fastClient(hs.registryUrl, path.join(root, `cache${n}b`), { listLimits: limits });
+      hs.script = endlessPaging(PAIR, { advance: true });
+      const e = await vosFailure(() => client.list(`vos:${PAIR}`));
+      expect(e.kind).toBe('protocol');
+      expect(e.message).toBe(`vos:alice/pair: the listing passes the limit ${text}; not read further`);
+      // Stopped at the limit, not long after it (each page is 2000 children).
+      expect(hs.seen(`/vault/nodes/${PAIR}?`).length).toBeLessThanOrEqual(5);
+    },
+  );
+
+  it('refuses a server that sends the same page again whatever the paging cursor says', async () => {
+    hs.script = endlessPaging(PAIR, { advance: false });
+    const e = await vosFailure(() => client.list(`vos:${PAIR}`));
+    expect(e.kind).toBe('protocol');
+    expect(e.message).toBe(
+      `vos:alice/pair: the server sent a page that does not move the listing on (it ends again at ${vosUri(`${PAIR}/f000000001999`)})`,
+    );
   });
 
   it('cuts an endless single-node document off at the (small) node cap', async () => {
