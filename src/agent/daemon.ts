@@ -318,6 +318,8 @@ class PairRunner {
         ...(this.d.host ? { host: this.d.host } : {}),
       });
     } catch (e) {
+      // Cut short by the shutdown (the listing aborted, requests cut off): not a failure to report.
+      if (this.stopped) return;
       const err = e as Error;
       const offline =
         (e instanceof VosError && e.kind === 'transient') ||
@@ -479,11 +481,17 @@ class PairRunner {
     for (const t of this.tasks) await t.destroy();
     if (this.retryTimer) clearTimeout(this.retryTimer);
     await this.watcher?.close();
-    if (this.running) {
-      await Promise.race([this.running, new Promise((r) => setTimeout(r, graceMs).unref())]);
-    }
+    await this.settle(graceMs);
+  }
+
+  /** Waits, at most `ms`, for the cycle in progress to end. */
+  async settle(ms: number): Promise<void> {
+    if (this.running) await Promise.race([this.running, new Promise((r) => setTimeout(r, ms).unref())]);
   }
 }
+
+/** How long cycles get to wind down once their requests were cut off at shutdown. */
+const STOP_SETTLE_MS = 1000;
 
 /** The HTTP client the config's registry, services, auth and limits ask for. */
 async function buildClient(config: VosyncConfig): Promise<Client> {
@@ -697,7 +705,9 @@ export class Daemon {
   async stop(graceMs = 30_000): Promise<void> {
     if (this.housekeeping) clearInterval(this.housekeeping);
     await Promise.all([...this.runners.values()].map((r) => r.stop(graceMs)));
-    if (!this.opts.client) await this.client.close();
+    // What outlived the grace (a stalled transfer, an endless listing) is cut off, not waited for.
+    if (!this.opts.client) await this.client.destroy();
+    await Promise.all([...this.runners.values()].map((r) => r.settle(STOP_SETTLE_MS)));
     this.index.close();
     this.log.info('vosync stopped');
   }

@@ -151,6 +151,7 @@ export async function syncPair(ctx: PairContext): Promise<CycleResult> {
       concurrency: Math.max(2, ctx.concurrency),
       isExcluded: (rel, isDir) => ignore.isIgnored(rel, isDir),
       names,
+      ...(ctx.signal ? { signal: ctx.signal } : {}),
     });
     result.remoteProblems = remote.problems;
     if (!remote.rootExists) {

@@ -33,6 +33,8 @@ export interface RemoteScanOptions {
   isExcluded?: (relPath: string, isDir: boolean) => boolean;
   /** How node names become local names (default: the reversible mapping); entries are keyed by local name. */
   names?: NameCodec;
+  /** Stops the listing (between and during its requests); the scan then rejects with the signal's reason. */
+  signal?: AbortSignal;
 }
 
 export async function scanRemote(
@@ -62,7 +64,7 @@ export async function scanRemote(
   const list = async (rel: string, loc: NodeLocation): Promise<void> => {
     try {
       result.requests++;
-      for await (const child of client.iterate(loc)) {
+      for await (const child of client.iterate(loc, opts.signal ? { signal: opts.signal } : {})) {
         if (rel === '' && child.name === REMOTE_TRASH) continue;
         const localName = names.decode(child.name);
         const childRel = rel === '' ? localName : `${rel}/${localName}`;

@@ -14,6 +14,12 @@ interface ConfigFlag {
   verbose?: boolean;
 }
 
+/**
+ * How long SIGINT/SIGTERM lets in-flight transfers finish before they are cut off (a download resumes from its
+ * temp file next time). Listings stop at once. Service managers wait ~10 s before SIGKILL.
+ */
+const SHUTDOWN_GRACE_MS = 3000;
+
 function loggerFor(config: VosyncConfig, verbose: boolean | undefined): Logger {
   return createLogger({
     level: verbose ? 'debug' : config.log.level,
@@ -42,10 +48,10 @@ export async function runDaemon(
     const stop = (signal: string) => {
       if (stopping) return;
       stopping = true;
-      log.info(`received ${signal}: finishing in-flight transfers`);
+      log.info(`received ${signal}: finishing in-flight transfers (up to ${SHUTDOWN_GRACE_MS / 1000} s)`);
       process.off('SIGHUP', reload);
       void (async () => {
-        await daemon.stop();
+        await daemon.stop(SHUTDOWN_GRACE_MS);
         await api.close();
         resolve();
       })();

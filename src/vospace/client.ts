@@ -170,13 +170,13 @@ export class Client {
     return this.parse(await this.fetchNodeText(loc, query), displayLocation(loc));
   }
 
-  private async fetchNodeText(loc: NodeLocation, query: string): Promise<string> {
+  private async fetchNodeText(loc: NodeLocation, query: string, signal?: AbortSignal): Promise<string> {
     const ep = await this.endpoints(loc);
     const what = displayLocation(loc);
     // `limit=0` asks for the node alone: a small cap. Listings may be large, but never unbounded.
     const maxBytes = query.startsWith('?limit=0') ? MAX_NODE_BYTES : this.maxListingBytes;
     const { text } = await this.session.fetchText(
-      { method: 'GET', url: this.nodeUrl(ep, loc.path, query) },
+      { method: 'GET', url: this.nodeUrl(ep, loc.path, query), ...(signal ? { signal } : {}) },
       [200],
       what,
       maxBytes,
@@ -218,14 +218,15 @@ export class Client {
 
   /**
    * All children of a container, paging with limit+uri where the service supports it. Bounded by the client's
-   * listLimits, and refused when a page does not move the paging cursor on.
+   * listLimits, and refused when a page does not move the paging cursor on; `signal` stops it between and during
+   * requests.
    */
-  async *iterate(target: Target): AsyncGenerator<NodeInfo> {
+  async *iterate(target: Target, opts: { signal?: AbortSignal } = {}): AsyncGenerator<NodeInfo> {
     const loc = this.location(target);
     const ep = await this.endpoints(loc);
     const what = displayLocation(loc);
     const budget = new ListingBudget(this.listLimits, what);
-    const fetch = (query: string) => this.fetchNodeText(loc, query);
+    const fetch = (query: string) => this.fetchNodeText(loc, query, opts.signal);
     if (!ep.vaultLike) {
       const text = await fetch('');
       const kids = this.checkedChildren(this.parse(text, what), loc);
@@ -239,6 +240,7 @@ export class Client {
     let ahead: { from: string; text: Promise<string> } | undefined;
     const cursors = new Set<string>();
     for (;;) {
+      opts.signal?.throwIfAborted();
       const text = ahead && ahead.from === resume ? await ahead.text : await fetch(query(resume));
       // A full page: ask for the next one now, so the server builds it while this one is parsed. The guess is
       // checked against the parsed page below; a wrong one only costs a request whose answer is dropped.
@@ -273,9 +275,9 @@ export class Client {
     return childrenOf(doc, toNodeInfo(doc).path);
   }
 
-  async list(target: Target): Promise<NodeInfo[]> {
+  async list(target: Target, opts: { signal?: AbortSignal } = {}): Promise<NodeInfo[]> {
     const out: NodeInfo[] = [];
-    for await (const n of this.iterate(target)) out.push(n);
+    for await (const n of this.iterate(target, opts)) out.push(n);
     return out;
   }
 
@@ -611,6 +613,11 @@ export class Client {
       throw new VosError('unsupported', `${displayLocation(loc)}: the service does not support byte ranges`);
     }
     return res.body;
+  }
+
+  /** Cuts off every request in flight (a listing or transfer that outlived a shutdown's grace). */
+  async destroy(): Promise<void> {
+    await this.session.destroy();
   }
 
   async close(): Promise<void> {

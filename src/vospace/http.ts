@@ -107,6 +107,8 @@ export interface HttpRequest {
   body?: string | Buffer | (() => Readable);
   /** Whether the request may be sent again after a transient failure. */
   retry?: boolean;
+  /** Aborts the request (and any retry of it); the promise then rejects with the signal's reason. */
+  signal?: AbortSignal;
 }
 
 export interface HttpResponse {
@@ -226,6 +228,7 @@ export class HttpSession {
   async send(req: HttpRequest): Promise<HttpResponse> {
     const retries = req.retry === false ? 0 : this.policy.retries;
     for (let attempt = 0; ; attempt++) {
+      req.signal?.throwIfAborted();
       let res: HttpResponse | undefined;
       let failure: unknown;
       try {
@@ -233,6 +236,7 @@ export class HttpSession {
       } catch (e) {
         failure = e;
       }
+      req.signal?.throwIfAborted();
       if (res && !RETRY_STATUSES.has(res.status)) return res;
       if (failure && !isTransientNetworkError(failure)) throw asProtocolError(failure, req);
       if (attempt >= retries) {
@@ -259,8 +263,24 @@ export class HttpSession {
         await res.body.dump().catch(() => undefined);
       }
       this.opts.onRetry?.({ url: redactUrl(req.url), attempt: attempt + 1, delayMs: wait, reason });
-      await this.sleep(wait);
+      await this.pause(wait, req.signal);
     }
+  }
+
+  /** Waits before a retry; an abort ends the wait at once. */
+  private async pause(ms: number, signal: AbortSignal | undefined): Promise<void> {
+    if (!signal) return this.sleep(ms);
+    let onAbort = (): void => undefined;
+    const aborted = new Promise<void>((resolve) => {
+      onAbort = resolve;
+      signal.addEventListener('abort', onAbort, { once: true });
+    });
+    try {
+      await Promise.race([this.sleep(ms), aborted]);
+    } finally {
+      signal.removeEventListener('abort', onAbort);
+    }
+    signal.throwIfAborted();
   }
 
   private async once(req: HttpRequest): Promise<HttpResponse> {
@@ -279,6 +299,7 @@ export class HttpSession {
       dispatcher: trusted ? this.trustedAgent : this.plainAgent,
       headersTimeout: this.timeoutMs,
       bodyTimeout: this.timeoutMs,
+      ...(req.signal ? { signal: req.signal } : {}),
     });
     return { status: r.statusCode, headers: r.headers, body: r.body, url: req.url };
   }
@@ -351,6 +372,7 @@ export class HttpSession {
       try {
         return { res, text: await this.text(res, maxBytes) };
       } catch (e) {
+        req.signal?.throwIfAborted();
         if (!isBodyCutShort(e) || attempt >= retries) throw e;
         const wait = this.backoff(attempt);
         this.opts.onRetry?.({
@@ -359,13 +381,18 @@ export class HttpSession {
           delayMs: wait,
           reason: (e as Error).message,
         });
-        await this.sleep(wait);
+        await this.pause(wait, req.signal);
       }
     }
   }
 
   async close(): Promise<void> {
     await Promise.all([this.trustedAgent.close(), this.plainAgent.close()]);
+  }
+
+  /** Closes at once: requests in flight fail instead of being waited for. */
+  async destroy(): Promise<void> {
+    await Promise.all([this.trustedAgent.destroy(), this.plainAgent.destroy()]);
   }
 }
 

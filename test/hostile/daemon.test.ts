@@ -7,7 +7,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { run, type Proc } from '../e2e/harness.js';
-import { HostileServer } from './hostile-server.js';
+import { HostileServer, endlessPaging } from './hostile-server.js';
 import { TOKEN, tempDir } from './helpers.js';
 
 let hs: HostileServer;
@@ -41,7 +41,7 @@ interface Setup {
 }
 
 /** A config for one pair `alice/pair` ↔ `<dir>/local`, with state, log and cache inside `<dir>`. */
-function setup(): Setup {
+function setup(timeoutSeconds = 5): Setup {
   const dir = path.join(root, `d${++n}`);
   const s: Setup = {
     dir,
@@ -58,7 +58,7 @@ function setup(): Setup {
     `  token: ${TOKEN}`,
     'transfers:',
     '  retries: 1',
-    '  timeoutSeconds: 5',
+    `  timeoutSeconds: ${timeoutSeconds}`,
     'status:',
     '  port: 0',
     `  tokenFile: ${path.join(dir, 'status-token')}`,
@@ -120,5 +120,45 @@ describe("the daemon's own files", () => {
     );
     expect(mode(path.join(s.cache, 'vosync', 'registry'))).toBe('700');
     expect(await p.kill('SIGTERM')).toBe(0);
+  });
+});
+
+describe('SIGTERM', () => {
+  it('stops the daemon within a few seconds while the server pages a listing for ever', async () => {
+    const s = setup();
+    hs.put('alice/pair', { kind: 'dir' });
+    hs.script = endlessPaging('alice/pair', { advance: true });
+    const p = daemon(s);
+    await p.waitFor(/vosync daemon running/);
+    // Well into the listing (default limits: it would run to 10 million children).
+    await until(() => hs.seen('/vault/nodes/alice/pair?limit=').length >= 3, 'the endless listing');
+    const started = Date.now();
+    const code = await p.kill('SIGTERM');
+    expect(Date.now() - started).toBeLessThan(5000);
+    expect(code).toBe(0);
+    expect(p.output()).toMatch(/received SIGTERM/);
+    expect(p.output()).not.toMatch(/sync failed/);
+  });
+
+  it('cuts off a download that stalls past the shutdown grace, and still exits within a few seconds', async () => {
+    const s = setup(60); // the stall alone would not time out before the test does
+    hs.file('alice/pair/big.bin', Buffer.alloc(1024 * 1024, 1));
+    hs.script = (_req, res, { url }) => {
+      if (!url.pathname.startsWith('/data/')) return false;
+      res.writeHead(200, {
+        'content-type': 'application/octet-stream',
+        'content-length': String(1024 * 1024),
+      });
+      res.write(Buffer.alloc(1000, 1)); // then nothing, for ever
+      return true;
+    };
+    const p = daemon(s);
+    await p.waitFor(/vosync daemon running/);
+    await until(() => fs.readdirSync(s.local).some((f) => f.startsWith('.vosync-tmp-')), 'the download');
+    const started = Date.now();
+    const code = await p.kill('SIGTERM');
+    expect(Date.now() - started).toBeLessThan(5000);
+    expect(code).toBe(0);
+    expect(fs.existsSync(path.join(s.local, 'big.bin'))).toBe(false);
   });
 });
