@@ -304,6 +304,63 @@ describe('a folder swapped for a link during a download', () => {
   });
 });
 
+/**
+ * Runs a cycle that downloads a 256 KiB `sub/f.bin` at 64 KiB/s, and calls `strike` with the temp file's path once
+ * bytes are arriving in it.
+ */
+async function downloadStruck(strike: (temp: string) => void) {
+  const src = path.join(root, `src${n}`);
+  fs.mkdirSync(src);
+  fs.writeFileSync(path.join(src, 'f.bin'), Buffer.alloc(256 * 1024, 0x61));
+  await client.mkdir(`${remote}/sub`, { parents: true });
+  await client.upload(path.join(src, 'f.bin'), `${remote}/sub/f.bin`);
+  fs.mkdirSync(path.join(local, 'sub'));
+  const slow = fastClient(`${srv.baseUrl}/reg/resource-caps`, path.join(root, 'cache'), {
+    bytesPerSecond: 64 * 1024,
+  });
+  ctx.client = slow;
+  try {
+    const sync = syncPair(ctx);
+    const arriving = () =>
+      fs
+        .readdirSync(path.join(local, 'sub'))
+        .map((f) => path.join(local, 'sub', f))
+        .find((f) => path.basename(f).startsWith(TEMP_PREFIX) && fs.statSync(f).size > 0);
+    let temp: string | undefined;
+    while (!(temp = arriving())) await new Promise((r) => setTimeout(r, 5));
+    strike(temp);
+    return await sync;
+  } finally {
+    ctx.client = client;
+    await slow.close();
+  }
+}
+
+describe('a folder swapped for a link while the bytes arrive', () => {
+  it('never resumes into, appends to or renames a file of the temp name that the link leads to', async () => {
+    // Outside the pair: a folder holding a file of the temp file's name (the .part suffix carries the MD5).
+    const elsewhere = path.join(root, `elsewhere${n}`);
+    fs.mkdirSync(elsewhere);
+    const planted = `${TEMP_PREFIX}f.bin.${md5Hex(Buffer.alloc(256 * 1024, 0x61))}.part`;
+    fs.writeFileSync(path.join(elsewhere, planted), 'planted');
+    const before = snapshot(elsewhere);
+    const r = await downloadStruck((temp) => {
+      expect(path.basename(temp)).toBe(planted);
+      fs.renameSync(path.join(local, 'sub'), path.join(local, 'sub-moved'));
+      fs.symlinkSync(elsewhere, path.join(local, 'sub'));
+    });
+    expect(r.report?.failed).toContainEqual(
+      expect.objectContaining({
+        path: 'sub/f.bin',
+        kind: 'local',
+        message:
+          'sub/f.bin: not written, because sub is a symbolic link or not a folder (vosync never writes through links)',
+      }),
+    );
+    expect(changed(before, snapshot(elsewhere))).toEqual([]);
+  });
+});
+
 describe('the pair folder changes type', () => {
   it('pauses when the pair folder was replaced by a file, and leaves the remote untouched', async () => {
     write('a.txt', 'a');
