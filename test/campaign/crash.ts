@@ -20,7 +20,7 @@ import path from 'node:path';
 import { conflictOriginal, isConflictCopyName } from '../../src/agent/conflict-name.js';
 import { NAME_MAPPING } from '../../src/vospace/names.js';
 import { remoteNameProblem } from '../../src/agent/pair-sync.js';
-import { once, startDaemonProc, waitSynced, writeConfig, type DaemonProc } from '../e2e/harness.js';
+import { once, startDaemonProc, waitSettled, writeConfig, type DaemonProc } from '../e2e/harness.js';
 import { SimEnv, SIM_USER } from '../sim/env.js';
 import { Rng } from '../sim/rng.js';
 import { LocalSide, md5, parentOf, RemoteSide, type Tree } from '../sim/sides.js';
@@ -360,7 +360,8 @@ export async function runCrashCampaign(opts: CrashOptions): Promise<CrashReport>
       log(`round ${round}: killed after ${Math.round(performance.now() - started)} ms; ${n} edits`);
     }
     daemon = await startDaemonProc(configFile, dir);
-    await waitSynced(daemon, 'crash', 300_000);
+    // Settled, not necessarily "up to date": conflicts the edits made stay open until a person looks.
+    await waitSettled(daemon, 'crash', 300_000);
     await daemon.kill('SIGTERM');
     daemon = undefined;
     const o = await once(configFile);
