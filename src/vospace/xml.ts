@@ -194,7 +194,9 @@ const parser = new XMLParser({
   parseTagValue: false,
   parseAttributeValue: false,
   processEntities: true,
-  htmlEntities: false,
+  // XML's numeric character references (`&#235;`, as CADC's Python client writes non-ASCII names) are
+  // decoded only with this option; the named HTML entities it adds are harmless, DTDs are refused anyway.
+  htmlEntities: true,
   ignoreDeclaration: true,
   ignorePiTags: true,
   trimValues: true,

@@ -93,6 +93,13 @@ describe('transfer XML', () => {
     );
     expect(noKeep.keepBytes).toBe(true);
   });
+
+  it("decodes numeric character references, as CADC's Python client writes non-ASCII names", () => {
+    const t = parseTransferXml(
+      '<vos:transfer xmlns:vos="http://www.ivoa.net/xml/VOSpace/v2.0"><vos:target>vos://a~b/Zo&#235;&#x1F600;&amp;#235;.txt</vos:target><vos:direction>pushToVoSpace</vos:direction></vos:transfer>',
+    );
+    expect(t.targets).toEqual(['vos://a~b/Zoë😀&#235;.txt']);
+  });
 });
 
 describe('IVOA dates', () => {
