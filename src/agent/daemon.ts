@@ -24,6 +24,7 @@ import type { Notice } from './reconcile.js';
 import { StatusStore, type ConflictItem, type PairState } from './status.js';
 import { pruneLocalTrash, pruneRemoteTrash } from './trash.js';
 import { startWatcher, type Watcher } from './watch.js';
+import { acquirePidLock, type PidLock } from '../util/pid-lock.js';
 
 export const VERSION = '0.1.0';
 
@@ -519,6 +520,9 @@ function estimateInterval(task: ScheduledTask): number {
   return 5 * 60_000;
 }
 
+/** The lock file in the state directory naming the agent that uses it. */
+export const AGENT_LOCK = 'agent.lock';
+
 export class Daemon {
   readonly status: StatusStore;
   readonly index: SyncIndex;
@@ -531,6 +535,7 @@ export class Daemon {
   readonly watchOptions: { debounceMs?: number; stableMs?: number; maxWaitMs?: number };
   private readonly runners = new Map<string, PairRunner>();
   private housekeeping: NodeJS.Timeout | undefined;
+  private readonly lock: PidLock;
 
   constructor(
     config: VosyncConfig,
@@ -544,7 +549,18 @@ export class Daemon {
     this.status = new StatusStore(this.now, VERSION);
     this.status.setConfigFile(config.source);
     ensurePrivateDir(config.state.dir);
-    this.index = SyncIndex.open(path.join(config.state.dir, 'index.sqlite'));
+    // One agent per state: a second daemon, or `vosync once` beside a daemon, would sync the same pairs
+    // against the same index at the same time.
+    this.lock = acquirePidLock(
+      path.join(config.state.dir, AGENT_LOCK),
+      (pid) => `vosync is already running (pid ${pid}) with the state in ${config.state.dir}`,
+    );
+    try {
+      this.index = SyncIndex.open(path.join(config.state.dir, 'index.sqlite'));
+    } catch (e) {
+      this.lock.release();
+      throw e;
+    }
   }
 
   /** The configuration in force (replaced by a successful reload). */
@@ -709,6 +725,7 @@ export class Daemon {
     if (!this.opts.client) await this.client.destroy();
     await Promise.all([...this.runners.values()].map((r) => r.settle(STOP_SETTLE_MS)));
     this.index.close();
+    this.lock.release();
     this.log.info('vosync stopped');
   }
 }

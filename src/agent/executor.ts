@@ -77,6 +77,8 @@ export interface ExecutionReport {
   bytesUp: number;
   bytesDown: number;
   aborted: boolean;
+  /** Versions moved to a trash (replaced or deleted), and where they are kept. */
+  trashed: { path: string; side: 'local' | 'remote'; keptAt: string }[];
 }
 
 /** The world no longer matches the plan: not an error, a reason to re-plan. */
@@ -140,6 +142,7 @@ export class Executor {
     bytesUp: 0,
     bytesDown: 0,
     aborted: false,
+    trashed: [],
   };
 
   constructor(private readonly ctx: ExecutorContext) {}
@@ -153,8 +156,22 @@ export class Executor {
     return diskRelOf(this.ctx.localRoot, rel);
   }
 
-  private trashRemote(rel: string): Promise<string> {
-    return moveToRemoteTrash(this.ctx.client, this.ctx.remoteRoot, rel, this.ctx.now(), this.ctx.names);
+  private async trashRemote(rel: string): Promise<string> {
+    const keptAt = await moveToRemoteTrash(
+      this.ctx.client,
+      this.ctx.remoteRoot,
+      rel,
+      this.ctx.now(),
+      this.ctx.names,
+    );
+    this.report.trashed.push({ path: rel, side: 'remote', keptAt });
+    return keptAt;
+  }
+
+  private trashLocal(rel: string): string {
+    const kept = moveToLocalTrash(this.ctx.localRoot, this.onDisk(rel), this.ctx.now());
+    this.report.trashed.push({ path: rel, side: 'local', keptAt: path.relative(this.ctx.localRoot, kept) });
+    return kept;
   }
 
   private commit(o: Outcome): void {
@@ -372,7 +389,7 @@ export class Executor {
       const st = lstatOrUndefined(dest);
       if (!localMatches(st, a.expectLocal))
         throw new Stale(`download: ${a.path} changed locally during the download`);
-      if (st) moveToLocalTrash(this.ctx.localRoot, this.onDisk(a.path), this.ctx.now());
+      if (st) this.trashLocal(a.path);
       fs.renameSync(got.file, dest);
     } catch (e) {
       fs.rmSync(got.file, { force: true });
@@ -438,7 +455,7 @@ export class Executor {
     const p = abs(this.ctx.localRoot, this.onDisk(a.path));
     const st0 = this.checkLocal(a.path, a.expectLocal, 'mkdir');
     assertNoLinkOnTheWay(this.ctx.localRoot, this.onDisk(a.path));
-    if (st0) moveToLocalTrash(this.ctx.localRoot, this.onDisk(a.path), this.ctx.now());
+    if (st0) this.trashLocal(a.path);
     fs.mkdirSync(p, { recursive: true });
     const st = fs.lstatSync(p);
     const remote = this.ctx.index.getEntry(this.ctx.pairId, a.path).remote;
@@ -461,7 +478,7 @@ export class Executor {
 
   private async deleteLocal(a: DeleteLocalAction): Promise<void> {
     this.checkLocal(a.path, a.expectLocal, 'delete');
-    const trashed = moveToLocalTrash(this.ctx.localRoot, this.onDisk(a.path), this.ctx.now());
+    const trashed = this.trashLocal(a.path);
     const hasRemote = this.ctx.index.getEntry(this.ctx.pairId, a.path).remote !== undefined;
     this.commit({
       path: a.path,

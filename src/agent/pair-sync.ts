@@ -260,7 +260,9 @@ export async function syncPair(ctx: PairContext): Promise<CycleResult> {
   if (guard.verdict === 'pause') return pause(guard.reason);
   const remoteGuard = checkRootGuard({ present: trees.remote, base: trees.base, side: 'remote' });
   if (remoteGuard.verdict === 'pause') return pause(remoteGuard.reason);
-  if (!ctx.overrideDeleteLimits) {
+  // A confirmation given while no agent was running (`vosync resume --confirm-deletes`) counts once.
+  const confirmedBefore = index.getMeta(rec.id, CONFIRMED_DELETES) !== undefined;
+  if (!ctx.overrideDeleteLimits && !confirmedBefore) {
     const safety = checkDeleteSafety(plan, trees.base.size, {
       maxDeleteShare: pair.deleteLimits.maxShare,
       maxDeleteCount: pair.deleteLimits.maxCount,
@@ -272,6 +274,7 @@ export async function syncPair(ctx: PairContext): Promise<CycleResult> {
     fs.mkdirSync(path.dirname(markerPath(pair.local)), { recursive: true });
     fs.writeFileSync(markerPath(pair.local), `vosync pair ${pair.name} → ${pair.remoteUri}\n`);
   }
+  if (confirmedBefore) index.setMeta(rec.id, CONFIRMED_DELETES, null);
   ctx.onPhase?.('syncing');
   const report = await executePlan(plan, {
     client,
@@ -307,6 +310,9 @@ export async function syncUntilStable(ctx: PairContext, maxCycles = 5): Promise<
   }
   return results;
 }
+
+/** Index meta key: the user confirmed a paused pair's deletions while no agent ran; used by the next cycle. */
+export const CONFIRMED_DELETES = 'confirmed-deletes';
 
 /** This machine's name in conflict-copy names: $VOSYNC_HOST, else the host name. */
 export function machineName(): string {

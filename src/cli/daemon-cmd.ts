@@ -8,6 +8,8 @@ import { loadConfig, resolveConfigPath, type VosyncConfig } from '../agent/confi
 import { Daemon } from '../agent/daemon.js';
 import { createLogger, type Logger } from '../agent/log.js';
 import { syncUntilStable, type CycleResult } from '../agent/pair-sync.js';
+import { LockedError } from '../util/pid-lock.js';
+import { VosError } from '../vospace/errors.js';
 
 interface ConfigFlag {
   config?: string;
@@ -68,29 +70,65 @@ export async function runDaemon(
   });
 }
 
-function summaryLine(name: string, results: CycleResult[]): { line: string; failed: boolean } {
+/** Exit codes of `vosync once`, for cron jobs and scripts. */
+export const ONCE_EXIT = {
+  ok: 0,
+  /** Conflicts were kept, something is not synced, or a pair paused: a person should look. */
+  attention: 1,
+  /** An action failed. */
+  failed: 2,
+  /** The server could not be reached or refused the credentials, or another vosync uses this state. */
+  cannotRun: 3,
+} as const;
+
+const SHOWN = 20;
+
+/** One pair's part of `vosync once`'s report: a summary line, then what a person should know, by name. */
+export function summaryLine(name: string, results: CycleResult[]): { line: string; code: number } {
   const last = results[results.length - 1];
-  if (!last) return { line: `${name}: nothing done`, failed: true };
-  if (last.paused) return { line: `${name}: PAUSED — ${last.paused}`, failed: true };
+  if (!last) return { line: `${name}: nothing done`, code: ONCE_EXIT.failed };
+  if (last.paused) {
+    const hint = /delete/.test(last.paused) ? ' (run vosync once --confirm-deletes to go on)' : '';
+    return { line: `${name}: PAUSED — ${last.paused}${hint}`, code: ONCE_EXIT.attention };
+  }
   let up = 0;
   let down = 0;
-  let failed = 0;
+  const conflicts = results.flatMap((r) => r.notices.filter((n) => n.kind === 'conflict'));
+  const trashed = results.flatMap((r) => r.report?.trashed ?? []);
   for (const r of results) {
     up += r.report?.bytesUp ?? 0;
     down += r.report?.bytesDown ?? 0;
-    failed += r.report?.failed.length ?? 0;
   }
-  const lastFailures = last.report?.failed ?? [];
+  const failures = last.report?.failed ?? [];
   const done = results.reduce((a, r) => a + (r.report?.done ?? 0), 0);
-  const problems = last.localProblems.length + last.remoteProblems.length;
-  let line = `${name}: ${done} action(s), ${up} bytes up, ${down} bytes down`;
-  if (lastFailures.length > 0) line += `, ${lastFailures.length} FAILED`;
-  if (problems > 0) line += `, ${problems} item(s) not synced`;
-  for (const f of lastFailures) line += `\n  failed: ${f.path}: ${f.message}`;
-  for (const p of [...last.localProblems, ...last.remoteProblems].slice(0, 20))
-    line += `\n  not synced: ${p.path}: ${p.message}`;
-  void failed;
-  return { line, failed: lastFailures.length > 0 };
+  const problems = [...last.localProblems, ...last.remoteProblems];
+  const parts = [`${done} action(s), ${up} bytes up, ${down} bytes down`];
+  if (conflicts.length > 0) parts.push(`${conflicts.length} conflict(s)`);
+  if (trashed.length > 0) parts.push(`${trashed.length} version(s) moved to a trash`);
+  if (failures.length > 0) parts.push(`${failures.length} FAILED`);
+  if (problems.length > 0) parts.push(`${problems.length} item(s) not synced`);
+  if (last.waiting.length > 0) parts.push(`${last.waiting.length} waited for (being uploaded elsewhere)`);
+  let line = `${name}: ${parts.join(', ')}`;
+  for (const c of conflicts.slice(0, SHOWN)) line += `\n  conflict: ${c.path}: ${c.message}`;
+  for (const t of trashed.slice(0, SHOWN))
+    line += `\n  moved to the ${t.side} trash: ${t.path} (kept as ${t.keptAt})`;
+  for (const f of failures.slice(0, SHOWN)) line += `\n  failed: ${f.path}: ${f.message}`;
+  for (const p of problems.slice(0, SHOWN)) line += `\n  not synced: ${p.path}: ${p.message}`;
+  const code =
+    failures.length > 0
+      ? ONCE_EXIT.failed
+      : conflicts.length > 0 || problems.length > 0
+        ? ONCE_EXIT.attention
+        : ONCE_EXIT.ok;
+  return { line, code };
+}
+
+/** A server that cannot be reached or refuses us: nothing this run could do. */
+function cannotReach(e: unknown): boolean {
+  return (
+    (e instanceof VosError && (e.kind === 'transient' || e.kind === 'auth')) ||
+    /ECONNREFUSED|ECONNRESET|ENOTFOUND|EAI_AGAIN/.test((e as Error).message ?? '')
+  );
 }
 
 export function registerDaemon(program: Command): void {
@@ -102,36 +140,65 @@ export function registerDaemon(program: Command): void {
     .action(async (flags: ConfigFlag, cmd: Command) => {
       const config = loadConfig(resolveConfigPath(flags.config));
       const verbose = Boolean(cmd.optsWithGlobals()['verbose']);
-      await runDaemon(config, loggerFor(config, verbose), undefined, { fixedLogLevel: verbose });
+      try {
+        await runDaemon(config, loggerFor(config, verbose), undefined, { fixedLogLevel: verbose });
+      } catch (e) {
+        if (!(e instanceof LockedError)) throw e;
+        process.stderr.write(`vosync daemon: ${e.message}; see vosync status\n`);
+        process.exitCode = ONCE_EXIT.cannotRun;
+      }
     });
 
   program
     .command('once')
-    .description('run one full sync of every pair and exit (non-zero when anything failed or a pair paused)')
+    .description(
+      'run one full sync of every pair and exit: 0 done, 1 conflicts/not synced/paused, 2 failures, 3 cannot run',
+    )
     .option('--config <file>', 'config file')
+    .option(
+      '--confirm-deletes',
+      'go past the delete limits in this run: the deletions that paused a pair are intended',
+    )
     .option('-v, --verbose', 'debug logging')
-    .action(async (flags: ConfigFlag, cmd: Command) => {
+    .action(async (flags: ConfigFlag & { confirmDeletes?: boolean }, cmd: Command) => {
       const config = loadConfig(resolveConfigPath(flags.config));
       const log = loggerFor(config, Boolean(cmd.optsWithGlobals()['verbose']));
-      const daemon = await Daemon.create({ config, log });
-      let anyFailed = false;
+      let daemon: Daemon;
+      try {
+        daemon = await Daemon.create({ config, log });
+      } catch (e) {
+        if (!(e instanceof LockedError)) throw e;
+        process.stderr.write(`vosync once: ${e.message}; nothing done\n`);
+        process.exitCode = ONCE_EXIT.cannotRun;
+        return;
+      }
+      let worst: number = ONCE_EXIT.ok;
       try {
         for (const pair of config.pairs) {
-          const results = await syncUntilStable({
-            pair,
-            client: daemon.client,
-            index: daemon.index,
-            now: Date.now,
-            concurrency: config.transfers.concurrency,
-          });
-          const { line, failed } = summaryLine(pair.name, results);
-          anyFailed ||= failed;
+          let results: CycleResult[];
+          try {
+            results = await syncUntilStable({
+              pair,
+              client: daemon.client,
+              index: daemon.index,
+              now: Date.now,
+              concurrency: config.transfers.concurrency,
+              overrideDeleteLimits: flags.confirmDeletes === true,
+            });
+          } catch (e) {
+            if (!cannotReach(e)) throw e;
+            process.stdout.write(`${pair.name}: CANNOT RUN — ${(e as Error).message}\n`);
+            worst = Math.max(worst, ONCE_EXIT.cannotRun);
+            continue;
+          }
+          const { line, code } = summaryLine(pair.name, results);
+          worst = Math.max(worst, code);
           process.stdout.write(line + '\n');
         }
       } finally {
         await daemon.stop(0);
       }
-      if (anyFailed) process.exitCode = 1;
+      process.exitCode = worst;
     });
 
   program

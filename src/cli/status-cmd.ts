@@ -7,6 +7,7 @@
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
+import path from 'node:path';
 import type { Command } from 'commander';
 import { ApiCallError, daemonAddress, DaemonUnreachable, StatusClient } from '../agent/api/client.js';
 import { HEALTH, healthCode, humanSummary, trayOutput, type TrayFlavour } from '../agent/api/present.js';
@@ -97,6 +98,32 @@ async function guarded(io: CliIo, name: string, body: () => Promise<number>): Pr
     } else throw e;
   }
   io.setExitCode(code);
+}
+
+/** Writes a delete confirmation into the index of the config's state, for one pair or all; returns their names. */
+async function recordDeleteConfirmation(
+  io: CliIo,
+  flags: ConfigFlags,
+  pair: string | undefined,
+): Promise<string[] | undefined> {
+  const host = hostOf(io);
+  const config = loadConfig(resolveConfigPath(flags.config, host), host);
+  const pairs = config.pairs.filter((p) => pair === undefined || p.name === pair);
+  if (pairs.length === 0) return undefined;
+  const [{ SyncIndex }, { CONFIRMED_DELETES }] = await Promise.all([
+    import('../agent/index-db.js'),
+    import('../agent/pair-sync.js'),
+  ]);
+  const index = SyncIndex.open(path.join(config.state.dir, 'index.sqlite'));
+  try {
+    for (const p of pairs) {
+      const rec = index.ensurePair({ name: p.name, localRoot: p.local, remoteUri: p.remoteUri });
+      index.setMeta(rec.id, CONFIRMED_DELETES, String(io.now()));
+    }
+  } finally {
+    index.close();
+  }
+  return pairs.map((p) => p.name);
 }
 
 function pairQuery(pair: string | undefined): string {
@@ -206,7 +233,23 @@ export function registerStatus(program: Command, deps: StatusDeps = {}): void {
         if (pair) q.set('pair', pair);
         if (flags.confirmDeletes) q.set('confirmDeletes', 'true');
         const qs = q.toString();
-        const s = await clientFor(io, flags).client.call<StatusDoc>('POST', `/resume${qs ? `?${qs}` : ''}`);
+        let s: StatusDoc;
+        try {
+          s = await clientFor(io, flags).client.call<StatusDoc>('POST', `/resume${qs ? `?${qs}` : ''}`);
+        } catch (e) {
+          if (!(e instanceof DaemonUnreachable && flags.confirmDeletes)) throw e;
+          // Unattended use (cron): no daemon to tell, so the confirmation is kept for the next run.
+          const names = await recordDeleteConfirmation(io, flags, pair);
+          if (!names) {
+            io.stderr.write(`vosync resume: no pair named ${pair}\n`);
+            return 2;
+          }
+          io.stdout.write(
+            `vosync is not running: confirmation recorded for ${names.join(', ')}; the next ` +
+              '`vosync once` or `vosync daemon` goes past the delete limits once\n',
+          );
+          return 0;
+        }
         io.stdout.write(`resumed ${pair ?? `all ${s.pairs.length} pair(s)`}\n`);
         return 0;
       }),

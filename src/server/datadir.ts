@@ -6,6 +6,7 @@
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
+import { acquirePidLock, type PidLock } from '../util/pid-lock.js';
 
 export const DIR_MODE = 0o700;
 export const FILE_MODE = 0o600;
@@ -20,81 +21,18 @@ export function prepareDataDir(dir: string): void {
   fs.chmodSync(dir, DIR_MODE);
 }
 
-/** Lock files held by this process: its own pid in a lock is stale unless it is one of these. */
-const heldHere = new Set<string>();
-
-export interface DataDirLock {
-  release(): void;
-}
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    // EPERM: the process exists but belongs to someone else.
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
-
-function lockHolder(file: string): number | undefined {
-  try {
-    const pid = Number(fs.readFileSync(file, 'utf8').trim());
-    return Number.isInteger(pid) && pid > 0 ? pid : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
-/** The pid holding a lock, or undefined when the lock is stale (its process is gone). */
-function liveHolder(file: string): number | undefined {
-  const pid = lockHolder(file);
-  if (pid === undefined) return undefined;
-  // After a restart (a container's pid 1, say) the dead holder's pid may be ours.
-  if (pid === process.pid) return heldHere.has(file) ? pid : undefined;
-  return isAlive(pid) ? pid : undefined;
-}
-
-/** Creates the lock with our pid in one step (link of a written temp file), failing if it exists. */
-function createLock(file: string): boolean {
-  const temp = `${file}.${process.pid}.tmp`;
-  fs.writeFileSync(temp, `${process.pid}\n`, { mode: FILE_MODE });
-  try {
-    fs.linkSync(temp, file);
-    return true;
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'EEXIST') return false;
-    throw e;
-  } finally {
-    fs.rmSync(temp, { force: true });
-  }
-}
-
 /**
  * Takes the data directory for this server; a second server on the same directory would collect the
  * first one's uploads as crash leftovers. A lock left by a dead process is taken over.
  */
-export function lockDataDir(dir: string): DataDirLock {
+export function lockDataDir(dir: string): PidLock {
   const file = path.join(dir, LOCK_FILE);
-  for (let attempt = 0; !createLock(file); attempt++) {
-    const holder = liveHolder(file);
-    if (holder !== undefined) {
-      throw new Error(
-        `data directory ${dir} is in use by another vosync serve (pid ${holder}); stop that one first, ` +
-          `or remove ${file} if pid ${holder} is not a vosync serve`,
-      );
-    }
-    if (attempt > 0) throw new Error(`cannot lock data directory ${dir}: ${file} keeps reappearing`);
-    // A lock left by a process that died (a crash, SIGKILL) is taken over.
-    fs.rmSync(file, { force: true });
-  }
-  heldHere.add(file);
-  return {
-    release() {
-      heldHere.delete(file);
-      if (lockHolder(file) === process.pid) fs.rmSync(file, { force: true });
-    },
-  };
+  return acquirePidLock(
+    file,
+    (holder) =>
+      `data directory ${dir} is in use by another vosync serve (pid ${holder}); stop that one first, ` +
+      `or remove ${file} if pid ${holder} is not a vosync serve`,
+  );
 }
 
 function writePrivateFile(file: string, content: string): void {

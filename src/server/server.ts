@@ -37,7 +37,8 @@ import {
   sendResourceCaps,
   sendServiceCapabilities,
 } from './registry.js';
-import { lockDataDir, preauthKey, prepareDataDir, type DataDirLock } from './datadir.js';
+import { lockDataDir, preauthKey, prepareDataDir } from './datadir.js';
+import type { PidLock } from '../util/pid-lock.js';
 import { ARC, VAULT, VoService } from './service.js';
 import { NodeStore, newNode, type ServiceName } from './store.js';
 import { handleJobs, handleSyncTrans, handleXfer } from './transfers.js';
@@ -158,7 +159,7 @@ function openDataDir(
   admin: string,
   users: string[],
   now: number,
-): { lock: DataDirLock; store: NodeStore; key: Buffer } {
+): { lock: PidLock; store: NodeStore; key: Buffer } {
   prepareDataDir(dataDir);
   const lock = lockDataDir(dataDir);
   let store: NodeStore | undefined;
