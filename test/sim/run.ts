@@ -61,7 +61,7 @@ export interface SimOutcome {
 }
 
 /** errno / undici codes of network failures: the client must turn these into typed errors. */
-const RAW_NETWORK = /^(ECONNRESET|ECONNREFUSED|EPIPE|ETIMEDOUT|UND_ERR_[A-Z_]+)$/;
+export const RAW_NETWORK = /^(ECONNRESET|ECONNREFUSED|EPIPE|ETIMEDOUT|UND_ERR_[A-Z_]+)$/;
 
 /** Most cycles the final, fault-free settling may take. */
 const SETTLE_CYCLES = 8;
@@ -69,11 +69,11 @@ const START = Date.UTC(2026, 0, 5, 9, 0, 0);
 let runCounter = 0;
 
 /** Whether the agent can put a path on the server (names mapped, so only too long a name cannot). */
-function storable(p: string): boolean {
+export function storable(p: string): boolean {
   return p.split('/').every((s) => remoteNameProblem(s, NAME_MAPPING) === undefined);
 }
 
-function describePlan(plan: Plan): string {
+export function describePlan(plan: Plan): string {
   if (plan.actions.length === 0) return 'nothing';
   return plan.actions
     .map((a) => ('path' in a ? `${a.type} ${a.path}` : `${a.type} ${a.from} → ${a.to}`))

@@ -27,6 +27,8 @@ export type SideName = 'local' | 'remote';
 
 export interface Side {
   readonly name: SideName;
+  /** Which replica this is, where there are several (the multi-agent simulation); the story names it so. */
+  readonly label?: string;
   /** The synced tree (without the pair's own folders and temp files). */
   tree(): Promise<Tree>;
   /** MD5s of every file in this side's trash. */

@@ -17,7 +17,16 @@ export type UserOp = 'create' | 'edit' | 'delete' | 'rename' | 'swap' | 'case-re
 
 /** Content versions that existed and were not deliberately destroyed by the user (see User.destroying). */
 export class Ledger {
-  private readonly owed = new Map<string, string>();
+  /** `owed` is shared by the ledgers of replicas of one folder (see `replica`). */
+  constructor(private readonly owed = new Map<string, string>()) {}
+
+  /**
+   * The ledger of another replica of the same remote folder (a second machine): the same versions owed, its
+   * own view of what it last held in sync with the remote.
+   */
+  replica(): Ledger {
+    return new Ledger(this.owed);
+  }
 
   add(content: string, where: string): void {
     if (content === '') return; // the empty file is everywhere and nowhere: not tracked
@@ -56,6 +65,11 @@ export class Ledger {
   }
 }
 
+/** The side as the story names it: its label (a machine's name), else local or remote. */
+function who(side: Side): string {
+  return side.label ?? side.name;
+}
+
 function depth(p: string): number {
   return p === '' ? 0 : p.split('/').length;
 }
@@ -85,6 +99,11 @@ export class User {
     private readonly label: string,
     private readonly log: (line: string) => void,
     private readonly remote: Side,
+    /**
+     * MD5s held anywhere a deleted or overwritten version could still be synced from; default: the other side
+     * of the change. With several replicas: the remote and every other replica.
+     */
+    private readonly elsewhere?: () => Promise<Set<string | undefined>>,
   ) {}
 
   /** Unique content (sizes vary; now and then an empty file). */
@@ -94,11 +113,11 @@ export class User {
   }
 
   private async write(side: Side, rel: string, what: string): Promise<void> {
-    const c = this.content(`${side.name}:${rel}`);
+    const c = this.content(`${who(side)}:${rel}`);
     if (side.name === 'local') this.ledger.localArrival([rel], await side.tree(), await this.remote.tree());
     await side.writeFile(rel, c);
-    this.ledger.add(c, `${side.name}:${rel} (${what})`);
-    this.log(`  user ${side.name}: ${what} ${rel} (${c.length} bytes)`);
+    this.ledger.add(c, `${who(side)}:${rel} (${what})`);
+    this.log(`  user ${who(side)}: ${what} ${rel} (${c.length} bytes)`);
   }
 
   /**
@@ -111,7 +130,9 @@ export class User {
     // A local edit in place: the remote copy of the old version (wherever an unreplayed rename left it) is the
     // synced one, which the upload of the edit overwrites by design.
     if (side.name === 'local' && inPlaceEdit) return this.ledger.retire(filesAtOrBelow(t, p));
-    const elsewhere = new Set([...(await other.tree()).values()].map((i) => i.md5));
+    const elsewhere = this.elsewhere
+      ? await this.elsewhere()
+      : new Set([...(await other.tree()).values()].map((i) => i.md5));
     this.ledger.retire(filesAtOrBelow(t, p).filter((m) => !elsewhere.has(m)));
   }
 
@@ -154,10 +175,10 @@ export class User {
     switch (op) {
       case 'create': {
         const p = join(this.rng.pick(this.freeParents(t)), this.rng.pick(NAMES));
-        if (t.has(p)) return this.log(`  user ${side.name}: create ${p} skipped (exists)`);
+        if (t.has(p)) return this.log(`  user ${who(side)}: create ${p} skipped (exists)`);
         if (this.rng.chance(0.75)) return this.write(side, p, 'create');
         await side.mkdir(p);
-        this.log(`  user ${side.name}: mkdir ${p}`);
+        this.log(`  user ${who(side)}: mkdir ${p}`);
         if (this.rng.chance(0.5)) await this.write(side, join(p, this.rng.pick(NAMES)), 'create');
         return;
       }
@@ -170,16 +191,16 @@ export class User {
         const p = this.rng.pick(entries);
         await this.destroying(side, other, t, p);
         await side.remove(p);
-        return this.log(`  user ${side.name}: delete ${p}`);
+        return this.log(`  user ${who(side)}: delete ${p}`);
       }
       case 'rename': {
         const from = this.rng.pick(entries);
         const to = join(this.rng.pick(this.freeParents(t, from)), this.rng.pick(NAMES));
         if (t.has(to) || isAtOrBelow(to, from) || depth(to) > MAX_DEPTH + 1) {
-          return this.log(`  user ${side.name}: rename ${from} → ${to} skipped`);
+          return this.log(`  user ${who(side)}: rename ${from} → ${to} skipped`);
         }
         await this.move(side, t, from, to);
-        return this.log(`  user ${side.name}: rename ${from} → ${to}`);
+        return this.log(`  user ${who(side)}: rename ${from} → ${to}`);
       }
       case 'swap': {
         const p = this.rng.pick(entries);
@@ -188,7 +209,7 @@ export class User {
         await side.remove(p);
         if (wasDir) return this.write(side, p, 'folder → file');
         await side.mkdir(p);
-        this.log(`  user ${side.name}: file → folder ${p}`);
+        this.log(`  user ${who(side)}: file → folder ${p}`);
         if (this.rng.chance(0.6)) await this.write(side, join(p, this.rng.pick(NAMES)), 'create');
         return;
       }
@@ -196,9 +217,9 @@ export class User {
         const from = this.rng.pick(entries);
         const name = from.slice(from.lastIndexOf('/') + 1);
         const to = join(parentOf(from), toggleCase(name));
-        if (to === from || t.has(to)) return this.log(`  user ${side.name}: case-rename ${from} skipped`);
+        if (to === from || t.has(to)) return this.log(`  user ${who(side)}: case-rename ${from} skipped`);
         await this.move(side, t, from, to);
-        return this.log(`  user ${side.name}: case-rename ${from} → ${to}`);
+        return this.log(`  user ${who(side)}: case-rename ${from} → ${to}`);
       }
       case 'unstorable': {
         const p = join(this.rng.pick(this.freeParents(t)), 'has space.txt');
@@ -222,7 +243,9 @@ export class User {
         await side.writeFile(p, c);
         await other.writeFile(p, c);
         this.ledger.add(c, `both:${p}`);
-        return this.log(`  user both: same content at ${p}`);
+        return this.log(
+          `  user ${side.label ? `${side.label}+${other.label}` : 'both'}: same content at ${p}`,
+        );
       }
     }
   }
@@ -239,7 +262,7 @@ export class User {
       await this.destroying(side, other, t, rel, edit);
       if (edit) return this.write(side, rel, 'edit (mid-cycle)');
       await side.remove(rel);
-      return this.log(`  user ${side.name}: delete (mid-cycle) ${rel}`);
+      return this.log(`  user ${who(side)}: delete (mid-cycle) ${rel}`);
     }
     if (
       rel !== '' &&
@@ -253,7 +276,7 @@ export class User {
       if (rel !== '' && this.rng.chance(0.4)) {
         await this.destroying(side, other, t, rel);
         await side.remove(rel);
-        return this.log(`  user ${side.name}: delete (mid-cycle) ${rel}`);
+        return this.log(`  user ${who(side)}: delete (mid-cycle) ${rel}`);
       }
       const p = join(rel, this.rng.pick(NAMES));
       if (!t.has(p) && depth(p) <= MAX_DEPTH + 1) return this.write(side, p, 'create (mid-cycle)');
