@@ -1,0 +1,89 @@
+/**
+ * The multi-agent simulation (multi.ts): the scheduler's rules, exact replay of a seed, and two machines on one
+ * remote folder over many seeds (three machines: multi-3.test.ts).
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { SimEnv } from './env.js';
+import { runMultiSeed } from './multi.js';
+import { openSeeds } from './multi-seeds.js';
+import { Rng } from './rng.js';
+import { Scheduler } from './scheduler.js';
+import { multiSeedSuite } from './suite.js';
+
+/** Three fake agents making four "requests" each (some work between turns) under a scheduler. */
+async function fakeRun(seed: number, opts: { twice?: boolean } = {}) {
+  const turns: string[] = [];
+  let running = 0;
+  let most = 0;
+  const s = new Scheduler(new Rng(seed), (agent, what) => {
+    turns.push(`${agent} ${what}`);
+    return Promise.resolve();
+  });
+  const request = async (agent: string, what: string): Promise<void> => {
+    const done = await s.turn(agent, what);
+    most = Math.max(most, ++running);
+    await new Promise((r) => setTimeout(r, 1)); // the answer takes a while
+    running--;
+    done();
+  };
+  await Promise.all(
+    ['a', 'b', 'c'].map((agent) =>
+      s.run(agent, async () => {
+        for (let i = 0; i < 4; i++) {
+          if (opts.twice && agent === 'b' && i === 2) {
+            await Promise.all([request(agent, 'r2'), request(agent, 'r2 again')]);
+            continue;
+          }
+          await request(agent, `r${i}`);
+          await new Promise((r) => setImmediate(r)); // the agent works on the answer
+        }
+      }),
+    ),
+  );
+  return { turns, most, switches: s.switches, error: s.error };
+}
+
+describe('the scheduler', () => {
+  it('gives one turn at a time, every agent its turns in order, in an order drawn from the seed', async () => {
+    const x = await fakeRun(1);
+    expect(x.error).toBeUndefined();
+    expect(x.most).toBe(1);
+    expect(x.turns).toHaveLength(15); // each agent's start and four requests
+    for (const agent of ['a', 'b', 'c']) {
+      const own = x.turns.filter((t) => t.startsWith(agent));
+      expect(own).toEqual([`${agent} start`, `${agent} r0`, `${agent} r1`, `${agent} r2`, `${agent} r3`]);
+    }
+    expect(x.switches).toBeGreaterThan(3);
+    expect((await fakeRun(1)).turns).toEqual(x.turns);
+    const orders = new Set<string>();
+    for (let seed = 1; seed <= 6; seed++) orders.add((await fakeRun(seed)).turns.join(','));
+    expect(orders.size).toBeGreaterThan(3);
+  });
+
+  it('reports an agent waiting for two turns at once (its order would depend on timing)', async () => {
+    const x = await fakeRun(2, { twice: true });
+    expect(String(x.error)).toMatch(/b waits twice/);
+    expect(x.turns).toHaveLength(16);
+  });
+});
+
+describe('multi-agent runs', () => {
+  let env: SimEnv;
+  beforeAll(async () => {
+    env = await SimEnv.start({ inMemory: true });
+  });
+  afterAll(async () => {
+    await env.close();
+  });
+
+  it('a seed replays exactly, the agents interleaved request by request', async () => {
+    const a = await runMultiSeed(env, { seed: 4242, agents: 3 });
+    const b = await runMultiSeed(env, { seed: 4242, agents: 3 });
+    expect(a.violations).toEqual([]);
+    expect(b.trace).toEqual(a.trace);
+    expect(a.stats.switches).toBeGreaterThan(20);
+    expect(a.stats.faultCycles).toBeGreaterThan(0);
+  });
+});
+
+multiSeedSuite('multi-agent simulation, 2 agents, seeds 1-70', 2, 1, 70, openSeeds(2));

@@ -1,0 +1,551 @@
+/**
+ * The multi-agent simulation: two or three machines, each with its own local folder, SQLite index, host name and
+ * client, all syncing one shared remote folder on the embedded server (several machines on one folder is the
+ * normal case). Their cycles run at once, and a seeded scheduler (scheduler.ts) interleaves them at the
+ * granularity of single HTTP requests; the users change the folders between cycles and at turns mid-cycle, a
+ * remote user now and then; some rounds run under server faults, some cycles are killed at a random durable
+ * step. Then every machine syncs, one after the other and fault-free, until a round plans nothing anywhere, and
+ * the invariants are checked on the real bytes. The server's clock is simulated (each turn moves it a little),
+ * so what counts as a concurrent write depends on the seed only, and a failing seed replays.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { parseConfigText, type PairConfig } from '../../src/agent/config.js';
+import { conflictOriginal, isConflictCopyName } from '../../src/agent/conflict-name.js';
+import { SyncIndex } from '../../src/agent/index-db.js';
+import {
+  PLACEHOLDER_GRACE_MS,
+  syncPair,
+  type CycleResult,
+  type PairContext,
+} from '../../src/agent/pair-sync.js';
+import { isPlanEmpty } from '../../src/agent/reconcile.js';
+import type { Client, TransferOutcome } from '../../src/vospace/client.js';
+import { VosError } from '../../src/vospace/errors.js';
+import type { HttpRequest } from '../../src/vospace/http.js';
+import type { NodeLocation } from '../../src/vospace/location.js';
+import { Fate, SimClient, instrumentIndex } from './crash.js';
+import { SIM_TOKEN, type SimEnv } from './env.js';
+import { Rng } from './rng.js';
+import { RAW_NETWORK, checkConvergence, describePlan, spuriousConflicts, storable } from './run.js';
+import { Scheduler, gateClient } from './scheduler.js';
+import { LocalSide, RemoteSide, isAtOrBelow, md5, type Side, type Tree } from './sides.js';
+import { Ledger, User } from './user.js';
+
+export interface MultiOptions {
+  seed: number;
+  agents: 2 | 3;
+  /** Default true: faults, crashes and mid-cycle changes; off, the agents still race each other. */
+  faults?: boolean;
+  crashes?: boolean;
+  interference?: boolean;
+  log?: (line: string) => void;
+}
+
+export interface MultiStats {
+  cycles: number;
+  /** Turns the scheduler gave, and how many went to another agent than the one before. */
+  turns: number;
+  switches: number;
+  crashes: number;
+  faultCycles: number;
+  midCycleChanges: number;
+  /** Conflicts planned, and those of them planned because a remote version may have been written concurrently. */
+  conflicts: number;
+  concurrent: number;
+  /** Actions the executor skipped because the other side had changed since the scan (a race it caught). */
+  skipped: number;
+  /** Cycles that held back an empty remote node as another machine's upload in progress. */
+  placeholderWaits: number;
+  /** Conflict copies in the settled tree. */
+  conflictCopies: number;
+  /** Fault-free rounds of every agent's cycle until one planned nothing on any. */
+  settleRounds: number;
+}
+
+export interface MultiOutcome {
+  seed: number;
+  agents: number;
+  violations: string[];
+  trace: string[];
+  stats: MultiStats;
+}
+
+const START = Date.UTC(2026, 0, 5, 9, 0, 0);
+/** Most fault-free rounds the settling may take (the last one must plan nothing anywhere). */
+const SETTLE_ROUNDS = 6;
+let runCounter = 0;
+
+/**
+ * Which replicas' users changed each path, for the self-conflict check. Every change of a path counts (written,
+ * made, removed, renamed from or to), and a rename hands the history of what it moves on to the new paths.
+ */
+class Writers {
+  private readonly byPath = new Map<string, Set<string>>();
+  /** `path md5` → who wrote those bytes there. */
+  private readonly wrote = new Map<string, Set<string>>();
+
+  written(p: string, md5: string, who: string): void {
+    const k = `${p} ${md5}`;
+    this.wrote.set(k, (this.wrote.get(k) ?? new Set()).add(who));
+    this.add(p, who);
+  }
+
+  /** Whether more than one user wrote these bytes at this path. */
+  twin(md5: string, p: string): boolean {
+    return (this.wrote.get(`${p} ${md5}`)?.size ?? 0) > 1;
+  }
+
+  add(p: string, who: string): void {
+    const s = this.byPath.get(p) ?? new Set<string>();
+    s.add(who);
+    this.byPath.set(p, s);
+  }
+
+  moved(from: string, to: string, who: string): void {
+    for (const [p, s] of [...this.byPath]) {
+      if (isAtOrBelow(p, from)) for (const w of s) this.add(to + p.slice(from.length), w);
+    }
+    this.add(from, who);
+    this.add(to, who);
+  }
+
+  /** Everyone who changed the path, a folder above it or anything below it. */
+  around(p: string): Set<string> {
+    const out = new Set<string>();
+    for (const [q, s] of this.byPath) {
+      if (isAtOrBelow(q, p) || isAtOrBelow(p, q)) for (const w of s) out.add(w);
+    }
+    return out;
+  }
+}
+
+/** A side whose changes are recorded as `who`'s. */
+class Tracked implements Side {
+  readonly name: Side['name'];
+  readonly label: string;
+
+  constructor(
+    private readonly inner: Side,
+    private readonly who: string,
+    private readonly writers: Writers,
+  ) {
+    this.name = inner.name;
+    this.label = who;
+  }
+
+  tree(): Promise<Tree> {
+    return this.inner.tree();
+  }
+
+  trashMd5s(): Promise<string[]> {
+    return this.inner.trashMd5s();
+  }
+
+  writeFile(rel: string, content: string): Promise<void> {
+    this.writers.written(rel, md5(content), this.who);
+    return this.inner.writeFile(rel, content);
+  }
+
+  mkdir(rel: string): Promise<void> {
+    this.writers.add(rel, this.who);
+    return this.inner.mkdir(rel);
+  }
+
+  remove(rel: string): Promise<void> {
+    this.writers.add(rel, this.who);
+    return this.inner.remove(rel);
+  }
+
+  move(from: string, to: string): Promise<void> {
+    this.writers.moved(from, to, this.who);
+    return this.inner.move(from, to);
+  }
+}
+
+/**
+ * An agent's client that knows when it is inside an upload or a delete past the call's first answer (its read of
+ * the node). From there to the write, VOSpace gives no way to notice a foreign change (it has no conditional
+ * writes): another machine's write there is the window the concurrent-write rule covers, but a plain remote
+ * user's write there is lost whatever the agent does, so the remote user makes none then (run.ts likewise makes
+ * changes only at the agent's own calls).
+ */
+class AgentClient extends SimClient {
+  private answeredInWrite: number | undefined;
+
+  get pastItsRead(): boolean {
+    return (this.answeredInWrite ?? 0) > 0;
+  }
+
+  noteAnswered(): void {
+    if (this.answeredInWrite !== undefined) this.answeredInWrite++;
+  }
+
+  private async writing<T>(call: () => Promise<T>): Promise<T> {
+    if (this.answeredInWrite !== undefined) return call(); // a delete inside an upload
+    this.answeredInWrite = 0;
+    try {
+      return await call();
+    } finally {
+      this.answeredInWrite = undefined;
+    }
+  }
+
+  override upload(
+    localFile: string,
+    target: string | NodeLocation,
+    opts: Parameters<Client['upload']>[2] = {},
+  ): Promise<TransferOutcome> {
+    return this.writing(() => super.upload(localFile, target, opts));
+  }
+
+  override delete(target: string | NodeLocation, opts: { recursive?: boolean } = {}): Promise<void> {
+    return this.writing(() => super.delete(target, opts));
+  }
+}
+
+interface Agent {
+  id: string;
+  local: LocalSide;
+  /** The local folder as its user changes it. */
+  hands: Tracked;
+  user: User;
+  ledger: Ledger;
+  pair: PairConfig;
+  indexFile: string;
+  /** The machine's own clock (mtimes of its user's writes, conflict-copy names, placeholder ages). */
+  clock: { t: number };
+  cycles: number;
+}
+
+function md5s(t: Tree): string[] {
+  return [...t.values()].filter((i) => i.md5).map((i) => i.md5!);
+}
+
+export async function runMultiSeed(env: SimEnv, opts: MultiOptions): Promise<MultiOutcome> {
+  const { seed } = opts;
+  const rng = Rng.derive(seed, `multi-${opts.agents}`);
+  const turnRng = Rng.derive(seed, `turns-${opts.agents}`);
+  const trace: string[] = [];
+  const log = (line: string): void => {
+    trace.push(line);
+    opts.log?.(line);
+  };
+  const stats: MultiStats = {
+    cycles: 0,
+    turns: 0,
+    switches: 0,
+    crashes: 0,
+    faultCycles: 0,
+    midCycleChanges: 0,
+    conflicts: 0,
+    concurrent: 0,
+    skipped: 0,
+    placeholderWaits: 0,
+    conflictCopies: 0,
+    settleRounds: 0,
+  };
+  const violations: string[] = [];
+  const withFaults = opts.faults ?? true;
+  const withCrashes = opts.crashes ?? true;
+  const withInterference = opts.interference ?? true;
+
+  const id = `m${seed}-${opts.agents}-${++runCounter}-${process.pid}`;
+  const dir = path.join(env.tmp, id);
+  const remoteRoot = `alice/sim/${id}`;
+  const remote = new RemoteSide(env, remoteRoot);
+  const writers = new Writers();
+  const owed = new Ledger();
+  log(`seed ${seed}: ${opts.agents} agents`);
+
+  const locals: LocalSide[] = [];
+  /** MD5s on the remote and on every replica but the one changed: where a destroyed version may live on. */
+  const elsewhere = (changed: Side) => async (): Promise<Set<string | undefined>> => {
+    const out = new Set<string | undefined>();
+    for (const s of [remote, ...locals]) if (s !== changed) for (const m of md5s(await s.tree())) out.add(m);
+    return out;
+  };
+  const agents: Agent[] = [];
+  for (let i = 1; i <= opts.agents; i++) {
+    const name = `m${i}`;
+    const localRoot = path.join(dir, name);
+    fs.mkdirSync(localRoot, { recursive: true });
+    const policy = rng.weighted([
+      [0.6, 'keep-both'],
+      [0.2, 'local-wins'],
+      [0.2, 'remote-wins'],
+    ] as const);
+    const pair = parseConfigText(
+      `pairs:\n  - name: sim\n    local: ${localRoot}\n    remote: vos:${remoteRoot}\n    mode: two-way\n    conflict: ${policy}\n`,
+      `${name}.yaml`,
+    ).pairs[0] as PairConfig;
+    const clock = { t: START };
+    const local = new LocalSide(localRoot, () => (clock.t += 1000));
+    locals.push(local);
+    const ledger = i === 1 ? owed : owed.replica();
+    agents.push({
+      id: name,
+      local,
+      hands: new Tracked(local, name, writers),
+      user: new User(rng, ledger, `s${seed}${name}`, log, remote, elsewhere(local)),
+      ledger,
+      pair,
+      indexFile: path.join(dir, `${name}.sqlite`),
+      clock,
+      cycles: 0,
+    });
+    log(`${name}: policy ${policy}`);
+  }
+  const remoteHands = new Tracked(remote, 'remote', writers);
+  const remoteUser = new User(rng, owed.replica(), `s${seed}r`, log, remote, elsewhere(remote));
+
+  let faults: { rate: number; seed: number } | undefined;
+  let keepers = false;
+  /** A user change, with the server's faults off while it runs (its own requests are not the agents'). */
+  const change = async (fn: () => Promise<void>): Promise<void> => {
+    env.faultsOff();
+    try {
+      await fn();
+      // Once synced, a side emptied of files would (rightly) trip the root guard: keep one on each.
+      if (keepers) {
+        for (const a of agents) await a.user.keepOneFile(a.hands);
+        await remoteUser.keepOneFile(remoteHands);
+      }
+    } finally {
+      if (faults) env.faultsOn(faults.rate, (faults.seed = (faults.seed + 1) >>> 0));
+    }
+  };
+  const others = (a: Agent) => agents.filter((b) => b !== a);
+  /** Clients of the cycles running now. */
+  const clients = new Set<AgentClient>();
+  const randomChange = (midCycle = false): Promise<void> => {
+    const onRemote = rng.chance(0.15);
+    if (onRemote && !(midCycle && [...clients].some((c) => c.pastItsRead)))
+      return change(() => remoteUser.act(remoteHands, rng.pick(agents).hands));
+    const a = rng.pick(agents);
+    return change(() => a.user.act(a.hands, rng.pick(others(a)).hands));
+  };
+
+  /** A request as the trace shows it: method and pair-relative path, or the endpoint's words (no ids). */
+  const describe = (req: HttpRequest): string => {
+    const u = new URL(req.url);
+    const p = decodeURIComponent(u.pathname);
+    const at = p.indexOf(remoteRoot);
+    if (at >= 0) return `${req.method} ${p.slice(at + remoteRoot.length + 1) || '/'}`;
+    return `${req.method} ${p
+      .split('/')
+      .filter((s) => /^[a-z-]+$/.test(s))
+      .join('/')}`;
+  };
+  const conflictNotices: { where: string; path: string }[] = [];
+  let meddle = 0;
+  const sched = new Scheduler(Rng.derive(seed, `schedule-${opts.agents}`), async (agent, what) => {
+    // A request takes a while: the server's clock moves on between turns (0.1–1.5 s).
+    env.clock.advance(turnRng.int(1, 15) * 100);
+    if (what !== 'start') log(`    ${agent}> ${what}`);
+    if (meddle > 0 && turnRng.chance(meddle)) {
+      stats.midCycleChanges++;
+      log('  (mid-cycle)');
+      await randomChange(true);
+    }
+  });
+
+  /** One process life of an agent: a fresh client and a re-opened index, maybe killed at a durable step. */
+  const cycle = (a: Agent, c: { crashAt?: number; settling?: boolean }): Promise<CycleResult | undefined> =>
+    sched.run(a.id, async () => {
+      stats.cycles++;
+      a.cycles++;
+      keepers = true;
+      log(`[${a.id}] cycle ${a.cycles}${c.crashAt !== undefined ? ` crash@${c.crashAt}` : ''}`);
+      const fate = new Fate(c.crashAt);
+      const client = new AgentClient(
+        {
+          registryUrl: env.registryUrl,
+          cacheDir: path.join(env.tmp, 'cache'),
+          credentials: { kind: 'token', token: SIM_TOKEN },
+          timeoutMs: 3000,
+          retry: { retries: 4, baseDelayMs: 0, maxDelayMs: 0, maxRetryAfterMs: 5000 },
+        },
+        fate,
+      );
+      gateClient(client, sched, a.id, describe, () => client.noteAnswered());
+      clients.add(client);
+      const index = instrumentIndex(SyncIndex.open(a.indexFile), fate);
+      const ctx: PairContext = {
+        pair: a.pair,
+        client,
+        index,
+        now: () => (a.clock.t += 1000),
+        host: a.id,
+        concurrency: 1,
+        caseInsensitiveLocal: false,
+        signal: fate.signal,
+        onAction: (e) => fate.boundary(e),
+        overrideDeleteLimits: true,
+      };
+      let result: CycleResult | undefined;
+      try {
+        result = await syncPair(ctx);
+      } catch (e) {
+        const err = e as Error;
+        log(
+          `  [${a.id}] cycle threw ${err.name}: ${fate.dead ? '(dead)' : err.message.replace(/\/\/[^/]+\//g, '//server/')}`,
+        );
+        if (!fate.dead && !(e instanceof VosError))
+          violations.push(`${a.id} cycle ${a.cycles} threw ${err.name}: ${err.message}`);
+      } finally {
+        clients.delete(client);
+        index.close();
+        await client.close();
+      }
+      a.ledger.noteSynced(await a.local.tree(), await remote.tree());
+      if (fate.crashedAt) {
+        stats.crashes++;
+        log(`  [${a.id}] crashed at point ${fate.crashedAt.point} (${fate.crashedAt.label})`);
+      }
+      if (!result) return result;
+      const where = `${a.id} cycle ${a.cycles}`;
+      if (result.paused) log(`  [${a.id}] paused: ${result.paused}`);
+      if (result.waiting.length > 0) stats.placeholderWaits++;
+      if (result.plan) {
+        log(`  [${a.id}] plan: ${describePlan(result.plan)}`);
+        for (const n of result.plan.notices) {
+          if (n.kind !== 'conflict') continue;
+          stats.conflicts++;
+          if (n.message.includes('at the same time')) stats.concurrent++;
+          log(`  [${a.id}] conflict at ${n.path}: ${n.message}`);
+          // This machine uploads the copy it makes: a write of that path, as far as the others can tell.
+          if (n.related) writers.add(n.related, a.id);
+          conflictNotices.push({ where, path: n.path });
+        }
+        for (const p of spuriousConflicts(result.plan))
+          violations.push(`${where}: conflict copy of ${p} although both sides held the same MD5`);
+      }
+      if (result.report) {
+        const r = result.report;
+        stats.skipped += r.skipped.length;
+        log(
+          `  [${a.id}] done ${r.done}, skipped ${r.skipped.map((s) => s.path).join(' ') || '-'}, failed ${
+            r.failed.map((f) => `${f.path}(${f.kind})`).join(' ') || '-'
+          }${r.aborted ? ', aborted' : ''}`,
+        );
+        for (const f of r.failed) {
+          if (RAW_NETWORK.test(f.kind))
+            violations.push(`${where}: ${f.type} ${f.path} failed with raw ${f.kind}`);
+          if (c.settling && storable(f.path))
+            violations.push(`${where} (settling): ${f.type} ${f.path}: ${f.message}`);
+        }
+      }
+      return result;
+    });
+
+  try {
+    env.clock.simulate();
+    await env.user.mkdir(remote.uri(''), { parents: true });
+    // The starting state: some files on some machines, maybe some already on the server.
+    for (const a of agents)
+      for (let i = rng.int(0, 3); i > 0; i--)
+        await change(() => a.user.act(a.hands, rng.pick(others(a)).hands));
+    for (let i = rng.int(0, 2); i > 0; i--)
+      await change(() => remoteUser.act(remoteHands, rng.pick(agents).hands));
+
+    const rounds = rng.int(3, 6);
+    for (let round = 1; round <= rounds; round++) {
+      if (round > 1) for (let i = rng.int(0, 3); i > 0; i--) await randomChange();
+      // Time between rounds: sometimes within the window a write counts as concurrent in, sometimes well past it.
+      env.clock.advance(rng.int(0, 40) * 1000);
+      // Every draw is made whatever the options, so switching a feature off does not change the rest of the story.
+      const faulty = rng.chance(0.3) && withFaults;
+      const rate = [0.1, 0.2][rng.int(0, 1)]!;
+      const faultSeed = rng.seed();
+      const meddling = rng.chance(0.5) && withInterference;
+      const perTurn = [0.03, 0.08][rng.int(0, 1)]!;
+      const who = agents.filter(() => rng.chance(0.8));
+      if (who.length === 0) who.push(rng.pick(agents));
+      const crashes = who.map(() => ({ crashing: rng.chance(0.15) && withCrashes, at: rng.int(0, 30) }));
+      log(
+        `round ${round}: ${who.map((a) => a.id).join(' ')}${faulty ? ` faults=${rate}` : ''}${meddling ? ` changes/turn=${perTurn}` : ''}`,
+      );
+      meddle = meddling ? perTurn : 0;
+      faults = faulty ? { rate, seed: faultSeed } : undefined;
+      if (faults) {
+        stats.faultCycles += who.length;
+        env.faultsOn(faults.rate, faults.seed);
+      }
+      try {
+        await Promise.all(
+          who.map((a, i) => cycle(a, crashes[i]!.crashing ? { crashAt: crashes[i]!.at } : {})),
+        );
+      } finally {
+        faults = undefined;
+        meddle = 0;
+        env.faultsOff();
+      }
+    }
+
+    // Settle: no faults, crashes or changes; each machine in turn until a round where none plans anything or
+    // waits for anything. Time passes before each round: an empty node nobody filled is an empty file by then,
+    // not an upload in progress (one machine's empty file is such a node to the others when they first see it,
+    // and that may be in a settling round).
+    for (let round = 1; round <= SETTLE_ROUNDS && !stats.settleRounds; round++) {
+      for (const a of agents) a.clock.t += PLACEHOLDER_GRACE_MS;
+      env.clock.advance(PLACEHOLDER_GRACE_MS);
+      log(`settle ${round}`);
+      let quiet = true;
+      for (const a of agents) {
+        const r = await cycle(a, { settling: true });
+        if (!r || r.paused || !r.plan || !isPlanEmpty(r.plan) || r.waiting.length > 0) quiet = false;
+      }
+      if (quiet) stats.settleRounds = round;
+    }
+    if (!stats.settleRounds) violations.push(`did not settle within ${SETTLE_ROUNDS} fault-free rounds`);
+
+    for (const a of agents)
+      violations.push(...(await checkConvergence(a.local, remote)).map((v) => `${a.id}: ${v}`));
+    violations.push(...(await checkNothingLost(owed, [remote, ...agents.map((a) => a.local)])));
+    const settled = await remote.tree();
+    for (const [p, item] of settled) {
+      if (!isConflictCopyName(p, item.kind === 'dir')) continue;
+      stats.conflictCopies++;
+      const original = settled.get(conflictOriginal(p, item.kind === 'dir'));
+      // A plan is judged by the MD5s it was made from (spuriousConflicts). Here, the settled tree: a copy may
+      // equal its original only when two machines wrote those bytes there (the twin change): one kept them aside
+      // against another version, and the other machine's write of the same bytes replaced that version later
+      // (or between the scan and the download that follows the rename), which no plan can foresee.
+      if (item.md5 && original?.md5 === item.md5 && !writers.twin(original.md5, conflictOriginal(p)))
+        violations.push(
+          `conflict copy ${p} holds the very content of ${conflictOriginal(p)} (md5 ${item.md5.slice(0, 8)})`,
+        );
+    }
+    for (const n of conflictNotices) {
+      const w = writers.around(n.path);
+      if (w.size < 2)
+        violations.push(
+          `${n.where}: conflict at ${n.path}, which only ${[...w].join(' ') || 'nobody'} ever changed`,
+        );
+    }
+  } catch (e) {
+    violations.push(`harness error: ${(e as Error).stack ?? String(e)}`);
+  } finally {
+    env.faultsOff();
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+  if (sched.error) violations.push(`scheduler: ${(sched.error as Error).message}`);
+  stats.turns = sched.turns;
+  stats.switches = sched.switches;
+  for (const v of violations) log(`VIOLATION: ${v}`);
+  return { seed, agents: opts.agents, violations, trace, stats };
+}
+
+/** Every content version no user destroyed is somewhere: in place or in a conflict copy on a side, or in a trash. */
+async function checkNothingLost(ledger: Ledger, sides: Side[]): Promise<string[]> {
+  const found = new Set<string>();
+  for (const s of sides) {
+    for (const m of md5s(await s.tree())) found.add(m);
+    for (const m of await s.trashMd5s()) found.add(m);
+  }
+  return ledger
+    .entries()
+    .filter(([m]) => !found.has(m))
+    .map(([m, where]) => `content lost: ${where} (md5 ${m.slice(0, 8)})`);
+}
