@@ -299,8 +299,18 @@ export async function runMultiSeed(env: SimEnv, opts: MultiOptions): Promise<Mul
   const remoteHands = new Tracked(remote, 'remote', writers);
   const remoteUser = new User(rng, owed.replica(), `s${seed}r`, log, remote, elsewhere(remote));
 
+  /** Clients of the cycles running now. */
+  const clients = new Set<AgentClient>();
+  /** Whether a remote user's write now could land in an upload's or delete's blind window (see AgentClient). */
+  const remoteBlind = (): boolean => [...clients].some((c) => c.pastItsRead);
   let faults: { rate: number; seed: number } | undefined;
   let keepers = false;
+  /** The remote was left without a file while writing there was blind: the keeper is written when it is not. */
+  let remoteKeeperOwed = false;
+  const keepRemoteFile = async (): Promise<void> => {
+    remoteKeeperOwed = remoteBlind();
+    if (!remoteKeeperOwed) await remoteUser.keepOneFile(remoteHands);
+  };
   /** A user change, with the server's faults off while it runs (its own requests are not the agents'). */
   const change = async (fn: () => Promise<void>): Promise<void> => {
     env.faultsOff();
@@ -309,18 +319,16 @@ export async function runMultiSeed(env: SimEnv, opts: MultiOptions): Promise<Mul
       // Once synced, a side emptied of files would (rightly) trip the root guard: keep one on each.
       if (keepers) {
         for (const a of agents) await a.user.keepOneFile(a.hands);
-        await remoteUser.keepOneFile(remoteHands);
+        await keepRemoteFile();
       }
     } finally {
       if (faults) env.faultsOn(faults.rate, (faults.seed = (faults.seed + 1) >>> 0));
     }
   };
   const others = (a: Agent) => agents.filter((b) => b !== a);
-  /** Clients of the cycles running now. */
-  const clients = new Set<AgentClient>();
   const randomChange = (midCycle = false): Promise<void> => {
     const onRemote = rng.chance(0.15);
-    if (onRemote && !(midCycle && [...clients].some((c) => c.pastItsRead)))
+    if (onRemote && !(midCycle && remoteBlind()))
       return change(() => remoteUser.act(remoteHands, rng.pick(agents).hands));
     const a = rng.pick(agents);
     return change(() => a.user.act(a.hands, rng.pick(others(a)).hands));
@@ -343,6 +351,7 @@ export async function runMultiSeed(env: SimEnv, opts: MultiOptions): Promise<Mul
     // A request takes a while: the server's clock moves on between turns (0.1–1.5 s).
     env.clock.advance(turnRng.int(1, 15) * 100);
     if (what !== 'start') log(`    ${agent}> ${what}`);
+    if (remoteKeeperOwed) await change(keepRemoteFile);
     if (meddle > 0 && turnRng.chance(meddle)) {
       stats.midCycleChanges++;
       log('  (mid-cycle)');
@@ -483,6 +492,7 @@ export async function runMultiSeed(env: SimEnv, opts: MultiOptions): Promise<Mul
       }
     }
 
+    if (remoteKeeperOwed) await change(keepRemoteFile);
     // Settle: no faults, crashes or changes; each machine in turn until a round where none plans anything or
     // waits for anything. Time passes before each round: an empty node nobody filled is an empty file by then,
     // not an upload in progress (one machine's empty file is such a node to the others when they first see it,
