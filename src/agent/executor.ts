@@ -34,7 +34,12 @@ import type {
 } from './reconcile.js';
 import { remoteChild } from './remote-scan.js';
 import { assertNoLinkOnTheWay, moveToLocalTrash, moveToRemoteTrash } from './trash.js';
-import { clearUploadJournal, journalUpload } from './upload-journal.js';
+import {
+  clearDownloadJournal,
+  clearUploadJournal,
+  journalDownload,
+  journalUpload,
+} from './upload-journal.js';
 
 export interface ExecutorContext {
   client: Client;
@@ -390,9 +395,19 @@ export class Executor {
       if (!localMatches(st, a.expectLocal))
         throw new Stale(`download: ${a.path} changed locally during the download`);
       if (st) this.trashLocal(a.path);
+      // Journalled first: a crash between the rename and the commit leaves a file known as this version.
+      const temp = fs.lstatSync(got.file);
+      journalDownload(this.ctx.index, this.ctx.pairId, a.path, {
+        md5: got.md5,
+        size: got.size,
+        mtimeMs: temp.mtimeMs,
+        ino: temp.ino,
+        remoteDateMs: a.expectRemote.dateMs,
+      });
       fs.renameSync(got.file, dest);
     } catch (e) {
       fs.rmSync(got.file, { force: true });
+      clearDownloadJournal(this.ctx.index, this.ctx.pairId, a.path);
       throw e;
     }
     const st = fs.lstatSync(dest);
@@ -413,7 +428,10 @@ export class Executor {
       localIno: st.ino,
       remoteDateMs: a.expectRemote.dateMs,
     };
-    this.commit({ path: a.path, base, local, remote, event: { kind: 'downloaded', detail: a.reason } });
+    this.ctx.index.transaction(() => {
+      this.commit({ path: a.path, base, local, remote, event: { kind: 'downloaded', detail: a.reason } });
+      clearDownloadJournal(this.ctx.index, this.ctx.pairId, a.path);
+    });
     this.report.bytesDown += got.size;
     return got.size;
   }
@@ -430,6 +448,9 @@ export class Executor {
   }
 
   private async mkdirRemote(a: MkdirRemoteAction): Promise<void> {
+    // The local folder may have been renamed away (or replaced by a file) since the scan.
+    if (!lstatOrUndefined(abs(this.ctx.localRoot, this.onDisk(a.path)))?.isDirectory())
+      throw new Stale(`mkdir: ${a.path} is no longer a folder here`);
     const current = await this.checkRemote(a.path, a.expectRemote, 'mkdir');
     if (current) await this.trashRemote(a.path);
     try {

@@ -19,7 +19,14 @@ import type { RemoteEntry } from './model.js';
 import { isPlanEmpty, reconcile, summarizePlan, type Notice, type Plan } from './reconcile.js';
 import { scanRemote, type RemoteProblem } from './remote-scan.js';
 import { PAIR_META_DIR, ROOT_MARKER } from './trash.js';
-import { clearUploadJournal, journalledUploads, ownWriteBase } from './upload-journal.js';
+import {
+  clearDownloadJournal,
+  clearUploadJournal,
+  journalledDownloads,
+  journalledUploads,
+  ownDownloadBase,
+  ownWriteBase,
+} from './upload-journal.js';
 
 export interface PairContext {
   pair: PairConfig;
@@ -177,6 +184,19 @@ export async function syncPair(ctx: PairContext): Promise<CycleResult> {
   }
   ctx.onPhase?.('planning');
   const trees = index.loadTrees(rec.id);
+  // A file a crash left in place between a download's rename and its commit is that downloaded version.
+  for (const [p, d] of journalledDownloads(index, rec.id)) {
+    const base = ownDownloadBase(p, d, trees.local.get(p));
+    if (base) {
+      index.commitOutcome(rec.id, {
+        path: p,
+        base,
+        event: { kind: 'recovered', detail: 'an interrupted download had completed' },
+      });
+      trees.base.set(p, base);
+    }
+    clearDownloadJournal(index, rec.id, p);
+  }
   // Content on the server that this agent sent itself (an upload cut, killed, or abandoned because the file
   // changed meanwhile) is its own write: recorded as the base, so it is neither a conflict nor a foreign
   // change. Judged only against a fresh listing; versions no longer on the server are forgotten then.

@@ -1,12 +1,14 @@
 /**
- * The upload journal: every version this agent starts sending is written down (MD5, size and the local file's
+ * The transfer journal. Uploads: every version this agent starts sending is written down (MD5, size and the local file's
  * identity) before its bytes leave, and stays until an upload of that path is recorded in the index. Content on
  * the server that matches a journalled version is this agent's own write, whether the upload finished, was cut,
  * was killed, or was abandoned because the file changed while it was sent: never a foreign change, never a
- * conflict. Kept in the index's per-pair meta table, one key per path.
+ * conflict. Downloads: the temp file's identity is written down just before it is renamed into place (a
+ * rename keeps inode and mtime), so a file a crash left there unrecorded is known as the version that was
+ * downloaded, not taken for a new local file. Kept in the index's per-pair meta table, one key per path.
  */
 import type { SyncIndex } from './index-db.js';
-import type { BaseEntry, RemoteEntry } from './model.js';
+import type { BaseEntry, LocalEntry, RemoteEntry } from './model.js';
 
 /** Index meta key prefix of a path's sent-but-unrecorded versions. */
 export const UPLOAD_INTENT = 'upload-intent:';
@@ -74,5 +76,53 @@ export function ownWriteBase(
     localIno: own.ino,
     remoteDateMs: remote.dateMs,
     uploaded: true,
+  };
+}
+
+/** Index meta key prefix of a download renamed into place but not yet recorded. */
+export const DOWNLOAD_INTENT = 'download-intent:';
+
+/** The downloaded version and the identity of the file that holds it. */
+export interface DownloadIntent {
+  md5: string;
+  size: number;
+  mtimeMs: number;
+  ino: number;
+  remoteDateMs: number;
+}
+
+export function journalDownload(index: SyncIndex, pairId: number, path: string, d: DownloadIntent): void {
+  index.setMeta(pairId, DOWNLOAD_INTENT + path, JSON.stringify(d));
+}
+
+export function clearDownloadJournal(index: SyncIndex, pairId: number, path: string): void {
+  index.setMeta(pairId, DOWNLOAD_INTENT + path, null);
+}
+
+export function journalledDownloads(index: SyncIndex, pairId: number): Map<string, DownloadIntent> {
+  const out = new Map<string, DownloadIntent>();
+  for (const [key, value] of Object.entries(index.listMeta(pairId))) {
+    if (key.startsWith(DOWNLOAD_INTENT))
+      out.set(key.slice(DOWNLOAD_INTENT.length), JSON.parse(value) as DownloadIntent);
+  }
+  return out;
+}
+
+/** The base to record when the local file is still the one a journalled download put there. */
+export function ownDownloadBase(
+  path: string,
+  d: DownloadIntent,
+  local: LocalEntry | undefined,
+): BaseEntry | undefined {
+  if (local?.kind !== 'file' || local.ino !== d.ino || local.size !== d.size || local.mtimeMs !== d.mtimeMs)
+    return undefined;
+  return {
+    path,
+    kind: 'file',
+    size: d.size,
+    md5: d.md5,
+    localMtimeMs: d.mtimeMs,
+    localIno: d.ino,
+    remoteDateMs: d.remoteDateMs,
   };
 }

@@ -76,6 +76,19 @@ describe('multi-agent runs', () => {
     await env.close();
   });
 
+  // Seeds that found agent bugs, kept: a download killed before its commit (then a self-conflict), and a
+  // remote folder made for a local folder renamed away after the scan.
+  it.each([
+    { agents: 2 as const, seed: 117 },
+    { agents: 2 as const, seed: 281 },
+    { agents: 3 as const, seed: 5 },
+    { agents: 3 as const, seed: 140 },
+  ])('regression: $agents agents, seed $seed', async ({ agents, seed }) => {
+    const o = await runMultiSeed(env, { seed, agents });
+    if (o.violations.length > 0) console.log(o.trace.join('\n'));
+    expect(o.violations).toEqual([]);
+  });
+
   it('a seed replays exactly, the agents interleaved request by request', async () => {
     const a = await runMultiSeed(env, { seed: 4242, agents: 3 });
     const b = await runMultiSeed(env, { seed: 4242, agents: 3 });
