@@ -39,7 +39,7 @@ import {
   clearUploadJournal,
   journalDownload,
   journalUpload,
-} from './upload-journal.js';
+} from './transfer-journal.js';
 
 export interface ExecutorContext {
   client: Client;

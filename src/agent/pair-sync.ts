@@ -26,7 +26,7 @@ import {
   journalledUploads,
   ownDownloadBase,
   ownWriteBase,
-} from './upload-journal.js';
+} from './transfer-journal.js';
 
 export interface PairContext {
   pair: PairConfig;

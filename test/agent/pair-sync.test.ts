@@ -6,7 +6,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { parseConfigText, type PairConfig } from '../../src/agent/config.js';
 import { SyncIndex } from '../../src/agent/index-db.js';
 import { isPlanEmpty } from '../../src/agent/reconcile.js';
-import { UPLOAD_INTENT } from '../../src/agent/upload-journal.js';
+import { UPLOAD_INTENT } from '../../src/agent/transfer-journal.js';
 import { syncPair, syncUntilStable, type PairContext } from '../../src/agent/pair-sync.js';
 import { REMOTE_TRASH } from '../../src/agent/remote-scan.js';
 import { parseFaultSpec } from '../../src/server/faults.js';
