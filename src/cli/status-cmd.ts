@@ -14,6 +14,7 @@ import { HEALTH, healthCode, humanSummary, trayOutput, type TrayFlavour } from '
 import type {
   ConflictsDoc,
   ErrorsDoc,
+  FileStatusDoc,
   NotSyncedDoc,
   ReloadDoc,
   SessionDoc,
@@ -126,6 +127,33 @@ async function recordDeleteConfirmation(
   return pairs.map((p) => p.name);
 }
 
+/** File states a person needs to act on (the exit code says so, as the overall status does). */
+const NEEDS_A_LOOK = new Set(['conflict', 'ignored']);
+
+/** `vosync status PATH…`: each path's state in words (or the GET /files documents with --json). */
+async function filesStatus(io: CliIo, client: StatusClient, paths: string[], json: boolean): Promise<number> {
+  const docs: FileStatusDoc[] = [];
+  for (const p of paths) {
+    const abs = path.resolve(io.cwd, p);
+    docs.push(await client.call<FileStatusDoc>('GET', `/files?path=${encodeURIComponent(abs)}`));
+  }
+  if (json) io.stdout.write(JSON.stringify({ files: docs }, null, 2) + '\n');
+  else {
+    for (const d of docs) {
+      const moving =
+        d.transfer?.size && d.transfer.bytesDone !== null
+          ? ` ${Math.floor((100 * d.transfer.bytesDone) / d.transfer.size)} %`
+          : '';
+      const state = d.transfer
+        ? `${d.transfer.direction === 'up' ? 'uploading' : 'downloading'}${moving}`
+        : d.state;
+      io.stdout.write(`${d.localPath}: ${state}${d.reason ? ` (${d.reason})` : ''}\n`);
+    }
+  }
+  if (docs.some((d) => d.state === 'error')) return HEALTH.critical;
+  return docs.some((d) => NEEDS_A_LOOK.has(d.state)) ? HEALTH.warning : HEALTH.ok;
+}
+
 function pairQuery(pair: string | undefined): string {
   return pair ? `?pair=${encodeURIComponent(pair)}` : '';
 }
@@ -136,9 +164,10 @@ export function registerStatus(program: Command, deps: StatusDeps = {}): void {
   const openBrowser = deps.openBrowser ?? defaultOpenBrowser(io);
 
   program
-    .command('status')
+    .command('status [paths...]')
     .description(
-      "show the daemon's state (exit 0 healthy, 1 paused/stale, 2 error/offline, 3 daemon not reachable)",
+      "show the daemon's state (exit 0 healthy, 1 needs a look, 2 failing/offline, 3 daemon not reachable); " +
+        'with PATHs, the state of each file or folder',
     )
     .option('--config <file>', 'config file (default: the platform location, see `vosync config path`)')
     .option('--json', 'print the GET /status document (docs/schemas/status.json)')
@@ -146,6 +175,7 @@ export function registerStatus(program: Command, deps: StatusDeps = {}): void {
     .option('--open', 'print a one-time link to the status page (and open it where a desktop is running)')
     .action(
       async (
+        paths: string[],
         flags: ConfigFlags & { json?: boolean; tray?: string | boolean; open?: boolean },
         cmd: Command,
       ) => {
@@ -185,6 +215,7 @@ export function registerStatus(program: Command, deps: StatusDeps = {}): void {
             openBrowser(s.url);
             return 0;
           }
+          if (paths.length > 0) return filesStatus(io, client, paths, json);
           const s = await client.call<StatusDoc>('GET', '/status');
           if (json) {
             io.stdout.write(JSON.stringify(s, null, 2) + '\n');

@@ -108,6 +108,27 @@ describe('vosync status', () => {
     }
   });
 
+  it('answers for single paths: synced, not synced and why, with --json', async () => {
+    const file = path.join(dir, 'notes', 'per-file.txt');
+    fs.writeFileSync(file, 'one');
+    await waitFor('per-file.txt synced', async () => {
+      const r = await vosync(['status', file, '--config', configFile]);
+      return r.out === `${file}: synced\n` ? r : undefined;
+    });
+    const long = path.join(dir, 'notes', `${'a b'.repeat(70)}.txt`);
+    fs.writeFileSync(long, 'x');
+    const r = await waitFor('the long name reported', async () => {
+      const x = await vosync(['status', file, long, '--config', configFile]);
+      return x.out.includes('not synced: name too long') ? x : undefined;
+    });
+    expect(r.code).toBe(1);
+    expect(r.out.split('\n')[1]).toMatch(/: ignored \(not synced: name too long for the remote once encoded/);
+    const j = await vosync(['status', '--json', file, '--config', configFile]);
+    expect(JSON.parse(j.out)).toMatchObject({ files: [{ path: 'per-file.txt', state: 'synced' }] });
+    fs.rmSync(long);
+    await waitUpToDate(d, 'notes');
+  });
+
   it('lists what is not synced, and why', async () => {
     // Too long for the server once its spaces are mapped (70 × ~20): cannot be stored under any name.
     const long = path.join(dir, 'data', `${'a b'.repeat(70)}.txt`);
