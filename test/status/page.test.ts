@@ -176,6 +176,42 @@ describe('status page in headless Chromium', () => {
     await waitUpToDate(d, 'photos');
     expect(fs.statSync(path.join(dir, 'photos', 'm31.fits')).size).toBe(3_000_000);
 
+    // An upload shows its bytes as they go (the server answers slowly), with a progress bar.
+    env.srv.faults.configure({ ...NO_FAULTS, endpoints: ['data'], latencyMs: 2500 });
+    fs.writeFileSync(path.join(dir, 'photos', 'up.fits'), Buffer.alloc(3_000_000, 9));
+    const up = page.locator('li.transfer[data-path="up.fits"]');
+    await up.waitFor({ timeout: 10_000 });
+    expect(await up.locator('.dir').textContent()).toBe('↑ upload');
+    expect(await up.locator('progress').count()).toBe(1);
+    // Bytes known while it is on its way: "x of 3.0 MB", not just the size.
+    await waitFor('the upload progress', async () =>
+      /of 3\.0 MB$/.test((await up.locator('.amount').textContent()) ?? ''),
+    );
+    await up.waitFor({ state: 'hidden', timeout: 20_000 });
+    env.srv.faults.disable();
+    await waitUpToDate(d, 'photos');
+
+    // A conflict copy (here one arriving as if from another machine) and a file that cannot be synced are
+    // listed by name, and the folder needs a look.
+    fs.writeFileSync(path.join(dir, 'photos', 'm31.conflict-20261201-221815-desk.fits'), 'the other version');
+    const longName = `${'a b'.repeat(70)}.fits`;
+    fs.writeFileSync(path.join(dir, 'photos', longName), 'x');
+    await page
+      .locator('#conflicts')
+      .getByRole('cell', { name: 'm31.fits', exact: true })
+      .waitFor({ timeout: 10_000 });
+    await page
+      .locator('#not-synced')
+      .getByRole('cell', { name: longName, exact: true })
+      .waitFor({ timeout: 10_000 });
+    const photosCard = page.locator('article[data-pair="photos"]');
+    expect(await photosCard.locator('.badge').textContent()).toBe('Needs a look');
+    expect(await photosCard.getByText(/1 conflict · 1 not synced/).count()).toBe(1);
+    await page.screenshot({ path: path.join(ARTIFACTS, 'status-page-attention.png'), fullPage: true });
+    fs.rmSync(path.join(dir, 'photos', 'm31.conflict-20261201-221815-desk.fits'));
+    fs.rmSync(path.join(dir, 'photos', longName));
+    await waitUpToDate(d, 'photos');
+
     // A file the server refuses for good: the page says Error and names the file.
     const thesisRemote = d.config.pairs.find((p) => p.name === 'thesis')!.remote;
     await env.client.lock(thesisRemote, true);

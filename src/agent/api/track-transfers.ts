@@ -3,14 +3,16 @@
  * finished, so the daemon hands each cycle a view of its client that notices transfers starting: an upload
  * is `client.upload(file, node)`, a download starts with the executor's `client.endpoints(node)` call
  * (calls the client makes on itself are not seen: its methods run bound to the real client). A download's
- * progress is the size of its temp file; an upload's cannot be observed. Every transfer ends when its
- * action is reported, and at the latest when the cycle ends.
+ * progress is the size of its temp file; an upload's comes from the client's progress callback. Every
+ * transfer ends when its action is reported, and at the latest when the cycle ends.
  */
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Client } from '../../vospace/client.js';
 import type { NodeLocation } from '../../vospace/location.js';
-import { TEMP_PREFIX } from '../../vospace/transfer.js';
+import { decodePath } from '../../vospace/names.js';
+import { tempPathFor } from '../../vospace/transfer.js';
+import { namesOf } from '../pair-sync.js';
 import type { PairConfig } from '../config.js';
 import type { StatusStore } from '../status.js';
 
@@ -22,12 +24,13 @@ export interface TrackingOptions {
   remoteSize: (rel: string) => number | null;
 }
 
-/** `rel` of a node inside the pair's remote root, or undefined. */
+/** The local `rel` (node names mapped back) of a node inside the pair's remote root, or undefined. */
 function relOfNode(pair: PairConfig, loc: NodeLocation): string | undefined {
   const root = pair.location.path.replace(/\/+$/, '');
   const p = loc.path.replace(/\/+$/, '');
-  if (root === '' && p !== '') return p;
-  return p.startsWith(root + '/') ? p.slice(root.length + 1) : undefined;
+  const remoteRel =
+    root === '' && p !== '' ? p : p.startsWith(root + '/') ? p.slice(root.length + 1) : undefined;
+  return remoteRel === undefined ? undefined : decodePath(remoteRel, namesOf(pair));
 }
 
 function relOfFile(pair: PairConfig, file: string): string | undefined {
@@ -39,7 +42,8 @@ function relOfFile(pair: PairConfig, file: string): string | undefined {
 /** Bytes written so far into a download's temp file (named after the destination) in its folder. */
 export function tempFileProbe(dest: string): () => number | null {
   const dir = path.dirname(dest);
-  const prefix = `${TEMP_PREFIX}${path.basename(dest)}.`;
+  // The temp name of any part-file suffix, minus the suffix: long names are hashed (tempPathFor).
+  const prefix = path.basename(tempPathFor(dest, ''));
   return () => {
     let best: number | null = null;
     for (const name of fs.readdirSync(dir)) {
@@ -65,6 +69,7 @@ export function trackingClient(client: Client, o: TrackingOptions): Client {
       if (prop === 'upload') {
         const upload: Client['upload'] = async (file, node, opts) => {
           const rel = relOfFile(o.pair, file);
+          let sent: number | null = null;
           if (rel !== undefined) {
             let size: number | null = null;
             try {
@@ -72,10 +77,19 @@ export function trackingClient(client: Client, o: TrackingOptions): Client {
             } catch {
               size = null;
             }
-            o.status.beginTransfer({ pair: name, path: rel, direction: 'up', size, startedAt: o.now() });
+            o.status.beginTransfer(
+              { pair: name, path: rel, direction: 'up', size, startedAt: o.now() },
+              () => sent,
+            );
           }
           try {
-            return await target.upload(file, node, opts);
+            return await target.upload(file, node, {
+              ...opts,
+              onProgress: (done, total) => {
+                sent = done;
+                opts?.onProgress?.(done, total);
+              },
+            });
           } finally {
             if (rel !== undefined) o.status.endTransfer(name, rel);
           }
