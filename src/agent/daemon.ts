@@ -495,7 +495,7 @@ class PairRunner {
 const STOP_SETTLE_MS = 1000;
 
 /** The HTTP client the config's registry, services, auth and limits ask for. */
-async function buildClient(config: VosyncConfig): Promise<Client> {
+export async function buildClient(config: VosyncConfig): Promise<Client> {
   return new Client({
     registryUrl: config.registry,
     schemes: config.services,

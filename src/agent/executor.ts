@@ -150,7 +150,12 @@ export class Executor {
     trashed: [],
   };
 
-  constructor(private readonly ctx: ExecutorContext) {}
+  /** One trash folder per cycle (its start time names it), not one per file. */
+  private readonly trashTime: number;
+
+  constructor(private readonly ctx: ExecutorContext) {
+    this.trashTime = ctx.now();
+  }
 
   private loc(rel: string): NodeLocation {
     return remoteChild(this.ctx.remoteRoot, rel, this.ctx.names);
@@ -166,7 +171,7 @@ export class Executor {
       this.ctx.client,
       this.ctx.remoteRoot,
       rel,
-      this.ctx.now(),
+      this.trashTime,
       this.ctx.names,
     );
     this.report.trashed.push({ path: rel, side: 'remote', keptAt });
@@ -174,7 +179,7 @@ export class Executor {
   }
 
   private trashLocal(rel: string): string {
-    const kept = moveToLocalTrash(this.ctx.localRoot, this.onDisk(rel), this.ctx.now());
+    const kept = moveToLocalTrash(this.ctx.localRoot, this.onDisk(rel), this.trashTime);
     this.report.trashed.push({ path: rel, side: 'local', keptAt: path.relative(this.ctx.localRoot, kept) });
     return kept;
   }

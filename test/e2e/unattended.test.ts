@@ -68,6 +68,22 @@ describe('unattended use', () => {
     expect(
       (await world.client.listdir('vos:alice/unattended-limits')).filter((n) => n.endsWith('.txt')),
     ).toEqual(['f8.txt', 'f9.txt']);
+    // Every deleted version is kept in one trash folder of that run, and can be put back.
+    const list = await exitOf(['trash', 'list', '--config', p.config]);
+    expect(list.code).toBe(0);
+    const rows = list.out.trim().split('\n');
+    expect(rows).toHaveLength(8);
+    expect(new Set(rows.map((r) => r.split(/\s+/)[1])).size).toBe(1);
+    expect(rows.every((r) => / remote /.test(r))).toBe(true);
+    const restored = await exitOf(['restore', path.join(p.local, 'f0.txt'), '--config', p.config]);
+    expect(restored.code).toBe(0);
+    expect(restored.out).toMatch(/^restored f0\.txt from the remote trash \(version \d{8}-\d{6}-\d+/);
+    expect(fs.readFileSync(path.join(p.local, 'f0.txt'), 'utf8')).toBe('file 0');
+    expect((await exitOf(['restore', path.join(p.local, 'nope.txt'), '--config', p.config])).code).toBe(2);
+    expect((await once(p.config)).code).toBe(0);
+    expect(await world.client.listdir('vos:alice/unattended-limits')).toContain('f0.txt');
+    fs.rmSync(path.join(p.local, 'f0.txt'));
+    expect((await once(p.config)).code).toBe(0);
     // The same with --confirm-deletes on once itself.
     for (let i = 8; i < 10; i++) fs.rmSync(path.join(p.local, `f${i}.txt`));
     fs.writeFileSync(path.join(p.local, 'keep.txt'), 'k');
