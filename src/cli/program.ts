@@ -5,6 +5,7 @@ import { registerConfig } from './config-cmd.js';
 import { registerDaemon } from './daemon-cmd.js';
 import { registerServe } from './serve.js';
 import { registerStatus } from './status-cmd.js';
+import { registerResolve } from './resolve-cmd.js';
 import { registerTrash } from './trash-cmd.js';
 
 /** Exit status for command-line usage errors (unknown option, missing argument): EINVAL. */
@@ -48,6 +49,7 @@ export function buildProgram(io: CliIo = processIo(), opts: { inProcess?: boolea
   registerDaemon(program);
   registerStatus(program, { io });
   registerTrash(program);
+  registerResolve(program);
   return program;
 }
 

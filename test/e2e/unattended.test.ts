@@ -104,6 +104,15 @@ describe('unattended use', () => {
     expect(c.code).toBe(1);
     expect(c.out).toMatch(/words: .*1 conflict\(s\)/);
     expect(c.out).toMatch(/\n {2}conflict: a\.txt: both sides changed/);
+    // Resolved from the command line: the local version (the copy) takes the name, on both sides.
+    const r = await exitOf(['resolve', path.join(p.local, 'a.txt'), '--keep', 'local', '--config', p.config]);
+    expect(r).toMatchObject({ code: 0, out: 'resolved a.txt: kept the local version\n' });
+    expect(fs.readdirSync(p.local).filter((n) => n.startsWith('a.'))).toEqual(['a.txt']);
+    expect(fs.readFileSync(path.join(p.local, 'a.txt'), 'utf8')).toBe('local v2');
+    expect((await once(p.config)).code).toBe(0);
+    expect(
+      (await world.client.listdir('vos:alice/unattended-words')).filter((n) => n.startsWith('a.')),
+    ).toEqual(['a.txt']);
     // A node the server refuses to write: a failure, exit 2.
     await world.client.lock('vos:alice/unattended-words', true);
     try {
