@@ -19,6 +19,7 @@ import type { Logger } from './log.js';
 import { PairReporter } from './api/pair-reporter.js';
 import { COMPACT_AFTER_ENTRIES, compactHeap } from './heap.js';
 import { detectCaseInsensitive, ignoreFor, syncPair, type CycleResult } from './pair-sync.js';
+import { actionWords } from './action-words.js';
 import { conflictCopyInfo } from './conflict-name.js';
 import type { Notice } from './reconcile.js';
 import { StatusStore, type ConflictItem, type PairState } from './status.js';
@@ -129,6 +130,8 @@ class PairRunner {
   private expectedIntervalMs = 5 * 60_000;
   /** The last remote poll failed: nothing may be called up to date until one succeeds. */
   private remoteFailed = false;
+  /** Not-synced paths already said in the log (each is said once, not every cycle). */
+  private reportedNotSynced = new Set<string>();
   private reporter!: PairReporter;
 
   constructor(
@@ -281,9 +284,11 @@ class PairRunner {
       bytes: e.bytes ?? 0,
       message: e.message ?? null,
     });
-    if (e.result === 'done') this.log.info(`${this.pair.name}: ${a.type} ${p}`);
-    else if (e.result === 'failed') this.log.warn(`${this.pair.name}: ${a.type} ${p} failed: ${e.message}`);
-    else this.log.debug(`${this.pair.name}: ${a.type} ${p} skipped: ${e.message}`);
+    const what = 'path' in a ? a.path : `${a.from} → ${a.to}`;
+    const words = `${this.pair.name}: ${actionWords(a.type, what, e.result, { bytes: e.bytes ?? 0, message: e.message ?? null })}`;
+    if (e.result === 'done') this.log.info(words);
+    else if (e.result === 'failed') this.log.warn(words);
+    else this.log.debug(words);
   };
 
   private async cycle(req: CycleRequest): Promise<void> {
@@ -358,6 +363,12 @@ class PairRunner {
     for (const pr of [...result.localProblems, ...result.remoteProblems]) {
       this.d.status.setFileState(name, pr.path, 'ignored', pr.message);
     }
+    for (const pr of [...result.localProblems, ...result.remoteProblems]) {
+      if (!this.reportedNotSynced.has(pr.path)) this.log.info(`${name}: ${pr.path}: ${pr.message}`);
+    }
+    this.reportedNotSynced = new Set(
+      [...result.localProblems, ...result.remoteProblems].map((pr) => pr.path),
+    );
     this.d.status.setNotSynced(
       name,
       [...result.localProblems, ...result.remoteProblems].map((pr) => ({

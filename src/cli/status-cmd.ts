@@ -11,7 +11,9 @@ import path from 'node:path';
 import type { Command } from 'commander';
 import { ApiCallError, daemonAddress, DaemonUnreachable, StatusClient } from '../agent/api/client.js';
 import { HEALTH, healthCode, humanSummary, trayOutput, type TrayFlavour } from '../agent/api/present.js';
+import { actionWords } from '../agent/action-words.js';
 import type {
+  ActivityDoc,
   ConflictsDoc,
   ErrorsDoc,
   FileStatusDoc,
@@ -294,6 +296,26 @@ export function registerStatus(program: Command, deps: StatusDeps = {}): void {
         return 0;
       }),
   );
+
+  program
+    .command('log')
+    .description("the daemon's last actions in plain words (uploaded, downloaded, deleted to a trash, …)")
+    .option('--config <file>', 'config file (default: the platform location, see `vosync config path`)')
+    .option('-n, --limit <n>', 'how many, newest last', '50')
+    .option('--pair <name>', 'only this pair')
+    .action(async (flags: ConfigFlags & { limit: string; pair?: string }) =>
+      guarded(io, 'log', async () => {
+        const q = new URLSearchParams({ limit: flags.limit });
+        if (flags.pair) q.set('pair', flags.pair);
+        const a = await clientFor(io, flags).client.call<ActivityDoc>('GET', `/activity?${q.toString()}`);
+        for (const x of [...a.activity].reverse()) {
+          const at = new Date(x.at).toISOString().replace('T', ' ').slice(0, 19);
+          const words = actionWords(x.action, x.path, x.result, { bytes: x.bytes, message: x.message });
+          io.stdout.write(`${at}  ${x.pair}  ${words}\n`);
+        }
+        return 0;
+      }),
+    );
 
   program
     .command('reload')

@@ -3,6 +3,7 @@
  * and the words and level it must give instead.
  */
 import { describe, expect, it } from 'vitest';
+import { actionWords } from '../../src/agent/action-words.js';
 import { pairHealth, worstLevel, type HealthFacts } from '../../src/agent/health.js';
 
 const NOW = new Date(2026, 11, 2, 12, 30, 0).getTime();
@@ -121,5 +122,29 @@ describe('pairHealth', () => {
     expect(worstLevel([])).toBe('ok');
     expect(worstLevel(['busy', 'ok'])).toBe('busy');
     expect(worstLevel(['attention', 'error', 'busy'])).toBe('error');
+  });
+});
+
+describe('actions in words', () => {
+  it.each([
+    ['upload', 'a.txt', 'done', { bytes: 17 }, 'uploaded a.txt (17 B)'],
+    ['deleteRemote', 'b.txt', 'done', {}, 'deleted on the server (kept in the remote trash) b.txt'],
+    ['renameLocal', 'a.txt → a.conflict-x.txt', 'done', {}, 'renamed here a.txt → a.conflict-x.txt'],
+    [
+      'download',
+      'c.fits',
+      'failed',
+      { message: 'PermissionDenied' },
+      'download of c.fits failed: PermissionDenied',
+    ],
+    [
+      'mkdirRemote',
+      'd',
+      'skipped',
+      { message: 'changed' },
+      'making the folder on the server d put off: changed',
+    ],
+  ] as const)('%s %s %s', (type, what, result, detail, words) => {
+    expect(actionWords(type, what, result, detail)).toBe(words);
   });
 });

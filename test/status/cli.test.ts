@@ -129,6 +129,13 @@ describe('vosync status', () => {
     await waitUpToDate(d, 'notes');
   });
 
+  it('prints the last actions in plain words', async () => {
+    const r = await vosync(['log', '--pair', 'notes', '--config', configFile]);
+    expect(r.code).toBe(0);
+    expect(r.out).toMatch(/^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d {2}notes {2}uploaded per-file\.txt \(3 B\)$/m);
+    expect(r.out).not.toMatch(/mkdirRemote|recordSynced/);
+  });
+
   it('lists what is not synced, and why', async () => {
     // Too long for the server once its spaces are mapped (70 × ~20): cannot be stored under any name.
     const long = path.join(dir, 'data', `${'a b'.repeat(70)}.txt`);
