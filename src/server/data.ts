@@ -170,6 +170,13 @@ async function receiveBody(ctx: RequestContext): Promise<Received> {
   return { temp, length, md5 };
 }
 
+/** Refuses an upload whose declared `Content-Length` alone would exceed the quota, before reading the body. */
+function checkDeclaredLength(ctx: RequestContext, path: string, existing: NodeRecord | undefined): void {
+  const declared = Number(ctx.req.headers['content-length']);
+  if (ctx.req.headers['content-length'] === undefined || !Number.isSafeInteger(declared)) return;
+  ctx.service.checkQuota(path, declared, existing?.length ?? 0);
+}
+
 /** Commits a received upload onto a node (creating the DataNode at `path` when `create` says so). */
 function commitUpload(
   ctx: RequestContext,
@@ -200,6 +207,13 @@ function commitUpload(
     if (node.type !== 'DataNode') {
       if (blob) fs.rmSync(store.blobPath(blob), { force: true });
       throw new Fault(400, `InvalidArgument: not a data node: ${svc.uriOf(path)}`);
+    }
+    try {
+      // Checked in the commit's transaction, so two uploads racing into one allocation cannot both pass.
+      svc.checkQuota(path, got.length, node.length);
+    } catch (e) {
+      if (blob) fs.rmSync(store.blobPath(blob), { force: true });
+      throw e;
     }
     const props = { ...node.props };
     if (typeof contentType === 'string' && contentType !== '') props[PROP.type] = contentType;
@@ -298,6 +312,7 @@ async function putArc(ctx: RequestContext, path: string, caller: Caller, exact =
     : svc.canWrite(parent, caller);
   if (!allowed) throw faults.permission(svc.uriOf(target));
   if (answerBodilessTxnOp(ctx, target, existing)) return;
+  checkDeclaredLength(ctx, target, existing);
   const got = await receiveBody(ctx);
   const stored = commitUpload(ctx, target, got, { owner: caller.user ?? '', inheritFrom: parent });
   respondStored(ctx, stored);
@@ -352,6 +367,7 @@ async function servePreauth(ctx: RequestContext, token: string, path: string): P
     if (!svc.flavour.filesRedirect) return putArc(ctx, path, issuer, true);
     const n = exactDataNode(ctx, path, issuer, 'write');
     if (answerBodilessTxnOp(ctx, path, n)) return;
+    checkDeclaredLength(ctx, path, n);
     const got = await receiveBody(ctx);
     respondStored(ctx, commitUpload(ctx, path, got, undefined));
     return;

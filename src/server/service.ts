@@ -5,7 +5,7 @@
 import { Fault, faults } from './errors.js';
 import type { Caller } from './auth.js';
 import type { NodeRecord, NodeStore, ServiceName } from './store.js';
-import { formatVosUri, joinPath, normaliseAuthority, parseVosUri } from '../vospace/uri.js';
+import { formatVosUri, joinPath, normaliseAuthority, parentPath, parseVosUri } from '../vospace/uri.js';
 import { PROP, formatIvoaDate, type NodeDoc, type NodeProperty } from '../vospace/xml.js';
 
 export interface Flavour {
@@ -236,6 +236,34 @@ export class VoService {
     }
     if (current.type === 'LinkNode') throw faults.permission(this.uriOf(current.path));
     return current;
+  }
+
+  /**
+   * The quota that governs bytes stored at `p`: the nearest container at or above `p` with a
+   * `core#quota`, with the bytes used below it now. Undefined when no container on the way up has one.
+   */
+  quotaAt(p: string): { container: NodeRecord; quota: number; used: number } | undefined {
+    for (let cur: string | undefined = p; cur !== undefined; cur = parentPath(cur)) {
+      const n = this.get(cur);
+      const raw = n?.type === 'ContainerNode' ? n.props[PROP.quota] : undefined;
+      if (n === undefined || raw === undefined) continue;
+      const quota = Number(raw);
+      if (!Number.isFinite(quota) || quota < 0) continue;
+      return { container: n, quota, used: this.store.bytesBelow(this.name, n.path) };
+    }
+    return undefined;
+  }
+
+  /**
+   * Refuses an upload of `length` bytes that replaces `previous` bytes at `p` when it would take the governing
+   * container over its quota (only the difference counts). Cavern answers 413 `limit: <remaining bytes>`;
+   * our Vault storage URLs answer the same.
+   */
+  checkQuota(p: string, length: number, previous: number): void {
+    const q = this.quotaAt(parentPath(p) ?? '');
+    if (!q) return;
+    const remaining = q.quota - (q.used - previous);
+    if (length > remaining) throw new Fault(413, `limit: ${Math.max(0, remaining)}`);
   }
 
   /** Builds the node document as CADC writes it. */

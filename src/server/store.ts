@@ -153,6 +153,9 @@ export class NodeStore {
         'SELECT * FROM nodes WHERE service = ? AND (path = ? OR (path >= ? AND path < ?)) ORDER BY path',
       ),
       allBlobs: db.prepare('SELECT blob FROM nodes WHERE blob IS NOT NULL'),
+      bytesBelow: db.prepare(
+        'SELECT COALESCE(SUM(length), 0) AS n FROM nodes WHERE service = ? AND path >= ? AND path < ?',
+      ),
     };
   }
 
@@ -232,6 +235,15 @@ export class NodeStore {
   subtree(service: ServiceName, p: string): NodeRecord[] {
     const [lo, hi] = subtreeBounds(p);
     return (this.stmts.subtree.all(service, p, lo, hi) as Row[]).map(fromRow);
+  }
+
+  /**
+   * Bytes stored strictly below `p` (containers and links count 0). A range scan over the primary key, the
+   * same subtree index listings and moves use: no running totals that a crash or a move could leave wrong.
+   */
+  bytesBelow(service: ServiceName, p: string): number {
+    const [lo, hi] = subtreeBounds(p);
+    return (this.stmts.bytesBelow.get(service, lo, hi) as { n: number }).n;
   }
 
   private params(n: NodeRecord) {

@@ -78,6 +78,12 @@ function directionOf(d: string): Direction | 'internal' {
   throw new Fault(400, `OperationNotSupported: direction ${d}`);
 }
 
+/** Vault's TransferRunner: a push into an allocation with no quota left (remaining ≤ 0) is refused. */
+function checkPushQuota(svc: VoService, path: string): void {
+  const q = svc.quotaAt(parentPath(path) ?? '');
+  if (q && q.quota - q.used <= 0) throw new Fault(413, 'QuotaExceeded');
+}
+
 /** Prepares a push or pull: checks permissions and, for a push to a new name, creates the empty DataNode. */
 function prepareData(svc: VoService, path: string, dir: Direction, caller: Caller, now: number): NodeRecord {
   if (dir === 'pull') {
@@ -91,12 +97,14 @@ function prepareData(svc: VoService, path: string, dir: Direction, caller: Calle
   if (existing) {
     if (existing.type !== 'DataNode') throw faults.invalidArgument('transfer destination is not a data node');
     if (!svc.canWrite(existing, caller)) throw faults.permission(svc.uriOf(existing.path));
+    checkPushQuota(svc, existing.path);
     return existing;
   }
   const pp = parentPath(path);
   const parent = pp === undefined ? undefined : svc.resolve(pp, caller, true);
   if (!parent || parent.type !== 'ContainerNode') throw faults.containerNotFound(svc.uriOf(pp ?? ''));
   if (!svc.canWrite(parent, caller)) throw faults.permission(svc.uriOf(parent.path));
+  checkPushQuota(svc, joinPath(parent.path, baseName(path)));
   const props: Record<string, string> = {};
   inheritPermissions(parent, props);
   props[PROP.ispublic] ??= 'false';

@@ -1,0 +1,132 @@
+/**
+ * Quotas over real HTTP: the admin sets `core#quota` on an allocation, and uploads below it are held to it
+ * (Vault: push negotiation and storage PUT; ARC: `PUT /files`), counting only the size difference on overwrite.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  ALICE,
+  BOB,
+  CORE,
+  download,
+  md5b64,
+  mkdir,
+  negotiate,
+  nodeXml,
+  nodesUrl,
+  readNode,
+  setProps,
+  startTestServer,
+  upload,
+  vosUri,
+  type TestServer,
+} from './helpers.js';
+
+let ts: TestServer;
+
+beforeAll(async () => {
+  ts = await startTestServer();
+});
+
+afterAll(async () => {
+  await ts.close();
+});
+
+/** The admin creates an allocation owned by bob with a quota of `quota` bytes. */
+async function allocate(svc: 'vault' | 'arc', p: string, quota: number): Promise<void> {
+  const r = await ts.req('PUT', nodesUrl(svc, p), {
+    token: ALICE,
+    xml: nodeXml(vosUri(svc, p), 'ContainerNode', {
+      [`${CORE}creator`]: 'bob',
+      [`${CORE}quota`]: String(quota),
+    }),
+  });
+  expect(r.status).toBe(201);
+}
+
+/** A Vault upload split in its two steps: the negotiated storage URL, then the PUT to it. */
+async function vaultPut(p: string, bytes: string): Promise<{ status: number; text: string }> {
+  const n = await negotiate(ts, 'vault', p, 'pushToVoSpace', BOB);
+  const ep = n.transfer.protocols[0]?.endpoint;
+  if (!ep) throw new Error(`no endpoint for ${p}`);
+  const r = await ts.req('PUT', ep, { token: BOB, body: bytes, headers: { Digest: `md5=${md5b64(bytes)}` } });
+  return { status: r.status, text: r.text };
+}
+
+describe('quotas', () => {
+  it('vault: an upload that would exceed the quota is refused with 413 and the previous version kept', async () => {
+    await allocate('vault', 'qvault', 10);
+    await mkdir(ts, 'vault', 'qvault/sub', BOB);
+    await upload(ts, 'vault', 'qvault/sub/a.txt', '123456', BOB);
+    // 6 used, 4 left: 5 more bytes do not fit, at any depth below the allocation.
+    const over = await vaultPut('qvault/b.txt', '12345');
+    expect(over).toEqual({ status: 413, text: 'limit: 4\n' });
+    // Overwriting counts only the difference: a.txt may grow from 6 to 10 bytes, not to 11.
+    expect((await vaultPut('qvault/sub/a.txt', 'abcdefghijk')).text).toBe('limit: 10\n');
+    expect((await download(ts, 'vault', 'qvault/sub/a.txt', BOB)).text).toBe('123456');
+    await upload(ts, 'vault', 'qvault/sub/a.txt', 'abcdefghi', BOB);
+    expect((await download(ts, 'vault', 'qvault/sub/a.txt', BOB)).text).toBe('abcdefghi');
+    const a = readNode((await ts.req('GET', nodesUrl('vault', 'qvault/sub/a.txt'), { token: BOB })).text);
+    expect(a.props[`${CORE}length`]?.value).toBe('9');
+    // Shrinking is allowed while some quota is left (a full allocation refuses every push negotiation).
+    await upload(ts, 'vault', 'qvault/sub/a.txt', 'abc', BOB);
+    expect((await vaultPut('qvault/b.txt', '1234567')).status).toBe(201);
+  });
+
+  it('vault: a push negotiated with no quota left fails its job with QuotaExceeded and creates nothing', async () => {
+    await allocate('vault', 'qfull', 4);
+    await upload(ts, 'vault', 'qfull/a.txt', '1234', BOB);
+    const n = await negotiate(ts, 'vault', 'qfull/b.txt', 'pushToVoSpace', BOB);
+    expect(n.chain.map((r) => r.status)).toEqual([303, 303, 200]);
+    expect(n.transfer.protocols).toEqual([]);
+    expect((await ts.req('GET', `${n.jobUrl}/phase`, { token: BOB })).text).toBe('ERROR');
+    expect((await ts.req('GET', `${n.jobUrl}/error`, { token: BOB })).text.trim()).toBe('QuotaExceeded');
+    expect((await ts.req('GET', nodesUrl('vault', 'qfull/b.txt'), { token: BOB })).status).toBe(404);
+    // Pushing onto the existing node is refused too (remaining ≤ 0), until the admin raises the quota.
+    const again = await negotiate(ts, 'vault', 'qfull/a.txt', 'pushToVoSpace', BOB);
+    expect((await ts.req('GET', `${again.jobUrl}/error`, { token: BOB })).text.trim()).toBe('QuotaExceeded');
+    expect((await setProps(ts, 'vault', 'qfull', 'ContainerNode', { [`${CORE}quota`]: '5' })).status).toBe(
+      200,
+    );
+    await upload(ts, 'vault', 'qfull/b.txt', 'x', BOB);
+  });
+
+  it('arc: PUT /files over the quota answers 413 limit: <remaining bytes> and keeps the old bytes', async () => {
+    await allocate('arc', 'projects/qarc', 8);
+    await upload(ts, 'arc', 'projects/qarc/a.txt', '12345', BOB);
+    const over = await ts.req('PUT', '/arc/files/projects/qarc/b.txt', { token: BOB, body: '1234' });
+    expect(over.status).toBe(413);
+    expect(over.text).toBe('limit: 3\n');
+    expect((await ts.req('GET', nodesUrl('arc', 'projects/qarc/b.txt'), { token: BOB })).status).toBe(404);
+    const grow = await ts.req('PUT', '/arc/files/projects/qarc/a.txt', { token: BOB, body: '123456789' });
+    expect(grow.status).toBe(413);
+    expect(grow.text).toBe('limit: 8\n');
+    expect((await download(ts, 'arc', 'projects/qarc/a.txt', BOB)).text).toBe('12345');
+    // Without a Content-Length (chunked) the body is received, then refused at the commit.
+    const chunked = await fetch(`${ts.base}/arc/files/projects/qarc/a.txt`, {
+      method: 'PUT',
+      headers: { Authorization: `Bearer ${BOB}` },
+      body: new ReadableStream({
+        start(c) {
+          c.enqueue(new TextEncoder().encode('123456789'));
+          c.close();
+        },
+      }),
+      duplex: 'half',
+    } as RequestInit);
+    expect([chunked.status, await chunked.text()]).toEqual([413, 'limit: 8\n']);
+    expect((await download(ts, 'arc', 'projects/qarc/a.txt', BOB)).text).toBe('12345');
+    expect(
+      (await ts.req('PUT', '/arc/files/projects/qarc/a.txt', { token: BOB, body: '12345678' })).status,
+    ).toBe(201);
+    // The nearest container with a quota governs: a tighter one below the allocation wins.
+    await mkdir(ts, 'arc', 'projects/qarc2', ALICE, { [`${CORE}quota`]: '100' });
+    await mkdir(ts, 'arc', 'projects/qarc2/tight', ALICE, { [`${CORE}quota`]: '2' });
+    const tight = await ts.req('PUT', '/arc/files/projects/qarc2/tight/x', { token: ALICE, body: '123' });
+    expect([tight.status, tight.text]).toEqual([413, 'limit: 2\n']);
+  });
+
+  it('no quota, no limit', async () => {
+    await mkdir(ts, 'vault', 'alice/free');
+    await upload(ts, 'vault', 'alice/free/big.bin', Buffer.alloc(100_000, 1));
+  });
+});
