@@ -285,6 +285,10 @@ export class VoService {
     if (detail === 'min') return [];
     const ro = (uri: string, value: string): NodeProperty => ({ uri, value, readOnly: true });
     const props: NodeProperty[] = [ro(PROP.date, formatIvoaDate(n.date)), ro(PROP.creator, n.owner)];
+    if (n.type === 'ContainerNode' && this.flavour.name === 'vault') {
+      // Vault keeps a container's recursive size (vault-quota); CADC's `vls -S` needs it on every container.
+      props.push(ro(PROP.length, String(this.store.bytesBelow(this.name, n.path))));
+    }
     if (n.type === 'DataNode') {
       props.push(ro(PROP.length, String(n.length)));
       if (n.md5) props.push(ro(PROP.md5, n.md5));

@@ -1,6 +1,7 @@
 /**
  * Quotas over real HTTP: the admin sets `core#quota` on an allocation, and uploads below it are held to it
  * (Vault: push negotiation and storage PUT; ARC: `PUT /files`), counting only the size difference on overwrite.
+ * Also Vault's container sizes (`core#length` on a ContainerNode = bytes stored below it).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
@@ -123,6 +124,36 @@ describe('quotas', () => {
     await mkdir(ts, 'arc', 'projects/qarc2/tight', ALICE, { [`${CORE}quota`]: '2' });
     const tight = await ts.req('PUT', '/arc/files/projects/qarc2/tight/x', { token: ALICE, body: '123' });
     expect([tight.status, tight.text]).toEqual([413, 'limit: 2\n']);
+  });
+
+  it('vault: a container carries core#length, the bytes stored below it; arc containers do not', async () => {
+    await mkdir(ts, 'vault', 'alice/sized');
+    await mkdir(ts, 'vault', 'alice/sized/empty');
+    await mkdir(ts, 'vault', 'alice/sized/deep');
+    await upload(ts, 'vault', 'alice/sized/top.txt', '1234');
+    await upload(ts, 'vault', 'alice/sized/deep/x.txt', '12345');
+    const len = async (p: string) =>
+      readNode((await ts.req('GET', nodesUrl('vault', p), { token: ALICE })).text).props[`${CORE}length`];
+    expect(await len('alice/sized')).toEqual({ value: '9', readOnly: true });
+    expect(await len('alice/sized/deep')).toEqual({ value: '5', readOnly: true });
+    expect(await len('alice/sized/empty')).toEqual({ value: '0', readOnly: true });
+    // Children in a listing carry it too (what `vls -S` sorts on).
+    const listing = readNode((await ts.req('GET', nodesUrl('vault', 'alice/sized'), { token: ALICE })).text);
+    const byName = Object.fromEntries(
+      listing.children.map((c) => [c.uri.slice(c.uri.lastIndexOf('/') + 1), c.props[`${CORE}length`]?.value]),
+    );
+    expect(byName).toEqual({ deep: '5', empty: '0', 'top.txt': '4' });
+    // Overwrites and deletes are reflected at once.
+    await upload(ts, 'vault', 'alice/sized/deep/x.txt', '12');
+    expect((await ts.req('DELETE', nodesUrl('vault', 'alice/sized/top.txt'), { token: ALICE })).status).toBe(
+      200,
+    );
+    expect(await len('alice/sized')).toEqual({ value: '2', readOnly: true });
+    // Cavern reports it only with CephFS (ceph.dir.rbytes): our ARC leaves it out.
+    await mkdir(ts, 'arc', 'home/alice/sized');
+    await upload(ts, 'arc', 'home/alice/sized/a.txt', '123');
+    const arc = readNode((await ts.req('GET', nodesUrl('arc', 'home/alice/sized'), { token: ALICE })).text);
+    expect(arc.props[`${CORE}length`]).toBeUndefined();
   });
 
   it('no quota, no limit', async () => {
