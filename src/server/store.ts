@@ -109,6 +109,22 @@ function privateFiles(...files: string[]): void {
   for (const f of files) if (fs.existsSync(f)) fs.chmodSync(f, FILE_MODE);
 }
 
+/** fsync of a file by path. */
+function fsyncFile(p: string): void {
+  const fd = fs.openSync(p, 'r');
+  try {
+    fs.fsyncSync(fd);
+  } finally {
+    fs.closeSync(fd);
+  }
+}
+
+/** fsync of a directory, which makes a rename or link in it durable (Windows cannot open directories). */
+function fsyncDir(p: string): void {
+  if (process.platform === 'win32') return;
+  fsyncFile(p);
+}
+
 const SCHEMA_VERSION = 1;
 
 export class NodeStore {
@@ -120,7 +136,8 @@ export class NodeStore {
   constructor(readonly dataDir: string) {
     this.blobDir = path.join(dataDir, 'blobs');
     this.tmpDir = path.join(dataDir, 'tmp');
-    fs.mkdirSync(this.blobDir, { recursive: true, mode: DIR_MODE });
+    // A new blob area's own entry is made durable too; the shards below it are synced as they appear.
+    if (fs.mkdirSync(this.blobDir, { recursive: true, mode: DIR_MODE }) !== undefined) fsyncDir(dataDir);
     fs.mkdirSync(this.tmpDir, { recursive: true, mode: DIR_MODE });
     const dbFile = path.join(dataDir, 'nodes.sqlite');
     privateFiles(dbFile, `${dbFile}-wal`, `${dbFile}-shm`);
@@ -340,24 +357,43 @@ export class NodeStore {
     return path.join(this.tmpDir, randomUUID());
   }
 
-  /** Moves a fully written and verified temp file into the blob area and returns its blob name. */
+  /**
+   * Moves a fully written and verified temp file into the blob area and returns its blob name. The bytes are
+   * fsynced before the rename and the directory entry after it (and the shard directory's own entry when it
+   * is new), so once the metadata commits and the upload is acknowledged, a host crash cannot leave the node
+   * pointing at a missing or short blob.
+   */
   adoptBlob(tempFile: string): string {
     const blob = randomUUID().replace(/-/g, '');
-    fs.mkdirSync(path.dirname(this.blobPath(blob)), { recursive: true, mode: DIR_MODE });
+    const made = this.blobShard(blob);
+    fsyncFile(tempFile);
     fs.renameSync(tempFile, this.blobPath(blob));
+    this.syncShard(blob, made);
     return blob;
   }
 
-  /** Blobs are immutable, so a copy can share the bytes through a hard link. */
+  /** Blobs are immutable, so a copy can share the bytes through a hard link (synced like an upload). */
   cloneBlob(blob: string): string {
     const copy = randomUUID().replace(/-/g, '');
-    fs.mkdirSync(path.dirname(this.blobPath(copy)), { recursive: true, mode: DIR_MODE });
+    const made = this.blobShard(copy);
     try {
       fs.linkSync(this.blobPath(blob), this.blobPath(copy));
     } catch {
       fs.copyFileSync(this.blobPath(blob), this.blobPath(copy));
+      fsyncFile(this.blobPath(copy));
     }
+    this.syncShard(copy, made);
     return copy;
+  }
+
+  /** Creates the blob's shard directory; true when it was new. */
+  private blobShard(blob: string): boolean {
+    return fs.mkdirSync(path.dirname(this.blobPath(blob)), { recursive: true, mode: DIR_MODE }) !== undefined;
+  }
+
+  private syncShard(blob: string, madeShard: boolean): void {
+    fsyncDir(path.dirname(this.blobPath(blob)));
+    if (madeShard) fsyncDir(this.blobDir);
   }
 
   private removeBlob(blob: string): void {
