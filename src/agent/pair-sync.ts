@@ -15,7 +15,7 @@ import { executePlan, isPlaceholder, type ActionEvent, type ExecutionReport } fr
 import { createIgnoreMatcher, type IgnoreMatcher } from './ignore.js';
 import type { PairRecord, SyncIndex } from './index-db.js';
 import { LocalRootError, scanLocal, type ScanProblem } from './local-scan.js';
-import type { RemoteEntry } from './model.js';
+import type { BaseEntry, RemoteEntry } from './model.js';
 import { isPlanEmpty, reconcile, summarizePlan, type Notice, type Plan } from './reconcile.js';
 import { scanRemote, type RemoteProblem } from './remote-scan.js';
 import { PAIR_META_DIR, ROOT_MARKER } from './trash.js';
@@ -184,33 +184,23 @@ export async function syncPair(ctx: PairContext): Promise<CycleResult> {
   }
   ctx.onPhase?.('planning');
   const trees = index.loadTrees(rec.id);
-  // A file a crash left in place between a download's rename and its commit is that downloaded version.
+  // The agent's own transfers that a crash or a change cut short become bases, not conflicts: a file left in
+  // place between a download's rename and its commit is that downloaded version, and content on the server
+  // that this agent sent itself (an upload cut, killed, or abandoned because the file changed meanwhile) is
+  // its own write. Uploads are judged only against a fresh listing; entries no longer true are forgotten.
+  const adopt = (p: string, base: BaseEntry | undefined, detail: string) => {
+    if (!base) return;
+    index.commitOutcome(rec.id, { path: p, base, event: { kind: 'recovered', detail } });
+    trees.base.set(p, base);
+  };
   for (const [p, d] of journalledDownloads(index, rec.id)) {
-    const base = ownDownloadBase(p, d, trees.local.get(p));
-    if (base) {
-      index.commitOutcome(rec.id, {
-        path: p,
-        base,
-        event: { kind: 'recovered', detail: 'an interrupted download had completed' },
-      });
-      trees.base.set(p, base);
-    }
+    adopt(p, ownDownloadBase(p, d, trees.local.get(p)), 'an interrupted download had completed');
     clearDownloadJournal(index, rec.id, p);
   }
-  // Content on the server that this agent sent itself (an upload cut, killed, or abandoned because the file
-  // changed meanwhile) is its own write: recorded as the base, so it is neither a conflict nor a foreign
-  // change. Judged only against a fresh listing; versions no longer on the server are forgotten then.
   if (!cachedRemoteUsable) {
     for (const [p, sent] of journalledUploads(index, rec.id)) {
       const base = ownWriteBase(p, sent, trees.remote.get(p), trees.base.get(p));
-      if (base) {
-        index.commitOutcome(rec.id, {
-          path: p,
-          base,
-          event: { kind: 'recovered', detail: 'the server holds a version this machine sent' },
-        });
-        trees.base.set(p, base);
-      }
+      adopt(p, base, 'the server holds a version this machine sent');
       clearUploadJournal(index, rec.id, p);
     }
   }
