@@ -36,8 +36,10 @@ import { remoteChild } from './remote-scan.js';
 import { assertNoLinkOnTheWay, moveToLocalTrash, moveToRemoteTrash } from './trash.js';
 import {
   clearDownloadJournal,
+  clearMoveJournal,
   clearUploadJournal,
   journalDownload,
+  journalMove,
   journalUpload,
 } from './transfer-journal.js';
 
@@ -458,22 +460,32 @@ export class Executor {
       throw new Stale(`mkdir: ${a.path} is no longer a folder here`);
     const current = await this.checkRemote(a.path, a.expectRemote, 'mkdir');
     if (current) await this.trashRemote(a.path);
+    let madeHere = false;
     try {
       await this.ctx.client.mkdir(this.loc(a.path));
+      madeHere = true;
     } catch (e) {
       // 'exists': made meanwhile; 'transient': the answer was lost (creating is not retried), maybe after it was
       // made. Either way a container there now is what this action wanted.
       const maybeMade = e instanceof VosError && (e.kind === 'exists' || e.kind === 'transient');
       if (!(maybeMade && (await this.ctx.client.isdir(this.loc(a.path))))) throw e;
     }
-    const info = await this.ctx.client.getInfo(this.loc(a.path));
     const st = lstatOrUndefined(abs(this.ctx.localRoot, this.onDisk(a.path)));
-    const remote: RemoteEntry = { path: a.path, kind: 'dir', size: 0, dateMs: info.date ?? 0 };
-    const o: Outcome = { path: a.path, remote, event: { kind: 'mkdir-remote' } };
-    if (st?.isDirectory()) {
-      o.base = this.dirBase(a.path, st, remote.dateMs);
-      o.local = localEntry(a.path, st);
+    if (!st?.isDirectory()) {
+      // The folder went away here while it was being made there: the empty remote folder is our own stale
+      // write, not a remote change to weigh against the user's (it is removed; not if something arrived in it).
+      if (madeHere) await this.ctx.client.delete(this.loc(a.path)).catch(() => undefined);
+      throw new Stale(`mkdir: ${a.path} stopped being a folder here while it was made on the server`);
     }
+    const info = await this.ctx.client.getInfo(this.loc(a.path));
+    const remote: RemoteEntry = { path: a.path, kind: 'dir', size: 0, dateMs: info.date ?? 0 };
+    const o: Outcome = {
+      path: a.path,
+      remote,
+      base: this.dirBase(a.path, st, remote.dateMs),
+      local: localEntry(a.path, st),
+      event: { kind: 'mkdir-remote' },
+    };
     this.commit(o);
   }
 
@@ -551,9 +563,11 @@ export class Executor {
       for (const e of idx.loadBaseTree(this.ctx.pairId).values()) {
         if (!inside(e.path)) continue;
         const remoteDateMs = e.path === from && remoteDate !== undefined ? remoteDate : e.remoteDateMs;
+        // A move is not a write of the content: the date it leaves is no upload time (see possiblyConcurrent).
+        const { uploaded: _notAnUpload, ...rest } = e;
         outcomes.push(
           { path: e.path, base: null },
-          { path: moved(e.path), base: { ...e, path: moved(e.path), remoteDateMs } },
+          { path: moved(e.path), base: { ...rest, path: moved(e.path), remoteDateMs } },
         );
       }
     }
@@ -570,9 +584,15 @@ export class Executor {
     const there = await this.ctx.client.tryGetInfo(this.loc(a.to));
     if (there && !isPlaceholder(there)) throw new Stale(`move: ${a.to} already exists on the server`);
     if (there) await this.trashRemote(a.to);
+    const replaysRename = a.purpose === 'local-rename';
+    // Journalled first: a crash before the index follows must not make our own move look like a remote change.
+    if (replaysRename) journalMove(this.ctx.index, this.ctx.pairId, a.from, a.to);
     await this.ctx.client.move(this.loc(a.from), this.loc(a.to));
     const info = await this.ctx.client.getInfo(this.loc(a.to));
-    this.rekey(a.from, a.to, { remote: true, base: a.purpose === 'local-rename' }, info.date);
+    this.ctx.index.transaction(() => {
+      this.rekey(a.from, a.to, { remote: true, base: replaysRename }, info.date);
+      if (replaysRename) clearMoveJournal(this.ctx.index, this.ctx.pairId, a.from);
+    });
     this.ctx.index.addEvent(this.ctx.pairId, {
       path: a.to,
       kind: 'moved-remote',

@@ -21,8 +21,10 @@ import { scanRemote, type RemoteProblem } from './remote-scan.js';
 import { PAIR_META_DIR, ROOT_MARKER } from './trash.js';
 import {
   clearDownloadJournal,
+  clearMoveJournal,
   clearUploadJournal,
   journalledDownloads,
+  journalledMoves,
   journalledUploads,
   ownDownloadBase,
   ownWriteBase,
@@ -198,6 +200,25 @@ export async function syncPair(ctx: PairContext): Promise<CycleResult> {
     clearDownloadJournal(index, rec.id, p);
   }
   if (!cachedRemoteUsable) {
+    // A rename replayed on the server whose index update a crash prevented: the base follows the move.
+    for (const [from, to] of journalledMoves(index, rec.id)) {
+      if (trees.remote.has(to) && !trees.remote.has(from) && trees.base.has(from) && !trees.base.has(to)) {
+        const inside = (p: string) => p === from || p.startsWith(`${from}/`);
+        const moved = [...trees.base.values()].filter((b) => inside(b.path));
+        index.commitOutcomes(rec.id, [
+          ...moved.map((b) => ({ path: b.path, base: null })),
+          ...moved.map((b) => ({
+            path: to + b.path.slice(from.length),
+            base: { ...b, path: to + b.path.slice(from.length) },
+          })),
+        ]);
+        for (const b of moved) {
+          trees.base.delete(b.path);
+          trees.base.set(to + b.path.slice(from.length), { ...b, path: to + b.path.slice(from.length) });
+        }
+      }
+      clearMoveJournal(index, rec.id, from);
+    }
     for (const [p, sent] of journalledUploads(index, rec.id)) {
       const base = ownWriteBase(p, sent, trees.remote.get(p), trees.base.get(p));
       adopt(p, base, 'the server holds a version this machine sent');

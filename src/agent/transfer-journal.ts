@@ -5,7 +5,9 @@
  * was killed, or was abandoned because the file changed while it was sent: never a foreign change, never a
  * conflict. Downloads: the temp file's identity is written down just before it is renamed into place (a
  * rename keeps inode and mtime), so a file a crash left there unrecorded is known as the version that was
- * downloaded, not taken for a new local file. Kept in the index's per-pair meta table, one key per path.
+ * downloaded, not taken for a new local file. Moves that replay a local rename on the server: written down
+ * before the move, so a crash before the index follows leaves a server-side move known as our own. Kept in
+ * the index's per-pair meta table, one key per path.
  */
 import type { SyncIndex } from './index-db.js';
 import type { BaseEntry, LocalEntry, RemoteEntry } from './model.js';
@@ -125,4 +127,24 @@ export function ownDownloadBase(
     localIno: d.ino,
     remoteDateMs: d.remoteDateMs,
   };
+}
+
+/** Index meta key prefix of a server-side move (replaying a local rename) not yet recorded, by source path. */
+export const MOVE_INTENT = 'move-intent:';
+
+export function journalMove(index: SyncIndex, pairId: number, from: string, to: string): void {
+  index.setMeta(pairId, MOVE_INTENT + from, JSON.stringify({ to }));
+}
+
+export function clearMoveJournal(index: SyncIndex, pairId: number, from: string): void {
+  index.setMeta(pairId, MOVE_INTENT + from, null);
+}
+
+export function journalledMoves(index: SyncIndex, pairId: number): Map<string, string> {
+  const out = new Map<string, string>();
+  for (const [key, value] of Object.entries(index.listMeta(pairId))) {
+    if (key.startsWith(MOVE_INTENT))
+      out.set(key.slice(MOVE_INTENT.length), (JSON.parse(value) as { to: string }).to);
+  }
+  return out;
 }
