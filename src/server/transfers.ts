@@ -311,6 +311,13 @@ function moveOrCopy(ctx: RequestContext, job: Job, t: TransferDoc, caller: Calle
     throw faults.invalidArgument(`Cannot move container node into its descendants: ${svc.uriOf(src.path)}`);
   }
   if (!svc.canWrite(destContainer, caller)) throw faults.permission(svc.uriOf(destContainer.path));
+  // Bytes brought under a quota count as an upload's would; a move within the same quota brings none.
+  const into = svc.quotaAt(destContainer.path);
+  const from = t.keepBytes ? undefined : svc.quotaAt(parentPath(src.path) ?? '');
+  if (into && into.container.path !== from?.container.path) {
+    const bytes = src.type === 'ContainerNode' ? svc.store.bytesBelow(svc.name, src.path) : src.length;
+    svc.checkQuota(finalPath, bytes, 0);
+  }
   const now = ctx.now();
   if (t.keepBytes) {
     copyTree(svc, src, finalPath, caller, now);

@@ -184,7 +184,7 @@ describe('daemon end to end (real processes)', () => {
       concurrency: 2,
     });
     let d = await startDaemonProc(cfg, dir);
-    await d.waitFor(/upload d\d\/file-\d+\.dat/, 30_000);
+    await d.waitFor(/uploaded d\d\/file-\d+\.dat/, 30_000);
     expect(await d.kill('SIGKILL')).toBeNull();
     // Edits on both sides while it is down.
     put(local, 'd0/file-0.dat', 'edited locally after the crash');

@@ -11,6 +11,7 @@ import {
   download,
   md5b64,
   mkdir,
+  moveJob,
   negotiate,
   nodeXml,
   nodesUrl,
@@ -154,6 +155,23 @@ describe('quotas', () => {
     await upload(ts, 'arc', 'home/alice/sized/a.txt', '123');
     const arc = readNode((await ts.req('GET', nodesUrl('arc', 'home/alice/sized'), { token: ALICE })).text);
     expect(arc.props[`${CORE}length`]).toBeUndefined();
+  });
+
+  it('vault: copies and moves into an allocation count against its quota; moves inside it do not', async () => {
+    await allocate('vault', 'qmove', 10);
+    await upload(ts, 'vault', 'bob/big.txt', 'x'.repeat(100), BOB);
+    const copy = await moveJob(ts, 'vault', 'bob/big.txt', 'qmove/copied.txt', true, BOB);
+    expect(copy.phase).toBe('ERROR');
+    expect(copy.errorMessage).toMatch(/limit: 10/);
+    const move = await moveJob(ts, 'vault', 'bob/big.txt', 'qmove/moved.txt', false, BOB);
+    expect(move.phase).toBe('ERROR');
+    expect((await ts.req('GET', nodesUrl('vault', 'qmove/moved.txt'), { token: BOB })).status).toBe(404);
+    expect((await ts.req('GET', nodesUrl('vault', 'bob/big.txt'), { token: BOB })).status).toBe(200);
+    await upload(ts, 'vault', 'qmove/a.txt', '12345678', BOB);
+    await mkdir(ts, 'vault', 'qmove/sub', BOB);
+    expect((await moveJob(ts, 'vault', 'qmove/a.txt', 'qmove/sub/a.txt', false, BOB)).phase).toBe(
+      'COMPLETED',
+    );
   });
 
   it('no quota, no limit', async () => {
