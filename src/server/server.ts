@@ -522,11 +522,16 @@ function readTls(files: { cert: string; key: string }): { cert: Buffer; key: Buf
 const SEP = String.raw`(?:/|\\|%2f|%5c)`;
 const STORAGE_TOKEN = new RegExp(String.raw`(${SEP}data${SEP}+)[^/\\?#]+`, 'gi');
 const PREAUTH_TOKEN = /preauth(?::|%3a)[^/\\?#]+/gi;
+/** A signed token itself (base64url payload, a dot, an HMAC-SHA256 in base64url), wherever a path puts it. */
+const SIGNED_TOKEN = /[A-Za-z0-9_-]{16,}\.[A-Za-z0-9_-]{43}(?![A-Za-z0-9_-])/g;
 
 /**
  * Pre-authorised URLs carry grants: keep them out of logs, however the request spells the path around the
  * token (the log shows the raw request, also when it is refused for its backslashes).
  */
 function redact(url: string): string {
-  return url.replace(STORAGE_TOKEN, '$1<token>').replace(PREAUTH_TOKEN, 'preauth:<token>');
+  return url
+    .replace(STORAGE_TOKEN, '$1<token>')
+    .replace(PREAUTH_TOKEN, 'preauth:<token>')
+    .replace(SIGNED_TOKEN, '<token>');
 }

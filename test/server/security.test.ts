@@ -235,6 +235,11 @@ describe('request paths', () => {
         `/vault/data%2F${vaultToken}%2Falice`,
         String.raw`/arc/files\preauth:${arcToken}\home\alice\logged.txt`,
         `/arc/files/preauth%3A${arcToken}/home/alice/logged.txt`,
+        // Spellings the server answers with 404 (found by the second attack pass).
+        `/vault/%64ata/${vaultToken}/alice/logged.txt`,
+        `/arc/files/%70reauth:${arcToken}/home/alice/logged.txt`,
+        `/vault/data;x/${vaultToken}/alice/logged.txt`,
+        `/vault/nodes/${vaultToken}`,
       ];
       const before = lines.length;
       for (const p of paths) await own.raw('GET', p);
