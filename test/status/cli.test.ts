@@ -142,7 +142,8 @@ describe('vosync status', () => {
     fs.writeFileSync(long, 'x');
     await waitFor('not synced', async () => {
       const p = pairOf((await d.call('GET', '/status')).body, 'data');
-      return p.notSynced === 1 && p.state === 'idle' ? p : undefined;
+      const quiet = Object.values(p.pending).every((n) => n === 0) && p.transfers === 0;
+      return p.notSynced === 1 && p.state === 'idle' && quiet ? p : undefined;
     });
     // Something not synced is never "up to date": it needs a look, and the exit code says so.
     const r = await vosync(['status', '--config', configFile]);

@@ -193,7 +193,8 @@ describe('state transitions under real syncs', () => {
     fs.writeFileSync(path.join(dir, 'work', long), 'too long a name for Vault');
     const p = await waitFor('the not-synced count', async () => {
       const s = await pairStatus(d, 'work');
-      return s.notSynced === before + 1 && s.state === 'idle' ? s : undefined;
+      const quiet = Object.values(s.pending).every((n) => n === 0) && s.transfers === 0;
+      return s.notSynced === before + 1 && s.state === 'idle' && quiet ? s : undefined;
     });
     expect(p.upToDate).toBe(false);
     expect(p.health.reasons).toEqual(['1 not synced']);
