@@ -17,8 +17,14 @@ export const OPEN_MULTI_SEEDS: { agents: 2 | 3; seed: number; bug: string }[] = 
     seed: 881,
     bug: 'a conflict copy folder turned into a file here while the machine was still making it remotely',
   },
-  { agents: 3, seed: 1665, bug: 'a self-conflict in the third settling round (not analysed)' },
-  { agents: 3, seed: 1687, bug: 'a self-conflict (not analysed)' },
+  { agents: 3, seed: 1665, bug: 'a self-conflict on a conflict copy made by another machine (not analysed)' },
+  {
+    agents: 3,
+    seed: 1687,
+    bug:
+      "content lost: m3 (conflict policy local-wins) replaces m1's a.txt and moves it to the remote trash " +
+      'only; decide whether a *-wins loser in a trash counts as kept (the policy) or both must be kept',
+  },
 ];
 
 /** The seeds of one agent count to leave out. */
