@@ -107,6 +107,11 @@ export async function credentialsFor(
 /** Messages of failures that mean the server could not be reached at all. */
 const UNREACHABLE = /ECONNREFUSED|ECONNRESET|ENOTFOUND|EAI_AGAIN|EHOSTUNREACH|ENETUNREACH|socket hang up/i;
 
+/** A whole cycle's failure that means the server is out of reach (offline), not that something is wrong. */
+export function serverUnreachable(e: unknown): boolean {
+  return (e instanceof VosError && e.kind === 'transient') || UNREACHABLE.test((e as Error)?.message ?? '');
+}
+
 interface CycleRequest {
   full: boolean;
   remote: boolean;
@@ -327,9 +332,7 @@ class PairRunner {
       // Cut short by the shutdown (the listing aborted, requests cut off): not a failure to report.
       if (this.stopped) return;
       const err = e as Error;
-      const offline =
-        (e instanceof VosError && e.kind === 'transient') ||
-        /ECONNREFUSED|ECONNRESET|ENOTFOUND|EAI_AGAIN/.test(err.message);
+      const offline = serverUnreachable(e);
       this.d.status.recordError({
         at: this.d.now(),
         pair: name,

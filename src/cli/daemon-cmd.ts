@@ -5,7 +5,7 @@ import path from 'node:path';
 import type { Command } from 'commander';
 import { startStatusApi, type StatusApi } from '../agent/api.js';
 import { loadConfig, resolveConfigPath, type VosyncConfig } from '../agent/config.js';
-import { Daemon } from '../agent/daemon.js';
+import { Daemon, serverUnreachable } from '../agent/daemon.js';
 import { createLogger, type Logger } from '../agent/log.js';
 import { syncUntilStable, type CycleResult } from '../agent/pair-sync.js';
 import { LockedError } from '../util/pid-lock.js';
@@ -125,10 +125,7 @@ export function summaryLine(name: string, results: CycleResult[]): { line: strin
 
 /** A server that cannot be reached or refuses us: nothing this run could do. */
 function cannotReach(e: unknown): boolean {
-  return (
-    (e instanceof VosError && (e.kind === 'transient' || e.kind === 'auth')) ||
-    /ECONNREFUSED|ECONNRESET|ENOTFOUND|EAI_AGAIN/.test((e as Error).message ?? '')
-  );
+  return serverUnreachable(e) || (e instanceof VosError && e.kind === 'auth');
 }
 
 export function registerDaemon(program: Command): void {
