@@ -42,6 +42,28 @@ function converges(w: World, o: PlanOptions = {}): Plan {
   return first;
 }
 
+/**
+ * As converges, for a plan that sets a remote version aside by a server-side move: the next round fetches it
+ * (a listing shows it under its new name; `fetched` is what that round does), then nothing is left to do.
+ */
+function convergesAfterAside(w: World, fetched: string[], o: PlanOptions = {}): Plan {
+  const first = planOf(w.s, o);
+  applyPlan(w.s, first);
+  const second = planOf(w.s, { ...o, now: (o.now ?? NOW) + 60_000 });
+  expect(brief(second)).toEqual(fetched);
+  applyPlan(w.s, second);
+  expect(brief(planOf(w.s, { ...o, now: (o.now ?? NOW) + 120_000 }))).toEqual([]);
+  return first;
+}
+
+/** Every file content held on both sides under some name (not in a trash). */
+function heldOnBothSides(w: World): Set<string> {
+  const contents = (m: Map<string, { content?: string }>): Set<string> =>
+    new Set([...m.values()].flatMap((e) => (e.content === undefined ? [] : [e.content])));
+  const local = contents(w.s.local);
+  return new Set([...contents(w.s.remote)].filter((c) => local.has(c)));
+}
+
 // ---- decision table, every row, every mode ------------------------------------------------------------------
 
 interface Row {
@@ -268,31 +290,26 @@ describe('conflict policies (two-way)', () => {
     },
     { what: 'new on both', setup: (w: World) => w.local('f.txt', 'L').remote('f.txt', 'RR') },
   ];
+  // In two-way mode a policy only picks the version that keeps the name: the other is a conflict copy on both
+  // sides, never only in a trash (it may be another machine's work).
+  const LOCAL_KEEPS_NAME = [`moveRemote:f.txt>${COPY('f')}`, 'upload:f.txt'];
   const policies = [
-    { policy: 'keep-both', expected: KEEP_BOTH },
-    { policy: 'local-wins', expected: ['upload:f.txt'] },
-    { policy: 'remote-wins', expected: ['download:f.txt'] },
+    { policy: 'keep-both', expected: KEEP_BOTH, fetched: [], name: 'RR' },
+    { policy: 'local-wins', expected: LOCAL_KEEPS_NAME, fetched: [`download:${COPY('f')}`], name: 'L' },
+    { policy: 'remote-wins', expected: KEEP_BOTH, fetched: [], name: 'RR' },
   ] as const;
 
   it.each(setups.flatMap((s) => policies.map((p) => ({ ...s, ...p }))))(
     '$policy, $what',
-    ({ setup, policy, expected }) => {
+    ({ setup, policy, expected, fetched, name }) => {
       const w = world();
       setup(w);
-      const local = w.s.local.get('f.txt')?.content;
-      const remote = w.s.remote.get('f.txt')?.content;
-      const plan = converges(w, { conflictPolicy: policy });
+      const plan = convergesAfterAside(w, [...fetched], { conflictPolicy: policy });
       expect(brief(plan)).toEqual(expected);
       expect(plan.notices.map((n) => n.kind)).toEqual(['conflict']);
-      // Nothing is lost: each version is in the tree or in a trash.
-      const everywhere = [
-        ...[...w.s.local.values()].map((e) => e.content),
-        ...[...w.s.remote.values()].map((e) => e.content),
-        ...w.s.localTrash,
-        ...w.s.remoteTrash,
-      ];
-      expect(everywhere).toContain(local);
-      expect(everywhere).toContain(remote);
+      expect(w.s.local.get('f.txt')?.content).toBe(name);
+      expect([...heldOnBothSides(w)]).toEqual(expect.arrayContaining(['L', 'RR']));
+      expect([...w.s.localTrash, ...w.s.remoteTrash]).toEqual([]);
     },
   );
 
@@ -316,32 +333,28 @@ describe('conflict policies (two-way)', () => {
     expect(brief(plan)).toContain(`upload:${COPY('f', '.txt', '-2')}`);
   });
 
-  it('local-wins: the remote loser is moved to the remote trash explicitly before the upload', () => {
+  it('local-wins: the remote version is moved aside on the server (checked first), then the upload', () => {
     const w = world().synced('f.txt', 'base').editLocal('f.txt', 'L').remote('f.txt', 'RR');
     const r = w.s.remote.get('f.txt');
-    const up = planOf(w.s, { conflictPolicy: 'local-wins' }).actions[0] as UploadAction;
-    expect(up.trashRemoteFirst).toBe(true);
-    expect(up.expectRemote).toMatchObject({ md5: r?.md5, dateMs: r?.dateMs });
-    runTwice(w.s, { conflictPolicy: 'local-wins' });
-    expect(w.s.remoteTrash).toEqual(['RR']);
-  });
-
-  it('remote-wins: the local loser goes to the local trash', () => {
-    const w = world().synced('f.txt', 'base').editLocal('f.txt', 'L').remote('f.txt', 'RR');
-    const down = planOf(w.s, { conflictPolicy: 'remote-wins' }).actions[0] as DownloadAction;
-    expect(down.expectLocal).toMatchObject({ md5: w.s.local.get('f.txt')?.md5 });
-    runTwice(w.s, { conflictPolicy: 'remote-wins' });
-    expect(w.s.localTrash).toEqual(['L']);
+    const [move, up] = planOf(w.s, { conflictPolicy: 'local-wins' }).actions;
+    expect(move).toMatchObject({
+      type: 'moveRemote',
+      purpose: 'conflict-aside',
+      expectRemote: { md5: r?.md5 },
+    });
+    expect(up).toMatchObject({ type: 'upload', path: 'f.txt', expectRemote: null });
+    expect((up as UploadAction).trashRemoteFirst).toBeFalsy();
   });
 
   it.each([
-    { name: 'local newer', localMtime: 2_000, remoteDate: 1_000, expected: ['upload:f.txt'] },
-    { name: 'remote newer', localMtime: 1_000, remoteDate: 2_000, expected: ['download:f.txt'] },
-    { name: 'tie goes to remote', localMtime: 1_000, remoteDate: 1_000, expected: ['download:f.txt'] },
+    { name: 'local newer', localMtime: 2_000, remoteDate: 1_000, expected: LOCAL_KEEPS_NAME },
+    { name: 'remote newer', localMtime: 1_000, remoteDate: 2_000, expected: KEEP_BOTH },
+    { name: 'tie goes to remote', localMtime: 1_000, remoteDate: 1_000, expected: KEEP_BOTH },
   ])('newer-wins: $name', ({ localMtime, remoteDate, expected }) => {
     const w = world().synced('f.txt', 'base');
     w.local('f.txt', 'L', { mtimeMs: localMtime }).remote('f.txt', 'RR', { dateMs: remoteDate });
-    expect(brief(converges(w, { conflictPolicy: 'newer-wins' }))).toEqual(expected);
+    const fetched = expected === LOCAL_KEEPS_NAME ? [`download:${COPY('f')}`] : [];
+    expect(brief(convergesAfterAside(w, fetched, { conflictPolicy: 'newer-wins' }))).toEqual(expected);
   });
 
   it.each(['keep-both', 'local-wins', 'remote-wins', 'newer-wins'] as const)(
@@ -403,37 +416,53 @@ describe('file vs folder', () => {
       ],
     },
     {
-      name: 'local-wins, local file vs remote folder: folder contents to the remote trash first',
+      name: 'local-wins, local file vs remote folder: the folder is moved aside on the server, then fetched',
       setup: fileVsDir,
       policy: 'local-wins',
-      expected: ['deleteRemote:p/a.txt', 'deleteRemote:p/sub/b', 'deleteRemote:p/sub', 'upload:p'],
+      expected: [`moveRemote:p>${copyOf('p')}`, 'upload:p'],
+      fetched: [
+        `mkdirLocal:${copyOf('p')}`,
+        `mkdirLocal:${copyOf('p')}/sub`,
+        `download:${copyOf('p')}/a.txt`,
+        `download:${copyOf('p')}/sub/b`,
+      ],
     },
     {
-      name: 'remote-wins, local file vs remote folder',
+      name: 'remote-wins, local file vs remote folder: as keep-both',
       setup: fileVsDir,
       policy: 'remote-wins',
-      expected: ['mkdirLocal:p', 'mkdirLocal:p/sub', 'download:p/a.txt', 'download:p/sub/b'],
+      expected: [
+        `renameLocal:p>${copyOf('p')}`,
+        'mkdirLocal:p',
+        'mkdirLocal:p/sub',
+        'download:p/a.txt',
+        'download:p/sub/b',
+        `upload:${copyOf('p')}`,
+      ],
     },
     {
-      name: 'local-wins, local folder vs remote file',
+      name: 'local-wins, local folder vs remote file: the file is moved aside on the server, then fetched',
       setup: dirVsFile,
       policy: 'local-wins',
-      expected: ['mkdirRemote:p', 'mkdirRemote:p/sub', 'upload:p/a.txt', 'upload:p/sub/b'],
+      expected: [
+        `moveRemote:p>${copyOf('p')}`,
+        'mkdirRemote:p',
+        'mkdirRemote:p/sub',
+        'upload:p/a.txt',
+        'upload:p/sub/b',
+      ],
+      fetched: [`download:${copyOf('p')}`],
     },
-    {
-      name: 'remote-wins, local folder vs remote file: folder contents to the local trash first',
-      setup: dirVsFile,
-      policy: 'remote-wins',
-      expected: ['deleteLocal:p/a.txt', 'deleteLocal:p/sub/b', 'deleteLocal:p/sub', 'download:p'],
-    },
-  ] as const)('$name', ({ setup, policy, expected }) => {
+  ] as const)('$name', (row) => {
+    const { setup, policy, expected } = row;
     const w = world();
     setup(w);
     const before = [
       ...[...w.s.local.values()].map((e) => e.content),
       ...[...w.s.remote.values()].map((e) => e.content),
     ].filter((c) => c !== undefined);
-    const plan = converges(w, { conflictPolicy: policy });
+    const fetched: readonly string[] = ('fetched' in row ? row.fetched : undefined) ?? [];
+    const plan = convergesAfterAside(w, [...fetched], { conflictPolicy: policy });
     expect(brief(plan)).toEqual(expected);
     expect(plan.notices.map((n) => n.kind)).toEqual(['conflict']);
     const after = [

@@ -381,16 +381,17 @@ export class Planner {
       return mode === 'two-way' ? 'keep-both' : mode === 'backup' ? 'aside-remote' : 'aside-local';
     if (mode === 'backup') return 'local';
     if (mode === 'mirror-down') return 'remote';
+    // In two-way mode a policy only picks which version keeps the name: the loser may be another machine's
+    // work, and a version left only in a trash while every machine says "up to date" is as good as lost.
     switch (policy) {
       case 'keep-both':
+      case 'remote-wins':
         return 'keep-both';
       case 'local-wins':
-        return 'local';
-      case 'remote-wins':
-        return 'remote';
+        return 'aside-remote';
       case 'newer-wins':
         // The one place clocks of two machines are compared, because the user asked for it. A tie goes to remote.
-        return l.mtimeMs > r.dateMs ? 'local' : 'remote';
+        return l.mtimeMs > r.dateMs ? 'aside-remote' : 'keep-both';
     }
   }
 
@@ -434,7 +435,8 @@ export class Planner {
       }
       case 'aside-remote': {
         const copy = this.conflictName(p, r.kind === 'dir');
-        const reason = `conflict (${what}) on first sync: remote version kept as "${copy}"`;
+        const when = this.o.firstSync ? ' on first sync' : '';
+        const reason = `conflict (${what})${when}: remote version kept as "${copy}"`;
         this.moveRemote(p, copy, r, null, 'conflict-aside', reason);
         this.copyUp(p, p, null, reason);
         this.forgetBaseUnder(p);
