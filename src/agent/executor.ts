@@ -36,9 +36,11 @@ import { remoteChild } from './remote-scan.js';
 import { assertNoLinkOnTheWay, moveToLocalTrash, moveToRemoteTrash } from './trash.js';
 import {
   clearDownloadJournal,
+  clearMkdirJournal,
   clearMoveJournal,
   clearUploadJournal,
   journalDownload,
+  journalMkdir,
   journalMove,
   journalUpload,
 } from './transfer-journal.js';
@@ -460,6 +462,11 @@ export class Executor {
       throw new Stale(`mkdir: ${a.path} is no longer a folder here`);
     const current = await this.checkRemote(a.path, a.expectRemote, 'mkdir');
     if (current) await this.trashRemote(a.path);
+    const before = lstatOrUndefined(abs(this.ctx.localRoot, this.onDisk(a.path)));
+    journalMkdir(this.ctx.index, this.ctx.pairId, a.path, {
+      mtimeMs: before?.mtimeMs ?? 0,
+      ino: before?.ino ?? 0,
+    });
     let madeHere = false;
     try {
       await this.ctx.client.mkdir(this.loc(a.path));
@@ -486,7 +493,10 @@ export class Executor {
       local: localEntry(a.path, st),
       event: { kind: 'mkdir-remote' },
     };
-    this.commit(o);
+    this.ctx.index.transaction(() => {
+      this.commit(o);
+      clearMkdirJournal(this.ctx.index, this.ctx.pairId, a.path);
+    });
   }
 
   private async mkdirLocal(a: MkdirLocalAction): Promise<void> {

@@ -21,12 +21,15 @@ import { scanRemote, type RemoteProblem } from './remote-scan.js';
 import { PAIR_META_DIR, ROOT_MARKER } from './trash.js';
 import {
   clearDownloadJournal,
+  clearMkdirJournal,
   clearMoveJournal,
   clearUploadJournal,
   journalledDownloads,
+  journalledMkdirs,
   journalledMoves,
   journalledUploads,
   ownDownloadBase,
+  ownMkdirBase,
   ownWriteBase,
 } from './transfer-journal.js';
 
@@ -223,6 +226,14 @@ export async function syncPair(ctx: PairContext): Promise<CycleResult> {
       const base = ownWriteBase(p, sent, trees.remote.get(p), trees.base.get(p));
       adopt(p, base, 'the server holds a version this machine sent');
       clearUploadJournal(index, rec.id, p);
+    }
+    for (const [p, made] of journalledMkdirs(index, rec.id)) {
+      adopt(
+        p,
+        ownMkdirBase(p, made, trees.remote.get(p), trees.base.get(p)),
+        'an interrupted mkdir had completed',
+      );
+      clearMkdirJournal(index, rec.id, p);
     }
   }
   // Paths the scanner could not read are neither present nor deleted: leave them out of this plan.

@@ -6,8 +6,10 @@
  * conflict. Downloads: the temp file's identity is written down just before it is renamed into place (a
  * rename keeps inode and mtime), so a file a crash left there unrecorded is known as the version that was
  * downloaded, not taken for a new local file. Moves that replay a local rename on the server: written down
- * before the move, so a crash before the index follows leaves a server-side move known as our own. Kept in
- * the index's per-pair meta table, one key per path.
+ * before the move, so a crash before the index follows leaves a server-side move known as our own. Folders made
+ * on the server: written down before the request, so a folder a crash left there unrecorded is known as our
+ * own (a base), not weighed against whatever the local folder became meanwhile. Kept in the index's per-pair
+ * meta table, one key per path.
  */
 import type { SyncIndex } from './index-db.js';
 import type { BaseEntry, LocalEntry, RemoteEntry } from './model.js';
@@ -147,4 +149,48 @@ export function journalledMoves(index: SyncIndex, pairId: number): Map<string, s
       out.set(key.slice(MOVE_INTENT.length), (JSON.parse(value) as { to: string }).to);
   }
   return out;
+}
+
+/** Index meta key prefix of a folder being made on the server, not yet recorded. */
+export const MKDIR_INTENT = 'mkdir-intent:';
+
+/** The local folder a remote folder is made for. */
+export interface MkdirIntent {
+  mtimeMs: number;
+  ino: number;
+}
+
+export function journalMkdir(index: SyncIndex, pairId: number, path: string, local: MkdirIntent): void {
+  index.setMeta(pairId, MKDIR_INTENT + path, JSON.stringify(local));
+}
+
+export function clearMkdirJournal(index: SyncIndex, pairId: number, path: string): void {
+  index.setMeta(pairId, MKDIR_INTENT + path, null);
+}
+
+export function journalledMkdirs(index: SyncIndex, pairId: number): Map<string, MkdirIntent> {
+  const out = new Map<string, MkdirIntent>();
+  for (const [key, value] of Object.entries(index.listMeta(pairId))) {
+    if (key.startsWith(MKDIR_INTENT))
+      out.set(key.slice(MKDIR_INTENT.length), JSON.parse(value) as MkdirIntent);
+  }
+  return out;
+}
+
+/** The base to record when the server holds a folder at a path this agent was making one and the index has none. */
+export function ownMkdirBase(
+  path: string,
+  made: MkdirIntent,
+  remote: RemoteEntry | undefined,
+  base: BaseEntry | undefined,
+): BaseEntry | undefined {
+  if (remote?.kind !== 'dir' || base) return undefined;
+  return {
+    path,
+    kind: 'dir',
+    size: 0,
+    localMtimeMs: made.mtimeMs,
+    localIno: made.ino,
+    remoteDateMs: remote.dateMs,
+  };
 }

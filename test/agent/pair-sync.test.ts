@@ -6,7 +6,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { parseConfigText, type PairConfig } from '../../src/agent/config.js';
 import { SyncIndex } from '../../src/agent/index-db.js';
 import { isPlanEmpty } from '../../src/agent/reconcile.js';
-import { UPLOAD_INTENT } from '../../src/agent/transfer-journal.js';
+import { MKDIR_INTENT, UPLOAD_INTENT } from '../../src/agent/transfer-journal.js';
 import { syncPair, syncUntilStable, type PairContext } from '../../src/agent/pair-sync.js';
 import { REMOTE_TRASH } from '../../src/agent/remote-scan.js';
 import { parseFaultSpec } from '../../src/server/faults.js';
@@ -198,6 +198,24 @@ describe('pair sync against a real server', () => {
     expect(await remoteText(`${p.remote}/new.txt`)).toBe('edited after the restart');
     expect(fs.readdirSync(p.local).filter((f) => f.includes('.conflict-'))).toEqual([]);
     expect(p.index.listMeta(pairId)[`${UPLOAD_INTENT}new.txt`]).toBeUndefined();
+  });
+
+  it('recognises a folder a crash left made on the server, so the folder turned into a file here is no conflict', async () => {
+    write(p, 'first.txt', 'one');
+    await converge(p);
+    // Our mkdir of "made" reached the server, then the process died before the index recorded it.
+    fs.mkdirSync(path.join(p.local, 'made'));
+    const st = fs.statSync(path.join(p.local, 'made'));
+    await client.mkdir(`${p.remote}/made`);
+    const pairId = p.index.getPair(p.ctx.pair.name)!.id;
+    p.index.setMeta(pairId, `${MKDIR_INTENT}made`, JSON.stringify({ mtimeMs: st.mtimeMs, ino: st.ino }));
+    // After the restart the user replaces the folder by a file.
+    fs.rmdirSync(path.join(p.local, 'made'));
+    write(p, 'made', 'a file now');
+    await converge(p);
+    expect(await remoteText(`${p.remote}/made`)).toBe('a file now');
+    expect(fs.readdirSync(p.local).filter((f) => f.includes('.conflict-'))).toEqual([]);
+    expect(p.index.listMeta(pairId)[`${MKDIR_INTENT}made`]).toBeUndefined();
   });
 
   it('re-plans a file edited while it is being uploaded and ends with the edited version', async () => {
