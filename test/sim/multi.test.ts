@@ -76,13 +76,20 @@ describe('multi-agent runs', () => {
     await env.close();
   });
 
-  // Seeds that found agent bugs, kept: a download killed before its commit (then a self-conflict), and a
-  // remote folder made for a local folder renamed away after the scan.
+  // Seeds that found agent bugs, kept: a download killed before its commit (then a self-conflict); a remote
+  // folder made for a local folder renamed away after the scan; a mkdir killed before its commit, the folder
+  // then turned into a file (881); and seeds that found holes in the harness's own bookkeeping (a conflict copy
+  // made by a cycle that was killed, 606 857 1665; a version deleted and rewritten by its own machine, 1687).
   it.each([
     { agents: 2 as const, seed: 117 },
     { agents: 2 as const, seed: 281 },
     { agents: 3 as const, seed: 5 },
     { agents: 3 as const, seed: 140 },
+    { agents: 3 as const, seed: 606 },
+    { agents: 3 as const, seed: 857 },
+    { agents: 3 as const, seed: 881 },
+    { agents: 3 as const, seed: 1665 },
+    { agents: 3 as const, seed: 1687 },
   ])('regression: $agents agents, seed $seed', async ({ agents, seed }) => {
     const o = await runMultiSeed(env, { seed, agents });
     if (o.violations.length > 0) console.log(o.trace.join('\n'));

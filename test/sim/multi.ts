@@ -11,7 +11,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { parseConfigText, type PairConfig } from '../../src/agent/config.js';
-import { conflictOriginal, isConflictCopyName } from '../../src/agent/conflict-name.js';
+import { conflictCopyInfo, conflictOriginal, isConflictCopyName } from '../../src/agent/conflict-name.js';
 import { SyncIndex } from '../../src/agent/index-db.js';
 import {
   PLACEHOLDER_GRACE_MS,
@@ -529,6 +529,12 @@ export async function runMultiSeed(env: SimEnv, opts: MultiOptions): Promise<Mul
     }
     for (const n of conflictNotices) {
       const w = writers.around(n.path);
+      // The machine named in a conflict copy at or above the path wrote it, even if it was killed before its
+      // cycle could report the conflict (so the notice above never credited it).
+      for (let q = n.path; q !== ''; q = q.includes('/') ? q.slice(0, q.lastIndexOf('/')) : '') {
+        const host = conflictCopyInfo(q)?.host ?? conflictCopyInfo(q, true)?.host;
+        if (host) w.add(host);
+      }
       if (w.size < 2)
         violations.push(
           `${n.where}: conflict at ${n.path}, which only ${[...w].join(' ') || 'nobody'} ever changed`,

@@ -33,6 +33,14 @@ export class Ledger {
     this.owed.set(md5(content), where);
   }
 
+  /** Version → the path this replica's user wrote it at. */
+  private readonly written = new Map<string, string>();
+
+  /** This replica's user wrote `content` at `path` on its local side. */
+  wroteLocally(content: string, path: string): void {
+    this.written.set(md5(content), path);
+  }
+
   /** Path → the version both sides last held there (observed from the real bytes after each sync cycle). */
   private readonly synced = new Map<string, string>();
 
@@ -51,12 +59,16 @@ export class Ledger {
   /**
    * New local content arrives at `paths` (written, or renamed there). Where the remote still holds the synced
    * version of such a path (the last one seen on both sides, or the one both sides hold right now), the sync will
-   * overwrite it by design (only conflict losers go to the remote trash), so that version may vanish.
+   * overwrite it by design (only conflict losers go to the remote trash), so that version may vanish. So may a
+   * version this replica's user wrote at that path, once uploaded: deleting it and writing anew is an edit, even
+   * while the cycle that uploads the old version has not yet recorded it as synced.
    */
   localArrival(paths: Iterable<string>, local: Tree, remote: Tree): void {
     for (const p of paths) {
       const v = remote.get(p)?.md5;
-      if (v !== undefined && (this.synced.get(p) === v || local.get(p)?.md5 === v)) this.owed.delete(v);
+      if (v === undefined) continue;
+      if (this.synced.get(p) === v || local.get(p)?.md5 === v || this.written.get(v) === p)
+        this.owed.delete(v);
     }
   }
 
@@ -117,6 +129,7 @@ export class User {
     if (side.name === 'local') this.ledger.localArrival([rel], await side.tree(), await this.remote.tree());
     await side.writeFile(rel, c);
     this.ledger.add(c, `${who(side)}:${rel} (${what})`);
+    if (side.name === 'local') this.ledger.wroteLocally(c, rel);
     this.log(`  user ${who(side)}: ${what} ${rel} (${c.length} bytes)`);
   }
 
