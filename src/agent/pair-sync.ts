@@ -24,6 +24,7 @@ import {
   clearMkdirJournal,
   clearMoveJournal,
   clearUploadJournal,
+  conflictCopyMd5s,
   journalledDownloads,
   journalledMkdirs,
   journalledMoves,
@@ -31,6 +32,7 @@ import {
   ownDownloadBase,
   ownMkdirBase,
   ownWriteBase,
+  setAsideOwnWriteBase,
 } from './transfer-journal.js';
 
 export interface PairContext {
@@ -222,9 +224,17 @@ export async function syncPair(ctx: PairContext): Promise<CycleResult> {
       }
       clearMoveJournal(index, rec.id, from);
     }
-    for (const [p, sent] of journalledUploads(index, rec.id)) {
-      const base = ownWriteBase(p, sent, trees.remote.get(p), trees.base.get(p));
-      adopt(p, base, 'the server holds a version this machine sent');
+    const uploads = journalledUploads(index, rec.id);
+    const copies = uploads.size > 0 ? conflictCopyMd5s(trees.remote) : new Map<string, Set<string>>();
+    for (const [p, sent] of uploads) {
+      const remote = trees.remote.get(p);
+      const base = trees.base.get(p);
+      adopt(p, ownWriteBase(p, sent, remote, base), 'the server holds a version this machine sent');
+      adopt(
+        p,
+        setAsideOwnWriteBase(p, sent, remote, copies.get(p) ?? new Set(), base),
+        'another machine set aside the version this machine sent',
+      );
       clearUploadJournal(index, rec.id, p);
     }
     for (const [p, made] of journalledMkdirs(index, rec.id)) {

@@ -11,6 +11,7 @@
  * own (a base), not weighed against whatever the local folder became meanwhile. Kept in the index's per-pair
  * meta table, one key per path.
  */
+import { conflictOriginal, isConflictCopyName } from './conflict-name.js';
 import type { SyncIndex } from './index-db.js';
 import type { BaseEntry, LocalEntry, RemoteEntry } from './model.js';
 
@@ -81,6 +82,47 @@ export function ownWriteBase(
     remoteDateMs: remote.dateMs,
     uploaded: true,
   };
+}
+
+/**
+ * The base to record when the server holds someone else's version at a path we sent a version to, and our
+ * version sits in a conflict copy of that path: our write landed, and another machine saw it and set it aside
+ * for its own (a *-wins policy there). The version at the name then is a later change than ours, not a
+ * concurrent one, and our version is already kept: no second copy of it. `copies`: the MD5s of the remote
+ * conflict copies of this path.
+ */
+export function setAsideOwnWriteBase(
+  path: string,
+  sent: readonly UploadIntent[],
+  remote: RemoteEntry | undefined,
+  copies: ReadonlySet<string>,
+  base: BaseEntry | undefined,
+): BaseEntry | undefined {
+  if (remote?.kind !== 'file' || !remote.md5) return undefined;
+  if (sent.some((v) => v.md5 === remote.md5) || (base && sent.some((v) => v.md5 === base.md5)))
+    return undefined;
+  const own = sent.find((v) => copies.has(v.md5));
+  if (!own) return undefined;
+  return {
+    path,
+    kind: 'file',
+    size: own.size,
+    md5: own.md5,
+    localMtimeMs: own.mtimeMs,
+    localIno: own.ino,
+    remoteDateMs: remote.dateMs,
+  };
+}
+
+/** Path → the MD5s of the remote files that are conflict copies of it. */
+export function conflictCopyMd5s(remote: ReadonlyMap<string, RemoteEntry>): Map<string, Set<string>> {
+  const out = new Map<string, Set<string>>();
+  for (const [p, r] of remote) {
+    if (r.kind !== 'file' || !r.md5 || !isConflictCopyName(p)) continue;
+    const original = conflictOriginal(p);
+    out.set(original, (out.get(original) ?? new Set()).add(r.md5));
+  }
+  return out;
 }
 
 /** Index meta key prefix of a download renamed into place but not yet recorded. */

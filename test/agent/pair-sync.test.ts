@@ -200,6 +200,42 @@ describe('pair sync against a real server', () => {
     expect(p.index.listMeta(pairId)[`${UPLOAD_INTENT}new.txt`]).toBeUndefined();
   });
 
+  it('takes a version another machine put over ours, ours set aside there, as a change, not a conflict', async () => {
+    write(p, 'first.txt', 'one');
+    await converge(p);
+    // Our upload of f.txt reached the server, then the process died before the index recorded it.
+    write(p, 'f.txt', 'ours');
+    const st = fs.statSync(path.join(p.local, 'f.txt'));
+    await client.upload(path.join(p.local, 'f.txt'), `${p.remote}/f.txt`);
+    const pairId = p.index.getPair(p.ctx.pair.name)!.id;
+    p.index.setMeta(
+      pairId,
+      `${UPLOAD_INTENT}f.txt`,
+      JSON.stringify({
+        md5: createHash('md5').update('ours').digest('hex'),
+        size: st.size,
+        mtimeMs: st.mtimeMs,
+        ino: st.ino,
+      }),
+    );
+    // Another machine (local-wins) set our version aside as a conflict copy and put its own under the name.
+    const copy = 'f.conflict-20261201-221815-desk.txt';
+    await client.move(`${p.remote}/f.txt`, `${p.remote}/${copy}`);
+    const theirs = path.join(tmp, `theirs-${n}`);
+    fs.writeFileSync(theirs, 'theirs');
+    await client.upload(theirs, `${p.remote}/f.txt`);
+    await converge(p);
+    expect(read(p, 'f.txt')).toBe('theirs');
+    expect(read(p, copy)).toBe('ours');
+    // No second copy of our version: it is kept once already.
+    expect(
+      fs
+        .readdirSync(p.local)
+        .filter((f) => f.includes('.conflict-'))
+        .sort(),
+    ).toEqual([copy]);
+  });
+
   it('recognises a folder a crash left made on the server, so the folder turned into a file here is no conflict', async () => {
     write(p, 'first.txt', 'one');
     await converge(p);
