@@ -96,6 +96,11 @@ class Writers {
     return (this.wrote.get(`${p} ${md5}`)?.size ?? 0) > 1;
   }
 
+  /** Whether a user wrote these bytes at this path. */
+  wroteAt(md5: string, p: string): boolean {
+    return (this.wrote.get(`${p} ${md5}`)?.size ?? 0) > 0;
+  }
+
   add(p: string, who: string): void {
     const s = this.byPath.get(p) ?? new Set<string>();
     s.add(who);
@@ -522,7 +527,13 @@ export async function runMultiSeed(env: SimEnv, opts: MultiOptions): Promise<Mul
       // equal its original only when two machines wrote those bytes there (the twin change): one kept them aside
       // against another version, and the other machine's write of the same bytes replaced that version later
       // (or between the scan and the download that follows the rename), which no plan can foresee.
-      if (item.md5 && original?.md5 === item.md5 && !writers.twin(original.md5, conflictOriginal(p)))
+      // Nor is a copy a user edited into the original's bytes (a copy is a file like any other).
+      if (
+        item.md5 &&
+        original?.md5 === item.md5 &&
+        !writers.twin(original.md5, conflictOriginal(p)) &&
+        !writers.wroteAt(item.md5, p)
+      )
         violations.push(
           `conflict copy ${p} holds the very content of ${conflictOriginal(p)} (md5 ${item.md5.slice(0, 8)})`,
         );
