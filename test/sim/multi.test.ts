@@ -78,8 +78,10 @@ describe('multi-agent runs', () => {
 
   // Seeds that found agent bugs, kept: a download killed before its commit (then a self-conflict); a remote
   // folder made for a local folder renamed away after the scan; a mkdir killed before its commit, the folder
-  // then turned into a file (881); our upload set aside by another machine's local-wins as it landed (843); and seeds that found holes in the harness's own bookkeeping (a conflict copy
-  // made by a cycle that was killed, 606 857 1665; a copy a user edited into its original's bytes, 1023; a version deleted and rewritten by its own machine, 1687).
+  // then turned into a file (881); our upload set aside by another machine's local-wins as it landed (843).
+  // And seeds that found holes in the harness's own bookkeeping: a conflict copy made by a cycle that was
+  // killed (606 857 1665); a copy a user edited into its original's bytes (1023); a version deleted and
+  // rewritten by the machine that had just uploaded it (1687).
   it.each([
     { agents: 2 as const, seed: 117 },
     { agents: 2 as const, seed: 281 },
