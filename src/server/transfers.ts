@@ -48,10 +48,27 @@ const BARE_NAMES = new Set([
   'TransferFailed',
 ]);
 
+/**
+ * Faults whose whole "Fault: detail" text a job reports, as CADC's move job does for the checks it words
+ * itself (CADC's Python client, matching exact texts, maps them to EFAULT).
+ */
+const verbatim = new WeakSet<Fault>();
+
+function worded(f: Fault): Fault {
+  verbatim.add(f);
+  return f;
+}
+
 function jobErrorText(f: Fault): string {
+  if (verbatim.has(f)) return f.body;
   const name = faultName(f.body);
   if (name === 'DuplicateNode') return 'DuplicateNode.';
   return BARE_NAMES.has(name) ? name : f.body;
+}
+
+/** A node's path as CADC's move job names it in its errors (the URI's path: `/alice/p`). */
+function jobPath(p: string): string {
+  return `/${p}`;
 }
 
 const ACCEPTED_VIEWS = new Set([
@@ -289,28 +306,38 @@ function moveOrCopy(ctx: RequestContext, job: Job, t: TransferDoc, caller: Calle
   const svc = ctx.service;
   const srcPath = targetPath(svc, t.targets[0]!);
   const destPath = targetPath(svc, t.direction);
+  // The texts of CADC's move job (InternalTransferAction), in its order of checks.
   const src = svc.resolve(srcPath, caller, false);
-  if (!src) throw faults.nodeNotFound(svc.uriOf(srcPath));
+  if (!src) throw worded(faults.nodeNotFound(jobPath(srcPath)));
   if (src.path === '') throw faults.permission(svc.uriOf(''));
   let finalPath: string;
   let destContainer: NodeRecord | undefined;
   const dest = svc.resolve(destPath, caller, true);
   if (dest) {
-    if (dest.type !== 'ContainerNode') throw faults.duplicate(svc.uriOf(dest.path));
+    if (dest.type === 'DataNode')
+      throw worded(faults.duplicate(`destination is an existing DataNode: ${jobPath(destPath)}`));
+    if (dest.type !== 'ContainerNode')
+      throw worded(faults.duplicate(`destination (parent) is not ContainerNode: ${jobPath(destPath)}`));
     destContainer = dest;
     finalPath = joinPath(dest.path, src.name);
   } else {
     const dp = parentPath(destPath);
     destContainer = dp === undefined ? undefined : svc.resolve(dp, caller, true);
     if (!destContainer || destContainer.type !== 'ContainerNode')
-      throw faults.containerNotFound(svc.uriOf(dp ?? ''));
+      throw worded(faults.nodeNotFound(`Parent directory for destination ${jobPath(destPath)}`));
     finalPath = joinPath(destContainer.path, baseName(destPath));
   }
-  if (svc.get(finalPath)) throw faults.duplicate(svc.uriOf(finalPath));
-  if (src.type === 'ContainerNode' && isSameOrBelow(finalPath, src.path)) {
-    throw faults.invalidArgument(`Cannot move container node into its descendants: ${svc.uriOf(src.path)}`);
+  if (src.type === 'ContainerNode' && isSameOrBelow(destContainer.path, src.path)) {
+    throw worded(
+      faults.invalidArgument(
+        'Cannot move container node into its descendants: source ' +
+          `path ${jobPath(src.path)} in resolved path ${jobPath(destContainer.path)}`,
+      ),
+    );
   }
   if (!svc.canWrite(destContainer, caller)) throw faults.permission(svc.uriOf(destContainer.path));
+  if (svc.get(finalPath))
+    throw worded(faults.duplicate(`destination is an existing DataNode: ${jobPath(finalPath)}`));
   // Bytes brought under a quota count as an upload's would; a move within the same quota brings none.
   const into = svc.quotaAt(destContainer.path);
   const from = t.keepBytes ? undefined : svc.quotaAt(parentPath(src.path) ?? '');

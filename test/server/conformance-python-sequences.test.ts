@@ -374,7 +374,7 @@ describe('Appendix A sequences against the Vault look-alike', () => {
     expect((await svc('GET', `${N}/${U}/mv-sub/mv-src.txt?limit=0`)).status).toBe(200);
     expect((await svc('GET', `${N}/${U}/mv-src.txt?limit=0`)).status).toBe(404);
 
-    // A failed move: the error text is one of the strings Python maps to an errno.
+    // A failed move: CADC's own words, which Python maps to EFAULT (vmv exits 14, as against CADC).
     await uploadPy(`${U}/mv-src2.txt`, Buffer.from('x'));
     await uploadPy(`${U}/mv-sub/mv-src2.txt`, Buffer.from('y'));
     const dup = await svc('POST', '/vault/transfers', {
@@ -391,7 +391,9 @@ describe('Appendix A sequences against the Vault look-alike', () => {
       dphase = (await svc('GET', `${dupJob}/phase`)).text;
     }
     expect(dphase).toBe('ERROR');
-    expect((await svc('GET', `${dupJob}/error`)).text).toBe('DuplicateNode.');
+    expect((await svc('GET', `${dupJob}/error`)).text).toBe(
+      `DuplicateNode: destination is an existing DataNode: /${U}/mv-sub/mv-src2.txt`,
+    );
   });
 
   it('vlock --lock / --unlock — GET ?limit=0, POST the whole fetched node plus islocked', async () => {
