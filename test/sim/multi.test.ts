@@ -1,6 +1,6 @@
 /**
  * The multi-agent simulation (multi.ts): the scheduler's rules, exact replay of a seed, and two machines on one
- * remote folder over many seeds (three machines: multi-3.test.ts).
+ * remote folder over many seeds (seeds 76-150: multi-2b.test.ts; three machines: multi-3*.test.ts).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SimEnv } from './env.js';
@@ -110,4 +110,4 @@ describe('multi-agent runs', () => {
   });
 });
 
-multiSeedSuite('multi-agent simulation, 2 agents, seeds 1-70', 2, 1, 70, openSeeds(2));
+multiSeedSuite('multi-agent simulation, 2 agents, seeds 1-75', 2, 1, 75, openSeeds(2));
