@@ -311,6 +311,7 @@ class PairRunner {
         concurrency: this.d.config.transfers.concurrency,
         caseInsensitiveLocal: this.caseInsensitive,
         onAction: this.onAction,
+        onPlan: (plan) => this.reporter.planned(plan),
         onPhase: (phase) => {
           this.reporter.phase(phase);
           // An error or an outage stands until a cycle proves it gone: a retry is not "syncing".

@@ -46,6 +46,8 @@ export interface PairContext {
   caseInsensitiveLocal?: boolean;
   onAction?: (e: ActionEvent) => void;
   onPhase?: (phase: 'scanning-local' | 'scanning-remote' | 'planning' | 'syncing') => void;
+  /** The plan the executor is about to carry out (after every safety check passed). */
+  onPlan?: (plan: Plan) => void;
   signal?: AbortSignal;
   /** The user confirmed a paused pair's pending deletions: go past the delete caps once. */
   overrideDeleteLimits?: boolean;
@@ -327,6 +329,7 @@ export async function syncPair(ctx: PairContext): Promise<CycleResult> {
     fs.writeFileSync(markerPath(pair.local), `vosync pair ${pair.name} → ${pair.remoteUri}\n`);
   }
   if (confirmedBefore) index.setMeta(rec.id, CONFIRMED_DELETES, null);
+  ctx.onPlan?.(plan);
   ctx.onPhase?.('syncing');
   const report = await executePlan(plan, {
     client,

@@ -11,6 +11,7 @@ import {
   type Health,
   type HealthLevel,
 } from './health.js';
+import { anchorIndex, progressOf, RATE_WINDOW_MS, type Progress, type RateSample } from './progress.js';
 
 export type PairState =
   'starting' | 'idle' | 'scanning' | 'syncing' | 'paused' | 'error' | 'offline' | 'stale';
@@ -86,7 +87,7 @@ export interface PairStatus {
   pending: Pending;
   conflicts: number;
   errors: number;
-  /** Transfer rate over the last few seconds. */
+  /** Transfer rate over the last few seconds (filled in by view(), as progress.bytesPerSecond). */
   bytesPerSecond: number;
   lastSyncOkAt: number | null;
   lastRemotePollOkAt: number | null;
@@ -116,6 +117,7 @@ export type PairView = Omit<
   pending: Required<Pending>;
   transfers: number;
   health: Pick<Health, 'level' | 'reasons'>;
+  progress: Progress;
 };
 
 /** Which config file is in force, and how its last reload went. */
@@ -170,10 +172,20 @@ export class StatusStore {
   readonly activity: ActivityItem[] = [];
   readonly errors: ErrorItem[] = [];
   readonly conflicts: ConflictItem[] = [];
-  readonly transfers = new Map<string, Transfer & { probe?: () => number | null }>();
+  readonly transfers = new Map<
+    string,
+    Transfer & { probe?: () => number | null; /** The most bytes a probe saw. */ seen: number }
+  >();
   /** Per-file state details, for `GET /files?path=`. */
   readonly fileStates = new Map<string, { state: string; reason: string | null }>();
-  private readonly rate = new Map<string, { at: number; bytes: number }[]>();
+  /** Per pair: readings of the bytes moved so far (moved + in flight), for the rate. */
+  private readonly rate = new Map<string, RateSample[]>();
+  /** Per pair: bytes moved by transfers that ended (as far as seen), never going down. */
+  private readonly moved = new Map<string, number>();
+  /** Per pair:path: the bytes an ended transfer had moved, counted in `moved` before its action was reported. */
+  private readonly endedAt = new Map<string, number>();
+  /** Per pair: the transfers its current plan (or, offline, its queue) still holds, with their sizes. */
+  private readonly left = new Map<string, { up: Map<string, number>; down: Map<string, number> }>();
   private readonly listeners = new Set<StatusListener>();
   private readonly notSyncedItems = new Map<string, NotSyncedItem[]>();
   /** Consecutive failures per action (pair:path), cleared when the path syncs or a cycle ends clean. */
@@ -250,6 +262,8 @@ export class StatusStore {
     this.liveLocalChanges.delete(name);
     this.notSyncedItems.delete(name);
     this.rate.delete(name);
+    this.moved.delete(name);
+    this.left.delete(name);
     for (const key of [...this.transfers.keys()])
       if (this.transfers.get(key)?.pair === name) this.transfers.delete(key);
     for (const key of [...this.fileStates.keys()])
@@ -307,24 +321,36 @@ export class StatusStore {
 
   /** A transfer starts; `probe` may report the bytes moved so far. Replaces a transfer of the same path. */
   beginTransfer(t: Transfer, probe?: () => number | null): void {
-    this.transfers.set(`${t.pair}:${t.path}`, probe ? { ...t, probe } : { ...t });
+    this.endTransfer(t.pair, t.path);
+    this.transfers.set(`${t.pair}:${t.path}`, probe ? { ...t, probe, seen: 0 } : { ...t, seen: 0 });
+    this.sampleRate(t.pair);
     this.changed(t.pair);
   }
 
   endTransfer(pair: string, path: string): void {
-    if (this.transfers.delete(`${pair}:${path}`)) this.changed(pair);
+    const key = `${pair}:${path}`;
+    const t = this.transfers.get(key);
+    if (!t) return;
+    this.transfers.delete(key);
+    // What it moved stays moved; its action's report adds the rest.
+    this.moved.set(pair, (this.moved.get(pair) ?? 0) + t.seen);
+    this.endedAt.set(key, t.seen);
+    this.changed(pair);
+  }
+
+  /**
+   * The transfers a plan is about to carry out (or, offline, the ones queued), replacing what was left: each
+   * path with its size. They count down as their actions are done.
+   */
+  setTransfersLeft(pair: string, up: Map<string, number>, down: Map<string, number>): void {
+    this.left.set(pair, { up, down });
+    this.changed(pair);
   }
 
   /** Forgets a pair's transfers (a cycle ended: nothing of it can still be in flight). */
   endTransfers(pair: string): void {
-    let any = false;
-    for (const [k, t] of this.transfers) {
-      if (t.pair === pair) {
-        this.transfers.delete(k);
-        any = true;
-      }
-    }
-    if (any) this.changed(pair);
+    for (const t of [...this.transfers.values()]) if (t.pair === pair) this.endTransfer(pair, t.path);
+    for (const k of [...this.endedAt.keys()]) if (k.startsWith(`${pair}:`)) this.endedAt.delete(k);
   }
 
   /** Transfers in flight, oldest first, with the progress that can be observed. */
@@ -339,6 +365,7 @@ export class StatusStore {
         bytesDone = null;
       }
       if (bytesDone !== null && t.size !== null) bytesDone = Math.min(bytesDone, t.size);
+      if (bytesDone !== null) t.seen = Math.max(t.seen, bytesDone);
       out.push({
         pair: t.pair,
         path: t.path,
@@ -353,12 +380,14 @@ export class StatusStore {
 
   recordActivity(item: ActivityItem): void {
     push(this.activity, item);
-    if (item.bytes > 0) {
-      const samples = this.rate.get(item.pair) ?? [];
-      samples.push({ at: item.at, bytes: item.bytes });
-      this.rate.set(item.pair, samples);
-    }
     const key = `${item.pair}:${item.path}`;
+    if (item.bytes > 0 && item.result === 'done') {
+      // The part its transfer was seen moving is counted already.
+      const counted = this.endedAt.get(key) ?? 0;
+      this.endedAt.delete(key);
+      this.moved.set(item.pair, (this.moved.get(item.pair) ?? 0) + Math.max(0, item.bytes - counted));
+      this.sampleRate(item.pair);
+    }
     if (item.result === 'done') this.attempts.delete(key);
     this.fileStates.set(key, {
       state: item.result === 'done' ? 'synced' : item.result === 'failed' ? 'error' : 'pending',
@@ -450,12 +479,39 @@ export class StatusStore {
     return this.fileStates.get(`${pair}:${path}`);
   }
 
-  /** Bytes per second over the last 5 s. */
-  bytesPerSecond(pair: string): number {
+  /** A transfer of the current plan (or queue) is done: it is no longer left. */
+  transferDone(pair: string, path: string): void {
+    const l = this.left.get(pair);
+    if (l && (l.up.delete(path) || l.down.delete(path))) this.changed(pair);
+  }
+
+  /** Takes a reading of the bytes a pair has moved (ended transfers, and those in flight as last seen). */
+  private sampleRate(pair: string): void {
+    let bytes = this.moved.get(pair) ?? 0;
+    for (const t of this.transfers.values()) if (t.pair === pair) bytes += t.seen;
     const now = this.now();
-    const samples = (this.rate.get(pair) ?? []).filter((s) => now - s.at <= 5000);
-    this.rate.set(pair, samples);
-    return Math.round(samples.reduce((a, s) => a + s.bytes, 0) / 5);
+    const samples = (this.rate.get(pair) ?? []).filter((s) => s.at < now);
+    samples.push({ at: now, bytes });
+    // Readings older than the window are needed only as its anchor: the newest of them.
+    this.rate.set(pair, samples.slice(anchorIndex(samples, now - RATE_WINDOW_MS)));
+  }
+
+  /** A pair's transfers left, with what is in flight, and the rate and time to go. */
+  private progress(name: string, inFlight: readonly TransferView[]): Progress {
+    this.sampleRate(name);
+    const l = this.left.get(name);
+    const moving = { up: 0, down: 0 };
+    const flying = new Map(inFlight.map((t) => [t.path, t.bytesDone ?? 0]));
+    for (const direction of ['up', 'down'] as const) {
+      // A transfer that ended is not done until its action is (the upload is checked after its bytes left).
+      for (const p of l?.[direction].keys() ?? [])
+        moving[direction] += flying.get(p) ?? this.endedAt.get(`${name}:${p}`) ?? 0;
+    }
+    return progressOf({
+      left: { up: [...(l?.up.values() ?? [])], down: [...(l?.down.values() ?? [])] },
+      inFlight: moving,
+      samples: this.rate.get(name) ?? [],
+    });
   }
 
   /** One pair as the API shows it: live counts filled in, "up to date" re-checked against every condition. */
@@ -474,7 +530,8 @@ export class StatusStore {
       other: p.pending.other,
       localChanges: Math.max(p.pending.localChanges ?? 0, live),
     };
-    const transfers = this.transferList(name).length;
+    const inFlight = this.transferList(name);
+    const transfers = inFlight.length;
     let busy = false;
     try {
       busy = this.busy.get(name)?.() ?? false;
@@ -498,6 +555,7 @@ export class StatusStore {
       failing: this.failing(name),
       diverged: p.diverged ?? 0,
     });
+    const progress = this.progress(name, inFlight);
     // Listed field by field, so nothing stored on the side leaks into the documented shape.
     return {
       name: p.name,
@@ -509,7 +567,7 @@ export class StatusStore {
       pending,
       conflicts: p.conflicts,
       errors: p.errors,
-      bytesPerSecond: this.bytesPerSecond(name),
+      bytesPerSecond: progress.bytesPerSecond,
       lastSyncOkAt: p.lastSyncOkAt,
       lastRemotePollOkAt: p.lastRemotePollOkAt,
       lastError: p.lastError ? { ...p.lastError } : null,
@@ -517,6 +575,7 @@ export class StatusStore {
       notSynced: p.notSynced,
       transfers,
       health: { level: health.level, reasons: health.reasons },
+      progress,
     };
   }
 

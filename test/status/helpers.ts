@@ -43,8 +43,14 @@ export async function startEnv(name: string): Promise<Env> {
   };
 }
 
-export function makeClient(srv: RunningServer, tmp: string, cache: string): Client {
+export function makeClient(
+  srv: RunningServer,
+  tmp: string,
+  cache: string,
+  opts: { bytesPerSecond?: number } = {},
+): Client {
   return new Client({
+    ...opts,
     registryUrl: `${srv.baseUrl}/reg/resource-caps`,
     cacheDir: path.join(tmp, cache),
     credentials: { kind: 'token', token: 'alicetoken1' },
@@ -65,7 +71,7 @@ export function writeConfig(
   env: Env,
   dir: string,
   pairs: PairSpec[],
-  opts: { remotePoll?: string } = {},
+  opts: { remotePoll?: string; concurrency?: number } = {},
 ): VosyncConfig {
   fs.mkdirSync(dir, { recursive: true });
   const lines = [
@@ -75,6 +81,7 @@ export function writeConfig(
     'schedule:',
     `  remotePoll: "${opts.remotePoll ?? '*/1 * * * * *'}"`,
     '  fullRescan: "0 0 * * *"',
+    ...(opts.concurrency ? ['transfers:', `  concurrency: ${opts.concurrency}`] : []),
     'status:',
     '  port: 0',
     `  tokenFile: ${path.join(dir, 'status-token')}`,
@@ -123,7 +130,7 @@ export interface RunningDaemon {
 export async function startDaemon(
   env: Env,
   config: VosyncConfig,
-  opts: { now?: () => number; name?: string } = {},
+  opts: { now?: () => number; name?: string; bytesPerSecond?: number } = {},
 ): Promise<RunningDaemon> {
   const logFile = config.log.file;
   const log = createLogger({ console: false, file: logFile, level: 'debug' });
@@ -131,6 +138,8 @@ export async function startDaemon(
     env.srv,
     env.tmp,
     `cache-${opts.name ?? path.basename(path.dirname(config.source))}`,
+    // A bandwidth cap makes transfers last long enough to be watched on their way.
+    opts.bytesPerSecond ? { bytesPerSecond: opts.bytesPerSecond } : {},
   );
   const daemon = await Daemon.create({
     config,

@@ -169,6 +169,10 @@ describe('status page in headless Chromium', () => {
     expect(await row.locator('.path').textContent()).toBe('photos: m31.fits');
     expect(await row.locator('progress').count()).toBe(1);
     expect(await row.locator('.amount').textContent()).toMatch(/3\.0 MB/);
+    // The folder's card says what is left of its plan.
+    const left = page.locator('article[data-pair="photos"] dd.progress');
+    await left.waitFor();
+    expect(await left.textContent()).toMatch(/^↓ 1 file, [\d.]+ MB left/);
     fs.mkdirSync(ARTIFACTS, { recursive: true });
     await page.screenshot({ path: path.join(ARTIFACTS, 'status-page-transfer.png'), fullPage: true });
     await row.waitFor({ state: 'hidden', timeout: 20_000 });

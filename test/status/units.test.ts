@@ -2,7 +2,13 @@
 import { pairHealth, worstLevel } from '../../src/agent/health.js';
 import { describe, expect, it } from 'vitest';
 import { countPending, locateFile, verdictFor } from '../../src/agent/api/file-state.js';
-import { healthCode, humanSummary, trayOutput } from '../../src/agent/api/present.js';
+import {
+  duration,
+  healthCode,
+  humanSummary,
+  progressWords,
+  trayOutput,
+} from '../../src/agent/api/present.js';
 import type { StatusDoc } from '../../src/agent/api/schemas.js';
 import { SessionStore } from '../../src/agent/api/sessions.js';
 import { parseConfigText } from '../../src/agent/config.js';
@@ -139,6 +145,50 @@ describe('locating a file', () => {
   });
 });
 
+const NOTHING_LEFT: StatusDoc['pairs'][number]['progress'] = {
+  filesLeft: { up: 0, down: 0 },
+  bytesLeft: { up: 0, down: 0 },
+  bytesPerSecond: 0,
+  etaSeconds: null,
+};
+
+describe('progress in words', () => {
+  const left = (o: Partial<typeof NOTHING_LEFT>) => ({ ...NOTHING_LEFT, ...o });
+  it.each([
+    { p: NOTHING_LEFT, words: undefined },
+    {
+      p: left({
+        filesLeft: { up: 120, down: 0 },
+        bytesLeft: { up: 3.4e9, down: 0 },
+        bytesPerSecond: 12e6,
+        etaSeconds: 284,
+      }),
+      words: '↑ 120 files, 3.4 GB left · 12.0 MB/s · about 5 min',
+    },
+    {
+      p: left({ filesLeft: { up: 1, down: 2 }, bytesLeft: { up: 500, down: 2e6 } }),
+      words: '↑ 1 file, 500 B left · ↓ 2 files, 2.0 MB left',
+    },
+    // Files left of no bytes (empty files): no time to go is made up.
+    { p: left({ filesLeft: { up: 0, down: 3 }, bytesPerSecond: 10 }), words: '↓ 3 files, 0 B left · 10 B/s' },
+  ])('$words', ({ p, words }) => {
+    expect(progressWords(p)).toBe(words);
+  });
+
+  it.each([
+    [0, '0 s'],
+    [59, '59 s'],
+    [60, '1 min'],
+    [284, '5 min'],
+    [3599, '1 h'],
+    [3600 + 600, '1 h 10 min'],
+    [9 * 3600 + 1800, '9 h 30 min'],
+    [30 * 3600, '30 h'],
+  ])('%i s is %s', (s, words) => {
+    expect(duration(s)).toBe(words);
+  });
+});
+
 describe('status in words', () => {
   const bare = (
     name: string,
@@ -161,6 +211,7 @@ describe('status in words', () => {
     upToDate: state === 'idle',
     notSynced: 0,
     transfers: 0,
+    progress: NOTHING_LEFT,
     ...extra,
   });
   /** A pair as the daemon would show it: its health judged by the real rule from its own fields. */
@@ -196,6 +247,42 @@ describe('status in words', () => {
     now: 61_000,
     config: { file: '/c.yaml', loadedAt: 0, reloadError: null, restartNeeded: [] },
     pairs,
+  });
+
+  it('the summary and the tray say what is left to move, the tray title all pairs together', () => {
+    const s = doc([
+      pair('a', 'syncing', {
+        transfers: 1,
+        bytesPerSecond: 1e6,
+        progress: {
+          filesLeft: { up: 3, down: 0 },
+          bytesLeft: { up: 3e6, down: 0 },
+          bytesPerSecond: 1e6,
+          etaSeconds: 3,
+        },
+      }),
+      pair('b', 'syncing', {
+        progress: {
+          filesLeft: { up: 0, down: 2 },
+          bytesLeft: { up: 0, down: 117e6 },
+          bytesPerSecond: 1e6,
+          etaSeconds: 117,
+        },
+      }),
+    ]);
+    const text = humanSummary(s, { errors: [], conflicts: [], notSynced: [] }).split('\n');
+    expect(text.slice(1, 7)).toEqual([
+      '  a  SYNCING          syncing: 1 transfer in flight · last sync 1 min ago',
+      '     ↑ 3 files, 3.0 MB left · 1.0 MB/s · about 3 s',
+      '     /d/a ⇄ vos:u/a (two-way)',
+      '  b  SYNCING          syncing · last sync 1 min ago',
+      '     ↓ 2 files, 117 MB left · 1.0 MB/s · about 2 min',
+      '     /d/b ⇄ vos:u/b (two-way)',
+    ]);
+    const tray = trayOutput(s, { flavour: 'xbar', self: ['/bin/vosync'], common: [] }).split('\n');
+    // 120 MB left at 2 MB/s: a minute to go.
+    expect(tray[0]).toBe('↻ vosync ↑3 ↓2 · 1 min');
+    expect(tray).toContain('b: ↓ 2 files, 117 MB left · 1.0 MB/s · about 2 min');
   });
 
   it('exit codes: ok, warning, critical', () => {

@@ -74,20 +74,25 @@ export function verdictFor(
   }
 }
 
+function recordsAt(trees: Trees, p: string): Records {
+  const rec: Records = {};
+  const l = trees.local.get(p);
+  const r = trees.remote.get(p);
+  const b = trees.base.get(p);
+  if (l) rec.local = l;
+  if (r) rec.remote = r;
+  if (b) rec.base = b;
+  return rec;
+}
+
 /** Pending work of a pair from the index's three trees (as the last scans left them). */
 export function countPending(trees: Trees, pair: Pick<PairConfig, 'mode' | 'propagateDeletes'>): Pending {
   const out = { uploads: 0, downloads: 0, deletes: 0, other: 0 };
   const paths = new Set([...trees.local.keys(), ...trees.remote.keys(), ...trees.base.keys()]);
   for (const p of paths) {
-    const rec: Records = {};
-    const l = trees.local.get(p);
-    const r = trees.remote.get(p);
-    const b = trees.base.get(p);
-    if (l) rec.local = l;
-    if (r) rec.remote = r;
-    if (b) rec.base = b;
+    const rec = recordsAt(trees, p);
     const d = decisionOf(rec, pair);
-    const isFile = (l ?? r ?? b)?.kind === 'file';
+    const isFile = (rec.local ?? rec.remote ?? rec.base)?.kind === 'file';
     if (d === 'upload' && isFile) out.uploads++;
     else if (d === 'download' && isFile) out.downloads++;
     else if (d === 'deleteLocal' || d === 'deleteRemote') out.deletes++;

@@ -1,11 +1,12 @@
 /**
  * What the daemon tells the status store while a pair works, beyond its state: local changes noticed,
- * pending counts when a plan is about to run (judged from the index with the reconciler's rules), counts
- * going down as actions finish, and the transfers in flight. Keeps daemon.ts to a few calls.
+ * pending counts when a plan is about to run (judged from the index with the reconciler's rules), the plan's
+ * transfers and their sizes, counts going down as actions finish, and the transfers in flight. Keeps daemon.ts to a few calls.
  */
 import type { Client } from '../../vospace/client.js';
 import type { PairConfig } from '../config.js';
 import type { ActionEvent } from '../executor.js';
+import type { Plan } from '../reconcile.js';
 import type { SyncIndex } from '../index-db.js';
 import type { Pending, StatusStore } from '../status.js';
 import { countPending } from './file-state.js';
@@ -73,11 +74,25 @@ export class PairReporter {
     }
   }
 
+  /** The plan about to run: its uploads and downloads, with their sizes, are what is left to move. */
+  planned(plan: Plan): void {
+    const up = new Map<string, number>();
+    const down = new Map<string, number>();
+    for (const a of plan.actions) {
+      if (a.type === 'upload') up.set(a.path, a.expectLocal.size);
+      else if (a.type === 'download') down.set(a.path, a.expectRemote.size);
+    }
+    this.o.status.setTransfersLeft(this.name, up, down);
+  }
+
   action(e: ActionEvent): void {
     const a = e.action;
     const path = 'path' in a ? a.path : a.to;
     this.o.status.endTransfer(this.name, path);
-    if (e.result === 'done') this.o.status.adjustPending(this.name, PENDING_KEY[a.type] ?? 'other', -1);
+    if (e.result === 'done') {
+      this.o.status.adjustPending(this.name, PENDING_KEY[a.type] ?? 'other', -1);
+      this.o.status.transferDone(this.name, path);
+    }
   }
 
   /** Nothing of a finished cycle can still be in flight. */

@@ -2,6 +2,7 @@
  * The status in words: the terminal summary of `vosync status`, the tray lines of `vosync status --tray`
  * (xbar on macOS, Argos on GNOME), and the exit code scripts and monitoring read.
  */
+import { etaSeconds } from '../progress.js';
 import type { ConflictsDoc, ErrorsDoc, NotSyncedDoc, PairStatusDoc, StatusDoc } from './schemas.js';
 
 /** Exit codes of `vosync status`, in the convention monitoring tools (Nagios, Icinga…) use. */
@@ -73,6 +74,48 @@ export function ago(t: number | null, now: number): string {
   return `${Math.round(s / 86400)} days ago`;
 }
 
+/** A time to go as a person says it: `40 s`, `5 min`, `2 h 10 min`, `30 h`. */
+export function duration(seconds: number): string {
+  if (seconds < 60) return `${seconds} s`;
+  const min = Math.round(seconds / 60);
+  if (min < 60) return `${min} min`;
+  const h = Math.floor(min / 60);
+  return h < 10 && min % 60 > 0 ? `${h} h ${min % 60} min` : `${Math.round(min / 60)} h`;
+}
+
+type ProgressDoc = PairStatusDoc['progress'];
+
+/** `↑ 120 files, 3.4 GB left · ↓ 1 file, 2.0 MB left · 12 MB/s · about 5 min`; undefined when nothing is left. */
+export function progressWords(p: ProgressDoc): string | undefined {
+  const parts: string[] = [];
+  if (p.filesLeft.up > 0)
+    parts.push(`↑ ${plural(p.filesLeft.up, 'file')}, ${humanBytes(p.bytesLeft.up)} left`);
+  if (p.filesLeft.down > 0)
+    parts.push(`↓ ${plural(p.filesLeft.down, 'file')}, ${humanBytes(p.bytesLeft.down)} left`);
+  if (parts.length === 0) return undefined;
+  if (p.bytesPerSecond > 0) parts.push(`${humanBytes(p.bytesPerSecond)}/s`);
+  if (p.etaSeconds !== null) parts.push(`about ${duration(p.etaSeconds)}`);
+  return parts.join(' · ');
+}
+
+/** The tray title's part about transfers left, all pairs together: `↑120 ↓3 · 5 min`. */
+export function trayProgress(pairs: readonly Pick<PairStatusDoc, 'progress'>[]): string | undefined {
+  let up = 0;
+  let down = 0;
+  let bytes = 0;
+  let rate = 0;
+  for (const { progress: p } of pairs) {
+    up += p.filesLeft.up;
+    down += p.filesLeft.down;
+    bytes += p.bytesLeft.up + p.bytesLeft.down;
+    rate += p.bytesPerSecond;
+  }
+  if (up + down === 0) return undefined;
+  const counts = [...(up > 0 ? [`↑${up}`] : []), ...(down > 0 ? [`↓${down}`] : [])].join(' ');
+  const eta = etaSeconds(bytes, rate);
+  return eta === null ? counts : `${counts} · ${duration(eta)}`;
+}
+
 /** Server messages can span lines; a summary line must not. */
 const oneLine = (s: string) => s.replace(/\s*[\r\n]+\s*/g, ' ');
 
@@ -83,7 +126,9 @@ function pairDetails(p: PairStatusDoc, now: number): string[] {
   const out = p.health.reasons.map(oneLine);
   if (p.lastError && p.state === 'error' && p.health.reasons[0] === 'error')
     out[0] = `${p.lastError.path ? `${p.lastError.path}: ` : ''}${oneLine(p.lastError.message)}`;
-  if (p.transfers > 0) out.push(`${plural(p.transfers, 'transfer')} at ${humanBytes(p.bytesPerSecond)}/s`);
+  // With transfers left, the progress line says the rate.
+  if (p.transfers > 0 && !progressWords(p.progress))
+    out.push(`${plural(p.transfers, 'transfer')} at ${humanBytes(p.bytesPerSecond)}/s`);
   out.push(`last sync ${ago(p.lastSyncOkAt, now)}`);
   return out;
 }
@@ -112,6 +157,8 @@ export function humanSummary(s: StatusDoc, lists: SummaryLists): string {
   for (const p of s.pairs) {
     const state = stateWords(p.state, p.health).toUpperCase();
     lines.push(`  ${p.name.padEnd(width)}  ${state.padEnd(15)}  ${pairDetails(p, s.now).join(' · ')}`);
+    const progress = progressWords(p.progress);
+    if (progress) lines.push(`  ${''.padEnd(width)}  ${progress}`);
     lines.push(`  ${''.padEnd(width)}  ${p.local} ⇄ ${p.remote} (${p.mode})`);
   }
   const more = (total: number) => (total > SHOWN ? [`  … and ${total - SHOWN} more`] : []);
@@ -200,13 +247,16 @@ export function trayOutput(s: StatusDoc | { unreachable: string }, o: TrayOption
         ? 'attention'
         : s.state;
   const tint = level === 'error' ? color('#b3261e') : level === 'attention' ? color('#9a6400') : '';
-  lines.push(`${TRAY_MARK[key] ?? '•'} vosync${tint}`, '---');
+  const moving = trayProgress(s.pairs);
+  lines.push(`${TRAY_MARK[key] ?? '•'} vosync${moving ? ` ${moving}` : ''}${tint}`, '---');
   lines.push(trayText(`vosync: ${overallWords(s)}`));
   const config = configWords(s);
   if (config) lines.push(trayText(config) + color('#9a6400'));
   for (const p of s.pairs) {
     const detail = pairDetails(p, s.now)[0];
     lines.push(trayText(`${p.name}: ${stateWords(p.state, p.health)}${detail ? ` — ${detail}` : ''}`));
+    const progress = progressWords(p.progress);
+    if (progress) lines.push(trayText(`${p.name}: ${progress}`));
   }
   lines.push('---');
   lines.push(trayCommand('Open status page', o.flavour, o.self, ['status', '--open', ...o.common]));

@@ -97,6 +97,29 @@ export const PendingSchema = z
   })
   .meta({ title: 'Pending' });
 
+const upDown = (what: string) =>
+  z.strictObject({
+    up: count().describe(`${what} to upload`),
+    down: count().describe(`${what} to download`),
+  });
+
+export const ProgressSchema = z
+  .strictObject({
+    filesLeft: upDown('files').describe(
+      "the running (or last) plan's uploads and downloads not yet done; while offline, the ones queued",
+    ),
+    bytesLeft: upDown('bytes').describe(
+      'bytes of those files not yet moved (a transfer in flight counts its rest)',
+    ),
+    bytesPerSecond: count().describe('bytes moved per second, both ways, over the last 10 s'),
+    etaSeconds: count()
+      .nullable()
+      .describe(
+        'seconds until bytesLeft is moved at bytesPerSecond; null when nothing is left or nothing moves',
+      ),
+  })
+  .meta({ title: 'Progress' });
+
 export const HEALTH_LEVELS = ['ok', 'busy', 'attention', 'error'] as const;
 
 export const HealthSchema = z
@@ -126,7 +149,9 @@ export const PairStatusSchema = z
     pending: PendingSchema,
     conflicts: count(),
     errors: count().describe('permanent errors of the latest cycles'),
-    bytesPerSecond: count().describe('transfer rate over the last 5 s'),
+    bytesPerSecond: count().describe(
+      'transfer rate over the last 10 s (the same as progress.bytesPerSecond)',
+    ),
     lastSyncOkAt: time().nullable(),
     lastRemotePollOkAt: time().nullable(),
     lastError: ErrorItemSchema.nullable(),
@@ -141,6 +166,7 @@ export const PairStatusSchema = z
       'files and folders left out: unreadable, symlinks, names the server cannot store',
     ),
     transfers: count().describe('transfers in flight'),
+    progress: ProgressSchema,
   })
   .meta({ title: 'PairStatus' });
 

@@ -81,6 +81,25 @@ export const PAGE_SCRIPT = String.raw`(function () {
     return parts.length ? parts.join(', ') : 'nothing';
   }
 
+  function duration(sec) {
+    if (sec < 60) return sec + ' s';
+    var min = Math.round(sec / 60);
+    if (min < 60) return min + ' min';
+    var h = Math.floor(min / 60);
+    return h < 10 && min % 60 > 0 ? h + ' h ' + (min % 60) + ' min' : Math.round(min / 60) + ' h';
+  }
+
+  // The same words as vosync status: files and bytes left each way, the rate, the time to go.
+  function progressText(p) {
+    var parts = [];
+    if (p.filesLeft.up) parts.push('\u2191 ' + plural(p.filesLeft.up, 'file', 'files') + ', ' + bytes(p.bytesLeft.up) + ' left');
+    if (p.filesLeft.down) parts.push('\u2193 ' + plural(p.filesLeft.down, 'file', 'files') + ', ' + bytes(p.bytesLeft.down) + ' left');
+    if (!parts.length) return null;
+    if (p.bytesPerSecond > 0) parts.push(bytes(p.bytesPerSecond) + '/s');
+    if (p.etaSeconds !== null) parts.push('about ' + duration(p.etaSeconds));
+    return parts.join(' \u00b7 ');
+  }
+
   function api(method, path) {
     return fetch(path, {
       method: method,
@@ -145,6 +164,8 @@ export const PAGE_SCRIPT = String.raw`(function () {
       if (p.health.reasons.length) fact(dl, 'Why', p.health.reasons.join(' \u00b7 '), p.health.level === 'error' ? 'bad' : 'warn');
       if (p.pausedReason) fact(dl, 'Paused', p.pausedReason, 'warn');
       fact(dl, 'Pending', pendingText(p.pending));
+      var left = progressText(p.progress);
+      if (left) fact(dl, 'Left', left, 'progress');
       fact(dl, 'Transfers', p.transfers ? (p.transfers + ' running, ' + bytes(p.bytesPerSecond) + '/s') : 'none');
       fact(dl, 'Last sync', ago(p.lastSyncOkAt));
       fact(dl, 'Last server check', ago(p.lastRemotePollOkAt));
