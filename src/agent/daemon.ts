@@ -343,6 +343,7 @@ class PairRunner {
       });
       if (offline) {
         this.remoteFailed = true;
+        this.reporter.offline();
         this.setState('offline', { upToDate: false });
         this.log.warn(
           `${name}: server unreachable (${err.message}); retrying in ${Math.round(this.retryDelayMs / 1000)} s`,

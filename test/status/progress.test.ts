@@ -1,10 +1,12 @@
 /**
  * Progress through the real API: files and bytes left each way from the moment a plan starts, counting down
- * as transfers finish, with a rate and a time to go that agree with each other.
+ * as transfers finish, with a rate and a time to go that agree with each other; and, with the server gone,
+ * the changes queued counted as they are (13 files edited offline say 13, not 0).
  */
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startServer } from '../../src/server/server.js';
 import {
   pairOf,
   runVosync,
@@ -104,6 +106,55 @@ describe('progress while a plan runs', () => {
       );
     } finally {
       await d.stop();
+    }
+  });
+});
+
+describe('progress while offline', () => {
+  it('counts the changes queued while the server is away', async () => {
+    const own = await startEnv('progress-offline');
+    try {
+      const dir = path.join(own.tmp, 'agent');
+      const config = writeConfig(own, dir, [{ name: 'far' }]);
+      const files = Array.from({ length: 13 }, (_, i) => path.join(dir, 'far', `n${i}.txt`));
+      for (const f of files) fs.writeFileSync(f, 'first');
+      const d = await startDaemon(own, config);
+      try {
+        await waitUpToDate(d, 'far');
+        const port = own.srv.port;
+        await own.srv.close();
+        await waitFor('offline', async () => {
+          const p = pairOf((await d.call('GET', '/status')).body, 'far');
+          return p.state === 'offline';
+        });
+        files.forEach((f, i) => fs.writeFileSync(f, `edited offline ${i}`));
+        // Once a cycle has scanned the edits and failed to reach the server, they are still 13 (not 0: the
+        // watcher's count was taken over by the scan).
+        const queued = await waitFor('the 13 edits queued', async () => {
+          const p = pairOf((await d.call('GET', '/status')).body, 'far') as WithProgress;
+          const said = /^offline since \d\d:\d\d, 13 changes queued$/.test(p.health.reasons[0] ?? '');
+          return said && p.pending['localChanges'] === 0 ? p : undefined;
+        });
+        expect(queued.state).toBe('offline');
+        expect(queued.progress.filesLeft).toEqual({ up: 13, down: 0 });
+        expect(queued.progress.bytesLeft.up).toBe(
+          files.reduce((a, _, i) => a + `edited offline ${i}`.length, 0),
+        );
+        expect(queued.pending).toMatchObject({ uploads: 13, localChanges: 0 });
+
+        own.srv = await startServer({
+          dataDir: own.serverDir,
+          port,
+          users: [{ name: 'alice', token: 'alicetoken1' }],
+          admin: 'alice',
+        });
+        const back = (await waitUpToDate(d, 'far')) as WithProgress;
+        expect(back.progress.filesLeft).toEqual({ up: 0, down: 0 });
+      } finally {
+        await d.stop();
+      }
+    } finally {
+      await own.close();
     }
   });
 });

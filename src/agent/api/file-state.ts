@@ -74,6 +74,26 @@ export function verdictFor(
   }
 }
 
+/** The transfers the next sync would make, each way, with their sizes, from the index's three trees. */
+export function transfersLeft(
+  trees: Trees,
+  pair: Pick<PairConfig, 'mode' | 'propagateDeletes'>,
+): { up: Map<string, number>; down: Map<string, number> } {
+  const up = new Map<string, number>();
+  const down = new Map<string, number>();
+  for (const [p, l] of trees.local) {
+    if (l.kind !== 'file') continue;
+    const rec = recordsAt(trees, p);
+    if (decisionOf(rec, pair) === 'upload') up.set(p, l.size);
+  }
+  for (const [p, r] of trees.remote) {
+    if (r.kind !== 'file') continue;
+    const rec = recordsAt(trees, p);
+    if (decisionOf(rec, pair) === 'download') down.set(p, r.size);
+  }
+  return { up, down };
+}
+
 function recordsAt(trees: Trees, p: string): Records {
   const rec: Records = {};
   const l = trees.local.get(p);

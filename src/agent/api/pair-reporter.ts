@@ -1,7 +1,8 @@
 /**
  * What the daemon tells the status store while a pair works, beyond its state: local changes noticed,
  * pending counts when a plan is about to run (judged from the index with the reconciler's rules), the plan's
- * transfers and their sizes, counts going down as actions finish, and the transfers in flight. Keeps daemon.ts to a few calls.
+ * transfers and their sizes, counts going down as actions finish, the transfers in flight, and what is
+ * queued while the server cannot be reached. Keeps daemon.ts to a few calls.
  */
 import type { Client } from '../../vospace/client.js';
 import type { PairConfig } from '../config.js';
@@ -9,7 +10,7 @@ import type { ActionEvent } from '../executor.js';
 import type { Plan } from '../reconcile.js';
 import type { SyncIndex } from '../index-db.js';
 import type { Pending, StatusStore } from '../status.js';
-import { countPending } from './file-state.js';
+import { countPending, transfersLeft } from './file-state.js';
 import { trackingClient } from './track-transfers.js';
 
 type Phase = 'scanning-local' | 'scanning-remote' | 'planning' | 'syncing';
@@ -48,6 +49,9 @@ export class PairReporter {
     });
   }
 
+  /** Local changes the running cycle's scan took over from the watcher's count. */
+  private scanned = 0;
+
   private get name(): string {
     return this.o.pair.name;
   }
@@ -62,6 +66,7 @@ export class PairReporter {
     if (phase === 'scanning-local') {
       // The scan is looking at the noticed changes now.
       const p = st.pair(this.name).pending;
+      this.scanned = p.localChanges ?? 0;
       st.update(this.name, { pending: { ...p, localChanges: 0 } });
     } else if (phase === 'syncing') {
       const rec = this.o.index.getPair(this.name);
@@ -83,6 +88,28 @@ export class PairReporter {
       else if (a.type === 'download') down.set(a.path, a.expectRemote.size);
     }
     this.o.status.setTransfersLeft(this.name, up, down);
+  }
+
+  /**
+   * A cycle could not reach the server: what its local scan found is queued. Judged from the index (the scan
+   * just recorded the local side; the remote side is the last listing), as pending counts and transfers left.
+   */
+  offline(): void {
+    const st = this.o.status;
+    const rec = this.o.index.getPair(this.name);
+    const sizes = rec ? this.o.index.treeCounts(rec.id) : undefined;
+    if (!rec || !sizes || Math.max(sizes.local, sizes.remote, sizes.base) > MAX_COUNTED_PATHS) {
+      // Too big to judge path by path: the changes the scan took over stay counted as noticed.
+      const p = st.pair(this.name).pending;
+      st.update(this.name, { pending: { ...p, localChanges: (p.localChanges ?? 0) + this.scanned } });
+      this.scanned = 0;
+      return;
+    }
+    this.scanned = 0;
+    const trees = this.o.index.loadTrees(rec.id);
+    st.update(this.name, { pending: { ...countPending(trees, this.o.pair), localChanges: 0 } });
+    const left = transfersLeft(trees, this.o.pair);
+    st.setTransfersLeft(this.name, left.up, left.down);
   }
 
   action(e: ActionEvent): void {
