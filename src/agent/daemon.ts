@@ -18,11 +18,17 @@ import { SyncIndex } from './index-db.js';
 import type { Logger } from './log.js';
 import { PairReporter } from './api/pair-reporter.js';
 import { COMPACT_AFTER_ENTRIES, compactHeap } from './heap.js';
-import { detectCaseInsensitive, ignoreFor, syncPair, type CycleResult } from './pair-sync.js';
+import {
+  confirmHeldDeletes,
+  detectCaseInsensitive,
+  ignoreFor,
+  syncPair,
+  type CycleResult,
+} from './pair-sync.js';
 import { actionWords } from './action-words.js';
 import { conflictCopyInfo } from './conflict-name.js';
 import type { Notice } from './reconcile.js';
-import { StatusStore, type ConflictItem, type PairState } from './status.js';
+import { heldDeletesView, StatusStore, type ConflictItem, type PairState } from './status.js';
 import { pruneLocalTrash, pruneRemoteTrash } from './trash.js';
 import { startWatcher, type Watcher } from './watch.js';
 import { acquirePidLock, type PidLock } from '../util/pid-lock.js';
@@ -116,7 +122,6 @@ interface CycleRequest {
   full: boolean;
   remote: boolean;
   local: boolean;
-  overrideDeleteLimits: boolean;
 }
 
 class PairRunner {
@@ -228,12 +233,11 @@ class PairRunner {
   /** Asks for a cycle; requests made while one runs are merged into the next. */
   request(r: Partial<CycleRequest>): void {
     if (this.stopped) return;
-    const p = this.pending ?? { full: false, remote: false, local: false, overrideDeleteLimits: false };
+    const p = this.pending ?? { full: false, remote: false, local: false };
     this.pending = {
       full: p.full || !!r.full,
       remote: p.remote || !!r.remote,
       local: p.local || !!r.local,
-      overrideDeleteLimits: p.overrideDeleteLimits || !!r.overrideDeleteLimits,
     };
     if (!this.running) this.running = this.loop().finally(() => (this.running = undefined));
   }
@@ -244,11 +248,18 @@ class PairRunner {
     this.setState('paused', { pausedReason: reason, upToDate: false });
   }
 
+  /** Resumes; `confirmDeletes` confirms the deletions the pause holds back (that set, no other). */
   resume(confirmDeletes = false): void {
     this.paused = false;
     this.pausedByUser = false;
-    this.setState('idle', { pausedReason: null });
-    this.request({ full: true, remote: true, overrideDeleteLimits: confirmDeletes });
+    const rec = confirmDeletes ? this.d.index.getPair(this.pair.name) : undefined;
+    const held = rec ? confirmHeldDeletes(this.d.index, rec.id) : undefined;
+    // The set stays shown, confirmed, until the next cycle carries it out or pauses again with another.
+    this.setState('idle', {
+      pausedReason: null,
+      ...(held ? { heldDeletes: heldDeletesView(held, true) } : {}),
+    });
+    this.request({ full: true, remote: true });
   }
 
   private async loop(): Promise<void> {
@@ -324,7 +335,6 @@ class PairRunner {
           );
         },
         signal: this.abort.signal,
-        overrideDeleteLimits: req.overrideDeleteLimits,
         // After a failed poll, only a fresh listing may count as knowing the remote side.
         useCachedRemote: !this.remoteFailed && req.local && !req.remote && !req.full,
         ...(this.d.host ? { host: this.d.host } : {}),
@@ -388,6 +398,7 @@ class PairRunner {
     this.d.status.update(name, {
       diverged: result.notices.filter((n) => n.kind === 'remote-change-ignored').length,
     });
+    patch['heldDeletes'] = result.heldDeletes ? heldDeletesView(result.heldDeletes, false) : null;
     if (result.paused) {
       this.paused = true;
       this.setState('paused', { ...patch, pausedReason: result.paused, upToDate: false });

@@ -3,9 +3,12 @@
  * - delete caps: too many deletions on one side in one run pause the pair and ask the user. Only deleteLocal /
  *   deleteRemote count; renames and moves do not, and neither do the losers of a conflict that an upload or
  *   download replaces (they still go to the trash).
+ * - held deletes: the set of deletions a pause holds back, with a digest, so that a confirmation covers exactly
+ *   the deletions that were shown: a plan that would delete anything else pauses again.
  * - root guard: a local root that is suddenly empty while base remembers files, or whose marker file is gone,
  *   looks like an unmounted disk, not like "the user deleted everything".
  */
+import { createHash } from 'node:crypto';
 import type { BaseEntry, EntryKind } from './model.js';
 import type { PlanAction } from './reconcile/types.js';
 
@@ -68,6 +71,28 @@ export function checkDeleteSafety(
     reason: `${reasons.join('; ')} (run vosync resume --confirm-deletes)`,
     ...counts,
   };
+}
+
+/** The deletions of a plan that a delete-limit pause holds back, in side then path order. */
+export interface HeldDeletes {
+  /** SHA-256 of the set (side and path of each): what a confirmation names. */
+  digest: string;
+  paths: { side: 'local' | 'remote'; path: string }[];
+}
+
+export function heldDeletes(actions: readonly PlanAction[]): HeldDeletes {
+  const paths: HeldDeletes['paths'] = [];
+  for (const a of actions) {
+    if (a.type === 'deleteLocal') paths.push({ side: 'local', path: a.path });
+    else if (a.type === 'deleteRemote') paths.push({ side: 'remote', path: a.path });
+  }
+  paths.sort((a, b) =>
+    a.side === b.side ? (a.path < b.path ? -1 : a.path > b.path ? 1 : 0) : a.side < b.side ? -1 : 1,
+  );
+  const hash = createHash('sha256');
+  // NUL cannot occur in a path: no two sets share a text.
+  for (const p of paths) hash.update(`${p.side}\0${p.path}\0`);
+  return { digest: hash.digest('hex'), paths };
 }
 
 export type GuardVerdict = { verdict: 'ok' } | { verdict: 'pause'; reason: string };

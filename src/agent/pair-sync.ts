@@ -10,7 +10,7 @@ import { VosError } from '../vospace/errors.js';
 import { NAME_MAPPING, RAW_NAMES, type NameCodec } from '../vospace/names.js';
 import { nodeNameProblem } from '../vospace/uri.js';
 import type { PairConfig } from './config.js';
-import { checkDeleteSafety, checkRootGuard } from './delete-safety.js';
+import { checkDeleteSafety, checkRootGuard, heldDeletes, type HeldDeletes } from './delete-safety.js';
 import { executePlan, isPlaceholder, type ActionEvent, type ExecutionReport } from './executor.js';
 import { createIgnoreMatcher, type IgnoreMatcher } from './ignore.js';
 import type { PairRecord, SyncIndex } from './index-db.js';
@@ -49,7 +49,10 @@ export interface PairContext {
   /** The plan the executor is about to carry out (after every safety check passed). */
   onPlan?: (plan: Plan) => void;
   signal?: AbortSignal;
-  /** The user confirmed a paused pair's pending deletions: go past the delete caps once. */
+  /**
+   * Go past the delete caps whatever the plan deletes (simulations). People confirm a held set instead
+   * (confirmHeldDeletes), which covers exactly the deletions that were shown.
+   */
   overrideDeleteLimits?: boolean;
   /**
    * Reuse the remote tree of the last listing instead of listing again (a cycle triggered by local changes).
@@ -62,6 +65,8 @@ export interface CycleResult {
   pairId: number;
   /** Set when the cycle stopped before acting, with the reason the user sees. */
   paused?: string;
+  /** Set when the delete limits paused it: the deletions held back, which a confirmation must name. */
+  heldDeletes?: HeldDeletes;
   plan?: Plan;
   summary?: Record<string, number>;
   report?: ExecutionReport;
@@ -314,21 +319,34 @@ export async function syncPair(ctx: PairContext): Promise<CycleResult> {
   if (guard.verdict === 'pause') return pause(guard.reason);
   const remoteGuard = checkRootGuard({ present: trees.remote, base: trees.base, side: 'remote' });
   if (remoteGuard.verdict === 'pause') return pause(remoteGuard.reason);
-  // A confirmation given while no agent was running (`vosync resume --confirm-deletes`) counts once.
-  const confirmedBefore = index.getMeta(rec.id, CONFIRMED_DELETES) !== undefined;
-  if (!ctx.overrideDeleteLimits && !confirmedBefore) {
+  // A confirmation (by the daemon, `vosync resume` or `vosync once`) names the set of deletions a pause
+  // showed; it lets this plan through only if the plan deletes exactly that set.
+  const confirmed = index.getMeta(rec.id, CONFIRMED_DELETES);
+  if (!ctx.overrideDeleteLimits) {
     const safety = checkDeleteSafety(plan, trees.base.size, {
       maxDeleteShare: pair.deleteLimits.maxShare,
       maxDeleteCount: pair.deleteLimits.maxCount,
     });
-    if (safety.verdict === 'pause') return pause(safety.reason);
+    const held = safety.verdict === 'pause' ? heldDeletes(plan.actions) : undefined;
+    if (safety.verdict === 'pause' && held && held.digest !== confirmed) {
+      index.setMeta(rec.id, HELD_DELETES, JSON.stringify(held));
+      index.setMeta(rec.id, CONFIRMED_DELETES, null);
+      result.heldDeletes = held;
+      return pause(
+        confirmed === undefined
+          ? safety.reason
+          : `the deletions changed since they were confirmed: ${safety.reason}`,
+      );
+    }
   }
 
   if (!markerPresent) {
     fs.mkdirSync(path.dirname(markerPath(pair.local)), { recursive: true });
     fs.writeFileSync(markerPath(pair.local), `vosync pair ${pair.name} → ${pair.remoteUri}\n`);
   }
-  if (confirmedBefore) index.setMeta(rec.id, CONFIRMED_DELETES, null);
+  // Whatever was held is decided: carried out now, or no longer in the plan.
+  if (confirmed !== undefined) index.setMeta(rec.id, CONFIRMED_DELETES, null);
+  if (index.getMeta(rec.id, HELD_DELETES) !== undefined) index.setMeta(rec.id, HELD_DELETES, null);
   ctx.onPlan?.(plan);
   ctx.onPhase?.('syncing');
   const report = await executePlan(plan, {
@@ -366,8 +384,26 @@ export async function syncUntilStable(ctx: PairContext, maxCycles = 5): Promise<
   return results;
 }
 
-/** Index meta key: the user confirmed a paused pair's deletions while no agent ran; used by the next cycle. */
+/** Index meta key: the digest of the held deletions the user confirmed; the next cycle may carry out that set. */
 export const CONFIRMED_DELETES = 'confirmed-deletes';
+/** Index meta key: the deletions the last delete-limit pause held back (HeldDeletes as JSON). */
+export const HELD_DELETES = 'held-deletes';
+
+/** The deletions a delete-limit pause of the pair holds back, if any. */
+export function readHeldDeletes(index: SyncIndex, pairId: number): HeldDeletes | undefined {
+  const text = index.getMeta(pairId, HELD_DELETES);
+  return text === undefined ? undefined : (JSON.parse(text) as HeldDeletes);
+}
+
+/**
+ * Confirms the deletions the pair's pause held back, exactly that set: the next cycle carries them out if its
+ * plan deletes the same, and pauses again showing the new set otherwise. Returns the set (none: nothing held).
+ */
+export function confirmHeldDeletes(index: SyncIndex, pairId: number): HeldDeletes | undefined {
+  const held = readHeldDeletes(index, pairId);
+  if (held) index.setMeta(pairId, CONFIRMED_DELETES, held.digest);
+  return held;
+}
 
 /** This machine's name in conflict-copy names: $VOSYNC_HOST, else the host name. */
 export function machineName(): string {

@@ -73,6 +73,34 @@ export interface NotSyncedItem {
   reason: string;
 }
 
+/** The deletions a delete-limit pause holds back, as the status shows them. */
+export interface HeldDeletesView {
+  /** What a confirmation names: it covers this set and no other. */
+  digest: string;
+  /** How many on each side. */
+  local: number;
+  remote: number;
+  /** The first HELD_PATHS_SHOWN of them, local side first, in path order. */
+  paths: { side: 'local' | 'remote'; path: string }[];
+  /** The user confirmed this set; the next cycle carries it out if its plan deletes the same. */
+  confirmed: boolean;
+}
+
+export const HELD_PATHS_SHOWN = 100;
+
+export function heldDeletesView(
+  held: { digest: string; paths: HeldDeletesView['paths'] },
+  confirmed: boolean,
+): HeldDeletesView {
+  return {
+    digest: held.digest,
+    local: held.paths.filter((p) => p.side === 'local').length,
+    remote: held.paths.filter((p) => p.side === 'remote').length,
+    paths: held.paths.slice(0, HELD_PATHS_SHOWN),
+    confirmed,
+  };
+}
+
 /** Called with the pair's name after every change of a pair's status. */
 export type StatusListener = (pair: string) => void;
 
@@ -84,6 +112,8 @@ export interface PairStatus {
   state: PairState;
   /** Why the pair is paused, in words. */
   pausedReason: string | null;
+  /** The deletions its delete-limit pause holds back. */
+  heldDeletes?: HeldDeletesView | null;
   pending: Pending;
   conflicts: number;
   errors: number;
@@ -112,9 +142,10 @@ export interface PairStatus {
 /** A pair as snapshot() shows it. */
 export type PairView = Omit<
   PairStatus,
-  'pending' | 'transfers' | 'offlineSince' | 'pollIntervalMs' | 'diverged'
+  'pending' | 'transfers' | 'offlineSince' | 'pollIntervalMs' | 'diverged' | 'heldDeletes'
 > & {
   pending: Required<Pending>;
+  heldDeletes: HeldDeletesView | null;
   transfers: number;
   health: Pick<Health, 'level' | 'reasons'>;
   progress: Progress;
@@ -564,6 +595,7 @@ export class StatusStore {
       mode: p.mode,
       state: p.state,
       pausedReason: p.pausedReason,
+      heldDeletes: p.heldDeletes ? { ...p.heldDeletes, paths: [...p.heldDeletes.paths] } : null,
       pending,
       conflicts: p.conflicts,
       errors: p.errors,

@@ -7,7 +7,7 @@ import { startStatusApi, type StatusApi } from '../agent/api.js';
 import { loadConfig, resolveConfigPath, type VosyncConfig } from '../agent/config.js';
 import { Daemon, serverUnreachable } from '../agent/daemon.js';
 import { createLogger, type Logger } from '../agent/log.js';
-import { syncUntilStable, type CycleResult } from '../agent/pair-sync.js';
+import { confirmHeldDeletes, syncUntilStable, type CycleResult } from '../agent/pair-sync.js';
 import { LockedError } from '../util/pid-lock.js';
 import { VosError } from '../vospace/errors.js';
 
@@ -89,7 +89,13 @@ export function summaryLine(name: string, results: CycleResult[]): { line: strin
   if (!last) return { line: `${name}: nothing done`, code: ONCE_EXIT.failed };
   if (last.paused) {
     const hint = /delete/.test(last.paused) ? ' (run vosync once --confirm-deletes to go on)' : '';
-    return { line: `${name}: PAUSED — ${last.paused}${hint}`, code: ONCE_EXIT.attention };
+    let line = `${name}: PAUSED — ${last.paused}${hint}`;
+    // What a confirmation would cover, by name: exactly these.
+    const held = last.heldDeletes?.paths ?? [];
+    for (const d of held.slice(0, SHOWN))
+      line += `\n  would delete ${d.side === 'local' ? 'here' : 'on the server'}: ${d.path}`;
+    if (held.length > SHOWN) line += `\n  … and ${held.length - SHOWN} more`;
+    return { line, code: ONCE_EXIT.attention };
   }
   let up = 0;
   let down = 0;
@@ -154,7 +160,7 @@ export function registerDaemon(program: Command): void {
     .option('--config <file>', 'config file')
     .option(
       '--confirm-deletes',
-      'go past the delete limits in this run: the deletions that paused a pair are intended',
+      'carry out the deletions the last pause held back (those it listed, no others)',
     )
     .option('-v, --verbose', 'debug logging')
     .action(async (flags: ConfigFlag & { confirmDeletes?: boolean }, cmd: Command) => {
@@ -173,6 +179,10 @@ export function registerDaemon(program: Command): void {
       try {
         for (const pair of config.pairs) {
           let results: CycleResult[];
+          if (flags.confirmDeletes) {
+            const rec = daemon.index.getPair(pair.name);
+            if (rec) confirmHeldDeletes(daemon.index, rec.id);
+          }
           try {
             results = await syncUntilStable({
               pair,
@@ -180,7 +190,6 @@ export function registerDaemon(program: Command): void {
               index: daemon.index,
               now: Date.now,
               concurrency: config.transfers.concurrency,
-              overrideDeleteLimits: flags.confirmDeletes === true,
             });
           } catch (e) {
             if (!cannotReach(e)) throw e;

@@ -103,30 +103,33 @@ async function guarded(io: CliIo, name: string, body: () => Promise<number>): Pr
   io.setExitCode(code);
 }
 
-/** Writes a delete confirmation into the index of the config's state, for one pair or all; returns their names. */
+/**
+ * Confirms, in the index of the config's state, the deletions each pair's pause held back (one pair or all);
+ * returns what was confirmed per pair (0: nothing was held), or undefined when no pair has that name.
+ */
 async function recordDeleteConfirmation(
   io: CliIo,
   flags: ConfigFlags,
   pair: string | undefined,
-): Promise<string[] | undefined> {
+): Promise<{ name: string; count: number }[] | undefined> {
   const host = hostOf(io);
   const config = loadConfig(resolveConfigPath(flags.config, host), host);
   const pairs = config.pairs.filter((p) => pair === undefined || p.name === pair);
   if (pairs.length === 0) return undefined;
-  const [{ SyncIndex }, { CONFIRMED_DELETES }] = await Promise.all([
+  const [{ SyncIndex }, { confirmHeldDeletes }] = await Promise.all([
     import('../agent/index-db.js'),
     import('../agent/pair-sync.js'),
   ]);
   const index = SyncIndex.open(path.join(config.state.dir, 'index.sqlite'));
   try {
-    for (const p of pairs) {
-      const rec = index.ensurePair({ name: p.name, localRoot: p.local, remoteUri: p.remoteUri });
-      index.setMeta(rec.id, CONFIRMED_DELETES, String(io.now()));
-    }
+    return pairs.map((p) => {
+      const rec = index.getPair(p.name);
+      const held = rec ? confirmHeldDeletes(index, rec.id) : undefined;
+      return { name: p.name, count: held?.paths.length ?? 0 };
+    });
   } finally {
     index.close();
   }
-  return pairs.map((p) => p.name);
 }
 
 /** File states a person needs to act on (the exit code says so, as the overall status does). */
@@ -258,7 +261,7 @@ export function registerStatus(program: Command, deps: StatusDeps = {}): void {
   control('resume', 'resume one pair (or all), e.g. after a safety pause')
     .option(
       '--confirm-deletes',
-      'go past the delete limits once: the deletions that paused the pair are intended',
+      'confirm the deletions the pause held back (those shown by vosync status, no others)',
     )
     .action(async (pair: string | undefined, flags: ConfigFlags & { confirmDeletes?: boolean }) =>
       guarded(io, 'resume', async () => {
@@ -272,18 +275,27 @@ export function registerStatus(program: Command, deps: StatusDeps = {}): void {
         } catch (e) {
           if (!(e instanceof DaemonUnreachable && flags.confirmDeletes)) throw e;
           // Unattended use (cron): no daemon to tell, so the confirmation is kept for the next run.
-          const names = await recordDeleteConfirmation(io, flags, pair);
-          if (!names) {
+          const confirmed = await recordDeleteConfirmation(io, flags, pair);
+          if (!confirmed) {
             io.stderr.write(`vosync resume: no pair named ${pair}\n`);
             return 2;
           }
+          const held = confirmed.filter((c) => c.count > 0);
+          const words = held.map((c) => `${c.name} (${c.count} deletion(s))`).join(', ');
           io.stdout.write(
-            `vosync is not running: confirmation recorded for ${names.join(', ')}; the next ` +
-              '`vosync once` or `vosync daemon` goes past the delete limits once\n',
+            held.length > 0
+              ? `vosync is not running: confirmation recorded for ${words}; the next \`vosync once\` or ` +
+                  '`vosync daemon` carries out exactly these deletions (a different set pauses again)\n'
+              : 'vosync is not running, and no pair holds deletions back: nothing to confirm\n',
           );
           return 0;
         }
         io.stdout.write(`resumed ${pair ?? `all ${s.pairs.length} pair(s)`}\n`);
+        for (const p of s.pairs)
+          if (flags.confirmDeletes && p.heldDeletes?.confirmed)
+            io.stdout.write(
+              `  ${p.name}: confirmed ${p.heldDeletes.local + p.heldDeletes.remote} deletion(s), as vosync status showed them\n`,
+            );
         return 0;
       }),
     );

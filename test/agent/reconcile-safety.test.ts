@@ -10,6 +10,7 @@ import {
   checkRootGuard,
   countDeletes,
   DEFAULT_DELETE_LIMITS,
+  heldDeletes,
 } from '../../src/agent/delete-safety.js';
 import type { BaseEntry, ConflictPolicy, LocalEntry, SyncMode } from '../../src/agent/model.js';
 import type { PlanAction } from '../../src/agent/reconcile.js';
@@ -21,6 +22,40 @@ const del = (side: 'local' | 'remote', path: string): PlanAction =>
     : { type: 'deleteRemote', path, expectRemote: { kind: 'file', size: 1, dateMs: 1 }, reason: 't' };
 const deletes = (side: 'local' | 'remote', n: number): PlanAction[] =>
   Array.from({ length: n }, (_, i) => del(side, `f${i}`));
+
+describe('held deletes: what a confirmation covers', () => {
+  const upload: PlanAction = {
+    type: 'upload',
+    path: 'new.txt',
+    expectLocal: { kind: 'file', size: 1, mtimeMs: 1, ino: 1 },
+    expectRemote: null,
+    trashRemoteFirst: false,
+    reason: 't',
+  };
+  const six = deletes('remote', 6);
+  it('lists only the deletions, local side first, in path order, whatever order the plan has', () => {
+    expect(heldDeletes([del('remote', 'b'), upload, del('local', 'z'), del('remote', 'a')]).paths).toEqual([
+      { side: 'local', path: 'z' },
+      { side: 'remote', path: 'a' },
+      { side: 'remote', path: 'b' },
+    ]);
+  });
+  it.each<{ name: string; other: PlanAction[]; same: boolean }>([
+    {
+      name: 'the same set in another order, with other actions',
+      other: [upload, ...six].reverse(),
+      same: true,
+    },
+    { name: 'one more deletion', other: [...six, del('remote', 'f6')], same: false },
+    { name: 'one fewer', other: six.slice(1), same: false },
+    { name: 'another file', other: [...six.slice(1), del('remote', 'g')], same: false },
+    { name: 'the same path on the other side', other: [...six.slice(1), del('local', 'f0')], same: false },
+    // Sets whose joined texts would coincide without a separator.
+    { name: 'paths split differently', other: [...six.slice(2), del('remote', 'f0f1')], same: false },
+  ])('$name: same digest = $same', ({ other, same }) => {
+    expect(heldDeletes(other).digest === heldDeletes(six).digest).toBe(same);
+  });
+});
 
 describe('delete caps', () => {
   it.each([

@@ -1,6 +1,6 @@
 /**
  * Unattended use, as cron and scripts see it, with real processes: one agent per state directory, delete
- * limits confirmed without a running daemon, and `vosync once`'s report and exit codes (0 done, 1 needs a
+ * limits confirmed without a running daemon (a confirmation covering exactly the deletions shown), and `vosync once`'s report and exit codes (0 done, 1 needs a
  * look, 2 failures, 3 cannot run).
  */
 import fs from 'node:fs';
@@ -90,6 +90,50 @@ describe('unattended use', () => {
     expect((await once(p.config)).code).toBe(1);
     const confirmed = await exitOf(['once', '--confirm-deletes', '--config', p.config]);
     expect(confirmed.code).toBe(0);
+  });
+
+  it('a confirmation covers only the deletions that were shown: resume without a daemon, once', async () => {
+    const p = pairDir('exact', 'vos:alice/unattended-exact');
+    const onServer = async () =>
+      (await world.client.listdir('vos:alice/unattended-exact')).filter((n) => n.endsWith('.txt')).sort();
+    for (let i = 0; i < 10; i++) fs.writeFileSync(path.join(p.local, `f${i}.txt`), `file ${i}`);
+    expect((await once(p.config)).code).toBe(0);
+    for (let i = 0; i < 6; i++) fs.rmSync(path.join(p.local, `f${i}.txt`));
+    const shown = await once(p.config);
+    expect(shown.code).toBe(1);
+    for (let i = 0; i < 6; i++) expect(shown.out).toContain(`\n  would delete on the server: f${i}.txt`);
+    // One more deletion after the set was shown: confirming what was shown does not cover it.
+    fs.rmSync(path.join(p.local, 'f6.txt'));
+    const resume = await exitOf(['resume', '--confirm-deletes', '--config', p.config]);
+    expect(resume.out).toMatch(/confirmation recorded for exact \(6 deletion\(s\)\)/);
+    const again = await once(p.config);
+    expect(again.code).toBe(1);
+    expect(again.out).toMatch(
+      /exact: PAUSED — the deletions changed since they were confirmed: would delete 7 /,
+    );
+    expect(again.out).toContain('\n  would delete on the server: f6.txt');
+    expect(await onServer()).toHaveLength(10);
+    expect((await exitOf(['resume', '--confirm-deletes', '--config', p.config])).code).toBe(0);
+    expect((await once(p.config)).code).toBe(0);
+    expect(await onServer()).toEqual(['f7.txt', 'f8.txt', 'f9.txt']);
+
+    // once --confirm-deletes confirms what the last run listed, no more.
+    for (let i = 0; i < 10; i++) fs.writeFileSync(path.join(p.local, `g${i}.txt`), `file ${i}`);
+    expect((await once(p.config)).code).toBe(0);
+    for (let i = 0; i < 8; i++) fs.rmSync(path.join(p.local, `g${i}.txt`));
+    // Never shown before: this run shows the set and stops.
+    const first = await exitOf(['once', '--confirm-deletes', '--config', p.config]);
+    expect(first.code).toBe(1);
+    expect(first.out).toContain('\n  would delete on the server: g7.txt');
+    fs.rmSync(path.join(p.local, 'g8.txt'));
+    const second = await exitOf(['once', '--confirm-deletes', '--config', p.config]);
+    expect(second.code).toBe(1);
+    expect(second.out).toMatch(/the deletions changed since they were confirmed/);
+    expect(second.out).toContain('\n  would delete on the server: g8.txt');
+    expect(await onServer()).toHaveLength(13);
+    const third = await exitOf(['once', '--confirm-deletes', '--config', p.config]);
+    expect(third.code).toBe(0);
+    expect(await onServer()).toEqual(['f7.txt', 'f8.txt', 'f9.txt', 'g9.txt']);
   });
 
   it('says conflicts and failures in words, with distinct exit codes', async () => {

@@ -201,6 +201,7 @@ describe('status in words', () => {
     mode: 'two-way',
     state,
     pausedReason: null,
+    heldDeletes: null,
     pending: { uploads: 0, downloads: 0, deletes: 0, other: 0, localChanges: 0 },
     conflicts: 0,
     errors: 0,

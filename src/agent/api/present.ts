@@ -177,6 +177,20 @@ export function humanSummary(s: StatusDoc, lists: SummaryLists): string {
       );
     lines.push(...more(conflicts.length));
   }
+  for (const p of s.pairs) {
+    const h = p.heldDeletes;
+    if (!h) continue;
+    const total = h.local + h.remote;
+    lines.push(
+      '',
+      h.confirmed
+        ? `${p.name}: ${plural(total, 'deletion')} confirmed, carried out by the next sync:`
+        : `${p.name}: ${plural(total, 'deletion')} held back, confirm with vosync resume --confirm-deletes ${p.name}:`,
+    );
+    for (const d of h.paths.slice(0, SHOWN))
+      lines.push(`  ${d.side === 'local' ? 'delete here' : 'delete on the server'}: ${d.path}`);
+    lines.push(...more(total));
+  }
   const notSyncedTotal = s.pairs.reduce((a, p) => a + p.notSynced, 0);
   if (notSynced.length > 0) {
     lines.push('', 'Not synced:');

@@ -120,6 +120,26 @@ export const ProgressSchema = z
   })
   .meta({ title: 'Progress' });
 
+export const HeldDeletesSchema = z
+  .strictObject({
+    digest: z
+      .string()
+      .describe(
+        'SHA-256 of the set; a confirmation covers this set and no other (a different plan pauses again)',
+      ),
+    local: count().describe('deletions on this computer (to the local trash)'),
+    remote: count().describe('deletions on the server (to the remote trash)'),
+    paths: z
+      .array(z.strictObject({ side: z.enum(['local', 'remote']), path: z.string() }))
+      .describe('the first 100, local side first, in path order'),
+    confirmed: z
+      .boolean()
+      .describe(
+        'confirmed (vosync resume --confirm-deletes); the next cycle carries it out if it deletes the same',
+      ),
+  })
+  .meta({ title: 'HeldDeletes' });
+
 export const HEALTH_LEVELS = ['ok', 'busy', 'attention', 'error'] as const;
 
 export const HealthSchema = z
@@ -146,6 +166,9 @@ export const PairStatusSchema = z
     mode: z.string().describe('two-way, backup or mirror-down'),
     state: PairStateSchema,
     pausedReason: z.string().nullable(),
+    heldDeletes: HeldDeletesSchema.nullable().describe(
+      'the deletions a delete-limit pause holds back, until a cycle carries them out; null otherwise',
+    ),
     pending: PendingSchema,
     conflicts: count(),
     errors: count().describe('permanent errors of the latest cycles'),

@@ -163,6 +163,13 @@ export const PAGE_SCRIPT = String.raw`(function () {
       var dl = el('dl', 'facts');
       if (p.health.reasons.length) fact(dl, 'Why', p.health.reasons.join(' \u00b7 '), p.health.level === 'error' ? 'bad' : 'warn');
       if (p.pausedReason) fact(dl, 'Paused', p.pausedReason, 'warn');
+      if (p.heldDeletes) {
+        var h = p.heldDeletes;
+        var names = h.paths.slice(0, 5).map(function (d) { return d.path + (d.side === 'local' ? ' (here)' : ' (on the server)'); });
+        var total = h.local + h.remote;
+        fact(dl, h.confirmed ? 'Deletions confirmed' : 'Deletions held back',
+          plural(total, 'deletion', 'deletions') + ': ' + names.join(', ') + (total > names.length ? ', \u2026' : ''), 'warn');
+      }
       fact(dl, 'Pending', pendingText(p.pending));
       var left = progressText(p.progress);
       if (left) fact(dl, 'Left', left, 'progress');
