@@ -56,6 +56,7 @@ export function diffConfigs(old: VosyncConfig, next: VosyncConfig): ConfigChange
   if (old.transfers.concurrency !== next.transfers.concurrency) applied.push('transfers.concurrency');
   if (old.log.level !== next.log.level) applied.push('log.level');
   if (old.trash.keepDays !== next.trash.keepDays) applied.push('trash.keepDays');
+  if (!isDeepStrictEqual(old.notifications, next.notifications)) applied.push('notifications');
   for (const [key, get] of START_UP_SETTINGS) {
     if (!isDeepStrictEqual(get(old), get(next))) restartNeeded.push(key);
   }

@@ -18,6 +18,8 @@ import { SyncIndex } from './index-db.js';
 import type { Logger } from './log.js';
 import { PairReporter } from './api/pair-reporter.js';
 import { COMPACT_AFTER_ENTRIES, compactHeap } from './heap.js';
+import { Notifications } from './notifications.js';
+import type { NotifyFacts } from './notify-rule.js';
 import {
   confirmHeldDeletes,
   detectCaseInsensitive,
@@ -189,6 +191,7 @@ class PairRunner {
       // Conflicts open before a restart are still open: they are the copies on disk.
       this.refreshConflicts([]);
     }
+    this.d.notifyFrom(pair.name);
     if (!fs.existsSync(pair.local)) {
       this.setState('paused', { pausedReason: `local folder ${pair.local} does not exist` });
       this.paused = true;
@@ -487,6 +490,18 @@ class PairRunner {
     this.d.status.setConflicts(this.pair.name, items);
   }
 
+  /** What the notification rule looks at. */
+  notifyFacts(): NotifyFacts {
+    const name = this.pair.name;
+    const st = this.d.status.pair(name);
+    return {
+      conflicts: this.d.status.conflicts.filter((c) => c.pair === name).map((c) => c.copy ?? c.path),
+      safetyPause: st.state === 'paused' && !this.pausedByUser ? st.pausedReason : null,
+      failing: this.d.status.failing(name).map((f) => ({ key: f.path ?? '', message: f.message })),
+      offlineSince: st.offlineSince ?? null,
+    };
+  }
+
   /** A pair that has not synced within three expected poll intervals is stale. */
   refreshStale(): void {
     const st = this.d.status.pair(this.pair.name);
@@ -563,6 +578,8 @@ export class Daemon {
   private readonly runners = new Map<string, PairRunner>();
   private housekeeping: NodeJS.Timeout | undefined;
   private readonly lock: PidLock;
+  private readonly notifications: Notifications;
+  private readonly unsubscribe: () => void;
 
   constructor(
     config: VosyncConfig,
@@ -575,6 +592,13 @@ export class Daemon {
     this.watchOptions = opts.watch ?? {};
     this.status = new StatusStore(this.now, VERSION);
     this.status.setConfigFile(config.source);
+    this.notifications = new Notifications({
+      settings: () => this.current.notifications,
+      facts: (pair) => this.runners.get(pair)?.notifyFacts(),
+      now: this.now,
+      log,
+    });
+    this.unsubscribe = this.status.subscribe((pair) => this.notifications.check(pair));
     ensurePrivateDir(config.state.dir);
     // One agent per state: a second daemon, or `vosync once` beside a daemon, would sync the same pairs
     // against the same index at the same time.
@@ -606,6 +630,8 @@ export class Daemon {
     for (const pair of this.config.pairs) await this.startRunner(pair);
     this.housekeeping = setInterval(() => {
       for (const r of this.runners.values()) r.refreshStale();
+      // The offline threshold passes without any change of status.
+      for (const name of this.runners.keys()) this.notifications.check(name);
     }, 30_000);
     this.housekeeping.unref();
     for (const r of this.runners.values()) void r.prune();
@@ -621,6 +647,11 @@ export class Daemon {
 
   pause(pair?: string): void {
     for (const r of this.select(pair)) r.pause();
+  }
+
+  /** Notifications about a pair start from what it holds now. */
+  notifyFrom(pair: string): void {
+    this.notifications.begin(pair);
   }
 
   resume(pair?: string, confirmDeletes = false): void {
@@ -747,6 +778,7 @@ export class Daemon {
   /** Stops taking new work, lets in-flight transfers finish (up to `graceMs`), closes everything. */
   async stop(graceMs = 30_000): Promise<void> {
     if (this.housekeeping) clearInterval(this.housekeeping);
+    this.unsubscribe();
     await Promise.all([...this.runners.values()].map((r) => r.stop(graceMs)));
     // What outlived the grace (a stalled transfer, an endless listing) is cut off, not waited for.
     if (!this.opts.client) await this.client.destroy();

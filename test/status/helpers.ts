@@ -71,7 +71,7 @@ export function writeConfig(
   env: Env,
   dir: string,
   pairs: PairSpec[],
-  opts: { remotePoll?: string; concurrency?: number } = {},
+  opts: { remotePoll?: string; concurrency?: number; extra?: string[] } = {},
 ): VosyncConfig {
   fs.mkdirSync(dir, { recursive: true });
   const lines = [
@@ -82,6 +82,7 @@ export function writeConfig(
     `  remotePoll: "${opts.remotePoll ?? '*/1 * * * * *'}"`,
     '  fullRescan: "0 0 * * *"',
     ...(opts.concurrency ? ['transfers:', `  concurrency: ${opts.concurrency}`] : []),
+    ...(opts.extra ?? []),
     'status:',
     '  port: 0',
     `  tokenFile: ${path.join(dir, 'status-token')}`,

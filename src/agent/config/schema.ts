@@ -235,6 +235,11 @@ export function buildSchemas(sc: SchemaContext) {
 
   const trash = z.strictObject({ keepDays: z.number().int().min(1).default(DEFAULTS.trash.keepDays) });
   const state = z.strictObject({ dir: pathField.optional() });
+  const notifications = z.strictObject({
+    enabled: z.boolean().default(DEFAULTS.notifications.enabled),
+    offlineMinutes: z.number().positive().max(10_080).default(DEFAULTS.notifications.offlineMinutes),
+    command: pathField.optional(),
+  });
 
   const deleteLimits = z.strictObject({
     maxShare: shareField(DEFAULTS.pair.deleteLimits.maxShare),
@@ -320,6 +325,7 @@ export function buildSchemas(sc: SchemaContext) {
     log: section(log),
     status: section(status),
     trash: section(trash),
+    notifications: section(notifications),
     state: section(state),
     pairs: z.preprocess(nullAsAbsent, z.array(pair).default([])),
   });
@@ -344,6 +350,11 @@ export function buildSchemas(sc: SchemaContext) {
         tokenFile: c.status.tokenFile ?? p.join(sc.baseDir, DEFAULTS.status.tokenFileName),
       },
       trash: c.trash,
+      notifications: {
+        enabled: c.notifications.enabled,
+        offlineMinutes: c.notifications.offlineMinutes,
+        ...(c.notifications.command ? { command: c.notifications.command } : {}),
+      },
       state: { dir: stateDir },
       pairs: c.pairs.map((x) => finishPair(x, c.schedule)),
     };
@@ -358,6 +369,7 @@ export function buildSchemas(sc: SchemaContext) {
     log: Object.keys(log.shape),
     status: Object.keys(status.shape),
     trash: Object.keys(trash.shape),
+    notifications: Object.keys(notifications.shape),
     state: Object.keys(state.shape),
     'pairs[]': Object.keys(pairObject.shape),
     'pairs[].deleteLimits': Object.keys(deleteLimits.shape),

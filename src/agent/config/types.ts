@@ -25,6 +25,7 @@ export const DEFAULTS = {
   log: { level: 'info' as LogLevel, fileName: 'vosync.log', maxSizeMB: 10, maxFiles: 5 },
   status: { port: 7878, tokenFileName: 'status-token' },
   trash: { keepDays: 30 },
+  notifications: { enabled: true, offlineMinutes: 10 },
   pair: {
     mode: 'two-way' as SyncMode,
     conflict: 'keep-both' as ConflictPolicy,
@@ -118,6 +119,11 @@ export interface VosyncConfig {
   /** Loopback status API. Port 0 = pick a free port. The token file is created with mode 0600. */
   status: { port: number; tokenFile: string };
   trash: { keepDays: number };
+  /**
+   * Desktop notifications (notify-send, osascript): on, after how many minutes offline, and a program to run
+   * instead (called with the title and the message), e.g. a script of one's own.
+   */
+  notifications: { enabled: boolean; offlineMinutes: number; command?: string };
   /** Where the SQLite index and other state live. */
   state: { dir: string };
   pairs: PairConfig[];
