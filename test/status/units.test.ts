@@ -286,6 +286,32 @@ describe('status in words', () => {
     expect(tray).toContain('b: ↓ 2 files, 117 MB left · 1.0 MB/s · about 2 min');
   });
 
+  it('the tray offers to allow the deletions a delete-limit pause holds back, per pair, until confirmed', () => {
+    const held = {
+      digest: 'd',
+      local: 0,
+      remote: 2,
+      paths: [
+        { side: 'remote' as const, path: 'x' },
+        { side: 'remote' as const, path: 'y' },
+      ],
+      confirmed: false,
+    };
+    const paused = pair('data', 'paused', { pausedReason: 'would delete 2 items', heldDeletes: held });
+    const tray = trayOutput(doc([paused, pair('b', 'idle')]), {
+      flavour: 'xbar',
+      self: ['/bin/vosync'],
+      common: [],
+    }).split('\n');
+    expect(tray).toContain(
+      'data: allow the 2 deletion(s) held back | shell="/bin/vosync" param1="resume" param2="data" param3="--confirm-deletes" terminal=false refresh=true',
+    );
+    expect(tray.some((l) => l.startsWith('Resume all | '))).toBe(true);
+    const confirmed = pair('data', 'paused', { heldDeletes: { ...held, confirmed: true } });
+    const after = trayOutput(doc([confirmed]), { flavour: 'xbar', self: ['/bin/vosync'], common: [] });
+    expect(after).not.toContain('allow the');
+  });
+
   it('exit codes: ok, warning, critical', () => {
     expect(healthCode(doc([pair('a', 'idle'), pair('b', 'syncing')]))).toBe(0);
     expect(healthCode(doc([pair('a', 'idle'), pair('b', 'stale')]))).toBe(1);

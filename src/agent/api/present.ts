@@ -275,6 +275,13 @@ export function trayOutput(s: StatusDoc | { unreachable: string }, o: TrayOption
   lines.push('---');
   lines.push(trayCommand('Open status page', o.flavour, o.self, ['status', '--open', ...o.common]));
   const anyPaused = s.pairs.some((p) => p.state === 'paused');
+  // "Resume" alone would pause a delete-limit pause again: the deletions it holds need their own yes.
+  for (const p of s.pairs) {
+    const h = p.heldDeletes;
+    if (p.state !== 'paused' || !h || h.confirmed) continue;
+    const label = trayText(`${p.name}: allow the ${h.local + h.remote} deletion(s) held back`);
+    lines.push(trayCommand(label, o.flavour, o.self, ['resume', p.name, '--confirm-deletes', ...o.common]));
+  }
   if (anyPaused) lines.push(trayCommand('Resume all', o.flavour, o.self, ['resume', ...o.common]));
   else lines.push(trayCommand('Pause all', o.flavour, o.self, ['pause', ...o.common]));
   lines.push(trayCommand('Rescan all', o.flavour, o.self, ['rescan', ...o.common]));
