@@ -180,7 +180,6 @@ class PairRunner {
       status: this.d.status,
       index: this.d.index,
       now: this.d.now,
-      client: this.d.client,
     });
     const rec = this.d.index.getPair(pair.name);
     if (rec) {
@@ -319,12 +318,13 @@ class PairRunner {
     try {
       result = await syncPair({
         pair: this.pair,
-        client: this.reporter.client,
+        client: this.d.client,
         index: this.d.index,
         now: this.d.now,
         concurrency: this.d.config.transfers.concurrency,
         caseInsensitiveLocal: this.caseInsensitive,
         onAction: this.onAction,
+        onTransfer: (e) => this.reporter.transfer(e),
         onPlan: (plan) => this.reporter.planned(plan),
         onPhase: (phase) => {
           this.reporter.phase(phase);

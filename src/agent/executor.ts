@@ -11,7 +11,13 @@ import { VosError } from '../vospace/errors.js';
 import type { NodeLocation } from '../vospace/location.js';
 import type { NameCodec } from '../vospace/names.js';
 import type { NodeInfo } from '../vospace/node.js';
-import { fetchToTemp, openTempFile, resolveDownloadUrls, tempPathFor } from '../vospace/transfer.js';
+import {
+  fetchToTemp,
+  openTempFile,
+  resolveDownloadUrls,
+  tempPathFor,
+  type ProgressCallback,
+} from '../vospace/transfer.js';
 import { DownloadConfinement, assertInsideRoot } from './confine.js';
 import { hashFile } from './hash.js';
 import { diskRelOf } from './local/names.js';
@@ -58,8 +64,19 @@ export interface ExecutorContext {
   concurrency: number;
   /** Called after each action, for progress and status. */
   onAction?: (event: ActionEvent) => void;
+  /** Called as a transfer's bytes start to move and as they go; it ends with its action's onAction. */
+  onTransfer?: (event: TransferEvent) => void;
   /** Stop taking new actions (in-flight ones finish). */
   signal?: AbortSignal;
+}
+
+/** A transfer under way: `bytes` moved so far of `size` (null when unknown). */
+export interface TransferEvent {
+  path: string;
+  direction: 'up' | 'down';
+  phase: 'started' | 'progress';
+  bytes: number;
+  size: number | null;
 }
 
 export interface ActionEvent {
@@ -322,10 +339,12 @@ export class Executor {
     });
     // Checked again by the client's own last read before the transfer: a node written meanwhile is not replaced.
     let result: Awaited<ReturnType<Client['upload']>>;
+    const moving = this.transferEvents(a.path, 'up', a.expectLocal.size);
     try {
       result = await this.ctx.client.upload(file, this.loc(a.path), {
         md5,
         precondition: (now) => remoteMatches(now, replaces),
+        onProgress: moving,
       });
     } catch (e) {
       // Edited while being sent (the server refused bytes that no longer match the MD5): re-plan, not an error.
@@ -390,6 +409,7 @@ export class Executor {
         ...(a.expectRemote.md5 ? { md5: a.expectRemote.md5 } : {}),
         size: a.expectRemote.size,
         guard: confine.guard,
+        onProgress: this.transferEvents(a.path, 'down', a.expectRemote.size),
       });
     }
     try {
@@ -443,6 +463,13 @@ export class Executor {
     });
     this.report.bytesDown += got.size;
     return got.size;
+  }
+
+  /** Says a transfer of `path` started, and returns the progress callback that reports its bytes. */
+  private transferEvents(path: string, direction: 'up' | 'down', size: number): ProgressCallback {
+    const emit = this.ctx.onTransfer;
+    emit?.({ path, direction, phase: 'started', bytes: 0, size });
+    return (bytes, total) => emit?.({ path, direction, phase: 'progress', bytes, size: total ?? size });
   }
 
   private dirBase(rel: string, st: fs.Stats | undefined, remoteDateMs: number): BaseEntry {

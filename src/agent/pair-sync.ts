@@ -11,7 +11,13 @@ import { NAME_MAPPING, RAW_NAMES, type NameCodec } from '../vospace/names.js';
 import { nodeNameProblem } from '../vospace/uri.js';
 import type { PairConfig } from './config.js';
 import { checkDeleteSafety, checkRootGuard, heldDeletes, type HeldDeletes } from './delete-safety.js';
-import { executePlan, isPlaceholder, type ActionEvent, type ExecutionReport } from './executor.js';
+import {
+  executePlan,
+  isPlaceholder,
+  type ActionEvent,
+  type ExecutionReport,
+  type TransferEvent,
+} from './executor.js';
 import { createIgnoreMatcher, type IgnoreMatcher } from './ignore.js';
 import type { PairRecord, SyncIndex } from './index-db.js';
 import { LocalRootError, scanLocal, type ScanProblem } from './local-scan.js';
@@ -45,6 +51,8 @@ export interface PairContext {
   /** Set when the local file system folds letter case; detected from the folder when absent. */
   caseInsensitiveLocal?: boolean;
   onAction?: (e: ActionEvent) => void;
+  /** Transfers under way, as their bytes move (see ExecutorContext.onTransfer). */
+  onTransfer?: (e: TransferEvent) => void;
   onPhase?: (phase: 'scanning-local' | 'scanning-remote' | 'planning' | 'syncing') => void;
   /** The plan the executor is about to carry out (after every safety check passed). */
   onPlan?: (plan: Plan) => void;
@@ -359,6 +367,7 @@ export async function syncPair(ctx: PairContext): Promise<CycleResult> {
     now: ctx.now,
     concurrency: ctx.concurrency,
     ...(ctx.onAction ? { onAction: ctx.onAction } : {}),
+    ...(ctx.onTransfer ? { onTransfer: ctx.onTransfer } : {}),
     ...(ctx.signal ? { signal: ctx.signal } : {}),
   });
   result.report = report;

@@ -4,14 +4,12 @@
  * transfers and their sizes, counts going down as actions finish, the transfers in flight, and what is
  * queued while the server cannot be reached. Keeps daemon.ts to a few calls.
  */
-import type { Client } from '../../vospace/client.js';
 import type { PairConfig } from '../config.js';
-import type { ActionEvent } from '../executor.js';
+import type { ActionEvent, TransferEvent } from '../executor.js';
 import type { Plan } from '../reconcile.js';
 import type { SyncIndex } from '../index-db.js';
 import type { Pending, StatusStore } from '../status.js';
 import { countPending, transfersLeft } from './file-state.js';
-import { trackingClient } from './track-transfers.js';
 
 type Phase = 'scanning-local' | 'scanning-remote' | 'planning' | 'syncing';
 
@@ -26,28 +24,17 @@ const PENDING_KEY: Record<string, keyof Pending> = {
 export const MAX_COUNTED_PATHS = 10_000;
 
 export class PairReporter {
-  /** The client a cycle should use: the daemon's, with transfers in flight noticed. */
-  readonly client: Client;
-
   constructor(
     private readonly o: {
       pair: PairConfig;
       status: StatusStore;
       index: SyncIndex;
       now: () => number;
-      client: Client;
     },
-  ) {
-    this.client = trackingClient(o.client, {
-      pair: o.pair,
-      status: o.status,
-      now: o.now,
-      remoteSize: (rel) => {
-        const id = o.index.getPair(o.pair.name)?.id;
-        return id === undefined ? null : (o.index.getEntry(id, rel).remote?.size ?? null);
-      },
-    });
-  }
+  ) {}
+
+  /** Bytes moved so far by each transfer in flight, as the executor reports them. */
+  private readonly moved = new Map<string, number>();
 
   /** Local changes the running cycle's scan took over from the watcher's count. */
   private scanned = 0;
@@ -112,9 +99,20 @@ export class PairReporter {
     st.setTransfersLeft(this.name, left.up, left.down);
   }
 
+  /** A transfer started or moved on: the live list shows it, with its bytes. */
+  transfer(e: TransferEvent): void {
+    this.moved.set(e.path, e.bytes);
+    if (e.phase !== 'started') return;
+    this.o.status.beginTransfer(
+      { pair: this.name, path: e.path, direction: e.direction, size: e.size, startedAt: this.o.now() },
+      () => this.moved.get(e.path) ?? null,
+    );
+  }
+
   action(e: ActionEvent): void {
     const a = e.action;
     const path = 'path' in a ? a.path : a.to;
+    this.moved.delete(path);
     this.o.status.endTransfer(this.name, path);
     if (e.result === 'done') {
       this.o.status.adjustPending(this.name, PENDING_KEY[a.type] ?? 'other', -1);
@@ -124,6 +122,7 @@ export class PairReporter {
 
   /** Nothing of a finished cycle can still be in flight. */
   cycleEnded(): void {
+    this.moved.clear();
     this.o.status.endTransfers(this.name);
   }
 }
