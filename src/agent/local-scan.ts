@@ -1,7 +1,6 @@
 /**
- * The local side's observations: a full scan of a pair root (`scanLocal`) and a targeted re-scan of the paths a
- * watcher batch named (`scanPaths`). Both produce LocalEntry records keyed by NFC relative path, re-hash only
- * files whose size, mtime or inode moved, and never follow a symbolic link.
+ * The local side's observations: a full scan of a pair root (`scanLocal`). It produces LocalEntry records keyed
+ * by NFC relative path, re-hashes only files whose size, mtime or inode moved, and never follows a symbolic link.
  *
  * Speed: listing and lstat run as synchronous calls in slices of a few milliseconds, yielding to the event loop
  * between slices. A promise per file costs more than the lstat itself (measured: ~3.5x slower for 100,000 files),
@@ -19,7 +18,7 @@ import path from 'node:path';
 import { setImmediate as yieldToLoop } from 'node:timers/promises';
 import { EMPTY_MD5, hashFile, hashFileSync, type HashResult, SMALL_FILE_BYTES } from './hash.js';
 import { isAlwaysIgnoredName } from './ignore.js';
-import { absOf, isAscii, isInOrUnder, joinRel, parentOf, resolveDiskPath, toNfc } from './local/names.js';
+import { absOf, isAscii, isInOrUnder, joinRel, toNfc } from './local/names.js';
 import type { LocalEntry } from './model.js';
 
 export type ScanProblemKind =
@@ -45,8 +44,6 @@ export interface LocalScanOptions {
   ignore?: IgnoreLike;
   /** Files hashed at once (default 2). */
   hashConcurrency?: number;
-  /** Scan only this subtree (NFC relative path); entries keep full relative paths. Default: the whole root. */
-  under?: string;
   signal?: AbortSignal;
   onHashProgress?: (path: string, bytesRead: number, size: number) => void;
   /** Longest stretch of synchronous listing before yielding to the event loop (default 8 ms). */
@@ -66,18 +63,6 @@ export interface LocalScanResult {
   /** Files whose content was read (0 on a rescan where nothing changed). */
   hashedCount: number;
   hashedBytes: number;
-}
-
-export interface PathsScanOptions extends Omit<LocalScanOptions, 'under'> {
-  /** Paths to re-observe (NFC relative), e.g. from a watcher batch. */
-  paths: Iterable<string>;
-  /** Paths whose whole subtree must be walked again (a folder appeared, vanished or was renamed). */
-  subtrees?: Iterable<string>;
-}
-
-export interface PathsScanResult extends LocalScanResult {
-  /** Paths confirmed absent now (or newly ignored / no longer syncable), with their previous descendants. */
-  removed: string[];
 }
 
 export type LocalRootProblem = 'missing' | 'not-a-directory' | 'unreadable';
@@ -303,12 +288,11 @@ class Walker {
     await Promise.all(Array.from({ length: workers }, worker));
   }
 
-  /** Keeps the previous records of everything that could not be read, within `scope` ('' = everything). */
-  carryOverUnreadable(scope: ReadonlySet<string> | undefined): void {
+  /** Keeps the previous records of everything that could not be read. */
+  carryOverUnreadable(): void {
     if (this.unreadable.size === 0) return;
     for (const [p, e] of this.previous) {
       if (this.entries.has(p) || !isInOrUnder(p, this.unreadable)) continue;
-      if (scope && !isInOrUnder(p, scope)) continue;
       this.entries.set(p, e);
     }
   }
@@ -350,82 +334,15 @@ function checkRoot(root: string): void {
 }
 
 /**
- * Scans the pair root (or the subtree `under`). Throws LocalRootError when the root is missing, not a folder or
+ * Scans the pair root. Throws LocalRootError when the root is missing, not a folder or
  * unreadable, so an unmounted disk can never look like an empty folder.
  */
 export async function scanLocal(options: LocalScanOptions): Promise<LocalScanResult> {
   const root = path.resolve(options.root);
   checkRoot(root);
   const walker = new Walker(root, options);
-  const under = options.under ?? '';
-  if (under === '') {
-    await walker.walk('', '');
-  } else {
-    await observeOne(walker, under, true, options.ignore);
-  }
+  await walker.walk('', '');
   await walker.hashPending();
-  walker.carryOverUnreadable(under === '' ? undefined : new Set([under]));
+  walker.carryOverUnreadable();
   return walker.result();
-}
-
-/**
- * Observes one path: its entry (when it exists, is syncable and is not ignored) and, for a folder, its subtree
- * when `deep`. Returns false when the path is absent or not syncable any more.
- */
-async function observeOne(walker: Walker, rel: string, deep: boolean, ignore: IgnoreLike | undefined) {
-  let resolved: ReturnType<typeof resolveDiskPath>;
-  try {
-    resolved = resolveDiskPath(walker.root, rel);
-  } catch (error) {
-    walker.unreadable.add(rel);
-    walker.problem(rel, 'unreadable', `cannot read: ${(error as Error).message}`);
-    return true;
-  }
-  if (!resolved) return false;
-  const parent = parentOf(rel);
-  if (ignore && parent !== '' && ignore.isIgnored(parent, true)) return false;
-  const parentDisk = parentOf(resolved.diskRel);
-  const diskName = resolved.diskRel.slice(parentDisk === '' ? 0 : parentDisk.length + 1);
-  const sub = walker.visit(parent, parentDisk, absOf(walker.root, parentDisk), diskName, false);
-  if (sub && deep) await walker.walk(sub[0], sub[1]);
-  return walker.entries.has(rel) || walker.unreadable.has(rel);
-}
-
-/**
- * Re-observes the given paths (and walks the given subtrees again). Returns their current entries, the paths
- * now absent, and for folders that vanished or changed type, the previous descendants that went with them.
- * Throws LocalRootError when the root itself is unavailable.
- */
-export async function scanPaths(options: PathsScanOptions): Promise<PathsScanResult> {
-  const root = path.resolve(options.root);
-  checkRoot(root);
-  const previous = options.previous ?? new Map<string, LocalEntry>();
-  const subtrees = new Set(options.subtrees ?? []);
-  const all = new Set([...options.paths, ...subtrees]);
-  all.delete('');
-  const walker = new Walker(root, options);
-  const removed = new Set<string>();
-  /** Folders whose previous descendants must be checked against what was found. */
-  const descendantsToCheck = new Set<string>();
-  for (const rel of [...all].sort()) {
-    if (walker.entries.has(rel)) continue; // already covered by a parent's walk
-    const prev = previous.get(rel);
-    const deep = subtrees.has(rel) || prev?.kind !== 'dir';
-    const present = await observeOne(walker, rel, deep, options.ignore);
-    if (!present) removed.add(rel);
-    const now = walker.entries.get(rel);
-    if (prev?.kind === 'dir' && (!present || now?.kind !== 'dir' || deep)) descendantsToCheck.add(rel);
-  }
-  await walker.hashPending();
-  walker.carryOverUnreadable(all);
-  // A file that vanished while being hashed is absent too.
-  for (const rel of all) if (!walker.entries.has(rel) && !walker.unreadable.has(rel)) removed.add(rel);
-  if (descendantsToCheck.size > 0) {
-    for (const p of previous.keys()) {
-      if (walker.entries.has(p) || isInOrUnder(p, walker.unreadable)) continue;
-      const parent = parentOf(p);
-      if (parent !== '' && isInOrUnder(parent, descendantsToCheck)) removed.add(p);
-    }
-  }
-  return { ...walker.result(), removed: [...removed] };
 }

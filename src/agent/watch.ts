@@ -2,7 +2,7 @@
  * Local change notifications. Start it *before* the first full scan, so no change can fall between the scan
  * and the watch; wait for `ready`, then scan.
  *
- * It only reports paths; the daemon re-observes them (`scanPaths` in local-scan.ts) and updates the index.
+ * It only reports paths; the daemon answers a batch with a cycle that scans the local side again.
  * A path is reported once it has been quiet for `stableMs` (no event, and an mtime at least that old), which
  * both lets multi-chunk writes finish and folds an editor's save-by-rename (write temp, rename over the
  * original; or move the original aside, write anew) into one report of the original path: by the time it is

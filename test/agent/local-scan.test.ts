@@ -7,7 +7,7 @@ import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { EMPTY_MD5, SMALL_FILE_BYTES, hashFile, hashFileSync } from '../../src/agent/hash.js';
 import { TEMP_PREFIX, VOSYNC_DIR, createIgnoreMatcher } from '../../src/agent/ignore.js';
-import { LocalRootError, scanLocal, scanPaths } from '../../src/agent/local-scan.js';
+import { LocalRootError, scanLocal } from '../../src/agent/local-scan.js';
 import { resolveDiskPath } from '../../src/agent/local/names.js';
 import type { LocalEntry } from '../../src/agent/model.js';
 
@@ -311,83 +311,6 @@ describe('scanLocal', () => {
     const error = await unprivileged(() => scanLocal({ root }).catch((e: unknown) => e));
     expect(error).toBeInstanceOf(LocalRootError);
     expect((error as LocalRootError).problem).toBe('unreadable');
-  });
-
-  it('scans a single subtree', async () => {
-    write('a/x.txt', 'x');
-    write('a/b/y.txt', 'y');
-    write('c/z.txt', 'z');
-    const r = await scanLocal({ root, under: 'a' });
-    expect([...r.entries.keys()].sort()).toEqual(['a', 'a/b', 'a/b/y.txt', 'a/x.txt']);
-    fs.symlinkSync(outside, path.join(root, 'ln'));
-    write('inside.txt', 'i', outside);
-    const viaLink = await scanLocal({ root, under: 'ln' });
-    expect(viaLink.entries.size).toBe(0);
-    expect(viaLink.problems.map((p) => [p.path, p.kind])).toEqual([['ln', 'symlink']]);
-    expect((await scanLocal({ root, under: 'ln/inside.txt' })).entries.size).toBe(0);
-  });
-});
-
-describe('scanPaths', () => {
-  it('re-observes changed, new and deleted paths, folders with their subtrees', async () => {
-    write('keep.txt', 'keep');
-    write('edit.txt', 'v1');
-    write('gone.txt', 'gone');
-    write('dir/a.txt', 'a');
-    write('dir/sub/b.txt', 'b');
-    write('turns-into-dir', 'file');
-    const first = await scanLocal({ root });
-
-    write('edit.txt', 'version 2');
-    fs.rmSync(path.join(root, 'gone.txt'));
-    fs.rmSync(path.join(root, 'dir'), { recursive: true });
-    write('moved-in/x/y.txt', 'y'); // a folder moved in: the watcher reports only the folder
-    fs.rmSync(path.join(root, 'turns-into-dir'));
-    write('turns-into-dir/inner.txt', 'inner');
-
-    const r = await scanPaths({
-      root,
-      previous: first.entries,
-      paths: ['edit.txt', 'gone.txt', 'dir', 'moved-in', 'turns-into-dir', 'never-existed'],
-      subtrees: ['dir', 'moved-in'],
-    });
-    expect([...r.entries.keys()].sort()).toEqual([
-      'edit.txt',
-      'moved-in',
-      'moved-in/x',
-      'moved-in/x/y.txt',
-      'turns-into-dir',
-      'turns-into-dir/inner.txt',
-    ]);
-    expect(r.entries.get('edit.txt')?.md5).toBe(md5('version 2'));
-    expect(r.removed.sort()).toEqual([
-      'dir',
-      'dir/a.txt',
-      'dir/sub',
-      'dir/sub/b.txt',
-      'gone.txt',
-      'never-existed',
-    ]);
-    expect(r.hashedCount).toBe(3);
-  });
-
-  it('treats a newly ignored or symlinked path as gone and keeps unreadable ones', async () => {
-    write('a.tmp', 'a');
-    write('b.txt', 'b');
-    write('locked/c.txt', 'c');
-    const first = await scanLocal({ root });
-    fs.rmSync(path.join(root, 'b.txt'));
-    fs.symlinkSync(outside, path.join(root, 'b.txt'));
-    fs.chmodSync(path.join(root, 'locked'), 0o000);
-    fs.chmodSync(root, 0o755);
-    const ignore = createIgnoreMatcher({ root, configPatterns: ['*.tmp'] });
-    const r = await unprivileged(() =>
-      scanPaths({ root, ignore, previous: first.entries, paths: ['a.tmp', 'b.txt', 'locked/c.txt'] }),
-    );
-    expect(r.removed.sort()).toEqual(['a.tmp', 'b.txt']);
-    expect(r.problems.filter((p) => p.kind === 'symlink').map((p) => p.path)).toEqual(['b.txt']);
-    expect([...r.unreadable]).toEqual(['locked/c.txt']);
-    expect(r.entries.get('locked/c.txt')).toBe(first.entries.get('locked/c.txt'));
   });
 });
 
