@@ -1,6 +1,6 @@
 /**
- * The three trees of a sync pair (see docs/architecture: local, remote, base). Paths are relative to the
- * pair's root, POSIX separators, no leading or trailing slash, e.g. `results/run1/table.fits`.
+ * The three trees of a sync pair: local, remote and base (what both sides held when last in sync). Paths are
+ * relative to the pair's root, POSIX separators, no leading or trailing slash, e.g. `results/run1/table.fits`.
  */
 
 export type EntryKind = 'file' | 'dir';

@@ -3,7 +3,7 @@
  * services answer with a 303 straight to the data URL. It saves two of the three round trips of the
  * transfer-document negotiation (POST, 303 to transferDetails, 303 to /xfer): with small files, round trips are
  * what bulk transfers spend their time on. CADC's Java client uses it for its quick transfers, and vostools used it
- * until vos 3.6 (docs: vospace-server-behaviour.md §4.3).
+ * until vos 3.6.
  *
  * It yields one URL where the full negotiation may offer several (other storage sites), and a failure comes back
  * as a bare HTTP status. So anything but a 303 with a Location means "negotiate the full way", which also gives

@@ -1,5 +1,5 @@
 /**
- * The decision table of docs/architecture.md, per mode, for one path given each side's state against base.
+ * The decision table, per mode, for one path given each side's state against base.
  * Used for files, for folders present on one side only, and for file-vs-folder pairs; the caller turns a
  * decision into actions that fit the kinds involved.
  */
