@@ -2,8 +2,8 @@
  * The daemon's index: one SQLite file holding, per sync pair, the three trees (local, remote, base; see
  * model.ts), a little key/value state, and a log of recent events for the status API.
  *
- * Writers: the scanners replace or patch the local/remote trees; the executor records the outcome of each verified
- * action (`commitOutcome`) in one transaction. Nothing else writes.
+ * Writers: the scanners replace the local/remote trees; the executor records the outcome of each verified action
+ * (`commitOutcome`) in one transaction; the rest is per-pair state (pair rows, meta).
  *
  * Durability: WAL with synchronous=NORMAL by default. A committed transaction survives a kill -9 of the daemon
  * (the WAL is in the OS page cache); only a power cut or OS crash can lose the last few commits, never tear one,
@@ -129,13 +129,6 @@ export class PairMismatchError extends Error {
 }
 
 /** A rename would overwrite records that already exist at the destination. */
-export class IndexConflictError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'IndexConflictError';
-  }
-}
-
 export interface PairInit {
   name: string;
   localRoot: string;
@@ -187,11 +180,6 @@ export interface Outcome {
   remote?: RemoteEntry | null;
   /** Logged in the same transaction (e.g. `{ kind: 'uploaded' }`). */
   event?: OutcomeEvent;
-}
-
-export interface TreeChanges<E> {
-  upsert?: Iterable<E>;
-  remove?: Iterable<string>;
 }
 
 export interface ReplaceStats {
@@ -332,9 +320,6 @@ class TreeTable<E extends { path: string }> {
   private readonly upsertStmt: Database.Statement;
   private readonly deleteStmt: Database.Statement;
   private readonly countStmt: Database.Statement;
-  private readonly moveStmt: Database.Statement;
-  private readonly deleteSubtreeStmt: Database.Statement;
-  private readonly countSubtreeStmt: Database.Statement;
 
   constructor(
     db: Db,
@@ -342,8 +327,6 @@ class TreeTable<E extends { path: string }> {
   ) {
     const { table, columns } = spec;
     const cols = columns.join(', ');
-    // The subtree of P is P itself plus the paths in ['P/', 'P0'): '0' is the byte after '/'.
-    const subtree = 'pair_id = ? AND (path = ? OR (path >= ? AND path < ?))';
     this.selectAll = db.prepare(`SELECT path, ${cols} FROM ${table} WHERE pair_id = ?`).raw(true);
     this.selectOne = db
       .prepare(`SELECT path, ${cols} FROM ${table} WHERE pair_id = ? AND path = ?`)
@@ -356,12 +339,6 @@ class TreeTable<E extends { path: string }> {
     );
     this.deleteStmt = db.prepare(`DELETE FROM ${table} WHERE pair_id = ? AND path = ?`);
     this.countStmt = db.prepare(`SELECT count(*) FROM ${table} WHERE pair_id = ?`).pluck(true);
-    this.moveStmt = db.prepare(
-      `INSERT INTO ${table} (pair_id, path, ${cols})
-       SELECT pair_id, ? || substr(path, ?), ${cols} FROM ${table} WHERE ${subtree}`,
-    );
-    this.deleteSubtreeStmt = db.prepare(`DELETE FROM ${table} WHERE ${subtree}`);
-    this.countSubtreeStmt = db.prepare(`SELECT count(*) FROM ${table} WHERE ${subtree}`).pluck(true);
   }
 
   load(pairId: number): Map<string, E> {
@@ -388,25 +365,6 @@ class TreeTable<E extends { path: string }> {
 
   count(pairId: number): number {
     return this.countStmt.get(pairId) as number;
-  }
-
-  private subtreeArgs(pairId: number, path: string): unknown[] {
-    return [pairId, path, `${path}/`, `${path}0`];
-  }
-
-  countSubtree(pairId: number, path: string): number {
-    return this.countSubtreeStmt.get(...this.subtreeArgs(pairId, path)) as number;
-  }
-
-  deleteSubtree(pairId: number, path: string): number {
-    return this.deleteSubtreeStmt.run(...this.subtreeArgs(pairId, path)).changes;
-  }
-
-  /** Copies the subtree `from` to `to`, then removes the source. Caller runs it in a transaction. */
-  moveSubtree(pairId: number, from: string, to: string): number {
-    const copied = this.moveStmt.run(to, from.length + 1, ...this.subtreeArgs(pairId, from)).changes;
-    this.deleteSubtree(pairId, from);
-    return copied;
   }
 
   /**
@@ -593,10 +551,6 @@ export class SyncIndex {
     if (this.db.open) this.db.close();
   }
 
-  get schemaVersion(): number {
-    return this.db.pragma('user_version', { simple: true }) as number;
-  }
-
   /** Runs `fn` in one transaction (nested calls become savepoints). */
   transaction<T>(fn: () => T): T {
     return this.db.transaction(fn)();
@@ -612,10 +566,6 @@ export class SyncIndex {
   getPairById(id: number): PairRecord | undefined {
     const row = this.stmts.pairById.get(id) as PairRow | undefined;
     return row && pairFromRow(row);
-  }
-
-  listPairs(): PairRecord[] {
-    return (this.stmts.allPairs.all() as PairRow[]).map(pairFromRow);
   }
 
   /**
@@ -726,48 +676,6 @@ export class SyncIndex {
     return this.transaction(() => this.remote.replace(pairId, map));
   }
 
-  /**
-   * Applies a partial scan (e.g. a watcher batch) to the local tree in one transaction. Removals apply first,
-   * so a path both removed and upserted ends up present.
-   */
-  patchLocalTree(pairId: number, changes: TreeChanges<LocalEntry>): void {
-    this.transaction(() => this.patch(this.local, pairId, changes));
-  }
-
-  patchRemoteTree(pairId: number, changes: TreeChanges<RemoteEntry>): void {
-    this.transaction(() => this.patch(this.remote, pairId, changes));
-  }
-
-  private patch<E extends { path: string }>(
-    table: TreeTable<E>,
-    pairId: number,
-    changes: TreeChanges<E>,
-  ): void {
-    for (const path of changes.remove ?? []) table.delete(pairId, path);
-    for (const e of changes.upsert ?? []) {
-      checkPath(e.path);
-      table.upsert(pairId, e);
-    }
-  }
-
-  upsertLocal(pairId: number, entry: LocalEntry): void {
-    checkPath(entry.path);
-    this.local.upsert(pairId, entry);
-  }
-
-  deleteLocal(pairId: number, path: string): void {
-    this.local.delete(pairId, path);
-  }
-
-  upsertRemote(pairId: number, entry: RemoteEntry): void {
-    checkPath(entry.path);
-    this.remote.upsert(pairId, entry);
-  }
-
-  deleteRemote(pairId: number, path: string): void {
-    this.remote.delete(pairId, path);
-  }
-
   /** Records the result of one verified action, all of it or nothing. */
   commitOutcome(pairId: number, outcome: Outcome): void {
     this.transaction(() => this.applyOutcome(pairId, outcome));
@@ -803,38 +711,6 @@ export class SyncIndex {
       throw new Error(`outcome for '${path}' carries a ${table.spec.table} record for '${value.path}'`);
     }
     table.upsert(pairId, value);
-  }
-
-  /**
-   * Moves the records of `fromPath` and everything below it to `toPath`, in all three trees, in one transaction.
-   * Throws IndexConflictError when records already exist at the destination, unless `replace` is set (then
-   * they are dropped first). Returns the number of rows moved.
-   */
-  renamePrefix(
-    pairId: number,
-    fromPath: string,
-    toPath: string,
-    options: { replace?: boolean } = {},
-  ): number {
-    checkPath(fromPath);
-    checkPath(toPath);
-    if (fromPath === toPath) return 0;
-    if (toPath.startsWith(`${fromPath}/`) || fromPath.startsWith(`${toPath}/`)) {
-      throw new Error(`cannot move '${fromPath}' to '${toPath}': one contains the other`);
-    }
-    return this.transaction(() => {
-      let moved = 0;
-      for (const table of [this.local, this.remote, this.base] as TreeTable<{ path: string }>[]) {
-        if (options.replace) table.deleteSubtree(pairId, toPath);
-        else if (table.countSubtree(pairId, toPath) > 0) {
-          throw new IndexConflictError(
-            `cannot move '${fromPath}' to '${toPath}': ${table.spec.table} has records there`,
-          );
-        }
-        moved += table.moveSubtree(pairId, fromPath, toPath);
-      }
-      return moved;
-    });
   }
 
   // ---- meta ----
