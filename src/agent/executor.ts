@@ -261,11 +261,6 @@ export class Executor {
         return;
       }
       this.report.failed.push({ path: where, type: action.type, kind, message: err.message, transient });
-      this.ctx.index.addEvent(this.ctx.pairId, {
-        path: where,
-        kind: 'error',
-        detail: `${action.type}: ${err.message}`,
-      });
       this.ctx.onAction?.({ action, result: 'failed', message: err.message });
     }
   }
@@ -291,7 +286,7 @@ export class Executor {
       case 'recordSynced':
         return this.recordSynced(a);
       case 'forgetBase':
-        this.commit({ path: a.path, base: null, event: { kind: 'forgotten' } });
+        this.commit({ path: a.path, base: null });
         return;
     }
   }
@@ -377,7 +372,7 @@ export class Executor {
       md5,
     };
     this.ctx.index.transaction(() => {
-      this.commit({ path: a.path, base, local, remote, event: { kind: 'uploaded', detail: a.reason } });
+      this.commit({ path: a.path, base, local, remote });
       clearUploadJournal(this.ctx.index, this.ctx.pairId, a.path);
     });
     this.report.bytesUp += result.skipped ? 0 : result.size;
@@ -458,7 +453,7 @@ export class Executor {
       remoteDateMs: a.expectRemote.dateMs,
     };
     this.ctx.index.transaction(() => {
-      this.commit({ path: a.path, base, local, remote, event: { kind: 'downloaded', detail: a.reason } });
+      this.commit({ path: a.path, base, local, remote });
       clearDownloadJournal(this.ctx.index, this.ctx.pairId, a.path);
     });
     this.report.bytesDown += got.size;
@@ -518,7 +513,6 @@ export class Executor {
       remote,
       base: this.dirBase(a.path, st, remote.dateMs),
       local: localEntry(a.path, st),
-      event: { kind: 'mkdir-remote' },
     };
     this.ctx.index.transaction(() => {
       this.commit(o);
@@ -534,7 +528,7 @@ export class Executor {
     fs.mkdirSync(p, { recursive: true });
     const st = fs.lstatSync(p);
     const remote = this.ctx.index.getEntry(this.ctx.pairId, a.path).remote;
-    const o: Outcome = { path: a.path, local: localEntry(a.path, st), event: { kind: 'mkdir-local' } };
+    const o: Outcome = { path: a.path, local: localEntry(a.path, st) };
     if (remote?.kind === 'dir') o.base = this.dirBase(a.path, st, remote.dateMs);
     this.commit(o);
   }
@@ -547,22 +541,17 @@ export class Executor {
       path: a.path,
       remote: null,
       ...(hasLocal ? {} : { base: null }),
-      event: { kind: 'deleted-remote', detail: a.reason },
     });
   }
 
   private async deleteLocal(a: DeleteLocalAction): Promise<void> {
     this.checkLocal(a.path, a.expectLocal, 'delete');
-    const trashed = this.trashLocal(a.path);
+    this.trashLocal(a.path);
     const hasRemote = this.ctx.index.getEntry(this.ctx.pairId, a.path).remote !== undefined;
     this.commit({
       path: a.path,
       local: null,
       ...(hasRemote ? {} : { base: null }),
-      event: {
-        kind: 'deleted-local',
-        detail: `${a.reason}; kept in ${path.relative(this.ctx.localRoot, trashed)}`,
-      },
     });
   }
 
@@ -630,11 +619,6 @@ export class Executor {
       this.rekey(a.from, a.to, { remote: true, base: replaysRename }, info.date);
       if (replaysRename) clearMoveJournal(this.ctx.index, this.ctx.pairId, a.from);
     });
-    this.ctx.index.addEvent(this.ctx.pairId, {
-      path: a.to,
-      kind: 'moved-remote',
-      detail: `${a.from} → ${a.to}: ${a.reason}`,
-    });
   }
 
   private async renameLocal(a: RenameLocalAction): Promise<void> {
@@ -646,16 +630,11 @@ export class Executor {
     fs.mkdirSync(path.dirname(dest), { recursive: true });
     fs.renameSync(abs(this.ctx.localRoot, this.onDisk(a.from)), dest);
     this.rekey(a.from, a.to, { local: true, base: a.purpose === 'remote-rename' });
-    this.ctx.index.addEvent(this.ctx.pairId, {
-      path: a.to,
-      kind: 'renamed-local',
-      detail: `${a.from} → ${a.to}: ${a.reason}`,
-    });
   }
 
   private async recordSynced(a: RecordSyncedAction): Promise<void> {
     this.checkLocal(a.path, a.expectLocal, 'record');
-    this.commit({ path: a.path, base: a.base, event: { kind: 'in-sync', detail: a.reason } });
+    this.commit({ path: a.path, base: a.base });
   }
 }
 

@@ -1,6 +1,6 @@
 /**
  * The daemon's index: one SQLite file holding, per sync pair, the three trees (local, remote, base; see
- * model.ts), a little key/value state, and a log of recent events for the status API.
+ * model.ts) and a little key/value state.
  *
  * Writers: the scanners replace the local/remote trees; the executor records the outcome of each verified action
  * (`commitOutcome`) in one transaction; the rest is per-pair state (pair rows, meta).
@@ -94,6 +94,10 @@ export const MIGRATIONS: readonly ((db: Db) => void)[] = [
   (db) => {
     db.exec(`ALTER TABLE base_entries ADD COLUMN uploaded INTEGER NOT NULL DEFAULT 0;`);
   },
+  // 4: the event log goes: nothing ever read it, and it grew by a row per action without bound.
+  (db) => {
+    db.exec(`DROP TABLE events;`);
+  },
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;
@@ -164,11 +168,6 @@ export interface PathRecords {
   base?: BaseEntry;
 }
 
-export interface OutcomeEvent {
-  kind: string;
-  detail?: string;
-}
-
 /**
  * The result of one verified action on one path. For each tree: an entry records it, `null` forgets it,
  * `undefined` leaves it as it is. Entries must carry `path` equal to the outcome's path.
@@ -178,8 +177,6 @@ export interface Outcome {
   base?: BaseEntry | null;
   local?: LocalEntry | null;
   remote?: RemoteEntry | null;
-  /** Logged in the same transaction (e.g. `{ kind: 'uploaded' }`). */
-  event?: OutcomeEvent;
 }
 
 export interface ReplaceStats {
@@ -189,35 +186,8 @@ export interface ReplaceStats {
   unchanged: number;
 }
 
-export interface IndexEvent {
-  id: number;
-  at: number;
-  pairId: number | null;
-  path: string | null;
-  kind: string;
-  detail: string | null;
-}
-
-export interface NewEvent {
-  path?: string | null;
-  kind: string;
-  detail?: string | null;
-  /** Defaults to the index clock. */
-  at?: number;
-}
-
-export interface EventQuery {
-  /** Only this pair's events; `null` for events not tied to a pair; omitted for all. */
-  pairId?: number | null;
-  kinds?: readonly string[];
-  /** Only events with a smaller id (for paging back). */
-  beforeId?: number;
-  /** Default 100. */
-  limit?: number;
-}
-
 export interface OpenOptions {
-  /** Clock for created_at and event times (epoch ms). Default Date.now. */
+  /** Clock for created_at (epoch ms). Default Date.now. */
   now?: () => number;
   /** 'normal' (default) or 'full'; see the file comment. */
   durability?: 'normal' | 'full';
@@ -538,7 +508,6 @@ export class SyncIndex {
         'INSERT INTO meta (pair_id, key, value) VALUES (?, ?, ?) ON CONFLICT (pair_id, key) DO UPDATE SET value = excluded.value',
       ),
       deleteMeta: db.prepare('DELETE FROM meta WHERE pair_id = ? AND key = ?'),
-      insertEvent: db.prepare('INSERT INTO events (at, pair_id, path, kind, detail) VALUES (?, ?, ?, ?, ?)'),
     };
   }
 
@@ -693,7 +662,6 @@ export class SyncIndex {
     this.applyRecord(this.base, pairId, o.path, o.base);
     this.applyRecord(this.local, pairId, o.path, o.local);
     this.applyRecord(this.remote, pairId, o.path, o.remote);
-    if (o.event) this.addEvent(pairId, { path: o.path, kind: o.event.kind, detail: o.event.detail });
   }
 
   private applyRecord<E extends { path: string }>(
@@ -729,67 +697,5 @@ export class SyncIndex {
     const out: Record<string, string> = {};
     for (const [k, v] of this.stmts.allMeta.all(pairId) as [string, string][]) out[k] = v;
     return out;
-  }
-
-  // ---- events ----
-
-  /** Appends an event; `pairId` null for daemon-wide events. Returns its id. */
-  addEvent(pairId: number | null, event: NewEvent): number {
-    const info = this.stmts.insertEvent.run(
-      event.at ?? this.now(),
-      pairId,
-      event.path ?? null,
-      event.kind,
-      event.detail ?? null,
-    );
-    return Number(info.lastInsertRowid);
-  }
-
-  /** Newest first. */
-  recentEvents(query: EventQuery = {}): IndexEvent[] {
-    const where: string[] = [];
-    const args: unknown[] = [];
-    if (query.pairId !== undefined) {
-      where.push(query.pairId === null ? 'pair_id IS NULL' : 'pair_id = ?');
-      if (query.pairId !== null) args.push(query.pairId);
-    }
-    if (query.kinds && query.kinds.length > 0) {
-      where.push(`kind IN (${query.kinds.map(() => '?').join(', ')})`);
-      args.push(...query.kinds);
-    }
-    if (query.beforeId !== undefined) {
-      where.push('id < ?');
-      args.push(query.beforeId);
-    }
-    const sql =
-      'SELECT id, at, pair_id AS pairId, path, kind, detail FROM events' +
-      (where.length > 0 ? ` WHERE ${where.join(' AND ')}` : '') +
-      ' ORDER BY id DESC LIMIT ?';
-    return this.db.prepare(sql).all(...args, query.limit ?? 100) as IndexEvent[];
-  }
-
-  /**
-   * Drops events older than `before` (epoch ms) and, with `keepPerPair`, all but the newest N of each pair (and of
-   * the daemon-wide events). Returns the number removed.
-   */
-  pruneEvents(options: { before?: number; keepPerPair?: number }): number {
-    return this.transaction(() => {
-      let removed = 0;
-      if (options.before !== undefined) {
-        removed += this.db.prepare('DELETE FROM events WHERE at < ?').run(options.before).changes;
-      }
-      const keep = options.keepPerPair;
-      if (keep !== undefined) {
-        const owners = this.db.prepare('SELECT DISTINCT pair_id FROM events').pluck(true).all() as (
-          number | null
-        )[];
-        const cut = this.db.prepare(
-          `DELETE FROM events WHERE pair_id IS ? AND id <= (
-             SELECT id FROM events WHERE pair_id IS ? ORDER BY id DESC LIMIT 1 OFFSET ?)`,
-        );
-        for (const owner of owners) removed += cut.run(owner, owner, Math.max(0, Math.floor(keep))).changes;
-      }
-      return removed;
-    });
   }
 }

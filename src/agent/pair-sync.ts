@@ -137,7 +137,6 @@ export async function syncPair(ctx: PairContext): Promise<CycleResult> {
   };
   const pause = (reason: string): CycleResult => {
     index.updatePair(rec.id, { pausedReason: reason });
-    index.addEvent(rec.id, { kind: 'paused', detail: reason });
     result.paused = reason;
     return result;
   };
@@ -210,13 +209,13 @@ export async function syncPair(ctx: PairContext): Promise<CycleResult> {
   // place between a download's rename and its commit is that downloaded version, and content on the server
   // that this agent sent itself (an upload cut, killed, or abandoned because the file changed meanwhile) is
   // its own write. Uploads are judged only against a fresh listing; entries no longer true are forgotten.
-  const adopt = (p: string, base: BaseEntry | undefined, detail: string) => {
+  const adopt = (p: string, base: BaseEntry | undefined) => {
     if (!base) return;
-    index.commitOutcome(rec.id, { path: p, base, event: { kind: 'recovered', detail } });
+    index.commitOutcome(rec.id, { path: p, base });
     trees.base.set(p, base);
   };
   for (const [p, d] of journalledDownloads(index, rec.id)) {
-    adopt(p, ownDownloadBase(p, d, trees.local.get(p)), 'an interrupted download had completed');
+    adopt(p, ownDownloadBase(p, d, trees.local.get(p)));
     clearDownloadJournal(index, rec.id, p);
   }
   if (!cachedRemoteUsable) {
@@ -244,20 +243,13 @@ export async function syncPair(ctx: PairContext): Promise<CycleResult> {
     for (const [p, sent] of uploads) {
       const remote = trees.remote.get(p);
       const base = trees.base.get(p);
-      adopt(p, ownWriteBase(p, sent, remote, base), 'the server holds a version this machine sent');
-      adopt(
-        p,
-        setAsideOwnWriteBase(p, sent, remote, copies.get(p) ?? new Set(), base),
-        'another machine set aside the version this machine sent',
-      );
+      // The server holds a version this machine sent, or another machine set it aside for its own.
+      adopt(p, ownWriteBase(p, sent, remote, base));
+      adopt(p, setAsideOwnWriteBase(p, sent, remote, copies.get(p) ?? new Set(), base));
       clearUploadJournal(index, rec.id, p);
     }
     for (const [p, made] of journalledMkdirs(index, rec.id)) {
-      adopt(
-        p,
-        ownMkdirBase(p, made, trees.remote.get(p), trees.base.get(p)),
-        'an interrupted mkdir had completed',
-      );
+      adopt(p, ownMkdirBase(p, made, trees.remote.get(p), trees.base.get(p)));
       clearMkdirJournal(index, rec.id, p);
     }
   }

@@ -102,9 +102,12 @@ describe('opening', () => {
       mtimeMs: 7.5,
       ino: 9,
     });
-    // Version 2 tables are usable.
     index.setMeta(1, 'cursor', 'abc');
-    expect(index.addEvent(1, { kind: 'upgraded' })).toBeGreaterThan(0);
+    expect(index.getMeta(1, 'cursor')).toBe('abc');
+    // Version 4 dropped the event log that version 2 created.
+    const tables = new Database(file, { readonly: true });
+    expect(tables.prepare("SELECT name FROM sqlite_master WHERE name LIKE 'events%'").all()).toEqual([]);
+    tables.close();
   });
 
   it('refuses a file from a newer vosync and leaves it untouched', () => {
@@ -130,7 +133,7 @@ describe('opening', () => {
     const pair = index.ensurePair(pairInit);
     index.replaceLocalTree(pair.id, [local('a'), local('d', { kind: 'dir', size: 0, md5: undefined })]);
     index.replaceRemoteTree(pair.id, [remote('a')]);
-    index.commitOutcome(pair.id, { path: 'a', base: base('a'), event: { kind: 'synced' } });
+    index.commitOutcome(pair.id, { path: 'a', base: base('a') });
     index.setMeta(pair.id, 'k', 'v');
     index.updatePair(pair.id, { firstSyncDone: true, lastSyncOkAt: 5 });
     const trees = index.loadTrees(pair.id);
@@ -140,7 +143,6 @@ describe('opening', () => {
     expect(index.loadTrees(pair.id)).toEqual(trees);
     expect(index.getMeta(pair.id, 'k')).toBe('v');
     expect(index.getPair('data')).toMatchObject({ firstSyncDone: true, lastSyncOkAt: 5 });
-    expect(index.recentEvents().map((e) => e.kind)).toEqual(['synced']);
   });
 });
 
@@ -170,14 +172,13 @@ describe('pairs', () => {
     const b = index.ensurePair({ ...pairInit, name: 'b' });
     for (const id of [a.id, b.id]) {
       index.replaceLocalTree(id, [local('x')]);
-      index.commitOutcome(id, { path: 'x', base: base('x'), remote: remote('x'), event: { kind: 'synced' } });
+      index.commitOutcome(id, { path: 'x', base: base('x'), remote: remote('x') });
       index.setMeta(id, 'k', 'v');
     }
     index.removePair(a.id);
     expect(index.getPair('data')).toBeUndefined();
     expect(index.treeCounts(a.id)).toEqual({ local: 0, remote: 0, base: 0 });
     expect(index.listMeta(a.id)).toEqual({});
-    expect(index.recentEvents({ pairId: a.id })).toEqual([]);
     expect(index.treeCounts(b.id)).toEqual({ local: 1, remote: 1, base: 1 });
   });
 });
@@ -258,7 +259,6 @@ describe('outcomes', () => {
       base: base('f'),
       local: local('f'),
       remote: remote('f'),
-      event: { kind: 'uploaded', detail: '1 byte' },
     });
     expect(index.getEntry(id, 'f')).toEqual({ base: base('f'), local: local('f'), remote: remote('f') });
     // Local deleted and remote deleted: forget base and remote, leave local as scanned.
@@ -267,8 +267,6 @@ describe('outcomes', () => {
     expect(() => index.commitOutcome(id, { path: '/abs', local: local('/abs') })).toThrow(
       /invalid index path/,
     );
-    const [event] = index.recentEvents({ pairId: id });
-    expect(event).toMatchObject({ pairId: id, path: 'f', kind: 'uploaded', detail: '1 byte', at: clock });
   });
 
   it('writes nothing of a batch that fails midway', () => {
@@ -276,7 +274,7 @@ describe('outcomes', () => {
     const { id } = index.ensurePair(pairInit);
     index.commitOutcome(id, { path: 'keep', base: base('keep') });
     const good: Outcome[] = [
-      { path: 'a', base: base('a'), local: local('a'), remote: remote('a'), event: { kind: 'synced' } },
+      { path: 'a', base: base('a'), local: local('a'), remote: remote('a') },
       { path: 'keep', base: null },
     ];
     // A mismatched record detected midway...
@@ -294,7 +292,6 @@ describe('outcomes', () => {
 
     expect(index.getEntry(id, 'a')).toEqual({});
     expect(index.getEntry(id, 'keep')).toEqual({ base: base('keep') });
-    expect(index.recentEvents()).toEqual([]);
     index.close();
     const reopened = open();
     expect(reopened.getEntry(id, 'a')).toEqual({});
@@ -319,7 +316,7 @@ describe('outcomes', () => {
            const path = 'dir/file-' + i;
            const common = { path, kind: 'file', size: i, md5: 'f'.repeat(32) };
            batch.push({ path, base: { ...common, localMtimeMs: i, localIno: i, remoteDateMs: i },
-             local: { ...common, mtimeMs: i, ino: i }, remote: { ...common, dateMs: i }, event: { kind: 'synced' } });
+             local: { ...common, mtimeMs: i, ino: i }, remote: { ...common, dateMs: i } });
          }
          index.commitOutcomes(id, batch);
          if (i === 200) process.stdout.write('committed\\n');
@@ -356,7 +353,6 @@ describe('outcomes', () => {
     expect(counts.base).toBeGreaterThanOrEqual(200);
     expect(counts.base % 20).toBe(0);
     expect(counts).toEqual({ local: counts.base, remote: counts.base, base: counts.base });
-    expect(index.recentEvents({ limit: 1_000_000 }).length).toBe(counts.base);
     const trees = index.loadTrees(pair?.id ?? -1);
     for (const p of trees.base.keys()) {
       expect(trees.local.has(p) && trees.remote.has(p), p).toBe(true);
@@ -364,7 +360,7 @@ describe('outcomes', () => {
   });
 });
 
-describe('meta and events', () => {
+describe('meta', () => {
   it('stores per-pair key/value state', () => {
     const index = open();
     const a = index.ensurePair(pairInit).id;
@@ -378,30 +374,5 @@ describe('meta and events', () => {
     index.setMeta(a, 'marker', null);
     expect(index.getMeta(a, 'marker')).toBeUndefined();
     expect(index.getMeta(b, 'marker')).toBe('other');
-  });
-
-  it('lists recent events newest first, filters them and prunes them', () => {
-    const index = open();
-    const a = index.ensurePair(pairInit).id;
-    const b = index.ensurePair({ ...pairInit, name: 'b' }).id;
-    for (let i = 0; i < 10; i++) {
-      clock = 1000 + i;
-      index.addEvent(i % 2 === 0 ? a : b, { path: `f${i}`, kind: i % 3 === 0 ? 'error' : 'uploaded' });
-    }
-    index.addEvent(null, { kind: 'offline', detail: 'network down', at: 5000 });
-    expect(index.recentEvents({ limit: 3 }).map((e) => e.kind)).toEqual(['offline', 'error', 'uploaded']);
-    expect(index.recentEvents({ pairId: a }).map((e) => e.path)).toEqual(['f8', 'f6', 'f4', 'f2', 'f0']);
-    expect(index.recentEvents({ pairId: null }).map((e) => e.detail)).toEqual(['network down']);
-    expect(index.recentEvents({ kinds: ['error'] }).map((e) => e.path)).toEqual(['f9', 'f6', 'f3', 'f0']);
-    const page = index.recentEvents({ pairId: a, limit: 2 });
-    expect(index.recentEvents({ pairId: a, beforeId: page[1]?.id }).map((e) => e.path)).toEqual([
-      'f4',
-      'f2',
-      'f0',
-    ]);
-
-    expect(index.pruneEvents({ before: 1002 })).toBe(2); // f0, f1
-    expect(index.pruneEvents({ keepPerPair: 2 })).toBe(4); // a: f2,f4 go; b: f3,f5 go
-    expect(index.recentEvents().map((e) => e.path ?? e.kind)).toEqual(['offline', 'f9', 'f8', 'f7', 'f6']);
   });
 });
