@@ -10,7 +10,7 @@ import type { Client } from '../vospace/client.js';
 import { VosError } from '../vospace/errors.js';
 import type { NodeLocation } from '../vospace/location.js';
 import type { NameCodec } from '../vospace/names.js';
-import type { NodeInfo } from '../vospace/node.js';
+import { EMPTY_MD5, type NodeInfo } from '../vospace/node.js';
 import {
   fetchToTemp,
   openTempFile,
@@ -398,7 +398,7 @@ export class Executor {
       confine.guard(tmp);
       fs.rmSync(tmp, { force: true });
       fs.closeSync(openTempFile(tmp, 0, confine.guard));
-      got = { file: tmp, md5: 'd41d8cd98f00b204e9800998ecf8427e', size: 0 };
+      got = { file: tmp, md5: EMPTY_MD5, size: 0 };
     } else {
       got = await fetchToTemp(this.ctx.client.session, urls, dest, what, {
         ...(a.expectRemote.md5 ? { md5: a.expectRemote.md5 } : {}),

@@ -5,9 +5,6 @@
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 
-/** MD5 of zero bytes; empty files need no read at all. */
-export const EMPTY_MD5 = 'd41d8cd98f00b204e9800998ecf8427e';
-
 const MAX_CHUNK = 1 << 20;
 
 export interface HashResult {

@@ -16,7 +16,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { setImmediate as yieldToLoop } from 'node:timers/promises';
-import { EMPTY_MD5, hashFile, hashFileSync, type HashResult, SMALL_FILE_BYTES } from './hash.js';
+import { EMPTY_MD5 } from '../vospace/node.js';
+import { hashFile, hashFileSync, type HashResult, SMALL_FILE_BYTES } from './hash.js';
 import { isAlwaysIgnoredName } from './ignore.js';
 import { absOf, isAscii, isInOrUnder, joinRel, toNfc } from './local/names.js';
 import type { LocalEntry } from './model.js';

@@ -10,7 +10,7 @@ import path from 'node:path';
 import type { Command } from 'commander';
 import PQueue from 'p-queue';
 import { VosError } from '../vospace/errors.js';
-import type { NodeInfo } from '../vospace/node.js';
+import { EMPTY_MD5, type NodeInfo } from '../vospace/node.js';
 import type { ProgressCallback } from '../vospace/transfer.js';
 import { nodeNameProblem } from '../vospace/uri.js';
 import {
@@ -31,7 +31,6 @@ import { TransferProgress, type FileProgress } from './commands/progress.js';
 import { explainWriteFailure, isRemoteArg, joinRemote, splitRemote } from './commands/targets.js';
 
 export const MAX_STREAMS = 30;
-const EMPTY_MD5 = 'd41d8cd98f00b204e9800998ecf8427e';
 
 export interface SyncOptions {
   recursive?: boolean;

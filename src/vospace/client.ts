@@ -10,7 +10,7 @@ import { VosError, httpError } from './errors.js';
 import { HttpSession, type SessionOptions } from './http.js';
 import { createJob, runJob } from './jobs.js';
 import { childLocation, displayLocation, locationUri, parseLocation, type NodeLocation } from './location.js';
-import { childrenOf, toNodeInfo, type NodeInfo } from './node.js';
+import { EMPTY_MD5, childrenOf, toNodeInfo, type NodeInfo } from './node.js';
 import { lastChildUriHint } from './xml-tree.js';
 import { Registry, type ServiceEndpoints } from './registry.js';
 import { negotiateQuick } from './quick-transfer.js';
@@ -489,7 +489,7 @@ export class Client {
           if (!(e instanceof VosError && e.kind === 'exists')) throw e;
         }
       }
-      return { md5: 'd41d8cd98f00b204e9800998ecf8427e', size: 0, skipped: false };
+      return { md5: EMPTY_MD5, size: 0, skipped: false };
     }
     const ep = await this.endpoints(loc);
     let result: { md5: string; size: number };
@@ -570,7 +570,7 @@ export class Client {
       fs.rmSync(tmp, { force: true });
       fs.writeFileSync(tmp, '', { flag: 'wx' });
       fs.renameSync(tmp, localFile);
-      return { md5: 'd41d8cd98f00b204e9800998ecf8427e', size: 0, skipped: false };
+      return { md5: EMPTY_MD5, size: 0, skipped: false };
     }
     // The node's length is checked even without an MD5 (Vault fills MD5 in late), so a short or endless body fails.
     const lengthKnown = info.properties[PROP.length] !== undefined;

@@ -34,6 +34,9 @@ export interface NodeInfo {
 }
 
 const MAX_SANE_LENGTH = 2 ** 53 - 1;
+
+/** MD5 of zero bytes: what an empty node or file holds, known without reading or sending anything. */
+export const EMPTY_MD5 = 'd41d8cd98f00b204e9800998ecf8427e';
 const GMS_PREFIX = 'ivo://cadc.nrc.ca/gms?';
 
 function groups(value: string | undefined): string[] {
