@@ -1,5 +1,6 @@
 /** vosync's public library API: the VOSpace client and the pieces it is built from. */
-export { Client, GMS_PREFIX, type ClientOptions, type TransferOutcome } from './vospace/client.js';
+export { Client, type ClientOptions, type TransferOutcome } from './vospace/client.js';
+export { GMS_PREFIX } from './vospace/gms.js';
 export type { ProgressCallback } from './vospace/transfer.js';
 export { VosError, EXIT_CODES, type VosErrorKind } from './vospace/errors.js';
 export { HttpSession, type Credentials, type SessionOptions, type RetryPolicy } from './vospace/http.js';

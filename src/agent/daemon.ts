@@ -8,6 +8,7 @@ import path from 'node:path';
 import cron, { type ScheduledTask } from 'node-cron';
 import { Client } from '../vospace/client.js';
 import { VosError } from '../vospace/errors.js';
+import { GMS_RESOURCE_ID } from '../vospace/gms.js';
 import type { Credentials } from '../vospace/http.js';
 import { selectInterface, STANDARD } from '../vospace/registry.js';
 import { ConfigError, formatConfigIssues, loadConfig, type PairConfig, type VosyncConfig } from './config.js';
@@ -89,7 +90,7 @@ export async function credentialsFor(
       if (!password) throw new VosError('auth', `auth.username is set: put the password in $CADC_PASSWORD`);
       const anon = new Client({ registryUrl: config.registry });
       try {
-        const caps = await anon.registry.capabilities('ivo://cadc.nrc.ca/gms');
+        const caps = await anon.registry.capabilities(GMS_RESOURCE_ID);
         const url =
           selectInterface(caps, STANDARD.login, 'anonymous') ??
           selectInterface(caps, STANDARD.loginLegacy, 'anonymous');

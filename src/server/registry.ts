@@ -6,13 +6,13 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { Fault } from './errors.js';
 import { first, formParams, readBody, sendText, sendXml } from './http.js';
 import type { ServiceName } from './store.js';
+import { GMS_RESOURCE_ID } from '../vospace/gms.js';
 import { escapeXml } from '../vospace/xml.js';
 
 export const RESOURCE_IDS: Record<ServiceName, string> = {
   vault: 'ivo://cadc.nrc.ca/vault',
   arc: 'ivo://cadc.nrc.ca/arc',
 };
-export const GMS_RESOURCE_ID = 'ivo://cadc.nrc.ca/gms';
 
 const ANON = '';
 const AUTH = [

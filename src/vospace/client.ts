@@ -10,7 +10,14 @@ import { VosError, httpError } from './errors.js';
 import { HttpSession, type SessionOptions } from './http.js';
 import { createJob, runJob } from './jobs.js';
 import { childLocation, displayLocation, locationUri, parseLocation, type NodeLocation } from './location.js';
-import { EMPTY_MD5, childrenOf, toNodeInfo, type NodeInfo } from './node.js';
+import {
+  EMPTY_MD5,
+  childrenOf,
+  permissionProperties,
+  toNodeInfo,
+  type NodeInfo,
+  type PermissionChange,
+} from './node.js';
 import { lastChildUriHint } from './xml-tree.js';
 import { Registry, type ServiceEndpoints } from './registry.js';
 import { negotiateQuick } from './quick-transfer.js';
@@ -109,8 +116,6 @@ export interface TransferOutcome {
   /** True when nothing was sent because the destination already held the same bytes. */
   skipped: boolean;
 }
-
-export const GMS_PREFIX = 'ivo://cadc.nrc.ca/gms?';
 
 type Target = string | NodeLocation;
 
@@ -420,17 +425,8 @@ export class Client {
   }
 
   /** Public read and group permissions; groups are plain names (the GMS prefix is added). */
-  async chmod(
-    target: Target,
-    perms: { public?: boolean; readGroups?: string[]; writeGroups?: string[] },
-  ): Promise<NodeInfo> {
-    const props: Record<string, string | null> = {};
-    if (perms.public !== undefined) props[PROP.ispublic] = perms.public ? 'true' : 'false';
-    const groupValue = (gs: string[]) =>
-      gs.length === 0 ? null : gs.map((g) => (g.startsWith('ivo://') ? g : GMS_PREFIX + g)).join(' ');
-    if (perms.readGroups) props[PROP.groupread] = groupValue(perms.readGroups);
-    if (perms.writeGroups) props[PROP.groupwrite] = groupValue(perms.writeGroups);
-    return this.setProperties(target, props);
+  async chmod(target: Target, perms: PermissionChange): Promise<NodeInfo> {
+    return this.setProperties(target, permissionProperties(perms));
   }
 
   async lock(target: Target, locked: boolean): Promise<NodeInfo> {

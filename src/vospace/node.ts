@@ -4,6 +4,7 @@
  * sizes) is rejected here, before any other code sees it.
  */
 import { VosError } from './errors.js';
+import { GMS_PREFIX } from './gms.js';
 import { baseName, nodeNameProblem, parentPath, parseVosUri } from './uri.js';
 import { PROP, parseIvoaDate, propValue, type NodeDoc } from './xml.js';
 
@@ -37,7 +38,6 @@ const MAX_SANE_LENGTH = 2 ** 53 - 1;
 
 /** MD5 of zero bytes: what an empty node or file holds, known without reading or sending anything. */
 export const EMPTY_MD5 = 'd41d8cd98f00b204e9800998ecf8427e';
-const GMS_PREFIX = 'ivo://cadc.nrc.ca/gms?';
 
 function groups(value: string | undefined): string[] {
   if (!value) return [];
@@ -45,6 +45,24 @@ function groups(value: string | undefined): string[] {
     .split(/\s+/)
     .filter((g) => g !== '' && g !== 'NONE')
     .map((g) => (g.startsWith(GMS_PREFIX) ? g.slice(GMS_PREFIX.length) : g));
+}
+
+/** A change to a node's public read and group permissions; a group list of [] removes them all. */
+export interface PermissionChange {
+  public?: boolean;
+  readGroups?: string[];
+  writeGroups?: string[];
+}
+
+/** The property values a permission change sets (null removes). Bare group names get the GMS prefix. */
+export function permissionProperties(change: PermissionChange): Record<string, string | null> {
+  const props: Record<string, string | null> = {};
+  const value = (gs: string[]) =>
+    gs.length === 0 ? null : gs.map((g) => (g.startsWith('ivo://') ? g : GMS_PREFIX + g)).join(' ');
+  if (change.public !== undefined) props[PROP.ispublic] = change.public ? 'true' : 'false';
+  if (change.readGroups) props[PROP.groupread] = value(change.readGroups);
+  if (change.writeGroups) props[PROP.groupwrite] = value(change.writeGroups);
+  return props;
 }
 
 /** Accepts both CADC's hex and Cavern's occasional `md5:<hex>` spelling. */

@@ -2,7 +2,8 @@
 process.env['TZ'] = 'UTC';
 
 import { describe, expect, it } from 'vitest';
-import { parseChmod, chmodProperties } from '../../src/cli/commands/chmod.js';
+import { parseChmod } from '../../src/cli/commands/chmod.js';
+import { permissionProperties } from '../../src/vospace/node.js';
 import { PathFilter } from '../../src/cli/commands/path-filter.js';
 import { parseTagArgs, propertyUri } from '../../src/cli/commands/tag.js';
 import { globMatch, splitRemote } from '../../src/cli/commands/targets.js';
@@ -114,8 +115,10 @@ describe('vchmod grammar', () => {
     expect(parseChmod('g+wr', ['W', 'R'])).toEqual({ writeGroups: ['W'], readGroups: ['R'] });
     expect(parseChmod('og+r', ['G'])).toEqual({ public: true, readGroups: ['G'] });
     expect(parseChmod('g-rw', [])).toEqual({ readGroups: [], writeGroups: [] });
-    expect(chmodProperties(parseChmod('g+r', ['survey']))).toEqual({ [`${CORE}groupread`]: `${GMS}survey` });
-    expect(chmodProperties(parseChmod('g-w', []))).toEqual({ [`${CORE}groupwrite`]: null });
+    expect(permissionProperties(parseChmod('g+r', ['survey']))).toEqual({
+      [`${CORE}groupread`]: `${GMS}survey`,
+    });
+    expect(permissionProperties(parseChmod('g-w', []))).toEqual({ [`${CORE}groupwrite`]: null });
   });
 
   it('refuses malformed modes and wrong group counts with exit 22', () => {

@@ -5,18 +5,10 @@
  * `o+r` makes a node public, `o-r` private; `g-r`/`g-w` remove all read/write groups.
  */
 import type { Command } from 'commander';
-import { GMS_PREFIX } from '../../vospace/client.js';
-import { PROP } from '../../vospace/xml.js';
+import { permissionProperties, type PermissionChange } from '../../vospace/node.js';
 import { CliError, EXIT, action, requireRemote, type CliIo, type Ctx } from '../common.js';
 import { setPropertiesRecursive } from './recursive-props.js';
 import { isRemoteArg, nodeJson } from './targets.js';
-
-export interface PermissionChange {
-  public?: boolean;
-  /** [] = remove all. */
-  readGroups?: string[];
-  writeGroups?: string[];
-}
 
 const MODE = /^(og|go|o|g)([+\-=])(rw|wr|r|w)$/;
 
@@ -65,17 +57,6 @@ export function parseChmod(mode: string, groupArgs: string[]): PermissionChange 
   return change;
 }
 
-/** The property values the change sets (null removes). */
-export function chmodProperties(change: PermissionChange): Record<string, string | null> {
-  const props: Record<string, string | null> = {};
-  const value = (gs: string[]) =>
-    gs.length === 0 ? null : gs.map((g) => (g.startsWith('ivo://') ? g : GMS_PREFIX + g)).join(' ');
-  if (change.public !== undefined) props[PROP.ispublic] = change.public ? 'true' : 'false';
-  if (change.readGroups) props[PROP.groupread] = value(change.readGroups);
-  if (change.writeGroups) props[PROP.groupwrite] = value(change.writeGroups);
-  return props;
-}
-
 export function configureChmod(cmd: Command, io: CliIo): Command {
   return cmd
     .description('set public and group permissions (vchmod): MODE NODE [GROUPS…]')
@@ -91,7 +72,7 @@ export function configureChmod(cmd: Command, io: CliIo): Command {
         io,
         async (ctx: Ctx, mode: string, node: string, groups: string[], opts: { recursive?: boolean }) => {
           requireRemote([node], isRemoteArg);
-          const props = chmodProperties(parseChmod(mode, groups));
+          const props = permissionProperties(parseChmod(mode, groups));
           const client = ctx.client();
           if (opts.recursive) {
             await setPropertiesRecursive(ctx, node, props);

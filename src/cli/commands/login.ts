@@ -7,11 +7,10 @@
 import fs from 'node:fs';
 import type { Command } from 'commander';
 import { VosError, httpError } from '../../vospace/errors.js';
+import { GMS_RESOURCE_ID } from '../../vospace/gms.js';
 import { STANDARD, selectInterface } from '../../vospace/registry.js';
 import { CliError, EXIT, action, tokenFilePath, writePrivateFile, type CliIo, type Ctx } from '../common.js';
 import { Prompter, askSecret } from './prompt.js';
-
-export const GMS_ID = 'ivo://cadc.nrc.ca/gms';
 
 export interface PasswordOptions {
   user?: string;
@@ -57,11 +56,11 @@ export async function usernameAndPassword(
 /** POSTs the login form; returns the token. */
 export async function loginForToken(ctx: Ctx, user: string, password: string): Promise<string> {
   const client = ctx.client({ credentials: { kind: 'anonymous' } });
-  const caps = await client.registry.capabilities(GMS_ID);
+  const caps = await client.registry.capabilities(GMS_RESOURCE_ID);
   const url =
     selectInterface(caps, STANDARD.login, 'anonymous') ??
     selectInterface(caps, STANDARD.loginLegacy, 'anonymous');
-  if (!url) throw new VosError('unsupported', `${GMS_ID} offers no login service`);
+  if (!url) throw new VosError('unsupported', `${GMS_RESOURCE_ID} offers no login service`);
   const res = await client.session.send({
     method: 'POST',
     url,

@@ -4,10 +4,10 @@
  * GMS prefix removed), lock (' ' + 8), size (12, right, then ' '), date (`%b %d %H:%M ` this year, else
  * `%b %d  %Y `, local time), name (`name -> target` for links).
  */
+import { GMS_PREFIX } from '../../vospace/gms.js';
 import { permissionString, type NodeInfo } from '../../vospace/node.js';
 import { PROP } from '../../vospace/xml.js';
 
-const GMS_PREFIX = 'ivo://cadc.nrc.ca/gms?';
 const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
 
 export interface VlsColumns {
