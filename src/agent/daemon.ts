@@ -8,9 +8,8 @@ import path from 'node:path';
 import cron, { type ScheduledTask } from 'node-cron';
 import { Client } from '../vospace/client.js';
 import { VosError } from '../vospace/errors.js';
-import { GMS_RESOURCE_ID } from '../vospace/gms.js';
 import type { Credentials } from '../vospace/http.js';
-import { selectInterface, STANDARD } from '../vospace/registry.js';
+import { loginForToken } from '../vospace/gms.js';
 import { ConfigError, formatConfigIssues, loadConfig, type PairConfig, type VosyncConfig } from './config.js';
 import { diffConfigs, type ConfigChanges } from './config-diff.js';
 import { ensurePrivateDir } from './config/paths.js';
@@ -90,22 +89,7 @@ export async function credentialsFor(
       if (!password) throw new VosError('auth', `auth.username is set: put the password in $CADC_PASSWORD`);
       const anon = new Client({ registryUrl: config.registry });
       try {
-        const caps = await anon.registry.capabilities(GMS_RESOURCE_ID);
-        const url =
-          selectInterface(caps, STANDARD.login, 'anonymous') ??
-          selectInterface(caps, STANDARD.loginLegacy, 'anonymous');
-        if (!url) throw new VosError('unsupported', 'the registry offers no login service');
-        const res = await anon.session.send({
-          method: 'POST',
-          url,
-          headers: { 'content-type': 'application/x-www-form-urlencoded', accept: 'text/plain' },
-          body: new URLSearchParams({ username: auth.username, password }).toString(),
-          retry: false,
-        });
-        const token = (await res.body.text()).trim();
-        if (res.status !== 200 || !token)
-          throw new VosError('auth', `login as ${auth.username} failed (HTTP ${res.status})`);
-        return { kind: 'token', token };
+        return { kind: 'token', token: await loginForToken(anon, auth.username, password) };
       } finally {
         await anon.close();
       }

@@ -6,9 +6,7 @@
  */
 import fs from 'node:fs';
 import type { Command } from 'commander';
-import { VosError, httpError } from '../../vospace/errors.js';
-import { GMS_RESOURCE_ID } from '../../vospace/gms.js';
-import { STANDARD, selectInterface } from '../../vospace/registry.js';
+import { loginForToken } from '../../vospace/gms.js';
 import { CliError, EXIT, action, tokenFilePath, writePrivateFile, type CliIo, type Ctx } from '../common.js';
 import { Prompter, askSecret } from './prompt.js';
 
@@ -53,32 +51,6 @@ export async function usernameAndPassword(
   return { user, password };
 }
 
-/** POSTs the login form; returns the token. */
-export async function loginForToken(ctx: Ctx, user: string, password: string): Promise<string> {
-  const client = ctx.client({ credentials: { kind: 'anonymous' } });
-  const caps = await client.registry.capabilities(GMS_RESOURCE_ID);
-  const url =
-    selectInterface(caps, STANDARD.login, 'anonymous') ??
-    selectInterface(caps, STANDARD.loginLegacy, 'anonymous');
-  if (!url) throw new VosError('unsupported', `${GMS_RESOURCE_ID} offers no login service`);
-  const res = await client.session.send({
-    method: 'POST',
-    url,
-    headers: { 'content-type': 'application/x-www-form-urlencoded', accept: 'text/plain' },
-    body: new URLSearchParams({ username: user, password }).toString(),
-    retry: false,
-  });
-  const text = await client.session.text(res, 64 * 1024);
-  if (res.status === 401 || res.status === 403) {
-    throw new VosError('auth', `login as ${user} failed: invalid username/password combination`);
-  }
-  if (res.status !== 200) throw httpError(res.status, text, `login as ${user}`);
-  const token = text.trim();
-  if (token === '' || /\s/.test(token))
-    throw new VosError('protocol', `login as ${user}: the service returned no token`);
-  return token;
-}
-
 export function configureLogin(cmd: Command, io: CliIo): Command {
   return cmd
     .description('log in with a CADC username and password; later commands use the saved token')
@@ -87,7 +59,7 @@ export function configureLogin(cmd: Command, io: CliIo): Command {
     .action(
       action(io, async (ctx: Ctx, opts: PasswordOptions) => {
         const { user, password } = await usernameAndPassword(ctx, opts);
-        const token = await loginForToken(ctx, user, password);
+        const token = await loginForToken(ctx.client({ credentials: { kind: 'anonymous' } }), user, password);
         const file = tokenFilePath(ctx.io.env);
         writePrivateFile(file, token + '\n');
         if (ctx.json) ctx.printJson({ ok: true, user, tokenFile: file });
