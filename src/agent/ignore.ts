@@ -18,12 +18,11 @@
  */
 import fs from 'node:fs';
 import ignore, { type Ignore } from 'ignore';
+import { TEMP_PREFIX } from '../vospace/transfer.js';
 import { absOf, joinRel, parentOf, toNfc } from './local/names.js';
 
 /** The pair's own folder at its root: trash, root marker, anything else vosync keeps beside the user's files. */
-export const VOSYNC_DIR = '.vosync';
-/** Prefix of vosync's temporary download files, written beside their destination and renamed into place. */
-export const TEMP_PREFIX = '.vosync-tmp-';
+export const PAIR_META_DIR = '.vosync';
 /** Per-folder ignore file, gitignore syntax. */
 export const IGNORE_FILE = '.vosyncignore';
 
@@ -47,9 +46,9 @@ export interface BuiltinRule {
 /** Never synced, in any folder, whatever the patterns say. */
 export const ALWAYS_IGNORED: readonly BuiltinRule[] = [
   {
-    pattern: VOSYNC_DIR,
+    pattern: PAIR_META_DIR,
     why: "vosync's own state (local trash, root marker); never synced, also when it belongs to a nested pair",
-    test: { exact: VOSYNC_DIR },
+    test: { exact: PAIR_META_DIR },
   },
   {
     pattern: `${TEMP_PREFIX}*`,
@@ -90,7 +89,7 @@ export const DEFAULT_JUNK: readonly BuiltinRule[] = [
 
 /** True for a name no pattern may re-include (vosync's own folder, temp files). */
 export function isAlwaysIgnoredName(name: string): boolean {
-  return name === VOSYNC_DIR || name.startsWith(TEMP_PREFIX);
+  return name === PAIR_META_DIR || name.startsWith(TEMP_PREFIX);
 }
 
 /**

@@ -18,13 +18,13 @@ import {
   type ExecutionReport,
   type TransferEvent,
 } from './executor.js';
-import { createIgnoreMatcher, type IgnoreMatcher } from './ignore.js';
+import { PAIR_META_DIR, createIgnoreMatcher, type IgnoreMatcher } from './ignore.js';
 import type { PairRecord, SyncIndex } from './index-db.js';
 import { LocalRootError, scanLocal, type ScanProblem } from './local-scan.js';
 import type { BaseEntry, RemoteEntry } from './model.js';
 import { isPlanEmpty, reconcile, summarizePlan, type Notice, type Plan } from './reconcile.js';
 import { scanRemote, type RemoteProblem } from './remote-scan.js';
-import { PAIR_META_DIR, ROOT_MARKER } from './trash.js';
+import { ROOT_MARKER } from './trash.js';
 import {
   clearDownloadJournal,
   clearMkdirJournal,

@@ -8,10 +8,9 @@ import type { Client } from '../vospace/client.js';
 import { VosError } from '../vospace/errors.js';
 import type { NodeLocation } from '../vospace/location.js';
 import { NAME_MAPPING, type NameCodec } from '../vospace/names.js';
+import { PAIR_META_DIR } from './ignore.js';
 import { REMOTE_TRASH, remoteChild } from './remote-scan.js';
 
-/** The pair's private folder: trash, root marker. Never synced. */
-export const PAIR_META_DIR = '.vosync';
 export const ROOT_MARKER = 'root-marker';
 
 /** `20261123-221530-123`: sortable, safe in file and node names, unique enough per run. */

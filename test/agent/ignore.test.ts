@@ -6,11 +6,11 @@ import {
   ALWAYS_IGNORED,
   DEFAULT_JUNK,
   IGNORE_FILE,
-  TEMP_PREFIX,
-  VOSYNC_DIR,
+  PAIR_META_DIR,
   createIgnoreMatcher,
   isAlwaysIgnoredName,
 } from '../../src/agent/ignore.js';
+import { TEMP_PREFIX } from '../../src/vospace/transfer.js';
 
 let root: string;
 
@@ -30,14 +30,14 @@ function write(rel: string, content: string): void {
 describe('built-in rules', () => {
   it('always ignores the pair folder and temp files, at any depth', () => {
     const m = createIgnoreMatcher({ root });
-    expect(m.isIgnored(VOSYNC_DIR, true)).toBe(true);
-    expect(m.isIgnored(`${VOSYNC_DIR}/trash/x.txt`, false)).toBe(true);
-    expect(m.isIgnored(`sub/${VOSYNC_DIR}`, true)).toBe(true);
+    expect(m.isIgnored(PAIR_META_DIR, true)).toBe(true);
+    expect(m.isIgnored(`${PAIR_META_DIR}/trash/x.txt`, false)).toBe(true);
+    expect(m.isIgnored(`sub/${PAIR_META_DIR}`, true)).toBe(true);
     expect(m.isIgnored(`${TEMP_PREFIX}abc123`, false)).toBe(true);
     expect(m.isIgnored(`a/b/${TEMP_PREFIX}data.fits`, false)).toBe(true);
     expect(isAlwaysIgnoredName('.vosync')).toBe(true);
     expect(isAlwaysIgnoredName('.vosyncignore')).toBe(false);
-    expect(ALWAYS_IGNORED.map((r) => r.pattern)).toEqual([VOSYNC_DIR, `${TEMP_PREFIX}*`]);
+    expect(ALWAYS_IGNORED.map((r) => r.pattern)).toEqual([PAIR_META_DIR, `${TEMP_PREFIX}*`]);
   });
 
   it('ignores editor and OS junk by default and keeps ordinary names', () => {
@@ -118,13 +118,13 @@ describe('user rules', () => {
   });
 
   it('lets a negation re-include junk but never the pair folder or temp files', () => {
-    write(IGNORE_FILE, `!Thumbs.db\n!${VOSYNC_DIR}\n!${VOSYNC_DIR}/\n!${TEMP_PREFIX}*\n`);
+    write(IGNORE_FILE, `!Thumbs.db\n!${PAIR_META_DIR}\n!${PAIR_META_DIR}/\n!${TEMP_PREFIX}*\n`);
     const m = createIgnoreMatcher({ root, configPatterns: ['!*.swp'] });
     expect(m.isIgnored('Thumbs.db', false)).toBe(false);
     expect(m.isIgnored('.a.swp', false)).toBe(false);
     expect(m.isIgnored('.DS_Store', false)).toBe(true);
-    expect(m.isIgnored(VOSYNC_DIR, true)).toBe(true);
-    expect(m.isIgnored(`${VOSYNC_DIR}/marker`, false)).toBe(true);
+    expect(m.isIgnored(PAIR_META_DIR, true)).toBe(true);
+    expect(m.isIgnored(`${PAIR_META_DIR}/marker`, false)).toBe(true);
     expect(m.isIgnored(`${TEMP_PREFIX}1`, false)).toBe(true);
   });
 

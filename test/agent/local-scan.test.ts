@@ -7,7 +7,8 @@ import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { SMALL_FILE_BYTES, hashFile, hashFileSync } from '../../src/agent/hash.js';
 import { EMPTY_MD5 } from '../../src/vospace/node.js';
-import { TEMP_PREFIX, VOSYNC_DIR, createIgnoreMatcher } from '../../src/agent/ignore.js';
+import { PAIR_META_DIR, createIgnoreMatcher } from '../../src/agent/ignore.js';
+import { TEMP_PREFIX } from '../../src/vospace/transfer.js';
 import { LocalRootError, scanLocal } from '../../src/agent/local-scan.js';
 import { resolveDiskPath } from '../../src/agent/local/names.js';
 import type { LocalEntry } from '../../src/agent/model.js';
@@ -145,8 +146,8 @@ describe('scanLocal', () => {
   });
 
   it('skips ignored paths, the pair folder and temp files', async () => {
-    write(`${VOSYNC_DIR}/trash/old.txt`, 'old');
-    write(`${VOSYNC_DIR}/root-marker`, 'm');
+    write(`${PAIR_META_DIR}/trash/old.txt`, 'old');
+    write(`${PAIR_META_DIR}/root-marker`, 'm');
     write(`sub/${TEMP_PREFIX}123`, 'partial');
     write('sub/.DS_Store', 'junk');
     write('build/out.o', 'o');
@@ -157,9 +158,9 @@ describe('scanLocal', () => {
     expect([...r.entries.keys()].sort()).toEqual(['keep', 'keep/x.txt', 'sub']);
     // Without a matcher the pair folder and temp files are still never scanned.
     const bare = await scanLocal({ root });
-    expect([...bare.entries.keys()].filter((p) => p.includes(VOSYNC_DIR) || p.includes(TEMP_PREFIX))).toEqual(
-      [],
-    );
+    expect(
+      [...bare.entries.keys()].filter((p) => p.includes(PAIR_META_DIR) || p.includes(TEMP_PREFIX)),
+    ).toEqual([]);
   });
 
   it('reports symbolic links without following them, even in a loop', async () => {

@@ -2,7 +2,8 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { IGNORE_FILE, TEMP_PREFIX, VOSYNC_DIR, createIgnoreMatcher } from '../../src/agent/ignore.js';
+import { IGNORE_FILE, PAIR_META_DIR, createIgnoreMatcher } from '../../src/agent/ignore.js';
+import { TEMP_PREFIX } from '../../src/vospace/transfer.js';
 import { type WatchBatch, type Watcher, startWatcher } from '../../src/agent/watch.js';
 
 let base: string;
@@ -121,7 +122,7 @@ describe('startWatcher', () => {
   it('does not report ignored paths', async () => {
     await start({ patterns: ['*.tmp', 'build/'] });
     write('.DS_Store', 'junk');
-    write(`${VOSYNC_DIR}/trash/old.txt`, 'trash');
+    write(`${PAIR_META_DIR}/trash/old.txt`, 'trash');
     write(`sub/${TEMP_PREFIX}partial`, 'partial');
     write('x.tmp', 'tmp');
     write('build/out.o', 'o');
@@ -152,7 +153,7 @@ describe('startWatcher', () => {
     write('a/one.txt', '1');
     write('a/two.txt', '2');
     write('build/out.o', 'o');
-    write(`${VOSYNC_DIR}/trash/x`, 'x');
+    write(`${PAIR_META_DIR}/trash/x`, 'x');
     await start({ patterns: ['build/'] });
     expect(watcher?.watchCount()).toBe(2); // the root and a/; not build/, not .vosync/, no files
 

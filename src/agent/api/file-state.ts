@@ -11,7 +11,7 @@ import type { LocalEntry } from '../model.js';
 import { localState, remoteState, sameContent } from '../reconcile/compare.js';
 import { decide, type Decision } from '../reconcile/table.js';
 import type { Pending, StatusStore } from '../status.js';
-import { PAIR_META_DIR } from '../trash.js';
+import { PAIR_META_DIR } from '../ignore.js';
 import type { FileStateName, FileStatusDoc } from './schemas.js';
 
 export interface FileVerdict {

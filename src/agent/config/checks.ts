@@ -5,7 +5,7 @@
  * field-level mistakes elsewhere in the file.
  */
 import ignore from 'ignore';
-import { VOSYNC_DIR } from '../ignore.js';
+import { PAIR_META_DIR } from '../ignore.js';
 import { isSameOrBelow } from '../../vospace/uri.js';
 import { makeIssue, type ConfigIssue } from './issues.js';
 import { isSameOrInside, pathApi, samePath, type HostContext } from './paths.js';
@@ -118,7 +118,7 @@ export function overlappingRemoteIssues(pairs: readonly PairCore[]): ConfigIssue
 
 /** True when a path below a pair's root is left alone by the pair (its own folder or its ignore patterns). */
 function ignoredByPair(pair: PairCore, relPosix: string, isDir: boolean): boolean {
-  if (relPosix.split('/')[0] === VOSYNC_DIR) return true;
+  if (relPosix.split('/')[0] === PAIR_META_DIR) return true;
   const ig = ignore().add(pair.ignore);
   const parts = relPosix.split('/');
   // As in git, a file is ignored when any of its parent folders is.
