@@ -2,6 +2,7 @@
  * The status in words: the terminal summary of `vosync status`, the tray lines of `vosync status --tray`
  * (xbar on macOS, Argos on GNOME), and the exit code scripts and monitoring read.
  */
+import { humanBytes } from '../../util/bytes.js';
 import { etaSeconds } from '../progress.js';
 import type { ConflictsDoc, ErrorsDoc, NotSyncedDoc, PairStatusDoc, StatusDoc } from './schemas.js';
 
@@ -51,18 +52,6 @@ export function stateWords(state: string, health: Pick<PairStatusDoc['health'], 
     case 'error':
       return state === 'offline' ? 'offline' : 'error';
   }
-}
-
-export function humanBytes(n: number): string {
-  if (n < 1000) return `${n} B`;
-  const units = ['kB', 'MB', 'GB', 'TB'];
-  let v = n;
-  let i = -1;
-  while (v >= 1000 && i < units.length - 1) {
-    v /= 1000;
-    i++;
-  }
-  return `${v.toFixed(v >= 100 ? 0 : 1)} ${units[i]}`;
 }
 
 export function ago(t: number | null, now: number): string {

@@ -4,7 +4,7 @@
  */
 import cliProgress from 'cli-progress';
 import type { Ctx } from '../common.js';
-import { humanBytes } from '../common.js';
+import { humanBytes } from '../../util/bytes.js';
 
 export interface ProgressOptions {
   totalBytes: number;
