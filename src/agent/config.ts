@@ -18,14 +18,8 @@ import {
 } from './config/checks.js';
 import { ConfigError, makeIssue, sortIssues, type ConfigIssue } from './config/issues.js';
 import { locate } from './config/locate.js';
-import {
-  defaultStateDir,
-  hostContext,
-  isFilesystemRoot,
-  pathApi,
-  samePath,
-  type HostContext,
-} from './config/paths.js';
+import { hostContext, isFilesystemRoot, samePath, type HostContext } from './config/paths.js';
+import { defaultStateDir, pathApi } from '../util/platform-paths.js';
 import { SCHEME_RE, buildSchemas, deriveName } from './config/schema.js';
 import { DEFAULTS, PASSWORD_ENV, type VosyncConfig } from './config/types.js';
 import { convertZodIssue, type PendingIssue } from './config/zod-issues.js';
@@ -34,15 +28,13 @@ export * from './config/types.js';
 export { ConfigError, formatConfigIssues, formatPath, type ConfigIssue } from './config/issues.js';
 export {
   CONFIG_ENV,
-  defaultConfigDir,
   defaultConfigPath,
-  defaultStateDir,
   expandPath,
   hostContext,
   resolveConfigPath,
-  type Env,
   type HostContext,
 } from './config/paths.js';
+export { defaultConfigDir, defaultStateDir, type Env } from '../util/platform-paths.js';
 
 export interface ConfigOptions extends Partial<HostContext> {
   /** Folder relative paths resolve against; default: the folder of the config file (or of `sourceName`). */

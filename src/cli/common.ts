@@ -11,9 +11,10 @@ import type { Command } from 'commander';
 import { Client } from '../vospace/client.js';
 import { VosError } from '../vospace/errors.js';
 import { certificateDaysLeft, type Credentials } from '../vospace/http.js';
-import { DEFAULT_REGISTRY } from '../vospace/registry.js';
+import { DEFAULT_REGISTRY, defaultCacheDir } from '../vospace/registry.js';
 import { encodeName, NAME_MAPPING, RAW_NAMES, type NameCodec } from '../vospace/names.js';
 import { InvalidUriError, nodeNameProblem } from '../vospace/uri.js';
+import { xdgConfigHome } from '../util/platform-paths.js';
 
 /** Output and environment of one CLI run; `processIo()` for the real thing, buffers in tests. */
 export interface CliIo {
@@ -144,17 +145,9 @@ export function homeDir(env: NodeJS.ProcessEnv): string {
   return env['HOME'] || os.homedir();
 }
 
-export function configDir(env: NodeJS.ProcessEnv): string {
-  return path.join(env['XDG_CONFIG_HOME'] || path.join(homeDir(env), '.config'), 'vosync');
-}
-
-export function cacheDir(env: NodeJS.ProcessEnv): string {
-  return path.join(env['XDG_CACHE_HOME'] || path.join(homeDir(env), '.cache'), 'vosync');
-}
-
-/** Where `vosync login` keeps the token (mode 0600). */
+/** Where `vosync login` keeps the token (mode 0600): `~/.config/vosync/token` on every platform. */
 export function tokenFilePath(env: NodeJS.ProcessEnv): string {
-  return path.join(configDir(env), 'token');
+  return path.join(xdgConfigHome(env, homeDir(env)), 'vosync', 'token');
 }
 
 /** cadc-get-cert's default proxy certificate location. */
@@ -310,7 +303,7 @@ export class Ctx {
     this.clientInstance = new Client({
       credentials: this.auth.credentials,
       registryUrl: registry,
-      cacheDir: path.join(cacheDir(this.io.env), 'registry'),
+      cacheDir: defaultCacheDir(this.io.env, homeDir(this.io.env)),
       userAgent: 'vosync-cli/0.1',
       connections: Math.max(16, opts.connections ?? 0),
       onRetry: (r) => this.log.debug(`retry ${r.attempt} of ${r.url} in ${r.delayMs} ms: ${r.reason}`),

@@ -12,7 +12,8 @@ import {
   type PairConfig,
   type VosyncConfig,
 } from '../agent/config.js';
-import { pathApi, tildify } from '../agent/config/paths.js';
+import { tildify } from '../agent/config/paths.js';
+import { pathApi } from '../util/platform-paths.js';
 
 /** Exit code for "the config file is wrong or missing". */
 export const EXIT_BAD_CONFIG = 2;

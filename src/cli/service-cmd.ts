@@ -10,6 +10,7 @@ import os from 'node:os';
 import path from 'node:path';
 import type { Command } from 'commander';
 import { hostContext, loadConfig, resolveConfigPath, ConfigError } from '../agent/config.js';
+import { xdgConfigHome } from '../util/platform-paths.js';
 import type { CliIo } from './common.js';
 
 export const SERVICE_NAME = 'vosync.service';
@@ -114,9 +115,7 @@ export function unitFile(h: Pick<ServiceHost, 'platform' | 'homedir' | 'env'>): 
   if (h.platform === 'darwin')
     return path.join(h.homedir, 'Library', 'LaunchAgents', `${LAUNCHD_LABEL}.plist`);
   if (h.platform === 'win32') return undefined;
-  const xdg = h.env['XDG_CONFIG_HOME'];
-  const base = xdg && path.isAbsolute(xdg) ? xdg : path.join(h.homedir, '.config');
-  return path.join(base, 'systemd', 'user', SERVICE_NAME);
+  return path.join(xdgConfigHome(h.env, h.homedir), 'systemd', 'user', SERVICE_NAME);
 }
 
 /** The service manager commands for each step, per platform. */

@@ -13,14 +13,15 @@ import { VosError } from '../vospace/errors.js';
 import { EMPTY_MD5, type NodeInfo } from '../vospace/node.js';
 import type { ProgressCallback } from '../vospace/transfer.js';
 import { nodeNameProblem } from '../vospace/uri.js';
+import { cacheDir } from '../util/platform-paths.js';
 import {
   CliError,
   EXIT,
   action,
-  cacheDir,
   collect,
   describeError,
   exitCodeFor,
+  homeDir,
   splitPatterns,
   type CliIo,
   type Ctx,
@@ -175,7 +176,7 @@ export async function runSync(ctx: Ctx, paths: string[], opts: SyncOptions): Pro
   });
   const cacheFile = opts.cache_filename
     ? ctx.local(opts.cache_filename)
-    : path.join(cacheDir(ctx.io.env), 'md5-cache.sqlite');
+    : path.join(cacheDir(ctx.io.env, homeDir(ctx.io.env)), 'md5-cache.sqlite');
   const cache = new Md5Cache(cacheFile);
   const tally = new Tally(ctx);
   const started = ctx.io.now();

@@ -9,6 +9,7 @@ import path from 'node:path';
 import { VosError } from './errors.js';
 import type { Credentials, HttpSession } from './http.js';
 import { XmlInputError, parseUntrustedXml } from './xml.js';
+import { cacheDir, type Env } from '../util/platform-paths.js';
 
 export const DEFAULT_REGISTRY = 'https://ws-cadc.canfar.net/reg/resource-caps';
 export const CACHE_FRESH_MS = 10 * 60_000;
@@ -107,9 +108,8 @@ export interface RegistryOptions {
   now?: () => number;
 }
 
-export function defaultCacheDir(env: NodeJS.ProcessEnv = process.env): string {
-  const base = env['XDG_CACHE_HOME'] || path.join(os.homedir(), '.cache');
-  return path.join(base, 'vosync', 'registry');
+export function defaultCacheDir(env: Env = process.env, homedir: string = os.homedir()): string {
+  return path.join(cacheDir(env, homedir), 'registry');
 }
 
 export class Registry {

@@ -8,7 +8,8 @@ import ignore from 'ignore';
 import { PAIR_META_DIR } from '../ignore.js';
 import { isSameOrBelow } from '../../vospace/uri.js';
 import { makeIssue, type ConfigIssue } from './issues.js';
-import { isSameOrInside, pathApi, samePath, type HostContext } from './paths.js';
+import { isSameOrInside, samePath, type HostContext } from './paths.js';
+import { pathApi } from '../../util/platform-paths.js';
 import type { SyncMode } from '../model.js';
 import type { ParsedRemote } from './schema.js';
 

@@ -1,12 +1,10 @@
 /**
- * Where the config and state live on each platform, and how paths written in the config are expanded.
- * Everything takes the environment, platform and home folder as parameters so tests can pin them.
+ * Where the config file is, and how paths written in the config are expanded. Everything takes the environment,
+ * platform and home folder as parameters so tests can pin them; the platform folders are util/platform-paths.ts.
  */
 import fs from 'node:fs';
 import os from 'node:os';
-import path from 'node:path';
-
-export type Env = Readonly<Record<string, string | undefined>>;
+import { defaultConfigDir, pathApi, type Env } from '../../util/platform-paths.js';
 
 export interface HostContext {
   env: Env;
@@ -22,34 +20,9 @@ export function hostContext(overrides: Partial<HostContext> = {}): HostContext {
   };
 }
 
-/** The path flavour of the target platform (not of the machine running the tests). */
-export function pathApi(platform: NodeJS.Platform): path.PlatformPath {
-  return platform === 'win32' ? path.win32 : path.posix;
-}
-
 /** Environment variable that overrides the default config location (below `--config`). */
 export const CONFIG_ENV = 'VOSYNC_CONFIG';
-const APP = 'vosync';
 const CONFIG_FILE = 'config.yaml';
-
-/** XDG says a relative value must be ignored. */
-function absoluteEnv(env: Env, name: string, platform: NodeJS.Platform): string | undefined {
-  const v = env[name];
-  return v && pathApi(platform).isAbsolute(v) ? v : undefined;
-}
-
-/** The folder holding config.yaml (and, by default, the status token file). */
-export function defaultConfigDir(
-  env: Env = process.env,
-  platform: NodeJS.Platform = process.platform,
-  homedir: string = os.homedir(),
-): string {
-  const p = pathApi(platform);
-  if (platform === 'win32')
-    return p.join(absoluteEnv(env, 'APPDATA', platform) ?? p.join(homedir, 'AppData', 'Roaming'), APP);
-  if (platform === 'darwin') return p.join(homedir, 'Library', 'Application Support', APP);
-  return p.join(absoluteEnv(env, 'XDG_CONFIG_HOME', platform) ?? p.join(homedir, '.config'), APP);
-}
 
 /** Linux/BSD `$XDG_CONFIG_HOME/vosync/config.yaml`, macOS Application Support, Windows `%APPDATA%\vosync`. */
 export function defaultConfigPath(
@@ -58,19 +31,6 @@ export function defaultConfigPath(
   homedir: string = os.homedir(),
 ): string {
   return pathApi(platform).join(defaultConfigDir(env, platform, homedir), CONFIG_FILE);
-}
-
-/** Linux/BSD `$XDG_STATE_HOME/vosync`, macOS `…/Application Support/vosync/state`, Windows `%LOCALAPPDATA%\vosync`. */
-export function defaultStateDir(
-  env: Env = process.env,
-  platform: NodeJS.Platform = process.platform,
-  homedir: string = os.homedir(),
-): string {
-  const p = pathApi(platform);
-  if (platform === 'win32')
-    return p.join(absoluteEnv(env, 'LOCALAPPDATA', platform) ?? p.join(homedir, 'AppData', 'Local'), APP);
-  if (platform === 'darwin') return p.join(homedir, 'Library', 'Application Support', APP, 'state');
-  return p.join(absoluteEnv(env, 'XDG_STATE_HOME', platform) ?? p.join(homedir, '.local', 'state'), APP);
 }
 
 /** `--config` wins, then $VOSYNC_CONFIG, then the platform default. */

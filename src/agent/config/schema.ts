@@ -8,14 +8,8 @@ import { z } from 'zod';
 import { InvalidUriError } from '../../vospace/uri.js';
 import { isRemote, locationUri, parseLocation, type NodeLocation } from '../../vospace/location.js';
 import { describeValue } from './issues.js';
-import {
-  defaultStateDir,
-  expandPath,
-  isFilesystemRoot,
-  pathApi,
-  samePath,
-  type HostContext,
-} from './paths.js';
+import { expandPath, isFilesystemRoot, samePath, type HostContext } from './paths.js';
+import { defaultStateDir, pathApi } from '../../util/platform-paths.js';
 import {
   type AuthConfig,
   CONFLICT_POLICIES,

@@ -5,7 +5,8 @@
 import fs from 'node:fs';
 import { parseDocument } from 'yaml';
 import { DEFAULTS } from './types.js';
-import { expandPath, pathApi, type HostContext } from './paths.js';
+import { expandPath, type HostContext } from './paths.js';
+import { pathApi } from '../../util/platform-paths.js';
 
 export function statusSettingsOf(file: string, host: HostContext): { port: number; tokenFile: string } {
   const p = pathApi(host.platform);
