@@ -34,8 +34,7 @@ import { heldDeletesView, StatusStore, type ConflictItem, type PairState } from 
 import { pruneLocalTrash, pruneRemoteTrash } from './trash.js';
 import { startWatcher, type Watcher } from './watch.js';
 import { acquirePidLock, type PidLock } from '../util/pid-lock.js';
-
-export const VERSION = '0.1.0';
+import { VERSION } from '../util/version.js';
 
 export interface DaemonOptions {
   config: VosyncConfig;

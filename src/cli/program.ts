@@ -1,6 +1,7 @@
 import { Command, CommanderError } from 'commander';
 import { processIo, type CliIo } from './common.js';
-import { addGlobalOptions, aliasProgram, registerTools, VERSION } from './commands/index.js';
+import { addGlobalOptions, aliasProgram, registerTools } from './commands/index.js';
+import { VERSION } from '../util/version.js';
 import { registerConfig } from './config-cmd.js';
 import { registerDaemon } from './daemon-cmd.js';
 import { registerServe } from './serve.js';

@@ -18,6 +18,7 @@ import { configureMkdir } from './mkdir.js';
 import { configureMv } from './mv.js';
 import { configureRm, configureRmdir } from './rm.js';
 import { configureTag } from './tag.js';
+import { VERSION } from '../../util/version.js';
 
 export type Dialect = 'vosync' | 'vostools';
 
@@ -46,8 +47,6 @@ export const TOOLS: readonly Tool[] = [
   { name: 'logout', configure: configureLogout },
   { name: 'cert', configure: configureCert },
 ];
-
-export const VERSION = '0.1.0';
 
 /** Global options: vosync's own, plus vostools' common options (hidden) so existing scripts run unchanged. */
 export function addGlobalOptions(cmd: Command): Command {
