@@ -20,6 +20,7 @@ import {
 } from '../vospace/transfer.js';
 import { DownloadConfinement, assertInsideRoot } from './confine.js';
 import { hashFile } from './hash.js';
+import { statEntry } from './local-scan.js';
 import { diskRelOf } from './local/names.js';
 import type { Outcome, SyncIndex } from './index-db.js';
 import type { BaseEntry, LocalEntry, RemoteEntry } from './model.js';
@@ -146,18 +147,6 @@ function remoteMatches(info: NodeInfo | undefined, expect: RemoteSnapshot | null
   if (info.kind !== 'file') return false;
   if (info.md5 && expect.md5) return info.md5 === expect.md5 && info.size === expect.size;
   return info.size === expect.size && info.date === expect.dateMs;
-}
-
-function localEntry(rel: string, st: fs.Stats, md5?: string): LocalEntry {
-  const e: LocalEntry = {
-    path: rel,
-    kind: st.isDirectory() ? 'dir' : 'file',
-    size: st.isDirectory() ? 0 : st.size,
-    mtimeMs: st.mtimeMs,
-    ino: st.ino,
-  };
-  if (md5) e.md5 = md5;
-  return e;
 }
 
 export class Executor {
@@ -435,7 +424,7 @@ export class Executor {
       throw e;
     }
     const st = fs.lstatSync(dest);
-    const local = localEntry(a.path, st, got.md5);
+    const local = statEntry(a.path, st, got.md5);
     const remote: RemoteEntry = {
       path: a.path,
       kind: 'file',
@@ -512,7 +501,7 @@ export class Executor {
       path: a.path,
       remote,
       base: this.dirBase(a.path, st, remote.dateMs),
-      local: localEntry(a.path, st),
+      local: statEntry(a.path, st),
     };
     this.ctx.index.transaction(() => {
       this.commit(o);
@@ -528,7 +517,7 @@ export class Executor {
     fs.mkdirSync(p, { recursive: true });
     const st = fs.lstatSync(p);
     const remote = this.ctx.index.getEntry(this.ctx.pairId, a.path).remote;
-    const o: Outcome = { path: a.path, local: localEntry(a.path, st) };
+    const o: Outcome = { path: a.path, local: statEntry(a.path, st) };
     if (remote?.kind === 'dir') o.base = this.dirBase(a.path, st, remote.dateMs);
     this.commit(o);
   }

@@ -322,6 +322,19 @@ function rootError(root: string, error: unknown): LocalRootError {
   );
 }
 
+/** The entry an lstat describes (a folder's size is 0), with the content's MD5 when the caller knows it. */
+export function statEntry(rel: string, st: fs.Stats, md5?: string): LocalEntry {
+  const e: LocalEntry = {
+    path: rel,
+    kind: st.isDirectory() ? 'dir' : 'file',
+    size: st.isDirectory() ? 0 : st.size,
+    mtimeMs: st.mtimeMs,
+    ino: st.ino,
+  };
+  if (md5) e.md5 = md5;
+  return e;
+}
+
 /** Checks the root is an existing, listable folder; throws LocalRootError otherwise. */
 function checkRoot(root: string): void {
   let st: fs.Stats;

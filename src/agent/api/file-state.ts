@@ -7,6 +7,7 @@ import path from 'node:path';
 import { TEMP_PREFIX } from '../../vospace/transfer.js';
 import type { PairConfig } from '../config.js';
 import type { PathRecords, Trees } from '../index-db.js';
+import { statEntry } from '../local-scan.js';
 import type { LocalEntry } from '../model.js';
 import { localState, remoteState, sameContent } from '../reconcile/compare.js';
 import { decide, type Decision } from '../reconcile/table.js';
@@ -151,13 +152,7 @@ export function locateFile(
 }
 
 function diskEntry(rel: string, st: fs.Stats, indexed: LocalEntry | undefined): LocalEntry {
-  const e: LocalEntry = {
-    path: rel,
-    kind: st.isDirectory() ? 'dir' : 'file',
-    size: st.isDirectory() ? 0 : st.size,
-    mtimeMs: st.mtimeMs,
-    ino: st.ino,
-  };
+  const e = statEntry(rel, st);
   // The content hash the scanner recorded still holds while the file is untouched.
   if (indexed?.md5 && indexed.size === e.size && indexed.mtimeMs === e.mtimeMs && indexed.ino === e.ino)
     e.md5 = indexed.md5;
