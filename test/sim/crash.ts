@@ -196,12 +196,6 @@ const INDEX_WRITES = [
   'updatePair',
   'replaceLocalTree',
   'replaceRemoteTree',
-  'patchLocalTree',
-  'patchRemoteTree',
-  'upsertLocal',
-  'deleteLocal',
-  'upsertRemote',
-  'deleteRemote',
   'setMeta',
 ] as const;
 
