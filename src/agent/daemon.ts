@@ -97,11 +97,13 @@ export async function credentialsFor(
 }
 
 /** Messages of failures that mean the server could not be reached at all. */
-const UNREACHABLE = /ECONNREFUSED|ECONNRESET|ENOTFOUND|EAI_AGAIN|EHOSTUNREACH|ENETUNREACH|socket hang up/i;
+const UNREACHABLE =
+  /cannot reach|ECONNREFUSED|ECONNRESET|ENOTFOUND|EAI_AGAIN|EHOSTUNREACH|ENETUNREACH|socket hang up/i;
 
 /** A whole cycle's failure that means the server is out of reach (offline), not that something is wrong. */
 export function serverUnreachable(e: unknown): boolean {
-  return (e instanceof VosError && e.kind === 'transient') || UNREACHABLE.test((e as Error)?.message ?? '');
+  if (e instanceof VosError && (e.kind === 'transient' || e.kind === 'unreachable')) return true;
+  return UNREACHABLE.test((e as Error)?.message ?? '');
 }
 
 interface CycleRequest {

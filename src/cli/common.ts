@@ -156,7 +156,20 @@ export function defaultCertPath(env: NodeJS.ProcessEnv): string {
 }
 
 export function registryUrlFor(flags: GlobalFlags, env: NodeJS.ProcessEnv): string {
-  return flags.registry || env['VOSYNC_REGISTRY'] || DEFAULT_REGISTRY;
+  const [url, from] = flags.registry
+    ? [flags.registry, '--registry']
+    : env['VOSYNC_REGISTRY']
+      ? [env['VOSYNC_REGISTRY'], 'VOSYNC_REGISTRY']
+      : [DEFAULT_REGISTRY, 'the default'];
+  let parsed: URL | undefined;
+  try {
+    parsed = new URL(url);
+  } catch {
+    parsed = undefined;
+  }
+  if (!parsed || !/^https?:$/.test(parsed.protocol))
+    throw new CliError(`registry URL "${url}" (from ${from}) is not an http(s) URL`, EXIT.invalid);
+  return url;
 }
 
 /** Writes a secret file atomically with mode 0600 (its directory 0700 when we create it). */
@@ -306,6 +319,8 @@ export class Ctx {
       cacheDir: defaultCacheDir(this.io.env, homeDir(this.io.env)),
       userAgent: 'vosync-cli/0.1',
       connections: Math.max(16, opts.connections ?? 0),
+      // One clear line soon when the server cannot be reached at all, not a minute of silent retries.
+      retry: { unreachableGiveUpMs: 2000 },
       onRetry: (r) => this.log.debug(`retry ${r.attempt} of ${r.url} in ${r.delayMs} ms: ${r.reason}`),
     });
     return this.clientInstance;

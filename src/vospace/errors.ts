@@ -10,6 +10,7 @@ export type VosErrorKind =
   | 'conflict'
   | 'invalid'
   | 'transient'
+  | 'unreachable'
   | 'integrity'
   | 'protocol'
   | 'unsupported'
@@ -26,6 +27,8 @@ export const EXIT_CODES: Record<VosErrorKind, number> = {
   conflict: 16,
   invalid: 22,
   transient: 11,
+  // ECONNREFUSED's errno: one code for every way of not reaching the server (refused, DNS, routing, TLS).
+  unreachable: 111,
   integrity: 5,
   protocol: 71,
   unsupported: 95,
@@ -47,7 +50,7 @@ export class VosError extends Error {
   }
 
   get retryable(): boolean {
-    return this.kind === 'transient';
+    return this.kind === 'transient' || this.kind === 'unreachable';
   }
 }
 

@@ -19,6 +19,11 @@ export interface RetryPolicy {
   maxDelayMs: number;
   /** Longest Retry-After we are willing to wait for. */
   maxRetryAfterMs: number;
+  /**
+   * How long to keep trying a server that cannot be reached at all (refused, no such host, no route), from
+   * the first attempt; unset: as many retries as any other failure. A command line wants an answer soon.
+   */
+  unreachableGiveUpMs?: number;
 }
 
 /**
@@ -132,6 +137,32 @@ const RETRY_CODES = new Set([
   'UND_ERR_CLOSED',
 ]);
 
+/** Causes of not reaching a server at all, in words; TLS failures are never retried. */
+const UNREACHABLE_CAUSES: Record<string, string> = {
+  ECONNREFUSED: 'connection refused (is the server running? is the port right?)',
+  ENOTFOUND: 'no such host (DNS)',
+  EAI_AGAIN: 'DNS lookup failed (temporary; is the network up?)',
+  EHOSTUNREACH: 'no route to host',
+  ENETUNREACH: 'network unreachable',
+  UND_ERR_CONNECT_TIMEOUT: 'connection timed out',
+};
+const TLS_CODE =
+  /^(CERT_|UNABLE_TO_|DEPTH_ZERO_SELF_SIGNED_CERT|SELF_SIGNED_CERT_IN_CHAIN|ERR_TLS_|ERR_SSL_)/;
+
+function codeOf(e: unknown): string {
+  const err = e as { code?: unknown; cause?: { code?: unknown } };
+  return String(err?.code ?? err?.cause?.code ?? '');
+}
+
+/** The words for a failure to reach the server at all, or undefined for any other failure. */
+export function unreachableCause(e: unknown): string | undefined {
+  const code = codeOf(e);
+  const known = UNREACHABLE_CAUSES[code];
+  if (known) return known;
+  if (TLS_CODE.test(code)) return `TLS: ${code} (${(e as Error).message}); the certificate is not trusted`;
+  return undefined;
+}
+
 export function isTransientNetworkError(e: unknown): boolean {
   const err = e as { code?: string; cause?: { code?: string } };
   return RETRY_CODES.has(err?.code ?? '') || RETRY_CODES.has(err?.cause?.code ?? '');
@@ -227,6 +258,7 @@ export class HttpSession {
   /** Sends a request, retrying transient failures when the request allows it. */
   async send(req: HttpRequest): Promise<HttpResponse> {
     const retries = req.retry === false ? 0 : this.policy.retries;
+    const started = Date.now();
     for (let attempt = 0; ; attempt++) {
       req.signal?.throwIfAborted();
       let res: HttpResponse | undefined;
@@ -238,7 +270,14 @@ export class HttpSession {
       }
       req.signal?.throwIfAborted();
       if (res && !RETRY_STATUSES.has(res.status)) return res;
-      if (failure && !isTransientNetworkError(failure)) throw asProtocolError(failure, req);
+      const cause = failure === undefined ? undefined : unreachableCause(failure);
+      if (cause !== undefined) {
+        const giveUp = this.policy.unreachableGiveUpMs;
+        const tls = TLS_CODE.test(codeOf(failure));
+        if (tls || attempt >= retries || (giveUp !== undefined && Date.now() - started >= giveUp)) {
+          throw new VosError('unreachable', `cannot reach ${hostOf(req.url)}: ${cause}`, { cause: failure });
+        }
+      } else if (failure && !isTransientNetworkError(failure)) throw asProtocolError(failure, req);
       if (attempt >= retries) {
         if (res) return res;
         throw new VosError(
@@ -250,6 +289,9 @@ export class HttpSession {
         );
       }
       let wait = this.backoff(attempt);
+      // Never wait past the give-up time for a server that cannot be reached.
+      if (cause !== undefined && this.policy.unreachableGiveUpMs !== undefined)
+        wait = Math.max(0, Math.min(wait, started + this.policy.unreachableGiveUpMs - Date.now()));
       let reason = failure
         ? String((failure as { code?: string }).code ?? (failure as Error).message)
         : `HTTP ${res!.status}`;
@@ -408,6 +450,15 @@ function asProtocolError(e: unknown, req: HttpRequest): unknown {
   return new VosError('protocol', `${req.method} ${redactUrl(req.url)}: ${(e as Error).message}`, {
     cause: e,
   });
+}
+
+/** The host (and port) a URL names, for messages. */
+function hostOf(url: string): string {
+  try {
+    return new URL(url).host;
+  } catch {
+    return url;
+  }
 }
 
 /** Pre-authorised URLs carry grants in their path: never print them whole. */

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
+import net from 'node:net';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { json, startHarness, writeFiles, type Harness } from './helpers.js';
@@ -366,6 +367,29 @@ describe('global behaviour', () => {
     expect(w.code).toBe(13);
     expect((await h.run(['mkdir', 'vos:alice/has space'])).code).toBe(22);
     expect((await h.run(['ls', 'nosuchscheme:x/y'])).code).toBe(22);
+  });
+
+  it('a server that cannot be reached: one line naming the host and the cause, exit 111', async () => {
+    const server = net.createServer();
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const port = (server.address() as net.AddressInfo).port;
+    await new Promise((resolve) => server.close(resolve));
+    const r = await h.run(['ls', 'vos:alice'], {
+      env: { VOSYNC_REGISTRY: `http://127.0.0.1:${port}/reg/resource-caps` },
+    });
+    expect(r.code).toBe(111);
+    expect(r.stderr).toBe(
+      `vosync ls: cannot reach 127.0.0.1:${port}: connection refused (is the server running? is the port right?)\n`,
+    );
+  });
+
+  it('a registry URL that is not one names the value and where it came from', async () => {
+    const env = await h.run(['ls', 'vos:alice'], { env: { VOSYNC_REGISTRY: 'notaurl' } });
+    expect(env.code).toBe(22);
+    expect(env.stderr).toContain('registry URL "notaurl" (from VOSYNC_REGISTRY) is not an http(s) URL');
+    const flag = await h.run(['ls', '--registry', 'ftp://x/reg', 'vos:alice']);
+    expect(flag.code).toBe(22);
+    expect(flag.stderr).toContain('registry URL "ftp://x/reg" (from --registry) is not an http(s) URL');
   });
 
   it('-k is refused politely and the command still runs with verification on', async () => {

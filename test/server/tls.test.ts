@@ -10,6 +10,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Agent } from 'undici';
 import { parseFaultSpec } from '../../src/server/faults.js';
 import { startServer, type RunningServer } from '../../src/server/server.js';
+import type { VosError } from '../../src/vospace/errors.js';
+import { HttpSession } from '../../src/vospace/http.js';
 import {
   call,
   expectStatus,
@@ -143,6 +145,18 @@ describe('TLS', () => {
     } finally {
       await untrusting.close();
     }
+  });
+
+  it("vosync's client names an untrusted certificate as a server it cannot reach, without retrying", async () => {
+    let retried = 0;
+    const session = new HttpSession({ retry: { retries: 3, baseDelayMs: 1 }, onRetry: () => retried++ });
+    const e = await session.send({ method: 'GET', url: `${srv.baseUrl}/reg/resource-caps` }).then(
+      () => undefined,
+      (err: unknown) => err as VosError,
+    );
+    expect(e?.kind).toBe('unreachable');
+    expect(e?.message).toMatch(/^cannot reach 127\.0\.0\.1:\d+: TLS: \S+ .*the certificate is not trusted$/);
+    expect(retried).toBe(0);
   });
 
   it('uploads and downloads through Vault and ARC over HTTPS, with https endpoints', async () => {
