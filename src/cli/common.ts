@@ -311,6 +311,12 @@ export class Ctx {
       this.auth.credentials = { kind: 'certificate', certFile: this.local(this.auth.credentials.certFile) };
     }
     this.log.debug(`credentials: ${this.auth.source}; registry: ${this.registryUrl}`);
+    if (this.auth.source === 'anonymous') {
+      // Anonymous answers are quietly smaller (public nodes only): say so, on stderr, where scripts do not read.
+      this.log.warn(
+        'no credentials found: anonymous access, public nodes only (vosync login, or VOSYNC_TOKEN)',
+      );
+    }
     if (this.auth.credentials.kind === 'certificate') this.checkCertificate(this.auth.credentials.certFile);
     const registry = this.registryUrl;
     this.clientInstance = new Client({
@@ -343,10 +349,27 @@ export class Ctx {
     if (c) await c.close();
   }
 
+  /** The error in words, with what to do about a refused credential. */
+  explain(e: unknown): string {
+    return describeError(e) + this.authHint(e);
+  }
+
+  /** For a refused credential (or none where one was needed): which one was used, and what to do. */
+  private authHint(e: unknown): string {
+    if (!(e instanceof VosError) || (e.kind !== 'auth' && e.kind !== 'permission') || !this.auth) return '';
+    const c = this.auth.credentials;
+    if (c.kind === 'anonymous')
+      return ' (no credentials were used: run vosync login, or cadc-get-cert, or set VOSYNC_TOKEN)';
+    if (e.kind !== 'auth') return '';
+    const what = c.kind === 'token' ? `the token from ${this.auth.source}` : `the certificate ${c.certFile}`;
+    const fix = c.kind === 'token' ? 'run vosync login for a new one' : 'run vosync cert (or cadc-get-cert)';
+    return ` (used ${what}; ${fix})`;
+  }
+
   /** Reports an error: the message (naming the file) on stderr, and in --json mode as the document. */
   reportError(e: unknown): number {
     const code = exitCodeFor(e);
-    const message = describeError(e);
+    const message = this.explain(e);
     this.io.stderr.write(`${this.name}: ${message}\n`);
     if (this.flags.debug && e instanceof Error && e.stack) this.io.stderr.write(`${e.stack}\n`);
     if (this.json) {
@@ -428,7 +451,7 @@ export async function eachTarget<T>(
       results.push({ target: item, ok: true, result: await fn(item) });
     } catch (e) {
       code = exitCodeFor(e);
-      const error = describeError(e);
+      const error = ctx.explain(e);
       ctx.io.stderr.write(`${ctx.name}: ${error}\n`);
       results.push({ target: item, ok: false, error, exitCode: code });
     }

@@ -19,7 +19,6 @@ import {
   EXIT,
   action,
   collect,
-  describeError,
   exitCodeFor,
   homeDir,
   splitPatterns,
@@ -81,7 +80,7 @@ class Tally {
 
   fail(label: string, destination: string, e: unknown): void {
     this.failed++;
-    const error = describeError(e);
+    const error = this.ctx.explain(e);
     this.files.push({ path: label, destination, action: 'failed', error, exitCode: exitCodeFor(e) });
     this.ctx.io.stderr.write(`${this.ctx.name}: ${error.startsWith(label) ? error : `${label}: ${error}`}\n`);
   }

@@ -58,6 +58,25 @@ describe('login', () => {
     expect((await h.run(['mkdir', 'vos:alice/after-logout'], { env: noToken })).code).toBe(13);
   });
 
+  it('a refused credential is named with what to do; anonymous access says so', async () => {
+    const wrong = await h.run(['ls', 'vos:alice'], { env: { VOSYNC_TOKEN: 'wrongtoken99' } });
+    expect(wrong.code).toBe(13);
+    expect(wrong.stderr).toContain('(used the token from $VOSYNC_TOKEN; run vosync login for a new one)');
+    const anonList = await h.run(['ls', 'vos:alice'], { env: noToken });
+    expect(anonList.stderr).toContain(
+      'warning: no credentials found: anonymous access, public nodes only (vosync login, or VOSYNC_TOKEN)',
+    );
+    const anonWrite = await h.run(['mkdir', 'vos:alice/anon-made'], { env: noToken });
+    expect(anonWrite.code).toBe(13);
+    expect(anonWrite.stderr).toContain(
+      '(no credentials were used: run vosync login, or cadc-get-cert, or set VOSYNC_TOKEN)',
+    );
+    // Asked for anonymous access: no warning.
+    expect((await h.run(['ls', '--cert', '', 'vos:alice'], { env: noToken })).stderr).not.toContain(
+      'warning',
+    );
+  });
+
   it('reads the password from stdin and refuses to prompt without a terminal', async () => {
     const viaStdin = await h.run(['login', '-u', 'alice', '--password-stdin', '--json'], {
       env: noToken,

@@ -354,7 +354,7 @@ async function execute(ctx: Ctx, opts: CpOptions, planner: Planner): Promise<num
         op.kind === 'upload' || op.kind === 'remote-copy'
           ? await explainWriteFailure(client, op.dst, caught)
           : caught;
-      const message = describeError(e);
+      const message = ctx.explain(e);
       failed.push({ source, destination, error: message, exitCode: exitCodeFor(e) });
       ctx.io.stderr.write(`${ctx.name}: ${message}\n`);
       if (!opts.ignore) break;
