@@ -15,7 +15,8 @@
  * A file written by a newer vosync is refused untouched.
  */
 import fs from 'node:fs';
-import Database from 'better-sqlite3';
+import type Database from 'better-sqlite3';
+import { openDatabase as openSqlite } from '../util/sqlite.js';
 import type { BaseEntry, EntryKind, LocalEntry, RemoteEntry } from './model.js';
 
 type Db = Database.Database;
@@ -437,7 +438,7 @@ function makePrivate(file: string): void {
 
 function openDatabase(file: string, options: OpenOptions): Db {
   makePrivate(file);
-  const db = new Database(file, { timeout: options.busyTimeoutMs ?? 5000 });
+  const db = openSqlite(file, { timeout: options.busyTimeoutMs ?? 5000 });
   try {
     // Check before touching anything: a newer file must stay exactly as it is.
     const version = db.pragma('user_version', { simple: true }) as number;

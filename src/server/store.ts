@@ -3,7 +3,8 @@
  * directory. A new upload becomes a new blob that replaces the old one in a single metadata transaction,
  * so an interrupted or rejected upload never loses the previous version.
  */
-import Database from 'better-sqlite3';
+import type Database from 'better-sqlite3';
+import { openDatabase } from '../util/sqlite.js';
 import { randomUUID } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -141,7 +142,7 @@ export class NodeStore {
     fs.mkdirSync(this.tmpDir, { recursive: true, mode: DIR_MODE });
     const dbFile = path.join(dataDir, 'nodes.sqlite');
     privateFiles(dbFile, `${dbFile}-wal`, `${dbFile}-shm`);
-    this.db = new Database(dbFile);
+    this.db = openDatabase(dbFile);
     this.db.pragma('journal_mode = WAL');
     // FULL: a metadata commit that was acknowledged to a client must survive a crash of the host too.
     this.db.pragma('synchronous = FULL');
