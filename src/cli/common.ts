@@ -328,6 +328,10 @@ export class Ctx {
       // One clear line soon when the server cannot be reached at all, not a minute of silent retries.
       retry: { unreachableGiveUpMs: 2000 },
       onRetry: (r) => this.log.debug(`retry ${r.attempt} of ${r.url} in ${r.delayMs} ms: ${r.reason}`),
+      onExchange: (x) =>
+        this.log.debug(
+          `HTTP ${x.method} ${x.url} → ${x.status} in ${x.ms} ms${x.bytes !== undefined ? ` (${x.bytes} bytes)` : ''}`,
+        ),
     });
     return this.clientInstance;
   }

@@ -96,12 +96,24 @@ export interface SessionOptions {
   sleep?: (ms: number) => Promise<void>;
   random?: () => number;
   onRetry?: (info: { url: string; attempt: number; delayMs: number; reason: string }) => void;
+  /** Each request once its answer's headers are in (or it failed): for `-d`. URLs with grants redacted. */
+  onExchange?: (info: HttpExchange) => void;
   /** Concurrent connections per origin. */
   connections?: number;
   /** Cap on requests started per second (0/absent = none). */
   requestsPerSecond?: number;
   /** Cap on body bytes per second, both directions together (0/absent = none). */
   bytesPerSecond?: number;
+}
+
+export interface HttpExchange {
+  method: string;
+  url: string;
+  /** The answer's status, or the failure in words. */
+  status: number | string;
+  ms: number;
+  /** The answer's declared length, when it has one. */
+  bytes?: number;
 }
 
 export interface HttpRequest {
@@ -334,15 +346,33 @@ export class HttpSession {
       ...req.headers,
     };
     const body = typeof req.body === 'function' ? req.body() : req.body;
-    const r = await request(req.url, {
-      method: req.method as Dispatcher.HttpMethod,
-      headers,
-      body: body ?? null,
-      dispatcher: trusted ? this.trustedAgent : this.plainAgent,
-      headersTimeout: this.timeoutMs,
-      bodyTimeout: this.timeoutMs,
-      ...(req.signal ? { signal: req.signal } : {}),
-    });
+    const started = Date.now();
+    const seen = this.opts.onExchange;
+    const exchange = (status: number | string, bytes?: number) =>
+      seen?.({
+        method: req.method,
+        url: redactUrl(req.url),
+        status,
+        ms: Date.now() - started,
+        ...(bytes !== undefined && Number.isFinite(bytes) ? { bytes } : {}),
+      });
+    let r: Dispatcher.ResponseData;
+    try {
+      r = await request(req.url, {
+        method: req.method as Dispatcher.HttpMethod,
+        headers,
+        body: body ?? null,
+        dispatcher: trusted ? this.trustedAgent : this.plainAgent,
+        headersTimeout: this.timeoutMs,
+        bodyTimeout: this.timeoutMs,
+        ...(req.signal ? { signal: req.signal } : {}),
+      });
+    } catch (e) {
+      exchange(String((e as { code?: unknown }).code ?? (e as Error).message));
+      throw e;
+    }
+    const length = r.headers['content-length'];
+    exchange(r.statusCode, typeof length === 'string' ? Number(length) : undefined);
     return { status: r.statusCode, headers: r.headers, body: r.body, url: req.url };
   }
 

@@ -383,6 +383,18 @@ describe('global behaviour', () => {
     );
   });
 
+  it('-d prints every HTTP exchange (method, URL, status, time, bytes) with grants and tokens kept out', async () => {
+    fs.writeFileSync(path.join(h.work, 'debug.txt'), 'seen by -d');
+    expect((await h.run(['cp', path.join(h.work, 'debug.txt'), 'vos:alice/debug.txt'])).code).toBe(0);
+    const r = await h.run(['cat', '-d', 'vos:alice/debug.txt']);
+    expect(r.code).toBe(0);
+    expect(r.stderr).toMatch(
+      /HTTP GET http:\/\/127\.0\.0\.1:\d+\/vault\/nodes\/alice\/debug\.txt\?limit=0 → 200 in \d+ ms \(\d+ bytes\)/,
+    );
+    expect(r.stderr).toMatch(/HTTP GET \S+\/data\/…\/alice\/debug\.txt → 200 in \d+ ms \(10 bytes\)/);
+    expect(r.stderr).not.toContain('alicetoken1');
+  });
+
   it('a registry URL that is not one names the value and where it came from', async () => {
     const env = await h.run(['ls', 'vos:alice'], { env: { VOSYNC_REGISTRY: 'notaurl' } });
     expect(env.code).toBe(22);
