@@ -30,6 +30,27 @@ const DOING: Record<PlanAction['type'], string> = {
   forgetBase: 'forgetting',
 };
 
+const WOULD: Record<PlanAction['type'], string> = {
+  upload: 'upload',
+  download: 'download',
+  mkdirRemote: 'make the folder on the server',
+  mkdirLocal: 'make the folder here',
+  deleteRemote: 'delete on the server (to the remote trash)',
+  deleteLocal: 'delete here (to the local trash)',
+  moveRemote: 'move on the server',
+  renameLocal: 'rename here',
+  recordSynced: 'record as in sync',
+  forgetBase: 'forget (gone on both sides)',
+};
+
+/** What a planned action would do, for a dry run: `would upload a.txt (17 B)`, `would rename here a → b`. */
+export function plannedWords(a: PlanAction): string {
+  const what = a.type === 'moveRemote' || a.type === 'renameLocal' ? `${a.from} → ${a.to}` : a.path;
+  const size =
+    a.type === 'upload' ? a.expectLocal.size : a.type === 'download' ? a.expectRemote.size : undefined;
+  return `would ${WOULD[a.type]} ${what}${size !== undefined ? ` (${size} B)` : ''}`;
+}
+
 /** `uploaded a.txt (17 B)`, `renamed here a.txt → a.conflict-….txt`, or `upload of a.txt failed: …`. */
 export function actionWords(
   type: string,

@@ -56,6 +56,8 @@ export interface PairContext {
   onPhase?: (phase: 'scanning-local' | 'scanning-remote' | 'planning' | 'syncing') => void;
   /** The plan the executor is about to carry out (after every safety check passed). */
   onPlan?: (plan: Plan) => void;
+  /** Observe and plan only: nothing is carried out, no pause recorded (`vosync once --dry-run`). */
+  dryRun?: boolean;
   signal?: AbortSignal;
   /**
    * Go past the delete caps whatever the plan deletes (simulations). People confirm a held set instead
@@ -136,7 +138,7 @@ export async function syncPair(ctx: PairContext): Promise<CycleResult> {
     clean: false,
   };
   const pause = (reason: string): CycleResult => {
-    index.updatePair(rec.id, { pausedReason: reason });
+    if (!ctx.dryRun) index.updatePair(rec.id, { pausedReason: reason });
     result.paused = reason;
     return result;
   };
@@ -329,8 +331,10 @@ export async function syncPair(ctx: PairContext): Promise<CycleResult> {
     });
     const held = safety.verdict === 'pause' ? heldDeletes(plan.actions) : undefined;
     if (safety.verdict === 'pause' && held && held.digest !== confirmed) {
-      index.setMeta(rec.id, HELD_DELETES, JSON.stringify(held));
-      index.setMeta(rec.id, CONFIRMED_DELETES, null);
+      if (!ctx.dryRun) {
+        index.setMeta(rec.id, HELD_DELETES, JSON.stringify(held));
+        index.setMeta(rec.id, CONFIRMED_DELETES, null);
+      }
       result.heldDeletes = held;
       return pause(
         confirmed === undefined
@@ -340,6 +344,8 @@ export async function syncPair(ctx: PairContext): Promise<CycleResult> {
     }
   }
 
+  // A dry run stops here: the plan, and whether a safety rule would pause it, is what it asked for.
+  if (ctx.dryRun) return result;
   if (!markerPresent) {
     fs.mkdirSync(path.dirname(markerPath(pair.local)), { recursive: true });
     fs.writeFileSync(markerPath(pair.local), `vosync pair ${pair.name} → ${pair.remoteUri}\n`);

@@ -7,7 +7,8 @@ import { startStatusApi, type StatusApi } from '../agent/api.js';
 import { loadConfig, resolveConfigPath, type VosyncConfig } from '../agent/config.js';
 import { Daemon, serverUnreachable } from '../agent/daemon.js';
 import { createLogger, type Logger } from '../agent/log.js';
-import { confirmHeldDeletes, syncUntilStable, type CycleResult } from '../agent/pair-sync.js';
+import { plannedWords } from '../agent/action-words.js';
+import { confirmHeldDeletes, syncPair, syncUntilStable, type CycleResult } from '../agent/pair-sync.js';
 import { LockedError } from '../util/pid-lock.js';
 import { VosError } from '../vospace/errors.js';
 
@@ -68,6 +69,18 @@ export async function runDaemon(
     };
     process.on('SIGHUP', reload);
   });
+}
+
+/** What a dry run found for one pair: each planned action in words, the conflicts, a pause it would meet. */
+export function dryRunLines(pair: string, r: CycleResult): string {
+  const lines: string[] = [];
+  for (const a of r.plan?.actions ?? [])
+    if (a.type !== 'recordSynced') lines.push(`${pair}: ${plannedWords(a)}`);
+  for (const n of r.notices)
+    if (n.kind === 'conflict') lines.push(`${pair}: conflict at ${n.path}: ${n.message}`);
+  if (r.paused) lines.push(`${pair}: would pause: ${r.paused}`);
+  if (lines.length === 0) lines.push(`${pair}: nothing to do`);
+  return lines.join('\n') + '\n';
 }
 
 /** Exit codes of `vosync once`, for cron jobs and scripts. */
@@ -162,8 +175,12 @@ export function registerDaemon(program: Command): void {
       '--confirm-deletes',
       'carry out the deletions the last pause held back (those it listed, no others)',
     )
+    .option(
+      '--dry-run',
+      'print what each pair would do, and whether a safety rule would pause it; do nothing',
+    )
     .option('-v, --verbose', 'debug logging')
-    .action(async (flags: ConfigFlag & { confirmDeletes?: boolean }, cmd: Command) => {
+    .action(async (flags: ConfigFlag & { confirmDeletes?: boolean; dryRun?: boolean }, cmd: Command) => {
       const config = loadConfig(resolveConfigPath(flags.config));
       const log = loggerFor(config, Boolean(cmd.optsWithGlobals()['verbose']));
       let daemon: Daemon;
@@ -183,14 +200,19 @@ export function registerDaemon(program: Command): void {
             const rec = daemon.index.getPair(pair.name);
             if (rec) confirmHeldDeletes(daemon.index, rec.id);
           }
+          const ctx = {
+            pair,
+            client: daemon.client,
+            index: daemon.index,
+            now: Date.now,
+            concurrency: config.transfers.concurrency,
+          };
           try {
-            results = await syncUntilStable({
-              pair,
-              client: daemon.client,
-              index: daemon.index,
-              now: Date.now,
-              concurrency: config.transfers.concurrency,
-            });
+            if (flags.dryRun) {
+              process.stdout.write(dryRunLines(pair.name, await syncPair({ ...ctx, dryRun: true })));
+              continue;
+            }
+            results = await syncUntilStable(ctx);
           } catch (e) {
             if (!cannotReach(e)) throw e;
             process.stdout.write(`${pair.name}: CANNOT RUN — ${(e as Error).message}\n`);

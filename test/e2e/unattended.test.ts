@@ -136,6 +136,27 @@ describe('unattended use', () => {
     expect(await onServer()).toEqual(['f7.txt', 'f8.txt', 'f9.txt', 'g9.txt']);
   });
 
+  it('once --dry-run prints the plan and the pause it would meet, and changes nothing', async () => {
+    const p = pairDir('dry', 'vos:alice/unattended-dry');
+    for (let i = 0; i < 4; i++) fs.writeFileSync(path.join(p.local, `f${i}.txt`), `file ${i}`);
+    const plan = await exitOf(['once', '--dry-run', '--config', p.config]);
+    expect(plan.code).toBe(0);
+    for (let i = 0; i < 4; i++) expect(plan.out).toContain(`dry: would upload f${i}.txt (6 B)`);
+    expect(await world.client.listdir('vos:alice/unattended-dry')).toEqual([]);
+    expect((await once(p.config)).code).toBe(0);
+    expect((await exitOf(['once', '--dry-run', '--config', p.config])).out).toContain('dry: nothing to do');
+    for (let i = 0; i < 3; i++) fs.rmSync(path.join(p.local, `f${i}.txt`));
+    const deletes = await exitOf(['once', '--dry-run', '--config', p.config]);
+    expect(deletes.out).toContain('dry: would delete on the server (to the remote trash) f0.txt');
+    expect(deletes.out).toMatch(/dry: would pause: would delete 3 of 4 synced items on the remote side/);
+    // Not recorded as paused, and nothing deleted.
+    expect(
+      (await world.client.listdir('vos:alice/unattended-dry')).filter((n) => n.endsWith('.txt')),
+    ).toHaveLength(4);
+    const status = await exitOf(['status', '--config', p.config]);
+    expect(status.out).not.toContain('PAUSED');
+  });
+
   it('says conflicts and failures in words, with distinct exit codes', async () => {
     const p = pairDir('words', 'vos:alice/unattended-words');
     fs.writeFileSync(path.join(p.local, 'a.txt'), 'v1');
