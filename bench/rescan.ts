@@ -5,7 +5,7 @@
  */
 import path from 'node:path';
 import { SyncIndex } from '../src/agent/index-db.js';
-import { scanLocal } from '../src/agent/local-scan.js';
+import { scanLocal } from '../src/agent/local/local-scan.js';
 import { ignoreFor } from '../src/agent/pair-sync.js';
 import { pairConfig, type BenchContext } from './lib/context.js';
 import { makeTree, median, timed } from './lib/files.js';

@@ -32,7 +32,7 @@ import { conflictCopyInfo } from './conflict-name.js';
 import type { Notice } from './reconcile.js';
 import { heldDeletesView, StatusStore, type ConflictItem, type PairState } from './status.js';
 import { pruneLocalTrash, pruneRemoteTrash } from './trash.js';
-import { startWatcher, type Watcher } from './watch.js';
+import { startWatcher, type Watcher } from './local/watch.js';
 import { acquirePidLock, type PidLock } from '../util/pid-lock.js';
 import { VERSION } from '../util/version.js';
 

@@ -19,8 +19,8 @@ import {
   type ProgressCallback,
 } from '../vospace/transfer.js';
 import { DownloadConfinement, assertInsideRoot } from './confine.js';
-import { hashFile } from './hash.js';
-import { statEntry } from './local-scan.js';
+import { hashFile } from './local/hash.js';
+import { statEntry } from './local/local-scan.js';
 import { diskRelOf } from './local/names.js';
 import type { Outcome, SyncIndex } from './index-db.js';
 import type { BaseEntry, LocalEntry, RemoteEntry } from './model.js';

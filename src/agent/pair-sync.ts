@@ -18,9 +18,9 @@ import {
   type ExecutionReport,
   type TransferEvent,
 } from './executor.js';
-import { PAIR_META_DIR, createIgnoreMatcher, type IgnoreMatcher } from './ignore.js';
+import { PAIR_META_DIR, createIgnoreMatcher, type IgnoreMatcher } from './local/ignore.js';
 import type { PairRecord, SyncIndex } from './index-db.js';
-import { LocalRootError, scanLocal, type ScanProblem } from './local-scan.js';
+import { LocalRootError, scanLocal, type ScanProblem } from './local/local-scan.js';
 import type { BaseEntry, RemoteEntry } from './model.js';
 import { isPlanEmpty, reconcile, summarizePlan, type Notice, type Plan } from './reconcile.js';
 import { scanRemote, type RemoteProblem } from './remote-scan.js';

@@ -9,7 +9,7 @@ import {
   PAIR_META_DIR,
   createIgnoreMatcher,
   isAlwaysIgnoredName,
-} from '../../src/agent/ignore.js';
+} from '../../src/agent/local/ignore.js';
 import { TEMP_PREFIX } from '../../src/vospace/transfer.js';
 
 let root: string;

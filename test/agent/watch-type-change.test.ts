@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, expect, it } from 'vitest';
-import { startWatcher, type WatchBatch } from '../../src/agent/watch.js';
+import { startWatcher, type WatchBatch } from '../../src/agent/local/watch.js';
 
 let root: string | undefined;
 afterEach(() => {

@@ -9,7 +9,7 @@ import path from 'node:path';
 import { Writable } from 'node:stream';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { isPlanEmpty } from '../../src/agent/reconcile.js';
-import { scanLocal } from '../../src/agent/local-scan.js';
+import { scanLocal } from '../../src/agent/local/local-scan.js';
 import { syncPair, syncUntilStable, type PairContext } from '../../src/agent/pair-sync.js';
 import type { SyncIndex } from '../../src/agent/index-db.js';
 import { REMOTE_TRASH } from '../../src/agent/remote-scan.js';

@@ -7,12 +7,12 @@ import path from 'node:path';
 import { TEMP_PREFIX } from '../../vospace/transfer.js';
 import type { PairConfig } from '../config.js';
 import type { PathRecords, Trees } from '../index-db.js';
-import { statEntry } from '../local-scan.js';
+import { statEntry } from '../local/local-scan.js';
 import type { LocalEntry } from '../model.js';
 import { localState, remoteState, sameContent } from '../reconcile/compare.js';
 import { decide, type Decision } from '../reconcile/table.js';
 import type { Pending, StatusStore } from '../status.js';
-import { PAIR_META_DIR } from '../ignore.js';
+import { PAIR_META_DIR } from '../local/ignore.js';
 import type { FileStateName, FileStatusDoc } from './schemas.js';
 
 export interface FileVerdict {

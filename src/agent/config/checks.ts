@@ -5,7 +5,7 @@
  * field-level mistakes elsewhere in the file.
  */
 import ignore from 'ignore';
-import { PAIR_META_DIR } from '../ignore.js';
+import { PAIR_META_DIR } from '../local/ignore.js';
 import { isSameOrBelow } from '../../vospace/uri.js';
 import { makeIssue, type ConfigIssue } from './issues.js';
 import { isSameOrInside, samePath, type HostContext } from './paths.js';

@@ -12,7 +12,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { setImmediate as yieldToLoop } from 'node:timers/promises';
-import { isAlwaysIgnoredName } from '../ignore.js';
+import { isAlwaysIgnoredName } from './ignore.js';
 import { absOf, joinRel, parentOf } from './names.js';
 
 export interface TreeWatchOptions {

@@ -9,15 +9,15 @@
  * reported the file is back, so the re-observation sees a change, never a delete. Ready paths are delivered in
  * batches: after `debounceMs` without any event, or `maxWaitMs` after the first path became ready.
  *
- * The OS watches come from local/dir-watch.ts (one per folder on Linux, one per tree on macOS and Windows), not
+ * The OS watches come from dir-watch.ts (one per folder on Linux, one per tree on macOS and Windows), not
  * from chokidar: chokidar 5 watches every file and needed ~1 GB and 11 s for 100,000 files. Missed events
  * (watch limit reached, network file systems without notifications) are covered by the periodic full rescan.
  */
 import fs from 'node:fs';
 import path from 'node:path';
 import { IGNORE_FILE, isAlwaysIgnoredName } from './ignore.js';
-import { watchTree } from './local/dir-watch.js';
-import { toNfc } from './local/names.js';
+import { watchTree } from './dir-watch.js';
+import { toNfc } from './names.js';
 
 export interface WatchBatch {
   /** Paths that changed, appeared or vanished (relative POSIX, NFC), sorted, each once. */

@@ -7,7 +7,7 @@
  * and the slices keep the loop responsive for the status API. Hashing is async with bounded concurrency.
  *
  * Names: entries are keyed by the NFC form of the on-disk name. When the disk spelling differs (NFD from macOS),
- * `diskPaths` maps the NFC path to the real relative path; `resolveDiskPath` (local/names.ts) finds it again
+ * `diskPaths` maps the NFC path to the real relative path; `resolveDiskPath` (names.ts) finds it again
  * later. Two on-disk names with the same NFC form: the first one listed wins, the other is reported.
  *
  * Unreadable files and folders are reported, listed in `unreadable`, and their previous entries are carried
@@ -16,11 +16,11 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { setImmediate as yieldToLoop } from 'node:timers/promises';
-import { EMPTY_MD5 } from '../vospace/node.js';
+import { EMPTY_MD5 } from '../../vospace/node.js';
 import { hashFile, hashFileSync, type HashResult, SMALL_FILE_BYTES } from './hash.js';
 import { isAlwaysIgnoredName } from './ignore.js';
-import { absOf, isAscii, isInOrUnder, joinRel, toNfc } from './local/names.js';
-import type { LocalEntry } from './model.js';
+import { absOf, isAscii, isInOrUnder, joinRel, toNfc } from './names.js';
+import type { LocalEntry } from '../model.js';
 
 export type ScanProblemKind =
   'symlink' | 'special' | 'unreadable' | 'still-being-written' | 'name-clash' | 'error';
