@@ -5,7 +5,7 @@
  * metadata store first (see `seedNodes`): only the listing is timed.
  */
 import path from 'node:path';
-import { scanRemote } from '../src/agent/remote-scan.js';
+import { scanRemote } from '../src/agent/remote/remote-scan.js';
 import { parseLocation } from '../src/vospace/location.js';
 import { benchClient, seedNodes, type BenchContext } from './lib/context.js';
 import { median, timed, type TreeFile } from './lib/files.js';

@@ -39,7 +39,7 @@ import type {
   RenameLocalAction,
   UploadAction,
 } from './reconcile.js';
-import { remoteChild } from './remote-scan.js';
+import { remoteChild } from './remote/remote-scan.js';
 import { assertNoLinkOnTheWay, moveToLocalTrash, moveToRemoteTrash } from './trash.js';
 import {
   clearDownloadJournal,

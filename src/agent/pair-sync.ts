@@ -23,7 +23,7 @@ import type { PairRecord, SyncIndex } from './index-db.js';
 import { LocalRootError, scanLocal, type ScanProblem } from './local/local-scan.js';
 import type { BaseEntry, RemoteEntry } from './model.js';
 import { isPlanEmpty, reconcile, summarizePlan, type Notice, type Plan } from './reconcile.js';
-import { scanRemote, type RemoteProblem } from './remote-scan.js';
+import { scanRemote, type RemoteProblem } from './remote/remote-scan.js';
 import { ROOT_MARKER } from './trash.js';
 import {
   clearDownloadJournal,

@@ -8,7 +8,7 @@ import path from 'node:path';
 import type { Client } from '../vospace/client.js';
 import type { NodeLocation } from '../vospace/location.js';
 import type { NameCodec } from '../vospace/names.js';
-import { REMOTE_TRASH, remoteChild, scanRemote } from './remote-scan.js';
+import { REMOTE_TRASH, remoteChild, scanRemote } from './remote/remote-scan.js';
 import { localTrashDir } from './trash.js';
 
 export interface TrashedVersion {

@@ -9,7 +9,7 @@ import { VosError } from '../vospace/errors.js';
 import type { NodeLocation } from '../vospace/location.js';
 import { NAME_MAPPING, type NameCodec } from '../vospace/names.js';
 import { PAIR_META_DIR } from './local/ignore.js';
-import { REMOTE_TRASH, remoteChild } from './remote-scan.js';
+import { REMOTE_TRASH, remoteChild } from './remote/remote-scan.js';
 
 export const ROOT_MARKER = 'root-marker';
 

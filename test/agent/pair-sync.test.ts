@@ -8,7 +8,7 @@ import { SyncIndex } from '../../src/agent/index-db.js';
 import { isPlanEmpty } from '../../src/agent/reconcile.js';
 import { MKDIR_INTENT, UPLOAD_INTENT } from '../../src/agent/transfer-journal.js';
 import { syncPair, syncUntilStable, type PairContext } from '../../src/agent/pair-sync.js';
-import { REMOTE_TRASH } from '../../src/agent/remote-scan.js';
+import { REMOTE_TRASH } from '../../src/agent/remote/remote-scan.js';
 import { parseFaultSpec } from '../../src/server/faults.js';
 import { startServer, type RunningServer } from '../../src/server/server.js';
 import { Client } from '../../src/vospace/client.js';

@@ -13,7 +13,7 @@ import { parseConfigText, type PairConfig } from '../../src/agent/config.js';
 import { SyncIndex } from '../../src/agent/index-db.js';
 import { isPlanEmpty } from '../../src/agent/reconcile.js';
 import { syncPair, type PairContext } from '../../src/agent/pair-sync.js';
-import { REMOTE_TRASH } from '../../src/agent/remote-scan.js';
+import { REMOTE_TRASH } from '../../src/agent/remote/remote-scan.js';
 import { parseFaultSpec, type FaultStats } from '../../src/server/faults.js';
 import { startServer } from '../../src/server/server.js';
 import type { RetryPolicy } from '../../src/vospace/http.js';

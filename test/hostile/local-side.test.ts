@@ -12,7 +12,7 @@ import { isPlanEmpty } from '../../src/agent/reconcile.js';
 import { scanLocal } from '../../src/agent/local/local-scan.js';
 import { syncPair, syncUntilStable, type PairContext } from '../../src/agent/pair-sync.js';
 import type { SyncIndex } from '../../src/agent/index-db.js';
-import { REMOTE_TRASH } from '../../src/agent/remote-scan.js';
+import { REMOTE_TRASH } from '../../src/agent/remote/remote-scan.js';
 import { NO_FAULTS } from '../../src/server/faults.js';
 import { startServer, type RunningServer } from '../../src/server/server.js';
 import type { Client } from '../../src/vospace/client.js';

@@ -17,7 +17,7 @@ import {
   type CycleResult,
   type PairContext,
 } from '../../src/agent/pair-sync.js';
-import { REMOTE_TRASH } from '../../src/agent/remote-scan.js';
+import { REMOTE_TRASH } from '../../src/agent/remote/remote-scan.js';
 import { VosError } from '../../src/vospace/errors.js';
 import { NAME_MAPPING } from '../../src/vospace/names.js';
 import { Fate, SimClient, instrumentIndex } from './crash.js';
