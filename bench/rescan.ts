@@ -4,7 +4,7 @@
  * tree. Both run warm (after a first scan), each three times; medians are reported.
  */
 import path from 'node:path';
-import { SyncIndex } from '../src/agent/index-db.js';
+import { SyncIndex } from '../src/agent/store/index-db.js';
 import { scanLocal } from '../src/agent/local/local-scan.js';
 import { ignoreFor } from '../src/agent/pair-sync.js';
 import { pairConfig, type BenchContext } from './lib/context.js';

@@ -11,7 +11,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { Agent, request } from 'undici';
-import { SyncIndex } from '../src/agent/index-db.js';
+import { SyncIndex } from '../src/agent/store/index-db.js';
 import { syncPair, type CycleResult } from '../src/agent/pair-sync.js';
 import type { Client } from '../src/vospace/client.js';
 import { benchClient, mkdirp, pairConfig, type BenchContext } from './lib/context.js';

@@ -14,7 +14,7 @@ import { ConfigError, formatConfigIssues, loadConfig, type PairConfig, type Vosy
 import { diffConfigs, type ConfigChanges } from './config-diff.js';
 import { ensurePrivateDir } from './config/paths.js';
 import type { ActionEvent } from './executor.js';
-import { SyncIndex } from './index-db.js';
+import { SyncIndex } from './store/index-db.js';
 import type { Logger } from './log.js';
 import { PairReporter } from './api/pair-reporter.js';
 import { COMPACT_AFTER_ENTRIES, compactHeap } from './heap.js';

@@ -22,7 +22,7 @@ import { DownloadConfinement, assertInsideRoot } from './confine.js';
 import { hashFile } from './local/hash.js';
 import { statEntry } from './local/local-scan.js';
 import { diskRelOf } from './local/names.js';
-import type { Outcome, SyncIndex } from './index-db.js';
+import type { Outcome, SyncIndex } from './store/index-db.js';
 import type { BaseEntry, LocalEntry, RemoteEntry } from './model.js';
 import type {
   DeleteLocalAction,
@@ -50,7 +50,7 @@ import {
   journalMkdir,
   journalMove,
   journalUpload,
-} from './transfer-journal.js';
+} from './store/transfer-journal.js';
 
 export interface ExecutorContext {
   client: Client;

@@ -19,7 +19,7 @@ import {
   type TransferEvent,
 } from './executor.js';
 import { PAIR_META_DIR, createIgnoreMatcher, type IgnoreMatcher } from './local/ignore.js';
-import type { PairRecord, SyncIndex } from './index-db.js';
+import type { PairRecord, SyncIndex } from './store/index-db.js';
 import { LocalRootError, scanLocal, type ScanProblem } from './local/local-scan.js';
 import type { BaseEntry, RemoteEntry } from './model.js';
 import { isPlanEmpty, reconcile, summarizePlan, type Notice, type Plan } from './reconcile.js';
@@ -39,7 +39,7 @@ import {
   ownMkdirBase,
   ownWriteBase,
   setAsideOwnWriteBase,
-} from './transfer-journal.js';
+} from './store/transfer-journal.js';
 
 export interface PairContext {
   pair: PairConfig;

@@ -117,7 +117,7 @@ async function recordDeleteConfirmation(
   const pairs = config.pairs.filter((p) => pair === undefined || p.name === pair);
   if (pairs.length === 0) return undefined;
   const [{ SyncIndex }, { confirmHeldDeletes }] = await Promise.all([
-    import('../agent/index-db.js'),
+    import('../agent/store/index-db.js'),
     import('../agent/pair-sync.js'),
   ]);
   const index = SyncIndex.open(path.join(config.state.dir, 'index.sqlite'));

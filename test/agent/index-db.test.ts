@@ -12,7 +12,7 @@ import {
   SCHEMA_VERSION,
   SyncIndex,
   type Outcome,
-} from '../../src/agent/index-db.js';
+} from '../../src/agent/store/index-db.js';
 import type { BaseEntry, LocalEntry, RemoteEntry } from '../../src/agent/model.js';
 
 let dir: string;
@@ -306,7 +306,7 @@ describe('outcomes', () => {
     const entry = path.join(dir, 'writer.ts');
     fs.writeFileSync(
       entry,
-      `import { SyncIndex } from ${JSON.stringify(path.resolve(here, '../../src/agent/index-db.ts'))};
+      `import { SyncIndex } from ${JSON.stringify(path.resolve(here, '../../src/agent/store/index-db.ts'))};
        const index = SyncIndex.open(process.argv[2]);
        const { id } = index.ensurePair({ name: 'p', localRoot: '/l', remoteUri: 'vos://a~b/r' });
        let i = 0;

@@ -9,7 +9,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseConfigText, type PairConfig } from '../../src/agent/config.js';
-import { SyncIndex } from '../../src/agent/index-db.js';
+import { SyncIndex } from '../../src/agent/store/index-db.js';
 import {
   PLACEHOLDER_GRACE_MS,
   syncPair,

@@ -10,7 +10,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { parseConfigText, type PairConfig } from '../../src/agent/config.js';
-import { SyncIndex } from '../../src/agent/index-db.js';
+import { SyncIndex } from '../../src/agent/store/index-db.js';
 import { isPlanEmpty } from '../../src/agent/reconcile.js';
 import { syncPair, type PairContext } from '../../src/agent/pair-sync.js';
 import { REMOTE_TRASH } from '../../src/agent/remote/remote-scan.js';

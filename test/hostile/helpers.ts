@@ -5,7 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { expect } from 'vitest';
 import { parseConfigText, type PairConfig } from '../../src/agent/config.js';
-import { SyncIndex } from '../../src/agent/index-db.js';
+import { SyncIndex } from '../../src/agent/store/index-db.js';
 import type { PairContext } from '../../src/agent/pair-sync.js';
 import { Client, type ClientOptions } from '../../src/vospace/client.js';
 import { VosError } from '../../src/vospace/errors.js';

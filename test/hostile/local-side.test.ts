@@ -11,7 +11,7 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from
 import { isPlanEmpty } from '../../src/agent/reconcile.js';
 import { scanLocal } from '../../src/agent/local/local-scan.js';
 import { syncPair, syncUntilStable, type PairContext } from '../../src/agent/pair-sync.js';
-import type { SyncIndex } from '../../src/agent/index-db.js';
+import type { SyncIndex } from '../../src/agent/store/index-db.js';
 import { REMOTE_TRASH } from '../../src/agent/remote/remote-scan.js';
 import { NO_FAULTS } from '../../src/server/faults.js';
 import { startServer, type RunningServer } from '../../src/server/server.js';

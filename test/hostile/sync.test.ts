@@ -7,7 +7,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import type { SyncIndex } from '../../src/agent/index-db.js';
+import type { SyncIndex } from '../../src/agent/store/index-db.js';
 import { syncPair, type PairContext } from '../../src/agent/pair-sync.js';
 import type { Client } from '../../src/vospace/client.js';
 import { VosError } from '../../src/vospace/errors.js';

@@ -8,7 +8,7 @@
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
 import type { ActionEvent } from '../../src/agent/executor.js';
-import type { SyncIndex } from '../../src/agent/index-db.js';
+import type { SyncIndex } from '../../src/agent/store/index-db.js';
 import { Client, type ClientOptions, type TransferOutcome } from '../../src/vospace/client.js';
 import type { NodeLocation } from '../../src/vospace/location.js';
 import type { NodeInfo } from '../../src/vospace/node.js';

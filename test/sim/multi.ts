@@ -12,7 +12,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { parseConfigText, type PairConfig } from '../../src/agent/config.js';
 import { conflictCopyInfo, conflictOriginal, isConflictCopyName } from '../../src/agent/conflict-name.js';
-import { SyncIndex } from '../../src/agent/index-db.js';
+import { SyncIndex } from '../../src/agent/store/index-db.js';
 import {
   PLACEHOLDER_GRACE_MS,
   syncPair,

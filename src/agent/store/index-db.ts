@@ -1,6 +1,6 @@
 /**
  * The daemon's index: one SQLite file holding, per sync pair, the three trees (local, remote, base; see
- * model.ts) and a little key/value state.
+ * ../model.ts) and a little key/value state.
  *
  * Writers: the scanners replace the local/remote trees; the executor records the outcome of each verified action
  * (`commitOutcome`) in one transaction; the rest is per-pair state (pair rows, meta).
@@ -16,8 +16,8 @@
  */
 import fs from 'node:fs';
 import type Database from 'better-sqlite3';
-import { openDatabase as openSqlite } from '../util/sqlite.js';
-import type { BaseEntry, EntryKind, LocalEntry, RemoteEntry } from './model.js';
+import { openDatabase as openSqlite } from '../../util/sqlite.js';
+import type { BaseEntry, EntryKind, LocalEntry, RemoteEntry } from '../model.js';
 
 type Db = Database.Database;
 

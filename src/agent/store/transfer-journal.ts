@@ -11,9 +11,9 @@
  * own (a base), not weighed against whatever the local folder became meanwhile. Kept in the index's per-pair
  * meta table, one key per path.
  */
-import { conflictOriginal, isConflictCopyName } from './conflict-name.js';
+import { conflictOriginal, isConflictCopyName } from '../conflict-name.js';
 import type { SyncIndex } from './index-db.js';
-import type { BaseEntry, LocalEntry, RemoteEntry } from './model.js';
+import type { BaseEntry, LocalEntry, RemoteEntry } from '../model.js';
 
 /** Index meta key prefix of a path's sent-but-unrecorded versions. */
 export const UPLOAD_INTENT = 'upload-intent:';
