@@ -28,8 +28,8 @@ import {
   type CycleResult,
 } from './pair-sync.js';
 import { actionWords } from './action-words.js';
-import { conflictCopyInfo } from './conflict-name.js';
-import type { Notice } from './reconcile.js';
+import { conflictCopyInfo } from './reconcile/conflict-name.js';
+import type { Notice } from './reconcile/index.js';
 import { heldDeletesView, StatusStore, type ConflictItem, type PairState } from './status.js';
 import { pruneLocalTrash, pruneRemoteTrash } from './trash.js';
 import { startWatcher, type Watcher } from './local/watch.js';

@@ -38,7 +38,7 @@ import type {
   RemoteSnapshot,
   RenameLocalAction,
   UploadAction,
-} from './reconcile.js';
+} from './reconcile/index.js';
 import { remoteChild } from './remote/remote-scan.js';
 import { assertNoLinkOnTheWay, moveToLocalTrash, moveToRemoteTrash } from './trash.js';
 import {

@@ -22,7 +22,7 @@ import { PAIR_META_DIR, createIgnoreMatcher, type IgnoreMatcher } from './local/
 import type { PairRecord, SyncIndex } from './store/index-db.js';
 import { LocalRootError, scanLocal, type ScanProblem } from './local/local-scan.js';
 import type { BaseEntry, RemoteEntry } from './model.js';
-import { isPlanEmpty, reconcile, summarizePlan, type Notice, type Plan } from './reconcile.js';
+import { isPlanEmpty, reconcile, summarizePlan, type Notice, type Plan } from './reconcile/index.js';
 import { scanRemote, type RemoteProblem } from './remote/remote-scan.js';
 import { ROOT_MARKER } from './trash.js';
 import {

@@ -9,7 +9,7 @@ import path from 'node:path';
 import type { Command } from 'commander';
 import { locateFile } from '../agent/api/file-state.js';
 import { loadConfig, resolveConfigPath } from '../agent/config.js';
-import { conflictOriginal, isConflictCopyName, splitExtension } from '../agent/conflict-name.js';
+import { conflictOriginal, isConflictCopyName, splitExtension } from '../agent/reconcile/conflict-name.js';
 import { moveToLocalTrash } from '../agent/trash.js';
 
 type Keep = 'local' | 'remote' | 'both';

@@ -5,7 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import type { BaseEntry, LocalEntry, RemoteEntry } from '../../src/agent/model.js';
-import { reconcile } from '../../src/agent/reconcile.js';
+import { reconcile } from '../../src/agent/reconcile/index.js';
 import { CONCURRENT_WINDOW_MS, possiblyConcurrent } from '../../src/agent/reconcile/compare.js';
 
 const T = Date.UTC(2026, 11, 1, 22, 18, 15);

@@ -13,7 +13,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { ConflictPolicy, SyncMode } from '../../src/agent/model.js';
-import { reconcile } from '../../src/agent/reconcile.js';
+import { reconcile } from '../../src/agent/reconcile/index.js';
 import { actionPath } from '../../src/agent/reconcile/order.js';
 import { applyPlan, brief, inputOf, NOW, planOf, World, type SimState } from './reconcile-sim.js';
 

@@ -4,7 +4,7 @@ import {
   conflictStamp,
   isConflictCopyName,
   safeHost,
-} from '../../src/agent/conflict-name.js';
+} from '../../src/agent/reconcile/conflict-name.js';
 import {
   checkDeleteSafety,
   checkRootGuard,
@@ -13,7 +13,7 @@ import {
   heldDeletes,
 } from '../../src/agent/delete-safety.js';
 import type { BaseEntry, ConflictPolicy, LocalEntry, SyncMode } from '../../src/agent/model.js';
-import type { PlanAction } from '../../src/agent/reconcile.js';
+import type { PlanAction } from '../../src/agent/reconcile/index.js';
 import { brief, NOW, planOf, runTwice, World } from './reconcile-sim.js';
 
 const del = (side: 'local' | 'remote', path: string): PlanAction =>

@@ -7,7 +7,12 @@
  */
 import { createHash } from 'node:crypto';
 import type { BaseEntry, ConflictPolicy, LocalEntry, RemoteEntry, SyncMode } from '../../src/agent/model.js';
-import { reconcile, type Plan, type PlanAction, type ReconcileInput } from '../../src/agent/reconcile.js';
+import {
+  reconcile,
+  type Plan,
+  type PlanAction,
+  type ReconcileInput,
+} from '../../src/agent/reconcile/index.js';
 
 export type SimLocal = LocalEntry & { content?: string };
 export type SimRemote = RemoteEntry & { content?: string };

@@ -9,7 +9,7 @@ import {
   type Plan,
   type PlanAction,
   type UploadAction,
-} from '../../src/agent/reconcile.js';
+} from '../../src/agent/reconcile/index.js';
 import { orderActions } from '../../src/agent/reconcile/order.js';
 import {
   applyPlan,

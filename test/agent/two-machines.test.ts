@@ -16,7 +16,7 @@ import {
   syncUntilStable,
   type PairContext,
 } from '../../src/agent/pair-sync.js';
-import { isPlanEmpty } from '../../src/agent/reconcile.js';
+import { isPlanEmpty } from '../../src/agent/reconcile/index.js';
 import { startServer, type RunningServer } from '../../src/server/server.js';
 import { Client } from '../../src/vospace/client.js';
 

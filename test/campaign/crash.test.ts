@@ -4,7 +4,7 @@
  * does nothing). The full version is `npm run crash-campaign` (1,000 files, 50 kills).
  */
 import { describe, expect, it } from 'vitest';
-import { conflictOriginal } from '../../src/agent/conflict-name.js';
+import { conflictOriginal } from '../../src/agent/reconcile/conflict-name.js';
 import { crashSummary, runCrashCampaign, VersionLedger } from './crash.js';
 
 describe('crash campaign', () => {

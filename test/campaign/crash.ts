@@ -17,7 +17,7 @@ import { randomBytes } from 'node:crypto';
 import Database from 'better-sqlite3';
 import fs from 'node:fs';
 import path from 'node:path';
-import { conflictOriginal, isConflictCopyName } from '../../src/agent/conflict-name.js';
+import { conflictOriginal, isConflictCopyName } from '../../src/agent/reconcile/conflict-name.js';
 import { NAME_MAPPING } from '../../src/vospace/names.js';
 import { remoteNameProblem } from '../../src/agent/pair-sync.js';
 import { once, startDaemonProc, waitSettled, writeConfig, type DaemonProc } from '../e2e/harness.js';

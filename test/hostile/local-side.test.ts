@@ -8,7 +8,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { Writable } from 'node:stream';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { isPlanEmpty } from '../../src/agent/reconcile.js';
+import { isPlanEmpty } from '../../src/agent/reconcile/index.js';
 import { scanLocal } from '../../src/agent/local/local-scan.js';
 import { syncPair, syncUntilStable, type PairContext } from '../../src/agent/pair-sync.js';
 import type { SyncIndex } from '../../src/agent/store/index-db.js';

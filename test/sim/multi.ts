@@ -11,7 +11,11 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { parseConfigText, type PairConfig } from '../../src/agent/config.js';
-import { conflictCopyInfo, conflictOriginal, isConflictCopyName } from '../../src/agent/conflict-name.js';
+import {
+  conflictCopyInfo,
+  conflictOriginal,
+  isConflictCopyName,
+} from '../../src/agent/reconcile/conflict-name.js';
 import { SyncIndex } from '../../src/agent/store/index-db.js';
 import {
   PLACEHOLDER_GRACE_MS,
@@ -19,7 +23,7 @@ import {
   type CycleResult,
   type PairContext,
 } from '../../src/agent/pair-sync.js';
-import { isPlanEmpty } from '../../src/agent/reconcile.js';
+import { isPlanEmpty } from '../../src/agent/reconcile/index.js';
 import type { Client, TransferOutcome } from '../../src/vospace/client.js';
 import { VosError } from '../../src/vospace/errors.js';
 import type { HttpRequest } from '../../src/vospace/http.js';

@@ -9,7 +9,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { parseConfigText, type PairConfig } from '../../src/agent/config.js';
 import { SyncIndex } from '../../src/agent/store/index-db.js';
-import { isPlanEmpty, type Plan } from '../../src/agent/reconcile.js';
+import { isPlanEmpty, type Plan } from '../../src/agent/reconcile/index.js';
 import {
   PLACEHOLDER_GRACE_MS,
   remoteNameProblem,

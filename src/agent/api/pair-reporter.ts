@@ -6,7 +6,7 @@
  */
 import type { PairConfig } from '../config.js';
 import type { ActionEvent, TransferEvent } from '../executor.js';
-import type { Plan } from '../reconcile.js';
+import type { Plan } from '../reconcile/index.js';
 import type { SyncIndex } from '../store/index-db.js';
 import type { Pending, StatusStore } from '../status.js';
 import { countPending, transfersLeft } from './file-state.js';

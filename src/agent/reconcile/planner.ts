@@ -17,7 +17,7 @@
  * this plan (deleted remotely), the next member takes its place in the same plan.
  */
 import type { BaseEntry, ConflictPolicy, EntryKind, LocalEntry, RemoteEntry, SyncMode } from '../model.js';
-import { conflictCopyName } from '../conflict-name.js';
+import { conflictCopyName } from './conflict-name.js';
 import {
   baseFrom,
   localSameAsBase,

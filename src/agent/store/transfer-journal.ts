@@ -11,7 +11,7 @@
  * own (a base), not weighed against whatever the local folder became meanwhile. Kept in the index's per-pair
  * meta table, one key per path.
  */
-import { conflictOriginal, isConflictCopyName } from '../conflict-name.js';
+import { conflictOriginal, isConflictCopyName } from '../reconcile/conflict-name.js';
 import type { SyncIndex } from './index-db.js';
 import type { BaseEntry, LocalEntry, RemoteEntry } from '../model.js';
 

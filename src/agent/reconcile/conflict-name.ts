@@ -7,7 +7,7 @@
  * conflicts of conflict copies do not pile up markers. If the name is taken, a counter follows the host:
  * `….conflict-20261201-221815-laptop-2.ext`.
  */
-import { joinPath, nameOf, parentOf } from './reconcile/paths.js';
+import { joinPath, nameOf, parentOf } from './paths.js';
 
 const MARKER = /\.conflict-\d{8}-\d{6}-[A-Za-z0-9-]+$/;
 const MARKER_PARTS = /\.conflict-(\d{4})(\d{2})(\d{2})-(\d{2})(\d{2})(\d{2})-([A-Za-z0-9-]+)(?:\.[^.]*)?$/;

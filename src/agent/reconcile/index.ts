@@ -8,9 +8,9 @@
  * table per mode (reconcile/table.ts, reconcile/planner.ts); (3) the actions are put in a dependency-respecting,
  * deterministic order (reconcile/order.ts).
  */
-import type { BaseEntry, LocalEntry, RemoteEntry } from './model.js';
-import { detectMoves, rekeySubtree, type DetectedMove, type Views } from './reconcile/moves.js';
-import { orderActions } from './reconcile/order.js';
+import type { BaseEntry, LocalEntry, RemoteEntry } from '../model.js';
+import { detectMoves, rekeySubtree, type DetectedMove, type Views } from './moves.js';
+import { orderActions } from './order.js';
 import {
   comparePaths,
   foldCase,
@@ -20,15 +20,15 @@ import {
   properAncestors,
   rebase,
   TreeIndex,
-} from './reconcile/paths.js';
-import { Planner } from './reconcile/planner.js';
-import { localSnap, remoteSnap } from './reconcile/compare.js';
-import type { Plan, PlanAction, PlanActionType, ReconcileInput } from './reconcile/types.js';
+} from './paths.js';
+import { Planner } from './planner.js';
+import { localSnap, remoteSnap } from './compare.js';
+import type { Plan, PlanAction, PlanActionType, ReconcileInput } from './types.js';
 
-export type * from './reconcile/types.js';
-export { decide, type Decision } from './reconcile/table.js';
-export type { SideState } from './reconcile/compare.js';
-export { comparePaths } from './reconcile/paths.js';
+export type * from './types.js';
+export { decide, type Decision } from './table.js';
+export type { SideState } from './compare.js';
+export { comparePaths } from './paths.js';
 
 /** The tree itself when every parent folder is listed (scanners list them), else a copy with the gaps filled. */
 function withAncestors<T>(src: ReadonlyMap<string, T>, makeDir: (p: string) => T): ReadonlyMap<string, T> {
