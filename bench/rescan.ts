@@ -6,7 +6,7 @@
 import path from 'node:path';
 import { SyncIndex } from '../src/agent/store/index-db.js';
 import { scanLocal } from '../src/agent/local/local-scan.js';
-import { ignoreFor } from '../src/agent/pair-sync.js';
+import { ignoreFor } from '../src/agent/engine/pair-sync.js';
 import { pairConfig, type BenchContext } from './lib/context.js';
 import { makeTree, median, timed } from './lib/files.js';
 import { runCommand } from './lib/procs.js';

@@ -12,7 +12,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { Agent, request } from 'undici';
 import { SyncIndex } from '../src/agent/store/index-db.js';
-import { syncPair, type CycleResult } from '../src/agent/pair-sync.js';
+import { syncPair, type CycleResult } from '../src/agent/engine/pair-sync.js';
 import type { Client } from '../src/vospace/client.js';
 import { benchClient, mkdirp, pairConfig, type BenchContext } from './lib/context.js';
 import { countFiles, makeTree, timed, type Tree } from './lib/files.js';

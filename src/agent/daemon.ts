@@ -13,7 +13,7 @@ import { loginForToken } from '../vospace/gms.js';
 import { ConfigError, formatConfigIssues, loadConfig, type PairConfig, type VosyncConfig } from './config.js';
 import { diffConfigs, type ConfigChanges } from './config-diff.js';
 import { ensurePrivateDir } from './config/paths.js';
-import type { ActionEvent } from './executor.js';
+import type { ActionEvent } from './engine/executor.js';
 import { SyncIndex } from './store/index-db.js';
 import type { Logger } from './log.js';
 import { PairReporter } from './api/pair-reporter.js';
@@ -26,12 +26,12 @@ import {
   ignoreFor,
   syncPair,
   type CycleResult,
-} from './pair-sync.js';
+} from './engine/pair-sync.js';
 import { actionWords } from './action-words.js';
 import { conflictCopyInfo } from './reconcile/conflict-name.js';
 import type { Notice } from './reconcile/index.js';
 import { heldDeletesView, StatusStore, type ConflictItem, type PairState } from './status.js';
-import { pruneLocalTrash, pruneRemoteTrash } from './trash.js';
+import { pruneLocalTrash, pruneRemoteTrash } from './engine/trash.js';
 import { startWatcher, type Watcher } from './local/watch.js';
 import { acquirePidLock, type PidLock } from '../util/pid-lock.js';
 import { VERSION } from '../util/version.js';

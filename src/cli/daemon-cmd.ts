@@ -8,7 +8,12 @@ import { loadConfig, resolveConfigPath, type VosyncConfig } from '../agent/confi
 import { Daemon, serverUnreachable } from '../agent/daemon.js';
 import { createLogger, type Logger } from '../agent/log.js';
 import { plannedWords } from '../agent/action-words.js';
-import { confirmHeldDeletes, syncPair, syncUntilStable, type CycleResult } from '../agent/pair-sync.js';
+import {
+  confirmHeldDeletes,
+  syncPair,
+  syncUntilStable,
+  type CycleResult,
+} from '../agent/engine/pair-sync.js';
 import { LockedError } from '../util/pid-lock.js';
 import { VosError } from '../vospace/errors.js';
 

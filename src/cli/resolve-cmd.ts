@@ -10,7 +10,7 @@ import type { Command } from 'commander';
 import { locateFile } from '../agent/api/file-state.js';
 import { loadConfig, resolveConfigPath } from '../agent/config.js';
 import { conflictOriginal, isConflictCopyName, splitExtension } from '../agent/reconcile/conflict-name.js';
-import { moveToLocalTrash } from '../agent/trash.js';
+import { moveToLocalTrash } from '../agent/engine/trash.js';
 
 type Keep = 'local' | 'remote' | 'both';
 

@@ -118,7 +118,7 @@ async function recordDeleteConfirmation(
   if (pairs.length === 0) return undefined;
   const [{ SyncIndex }, { confirmHeldDeletes }] = await Promise.all([
     import('../agent/store/index-db.js'),
-    import('../agent/pair-sync.js'),
+    import('../agent/engine/pair-sync.js'),
   ]);
   const index = SyncIndex.open(path.join(config.state.dir, 'index.sqlite'));
   try {

@@ -9,14 +9,14 @@ import type { Command } from 'commander';
 import { locateFile } from '../agent/api/file-state.js';
 import { loadConfig, resolveConfigPath, type PairConfig, type VosyncConfig } from '../agent/config.js';
 import { buildClient } from '../agent/daemon.js';
-import { namesOf } from '../agent/pair-sync.js';
-import { moveToLocalTrash } from '../agent/trash.js';
+import { namesOf } from '../agent/engine/pair-sync.js';
+import { moveToLocalTrash } from '../agent/engine/trash.js';
 import {
   localTrashVersions,
   remoteTrashVersions,
   versionLocation,
   type TrashedVersion,
-} from '../agent/trash-versions.js';
+} from '../agent/engine/trash-versions.js';
 import type { Client } from '../vospace/client.js';
 
 async function versionsOf(client: Client, pair: PairConfig): Promise<TrashedVersion[]> {

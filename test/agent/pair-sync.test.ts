@@ -7,7 +7,7 @@ import { parseConfigText, type PairConfig } from '../../src/agent/config.js';
 import { SyncIndex } from '../../src/agent/store/index-db.js';
 import { isPlanEmpty } from '../../src/agent/reconcile/index.js';
 import { MKDIR_INTENT, UPLOAD_INTENT } from '../../src/agent/store/transfer-journal.js';
-import { syncPair, syncUntilStable, type PairContext } from '../../src/agent/pair-sync.js';
+import { syncPair, syncUntilStable, type PairContext } from '../../src/agent/engine/pair-sync.js';
 import { REMOTE_TRASH } from '../../src/agent/remote/remote-scan.js';
 import { parseFaultSpec } from '../../src/server/faults.js';
 import { startServer, type RunningServer } from '../../src/server/server.js';

@@ -11,7 +11,7 @@ import {
   countDeletes,
   DEFAULT_DELETE_LIMITS,
   heldDeletes,
-} from '../../src/agent/delete-safety.js';
+} from '../../src/agent/engine/delete-safety.js';
 import type { BaseEntry, ConflictPolicy, LocalEntry, SyncMode } from '../../src/agent/model.js';
 import type { PlanAction } from '../../src/agent/reconcile/index.js';
 import { brief, NOW, planOf, runTwice, World } from './reconcile-sim.js';

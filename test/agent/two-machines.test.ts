@@ -15,7 +15,7 @@ import {
   syncPair,
   syncUntilStable,
   type PairContext,
-} from '../../src/agent/pair-sync.js';
+} from '../../src/agent/engine/pair-sync.js';
 import { isPlanEmpty } from '../../src/agent/reconcile/index.js';
 import { startServer, type RunningServer } from '../../src/server/server.js';
 import { Client } from '../../src/vospace/client.js';

@@ -12,7 +12,7 @@ import path from 'node:path';
 import { parseConfigText, type PairConfig } from '../../src/agent/config.js';
 import { SyncIndex } from '../../src/agent/store/index-db.js';
 import { isPlanEmpty } from '../../src/agent/reconcile/index.js';
-import { syncPair, type PairContext } from '../../src/agent/pair-sync.js';
+import { syncPair, type PairContext } from '../../src/agent/engine/pair-sync.js';
 import { REMOTE_TRASH } from '../../src/agent/remote/remote-scan.js';
 import { parseFaultSpec, type FaultStats } from '../../src/server/faults.js';
 import { startServer } from '../../src/server/server.js';

@@ -6,7 +6,7 @@ import path from 'node:path';
 import { expect } from 'vitest';
 import { parseConfigText, type PairConfig } from '../../src/agent/config.js';
 import { SyncIndex } from '../../src/agent/store/index-db.js';
-import type { PairContext } from '../../src/agent/pair-sync.js';
+import type { PairContext } from '../../src/agent/engine/pair-sync.js';
 import { Client, type ClientOptions } from '../../src/vospace/client.js';
 import { VosError } from '../../src/vospace/errors.js';
 import { TEMP_PREFIX } from '../../src/vospace/transfer.js';

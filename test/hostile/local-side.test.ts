@@ -10,7 +10,7 @@ import { Writable } from 'node:stream';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { isPlanEmpty } from '../../src/agent/reconcile/index.js';
 import { scanLocal } from '../../src/agent/local/local-scan.js';
-import { syncPair, syncUntilStable, type PairContext } from '../../src/agent/pair-sync.js';
+import { syncPair, syncUntilStable, type PairContext } from '../../src/agent/engine/pair-sync.js';
 import type { SyncIndex } from '../../src/agent/store/index-db.js';
 import { REMOTE_TRASH } from '../../src/agent/remote/remote-scan.js';
 import { NO_FAULTS } from '../../src/server/faults.js';

@@ -8,7 +8,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { SyncIndex } from '../../src/agent/store/index-db.js';
-import { syncPair, type PairContext } from '../../src/agent/pair-sync.js';
+import { syncPair, type PairContext } from '../../src/agent/engine/pair-sync.js';
 import type { Client } from '../../src/vospace/client.js';
 import { VosError } from '../../src/vospace/errors.js';
 import { TEMP_PREFIX } from '../../src/vospace/transfer.js';

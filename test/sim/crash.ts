@@ -7,7 +7,7 @@
  * during a transfer) at a point, before the agent's call goes out.
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
-import type { ActionEvent } from '../../src/agent/executor.js';
+import type { ActionEvent } from '../../src/agent/engine/executor.js';
 import type { SyncIndex } from '../../src/agent/store/index-db.js';
 import { Client, type ClientOptions, type TransferOutcome } from '../../src/vospace/client.js';
 import type { NodeLocation } from '../../src/vospace/location.js';

@@ -22,7 +22,7 @@ import {
   syncPair,
   type CycleResult,
   type PairContext,
-} from '../../src/agent/pair-sync.js';
+} from '../../src/agent/engine/pair-sync.js';
 import { isPlanEmpty } from '../../src/agent/reconcile/index.js';
 import type { Client, TransferOutcome } from '../../src/vospace/client.js';
 import { VosError } from '../../src/vospace/errors.js';

@@ -8,7 +8,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseConfigText, type PairConfig } from '../../src/agent/config.js';
 import { SyncIndex } from '../../src/agent/store/index-db.js';
-import { syncPair, type PairContext } from '../../src/agent/pair-sync.js';
+import { syncPair, type PairContext } from '../../src/agent/engine/pair-sync.js';
 import { parseFaultSpec } from '../../src/server/faults.js';
 import { VosError } from '../../src/vospace/errors.js';
 import { Fate, SimClient } from './crash.js';

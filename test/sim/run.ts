@@ -16,7 +16,7 @@ import {
   syncPair,
   type CycleResult,
   type PairContext,
-} from '../../src/agent/pair-sync.js';
+} from '../../src/agent/engine/pair-sync.js';
 import { REMOTE_TRASH } from '../../src/agent/remote/remote-scan.js';
 import { VosError } from '../../src/vospace/errors.js';
 import { NAME_MAPPING } from '../../src/vospace/names.js';

@@ -5,7 +5,7 @@
  * queued while the server cannot be reached. Keeps daemon.ts to a few calls.
  */
 import type { PairConfig } from '../config.js';
-import type { ActionEvent, TransferEvent } from '../executor.js';
+import type { ActionEvent, TransferEvent } from '../engine/executor.js';
 import type { Plan } from '../reconcile/index.js';
 import type { SyncIndex } from '../store/index-db.js';
 import type { Pending, StatusStore } from '../status.js';

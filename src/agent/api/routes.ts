@@ -3,7 +3,7 @@
  * schemas.ts. Authentication, the Host check and headers are the server's job (../api.ts).
  */
 import type { Daemon } from '../daemon.js';
-import { ignoreFor } from '../pair-sync.js';
+import { ignoreFor } from '../engine/pair-sync.js';
 import { fileStatus, locateFile } from './file-state.js';
 import type {
   ActivityDoc,

@@ -68,7 +68,7 @@ export interface Schedules {
   fullRescan: string;
 }
 
-/** Per-pair delete caps (delete-safety.ts takes them as maxDeleteShare / maxDeleteCount). */
+/** Per-pair delete caps (engine/delete-safety.ts takes them as maxDeleteShare / maxDeleteCount). */
 export interface PairDeleteLimits {
   /** Largest share (0..1) of a pair's files one run may delete before the pair pauses and asks. */
   maxShare: number;

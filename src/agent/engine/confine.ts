@@ -6,8 +6,8 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { VosError } from '../vospace/errors.js';
-import { isSameFileAt, type TempGuard } from '../vospace/transfer.js';
+import { VosError } from '../../vospace/errors.js';
+import { isSameFileAt, type TempGuard } from '../../vospace/transfer.js';
 import { assertNoLinkOnTheWay } from './trash.js';
 
 /** Throws a `local` error unless the folder of `relPath` is reached through real folders and lies in `root`. */

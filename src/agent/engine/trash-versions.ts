@@ -5,10 +5,10 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import type { Client } from '../vospace/client.js';
-import type { NodeLocation } from '../vospace/location.js';
-import type { NameCodec } from '../vospace/names.js';
-import { REMOTE_TRASH, remoteChild, scanRemote } from './remote/remote-scan.js';
+import type { Client } from '../../vospace/client.js';
+import type { NodeLocation } from '../../vospace/location.js';
+import type { NameCodec } from '../../vospace/names.js';
+import { REMOTE_TRASH, remoteChild, scanRemote } from '../remote/remote-scan.js';
 import { localTrashDir } from './trash.js';
 
 export interface TrashedVersion {

@@ -9,8 +9,8 @@
  *   looks like an unmounted disk, not like "the user deleted everything".
  */
 import { createHash } from 'node:crypto';
-import type { BaseEntry, EntryKind } from './model.js';
-import type { PlanAction } from './reconcile/types.js';
+import type { BaseEntry, EntryKind } from '../model.js';
+import type { PlanAction } from '../reconcile/types.js';
 
 export interface DeleteLimits {
   /** Largest share of the paths in base that one side may delete in one run (0..1). */

@@ -5,11 +5,11 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import type { Client } from '../vospace/client.js';
-import { VosError } from '../vospace/errors.js';
-import { NAME_MAPPING, RAW_NAMES, type NameCodec } from '../vospace/names.js';
-import { nodeNameProblem } from '../vospace/uri.js';
-import type { PairConfig } from './config.js';
+import type { Client } from '../../vospace/client.js';
+import { VosError } from '../../vospace/errors.js';
+import { NAME_MAPPING, RAW_NAMES, type NameCodec } from '../../vospace/names.js';
+import { nodeNameProblem } from '../../vospace/uri.js';
+import type { PairConfig } from '../config.js';
 import { checkDeleteSafety, checkRootGuard, heldDeletes, type HeldDeletes } from './delete-safety.js';
 import {
   executePlan,
@@ -18,12 +18,12 @@ import {
   type ExecutionReport,
   type TransferEvent,
 } from './executor.js';
-import { PAIR_META_DIR, createIgnoreMatcher, type IgnoreMatcher } from './local/ignore.js';
-import type { PairRecord, SyncIndex } from './store/index-db.js';
-import { LocalRootError, scanLocal, type ScanProblem } from './local/local-scan.js';
-import type { BaseEntry, RemoteEntry } from './model.js';
-import { isPlanEmpty, reconcile, summarizePlan, type Notice, type Plan } from './reconcile/index.js';
-import { scanRemote, type RemoteProblem } from './remote/remote-scan.js';
+import { PAIR_META_DIR, createIgnoreMatcher, type IgnoreMatcher } from '../local/ignore.js';
+import type { PairRecord, SyncIndex } from '../store/index-db.js';
+import { LocalRootError, scanLocal, type ScanProblem } from '../local/local-scan.js';
+import type { BaseEntry, RemoteEntry } from '../model.js';
+import { isPlanEmpty, reconcile, summarizePlan, type Notice, type Plan } from '../reconcile/index.js';
+import { scanRemote, type RemoteProblem } from '../remote/remote-scan.js';
 import { ROOT_MARKER } from './trash.js';
 import {
   clearDownloadJournal,
@@ -39,7 +39,7 @@ import {
   ownMkdirBase,
   ownWriteBase,
   setAsideOwnWriteBase,
-} from './store/transfer-journal.js';
+} from '../store/transfer-journal.js';
 
 export interface PairContext {
   pair: PairConfig;

@@ -6,24 +6,24 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import PQueue from 'p-queue';
-import type { Client } from '../vospace/client.js';
-import { VosError } from '../vospace/errors.js';
-import type { NodeLocation } from '../vospace/location.js';
-import type { NameCodec } from '../vospace/names.js';
-import { EMPTY_MD5, type NodeInfo } from '../vospace/node.js';
+import type { Client } from '../../vospace/client.js';
+import { VosError } from '../../vospace/errors.js';
+import type { NodeLocation } from '../../vospace/location.js';
+import type { NameCodec } from '../../vospace/names.js';
+import { EMPTY_MD5, type NodeInfo } from '../../vospace/node.js';
 import {
   fetchToTemp,
   openTempFile,
   resolveDownloadUrls,
   tempPathFor,
   type ProgressCallback,
-} from '../vospace/transfer.js';
+} from '../../vospace/transfer.js';
 import { DownloadConfinement, assertInsideRoot } from './confine.js';
-import { hashFile } from './local/hash.js';
-import { statEntry } from './local/local-scan.js';
-import { diskRelOf } from './local/names.js';
-import type { Outcome, SyncIndex } from './store/index-db.js';
-import type { BaseEntry, LocalEntry, RemoteEntry } from './model.js';
+import { hashFile } from '../local/hash.js';
+import { statEntry } from '../local/local-scan.js';
+import { diskRelOf } from '../local/names.js';
+import type { Outcome, SyncIndex } from '../store/index-db.js';
+import type { BaseEntry, LocalEntry, RemoteEntry } from '../model.js';
 import type {
   DeleteLocalAction,
   DeleteRemoteAction,
@@ -38,8 +38,8 @@ import type {
   RemoteSnapshot,
   RenameLocalAction,
   UploadAction,
-} from './reconcile/index.js';
-import { remoteChild } from './remote/remote-scan.js';
+} from '../reconcile/index.js';
+import { remoteChild } from '../remote/remote-scan.js';
 import { assertNoLinkOnTheWay, moveToLocalTrash, moveToRemoteTrash } from './trash.js';
 import {
   clearDownloadJournal,
@@ -50,7 +50,7 @@ import {
   journalMkdir,
   journalMove,
   journalUpload,
-} from './store/transfer-journal.js';
+} from '../store/transfer-journal.js';
 
 export interface ExecutorContext {
   client: Client;
