@@ -15,7 +15,7 @@ import { dataRoutes, HttpError, type Reply } from './api/routes.js';
 import { SessionStore } from './api/sessions.js';
 import { VosError } from '../vospace/errors.js';
 import type { Daemon } from './daemon.js';
-import { PAGE_ASSETS } from './status-page/assets.js';
+import { PAGE_ASSETS } from './status/page/assets.js';
 
 export interface StatusApi {
   url: string;

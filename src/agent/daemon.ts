@@ -18,8 +18,8 @@ import { SyncIndex } from './store/index-db.js';
 import type { Logger } from './log.js';
 import { PairReporter } from './api/pair-reporter.js';
 import { COMPACT_AFTER_ENTRIES, compactHeap } from './heap.js';
-import { Notifications } from './notifications.js';
-import type { NotifyFacts } from './notify-rule.js';
+import { Notifications } from './status/notifications.js';
+import type { NotifyFacts } from './status/notify-rule.js';
 import {
   confirmHeldDeletes,
   detectCaseInsensitive,
@@ -27,10 +27,10 @@ import {
   syncPair,
   type CycleResult,
 } from './engine/pair-sync.js';
-import { actionWords } from './action-words.js';
+import { actionWords } from './status/action-words.js';
 import { conflictCopyInfo } from './reconcile/conflict-name.js';
 import type { Notice } from './reconcile/index.js';
-import { heldDeletesView, StatusStore, type ConflictItem, type PairState } from './status.js';
+import { heldDeletesView, StatusStore, type ConflictItem, type PairState } from './status/status.js';
 import { pruneLocalTrash, pruneRemoteTrash } from './engine/trash.js';
 import { startWatcher, type Watcher } from './local/watch.js';
 import { acquirePidLock, type PidLock } from '../util/pid-lock.js';

@@ -7,7 +7,7 @@ import { startStatusApi, type StatusApi } from '../agent/api.js';
 import { loadConfig, resolveConfigPath, type VosyncConfig } from '../agent/config.js';
 import { Daemon, serverUnreachable } from '../agent/daemon.js';
 import { createLogger, type Logger } from '../agent/log.js';
-import { plannedWords } from '../agent/action-words.js';
+import { plannedWords } from '../agent/status/action-words.js';
 import {
   confirmHeldDeletes,
   syncPair,

@@ -11,7 +11,7 @@ import path from 'node:path';
 import type { Command } from 'commander';
 import { ApiCallError, daemonAddress, DaemonUnreachable, StatusClient } from '../agent/api/client.js';
 import { HEALTH, healthCode, humanSummary, trayOutput, type TrayFlavour } from '../agent/api/present.js';
-import { actionWords } from '../agent/action-words.js';
+import { actionWords } from '../agent/status/action-words.js';
 import type {
   ActivityDoc,
   ConflictsDoc,

@@ -3,8 +3,8 @@
  * and the words and level it must give instead.
  */
 import { describe, expect, it } from 'vitest';
-import { actionWords } from '../../src/agent/action-words.js';
-import { pairHealth, worstLevel, type HealthFacts } from '../../src/agent/health.js';
+import { actionWords } from '../../src/agent/status/action-words.js';
+import { pairHealth, worstLevel, type HealthFacts } from '../../src/agent/status/health.js';
 
 const NOW = new Date(2026, 11, 2, 12, 30, 0).getTime();
 const MIN = 60_000;

@@ -4,7 +4,12 @@
  * and the quiet time per kind.
  */
 import { describe, expect, it } from 'vitest';
-import { decideNotes, QUIET_MS, type NotifyFacts, type NotifyMemory } from '../../src/agent/notify-rule.js';
+import {
+  decideNotes,
+  QUIET_MS,
+  type NotifyFacts,
+  type NotifyMemory,
+} from '../../src/agent/status/notify-rule.js';
 
 const MIN = 60_000;
 const T0 = 1_000_000_000;

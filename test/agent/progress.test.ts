@@ -1,6 +1,6 @@
 /** The progress rule as a table: the rate from readings of a byte counter, and the time to go from it. */
 import { describe, expect, it } from 'vitest';
-import { etaSeconds, progressOf, transferRate, type RateSample } from '../../src/agent/progress.js';
+import { etaSeconds, progressOf, transferRate, type RateSample } from '../../src/agent/status/progress.js';
 
 const S = 1000;
 const at = (pairs: [number, number][]): RateSample[] => pairs.map(([t, bytes]) => ({ at: t * S, bytes }));

@@ -7,7 +7,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { notifyCommand } from '../../src/agent/notify-send.js';
+import { notifyCommand } from '../../src/agent/status/notify-send.js';
 import { pairOf, startDaemon, startEnv, waitFor, waitUpToDate, writeConfig, type Env } from './helpers.js';
 
 let env: Env;

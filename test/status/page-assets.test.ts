@@ -1,9 +1,9 @@
 /** The status page's files: valid script, every element the script uses exists, nothing written as HTML. */
 import vm from 'node:vm';
 import { describe, expect, it } from 'vitest';
-import { PAGE_ASSETS } from '../../src/agent/status-page/assets.js';
-import { PAGE_HTML } from '../../src/agent/status-page/html.js';
-import { PAGE_SCRIPT } from '../../src/agent/status-page/script.js';
+import { PAGE_ASSETS } from '../../src/agent/status/page/assets.js';
+import { PAGE_HTML } from '../../src/agent/status/page/html.js';
+import { PAGE_SCRIPT } from '../../src/agent/status/page/script.js';
 
 describe('status page assets', () => {
   it('parse as a script and reference only elements the page has', () => {

@@ -1,5 +1,5 @@
 /** The pure parts of the status API: page sessions, file verdicts and pending counts, status in words. */
-import { pairHealth, worstLevel } from '../../src/agent/health.js';
+import { pairHealth, worstLevel } from '../../src/agent/status/health.js';
 import { describe, expect, it } from 'vitest';
 import { countPending, locateFile, verdictFor } from '../../src/agent/api/file-state.js';
 import {

@@ -11,7 +11,7 @@ import { statEntry } from '../local/local-scan.js';
 import type { LocalEntry } from '../model.js';
 import { localState, remoteState, sameContent } from '../reconcile/compare.js';
 import { decide, type Decision } from '../reconcile/table.js';
-import type { Pending, StatusStore } from '../status.js';
+import type { Pending, StatusStore } from '../status/status.js';
 import { PAIR_META_DIR } from '../local/ignore.js';
 import type { FileStateName, FileStatusDoc } from './schemas.js';
 

@@ -8,7 +8,7 @@ import type { PairConfig } from '../config.js';
 import type { ActionEvent, TransferEvent } from '../engine/executor.js';
 import type { Plan } from '../reconcile/index.js';
 import type { SyncIndex } from '../store/index-db.js';
-import type { Pending, StatusStore } from '../status.js';
+import type { Pending, StatusStore } from '../status/status.js';
 import { countPending, transfersLeft } from './file-state.js';
 
 type Phase = 'scanning-local' | 'scanning-remote' | 'planning' | 'syncing';

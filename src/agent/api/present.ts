@@ -3,7 +3,7 @@
  * (xbar on macOS, Argos on GNOME), and the exit code scripts and monitoring read.
  */
 import { humanBytes } from '../../util/bytes.js';
-import { etaSeconds } from '../progress.js';
+import { etaSeconds } from '../status/progress.js';
 import type { ConflictsDoc, ErrorsDoc, NotSyncedDoc, PairStatusDoc, StatusDoc } from './schemas.js';
 
 /** Exit codes of `vosync status`, in the convention monitoring tools (Nagios, Icinga…) use. */

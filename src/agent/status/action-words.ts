@@ -2,7 +2,7 @@
  * Actions in plain words, for the log file and `vosync log`: what a person would say happened, not the
  * executor's internal action names.
  */
-import type { PlanAction } from './reconcile/index.js';
+import type { PlanAction } from '../reconcile/index.js';
 
 const DONE: Record<PlanAction['type'], string> = {
   upload: 'uploaded',
