@@ -3,7 +3,7 @@ import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Command } from 'commander';
-import { startStatusApi, type StatusApi } from '../agent/api.js';
+import { startStatusApi, type StatusApi } from '../agent/api/index.js';
 import { loadConfig, resolveConfigPath, type VosyncConfig } from '../agent/config.js';
 import { Daemon, serverUnreachable } from '../agent/daemon.js';
 import { createLogger, type Logger } from '../agent/log.js';

@@ -3,7 +3,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { Readable, Writable } from 'node:stream';
-import { startStatusApi, type StatusApi } from '../../src/agent/api.js';
+import { startStatusApi, type StatusApi } from '../../src/agent/api/index.js';
 import { loadConfig, type VosyncConfig } from '../../src/agent/config.js';
 import { Daemon } from '../../src/agent/daemon.js';
 import type { CliIo } from '../../src/cli/common.js';

@@ -1,6 +1,6 @@
 /**
  * The status API's data routes (docs/status-api.md): each answers with a JSON document whose schema is in
- * schemas.ts. Authentication, the Host check and headers are the server's job (../api.ts).
+ * schemas.ts. Authentication, the Host check and headers are the server's job (index.ts).
  */
 import type { Daemon } from '../daemon.js';
 import { ignoreFor } from '../engine/pair-sync.js';

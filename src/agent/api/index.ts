@@ -1,6 +1,6 @@
 /**
  * The daemon's status API: loopback only, every data request authenticated with the token kept in a 0600
- * file (or a page session, see api/sessions.ts), the Host header checked against loopback names (no DNS
+ * file (or a page session, see sessions.ts), the Host header checked against loopback names (no DNS
  * rebinding), a foreign Origin refused, no CORS, nothing cached. The status page's static files at `/` are
  * the only answers given without a token: they hold no data.
  * Routes and response schemas: docs/status-api.md.
@@ -10,12 +10,12 @@ import fs from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
-import { removeEndpointFile, writeEndpointFile } from './api/endpoint-file.js';
-import { dataRoutes, HttpError, type Reply } from './api/routes.js';
-import { SessionStore } from './api/sessions.js';
-import { VosError } from '../vospace/errors.js';
-import type { Daemon } from './daemon.js';
-import { PAGE_ASSETS } from './status/page/assets.js';
+import { removeEndpointFile, writeEndpointFile } from './endpoint-file.js';
+import { dataRoutes, HttpError, type Reply } from './routes.js';
+import { SessionStore } from './sessions.js';
+import { VosError } from '../../vospace/errors.js';
+import type { Daemon } from '../daemon.js';
+import { PAGE_ASSETS } from '../status/page/assets.js';
 
 export interface StatusApi {
   url: string;
