@@ -7,7 +7,7 @@
  * (200 ms instead of the default 400 ms), to show how much of the latency is that wait and how much the sync itself.
  */
 import path from 'node:path';
-import { loadConfig } from '../src/agent/config.js';
+import { loadConfig } from '../src/agent/config/index.js';
 import { Daemon } from '../src/agent/daemon.js';
 import { createLogger } from '../src/agent/log.js';
 import { benchClient, type BenchContext } from './lib/context.js';

@@ -4,7 +4,7 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { parseConfigText, type PairConfig } from '../../src/agent/config.js';
+import { parseConfigText, type PairConfig } from '../../src/agent/config/index.js';
 import { NodeStore, type ServiceName } from '../../src/server/store.js';
 import { Client } from '../../src/vospace/client.js';
 import type { TreeFile } from './files.js';

@@ -10,8 +10,14 @@ import { Client } from '../vospace/client.js';
 import { VosError } from '../vospace/errors.js';
 import type { Credentials } from '../vospace/http.js';
 import { loginForToken } from '../vospace/gms.js';
-import { ConfigError, formatConfigIssues, loadConfig, type PairConfig, type VosyncConfig } from './config.js';
-import { diffConfigs, type ConfigChanges } from './config-diff.js';
+import {
+  ConfigError,
+  formatConfigIssues,
+  loadConfig,
+  type PairConfig,
+  type VosyncConfig,
+} from './config/index.js';
+import { diffConfigs, type ConfigChanges } from './config/diff.js';
 import { ensurePrivateDir } from './config/paths.js';
 import type { ActionEvent } from './engine/executor.js';
 import { SyncIndex } from './store/index-db.js';

@@ -11,7 +11,7 @@ import {
   type HostContext,
   type PairConfig,
   type VosyncConfig,
-} from '../agent/config.js';
+} from '../agent/config/index.js';
 import { tildify } from '../agent/config/paths.js';
 import { pathApi } from '../util/platform-paths.js';
 

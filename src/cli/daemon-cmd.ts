@@ -4,7 +4,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { Command } from 'commander';
 import { startStatusApi, type StatusApi } from '../agent/api/index.js';
-import { loadConfig, resolveConfigPath, type VosyncConfig } from '../agent/config.js';
+import { loadConfig, resolveConfigPath, type VosyncConfig } from '../agent/config/index.js';
 import { Daemon, serverUnreachable } from '../agent/daemon.js';
 import { createLogger, type Logger } from '../agent/log.js';
 import { plannedWords } from '../agent/status/action-words.js';

@@ -8,7 +8,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { Command } from 'commander';
 import { locateFile } from '../agent/api/file-state.js';
-import { loadConfig, resolveConfigPath } from '../agent/config.js';
+import { loadConfig, resolveConfigPath } from '../agent/config/index.js';
 import { conflictOriginal, isConflictCopyName, splitExtension } from '../agent/reconcile/conflict-name.js';
 import { moveToLocalTrash } from '../agent/engine/trash.js';
 

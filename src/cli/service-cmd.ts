@@ -9,7 +9,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { Command } from 'commander';
-import { hostContext, loadConfig, resolveConfigPath, ConfigError } from '../agent/config.js';
+import { hostContext, loadConfig, resolveConfigPath, ConfigError } from '../agent/config/index.js';
 import { xdgConfigHome } from '../util/platform-paths.js';
 import type { CliIo } from './common.js';
 

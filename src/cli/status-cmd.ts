@@ -22,7 +22,7 @@ import type {
   SessionDoc,
   StatusDoc,
 } from '../agent/api/schemas.js';
-import { ConfigError, hostContext, loadConfig, resolveConfigPath } from '../agent/config.js';
+import { ConfigError, hostContext, loadConfig, resolveConfigPath } from '../agent/config/index.js';
 import { statusSettingsOf } from '../agent/config/status-address.js';
 import { processIo, type CliIo } from './common.js';
 import { registerService } from './service-cmd.js';

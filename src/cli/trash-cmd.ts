@@ -7,7 +7,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { Command } from 'commander';
 import { locateFile } from '../agent/api/file-state.js';
-import { loadConfig, resolveConfigPath, type PairConfig, type VosyncConfig } from '../agent/config.js';
+import { loadConfig, resolveConfigPath, type PairConfig, type VosyncConfig } from '../agent/config/index.js';
 import { buildClient } from '../agent/daemon.js';
 import { namesOf } from '../agent/engine/pair-sync.js';
 import { moveToLocalTrash } from '../agent/engine/trash.js';

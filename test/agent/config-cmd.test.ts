@@ -3,7 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { Command } from 'commander';
 import { afterEach, describe, expect, it } from 'vitest';
-import { exampleConfigPath } from '../../src/agent/config.js';
+import { exampleConfigPath } from '../../src/agent/config/index.js';
 import { checkConfigFile, registerConfig, type ConfigCommandIo } from '../../src/cli/config-cmd.js';
 
 interface Captured {

@@ -1,7 +1,7 @@
-/** What a config reload changes, rule by rule (config-diff.ts), over configs parsed from real YAML. */
+/** What a config reload changes, rule by rule (src/agent/config/diff.ts), over configs parsed from real YAML. */
 import { describe, expect, it } from 'vitest';
-import { parseConfigText, type VosyncConfig } from '../../src/agent/config.js';
-import { diffConfigs, isNoChange } from '../../src/agent/config-diff.js';
+import { parseConfigText, type VosyncConfig } from '../../src/agent/config/index.js';
+import { diffConfigs, isNoChange } from '../../src/agent/config/diff.js';
 
 const HOST = {
   env: {},

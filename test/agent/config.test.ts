@@ -15,7 +15,7 @@ import {
   resolveConfigPath,
   type ConfigIssue,
   type VosyncConfig,
-} from '../../src/agent/config.js';
+} from '../../src/agent/config/index.js';
 
 const HOME = '/home/alice';
 const CONFIG_DIR = '/home/alice/.config/vosync';

@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { parseConfigText } from '../../src/agent/config.js';
+import { parseConfigText } from '../../src/agent/config/index.js';
 import { credentialsFor } from '../../src/agent/daemon.js';
 import { CAROL, startTestServer, type TestServer } from '../server/helpers.js';
 

@@ -8,7 +8,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { parseConfigText, type PairConfig } from '../../src/agent/config.js';
+import { parseConfigText, type PairConfig } from '../../src/agent/config/index.js';
 import { SyncIndex } from '../../src/agent/store/index-db.js';
 import {
   PLACEHOLDER_GRACE_MS,

@@ -9,7 +9,7 @@ import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { parseConfigText, type PairConfig } from '../../src/agent/config.js';
+import { parseConfigText, type PairConfig } from '../../src/agent/config/index.js';
 import { SyncIndex } from '../../src/agent/store/index-db.js';
 import { isPlanEmpty } from '../../src/agent/reconcile/index.js';
 import { syncPair, type PairContext } from '../../src/agent/engine/pair-sync.js';

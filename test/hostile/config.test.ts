@@ -11,7 +11,7 @@ import {
   loadConfig,
   parseConfigText,
   type ConfigIssue,
-} from '../../src/agent/config.js';
+} from '../../src/agent/config/index.js';
 import { tempDir } from './helpers.js';
 
 const HOST = {

@@ -4,7 +4,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { expect } from 'vitest';
-import { parseConfigText, type PairConfig } from '../../src/agent/config.js';
+import { parseConfigText, type PairConfig } from '../../src/agent/config/index.js';
 import { SyncIndex } from '../../src/agent/store/index-db.js';
 import type { PairContext } from '../../src/agent/engine/pair-sync.js';
 import { Client, type ClientOptions } from '../../src/vospace/client.js';

@@ -10,7 +10,7 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { parseConfigText, type PairConfig } from '../../src/agent/config.js';
+import { parseConfigText, type PairConfig } from '../../src/agent/config/index.js';
 import {
   conflictCopyInfo,
   conflictOriginal,

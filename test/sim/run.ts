@@ -7,7 +7,7 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { parseConfigText, type PairConfig } from '../../src/agent/config.js';
+import { parseConfigText, type PairConfig } from '../../src/agent/config/index.js';
 import { SyncIndex } from '../../src/agent/store/index-db.js';
 import { isPlanEmpty, type Plan } from '../../src/agent/reconcile/index.js';
 import {

@@ -4,7 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { Readable, Writable } from 'node:stream';
 import { startStatusApi, type StatusApi } from '../../src/agent/api/index.js';
-import { loadConfig, type VosyncConfig } from '../../src/agent/config.js';
+import { loadConfig, type VosyncConfig } from '../../src/agent/config/index.js';
 import { Daemon } from '../../src/agent/daemon.js';
 import type { CliIo } from '../../src/cli/common.js';
 import { runCli } from '../../src/cli/program.js';

@@ -11,7 +11,7 @@ import {
 } from '../../src/agent/api/present.js';
 import type { StatusDoc } from '../../src/agent/api/schemas.js';
 import { SessionStore } from '../../src/agent/api/sessions.js';
-import { parseConfigText } from '../../src/agent/config.js';
+import { parseConfigText } from '../../src/agent/config/index.js';
 import type { BaseEntry, LocalEntry, RemoteEntry } from '../../src/agent/model.js';
 
 describe('page sessions', () => {

@@ -3,7 +3,7 @@
  * the config (discovery file, else the configured port), read the token file, call an endpoint.
  */
 import fs from 'node:fs';
-import type { VosyncConfig } from '../config.js';
+import type { VosyncConfig } from '../config/index.js';
 import { processAlive, readEndpointFile } from './endpoint-file.js';
 
 export class DaemonUnreachable extends Error {

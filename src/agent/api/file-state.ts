@@ -5,7 +5,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { TEMP_PREFIX } from '../../vospace/transfer.js';
-import type { PairConfig } from '../config.js';
+import type { PairConfig } from '../config/index.js';
 import type { PathRecords, Trees } from '../store/index-db.js';
 import { statEntry } from '../local/local-scan.js';
 import type { LocalEntry } from '../model.js';

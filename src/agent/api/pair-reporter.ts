@@ -4,7 +4,7 @@
  * transfers and their sizes, counts going down as actions finish, the transfers in flight, and what is
  * queued while the server cannot be reached. Keeps daemon.ts to a few calls.
  */
-import type { PairConfig } from '../config.js';
+import type { PairConfig } from '../config/index.js';
 import type { ActionEvent, TransferEvent } from '../engine/executor.js';
 import type { Plan } from '../reconcile/index.js';
 import type { SyncIndex } from '../store/index-db.js';

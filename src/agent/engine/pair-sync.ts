@@ -9,7 +9,7 @@ import type { Client } from '../../vospace/client.js';
 import { VosError } from '../../vospace/errors.js';
 import { NAME_MAPPING, RAW_NAMES, type NameCodec } from '../../vospace/names.js';
 import { nodeNameProblem } from '../../vospace/uri.js';
-import type { PairConfig } from '../config.js';
+import type { PairConfig } from '../config/index.js';
 import { checkDeleteSafety, checkRootGuard, heldDeletes, type HeldDeletes } from './delete-safety.js';
 import {
   executePlan,

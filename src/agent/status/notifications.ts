@@ -2,7 +2,7 @@
  * The daemon's notifications: after each change of a pair's status (and on the housekeeping tick, for the
  * offline threshold), ask the rule what is new and send it. Keeps what was said per pair, in memory.
  */
-import type { VosyncConfig } from '../config.js';
+import type { VosyncConfig } from '../config/index.js';
 import type { Logger } from '../log.js';
 import { decideNotes, type NotifyFacts, type NotifyMemory } from './notify-rule.js';
 import { desktopSender, type SendNote } from './notify-send.js';

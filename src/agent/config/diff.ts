@@ -3,7 +3,7 @@
  * which only take effect after a restart of the daemon. Pure, so every rule is a table row in the tests.
  */
 import { isDeepStrictEqual } from 'node:util';
-import type { PairConfig, VosyncConfig } from './config.js';
+import type { PairConfig, VosyncConfig } from './index.js';
 
 export interface ConfigChanges {
   /** Pairs only in the new file: started. */

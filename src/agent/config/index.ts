@@ -15,17 +15,17 @@ import {
   overlappingRemoteIssues,
   ownFilesInsidePairIssues,
   type PairCore,
-} from './config/checks.js';
-import { ConfigError, makeIssue, sortIssues, type ConfigIssue } from './config/issues.js';
-import { locate } from './config/locate.js';
-import { hostContext, isFilesystemRoot, samePath, type HostContext } from './config/paths.js';
-import { defaultStateDir, pathApi } from '../util/platform-paths.js';
-import { SCHEME_RE, buildSchemas, deriveName } from './config/schema.js';
-import { DEFAULTS, PASSWORD_ENV, type VosyncConfig } from './config/types.js';
-import { convertZodIssue, type PendingIssue } from './config/zod-issues.js';
+} from './checks.js';
+import { ConfigError, makeIssue, sortIssues, type ConfigIssue } from './issues.js';
+import { locate } from './locate.js';
+import { hostContext, isFilesystemRoot, samePath, type HostContext } from './paths.js';
+import { defaultStateDir, pathApi } from '../../util/platform-paths.js';
+import { SCHEME_RE, buildSchemas, deriveName } from './schema.js';
+import { DEFAULTS, PASSWORD_ENV, type VosyncConfig } from './types.js';
+import { convertZodIssue, type PendingIssue } from './zod-issues.js';
 
-export * from './config/types.js';
-export { ConfigError, formatConfigIssues, formatPath, type ConfigIssue } from './config/issues.js';
+export * from './types.js';
+export { ConfigError, formatConfigIssues, formatPath, type ConfigIssue } from './issues.js';
 export {
   CONFIG_ENV,
   defaultConfigPath,
@@ -33,8 +33,8 @@ export {
   hostContext,
   resolveConfigPath,
   type HostContext,
-} from './config/paths.js';
-export { defaultConfigDir, defaultStateDir, type Env } from '../util/platform-paths.js';
+} from './paths.js';
+export { defaultConfigDir, defaultStateDir, type Env } from '../../util/platform-paths.js';
 
 export interface ConfigOptions extends Partial<HostContext> {
   /** Folder relative paths resolve against; default: the folder of the config file (or of `sourceName`). */
@@ -46,7 +46,7 @@ const MAX_CONFIG_BYTES = 1024 * 1024;
 
 /** The documented example shipped with the package (`config/vosync.example.yaml`). */
 export function exampleConfigPath(): string {
-  return fileURLToPath(new URL('../../config/vosync.example.yaml', import.meta.url));
+  return fileURLToPath(new URL('../../../config/vosync.example.yaml', import.meta.url));
 }
 
 /** Parses and validates config text. `sourceName` names the file in messages. Throws ConfigError. */
