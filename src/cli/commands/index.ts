@@ -7,6 +7,7 @@ import type { CliIo } from '../common.js';
 import { configureSync } from '../sync-cmd.js';
 import { configureCat } from './cat.js';
 import { configureCert } from './cert.js';
+import { configureCheck } from './check.js';
 import { configureChmod } from './chmod.js';
 import { configureCp } from './cp.js';
 import { configureInfo } from './info.js';
@@ -34,6 +35,7 @@ export const TOOLS: readonly Tool[] = [
   { name: 'info', configure: configureInfo },
   { name: 'cp', alias: 'vcp', configure: configureCp },
   { name: 'sync', alias: 'vsync', configure: configureSync },
+  { name: 'check', configure: configureCheck },
   { name: 'mkdir', alias: 'vmkdir', configure: configureMkdir },
   { name: 'mv', alias: 'vmv', configure: configureMv },
   { name: 'rm', alias: 'vrm', configure: configureRm },
