@@ -15,6 +15,7 @@ import { DEFAULT_REGISTRY, defaultCacheDir } from '../vospace/registry.js';
 import { encodeName, NAME_MAPPING, RAW_NAMES, type NameCodec } from '../vospace/names.js';
 import { InvalidUriError, nodeNameProblem } from '../vospace/uri.js';
 import { xdgConfigHome } from '../util/platform-paths.js';
+import { VERSION } from '../util/version.js';
 
 /** Output and environment of one CLI run; `processIo()` for the real thing, buffers in tests. */
 export interface CliIo {
@@ -323,7 +324,7 @@ export class Ctx {
       credentials: this.auth.credentials,
       registryUrl: registry,
       cacheDir: defaultCacheDir(this.io.env, homeDir(this.io.env)),
-      userAgent: 'vosync-cli/0.1',
+      userAgent: `vosync-cli/${VERSION}`,
       connections: Math.max(16, opts.connections ?? 0),
       // One clear line soon when the server cannot be reached at all, not a minute of silent retries.
       retry: { unreachableGiveUpMs: 2000 },

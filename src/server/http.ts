@@ -1,8 +1,9 @@
 /** Small HTTP helpers shared by the server's endpoints. */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { Fault, faults } from './errors.js';
+import { VERSION } from '../util/version.js';
 
-export const SERVER_HEADER = 'vosync-serve/0.1';
+export const SERVER_HEADER = `vosync-serve/${VERSION}`;
 
 export function sendText(
   res: ServerResponse,

@@ -8,6 +8,7 @@ import { Transform, type Readable } from 'node:stream';
 import { setTimeout as delay } from 'node:timers/promises';
 import { Agent, request, type Dispatcher } from 'undici';
 import { VosError, httpError } from './errors.js';
+import { VERSION } from '../util/version.js';
 
 export type Credentials =
   { kind: 'anonymous' } | { kind: 'token'; token: string } | { kind: 'certificate'; certFile: string };
@@ -341,7 +342,7 @@ export class HttpSession {
     await this.requestLimiter?.take(1);
     const trusted = this.isTrusted(req.url);
     const headers: Record<string, string> = {
-      'user-agent': this.opts.userAgent ?? 'vosync/0.1',
+      'user-agent': this.opts.userAgent ?? `vosync/${VERSION}`,
       ...this.authHeaders(req.url),
       ...req.headers,
     };
