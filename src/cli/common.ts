@@ -16,6 +16,7 @@ import { encodeName, NAME_MAPPING, RAW_NAMES, type NameCodec } from '../vospace/
 import { InvalidUriError, nodeNameProblem } from '../vospace/uri.js';
 import { xdgConfigHome } from '../util/platform-paths.js';
 import { VERSION } from '../util/version.js';
+import { parseByteRate } from '../agent/config/units.js';
 
 /** Output and environment of one CLI run; `processIo()` for the real thing, buffers in tests. */
 export interface CliIo {
@@ -68,6 +69,7 @@ export interface GlobalFlags {
   insecure?: boolean;
   json?: boolean;
   rawNames?: boolean;
+  bwlimit?: string;
 }
 
 /** An error the CLI raises itself, with the exit code it should end with. */
@@ -312,6 +314,8 @@ export class Ctx {
       this.auth.credentials = { kind: 'certificate', certFile: this.local(this.auth.credentials.certFile) };
     }
     this.log.debug(`credentials: ${this.auth.source}; registry: ${this.registryUrl}`);
+    const bytesPerSecond = this.bandwidth();
+    if (bytesPerSecond > 0) this.log.debug(`bandwidth limit: ${bytesPerSecond} bytes/s`);
     if (this.auth.source === 'anonymous') {
       // Anonymous answers are quietly smaller (public nodes only): say so, on stderr, where scripts do not read.
       this.log.warn(
@@ -326,6 +330,7 @@ export class Ctx {
       cacheDir: defaultCacheDir(this.io.env, homeDir(this.io.env)),
       userAgent: `vosync-cli/${VERSION}`,
       connections: Math.max(16, opts.connections ?? 0),
+      ...(bytesPerSecond > 0 ? { bytesPerSecond } : {}),
       // One clear line soon when the server cannot be reached at all, not a minute of silent retries.
       retry: { unreachableGiveUpMs: 2000 },
       onRetry: (r) => this.log.debug(`retry ${r.attempt} of ${r.url} in ${r.delayMs} ms: ${r.reason}`),
@@ -352,6 +357,14 @@ export class Ctx {
     const c = this.clientInstance;
     this.clientInstance = undefined;
     if (c) await c.close();
+  }
+
+  /** `--bwlimit` in bytes per second (0: none). */
+  private bandwidth(): number {
+    if (this.flags.bwlimit === undefined) return 0;
+    const r = parseByteRate(this.flags.bwlimit);
+    if (!r.ok) throw new CliError(`--bwlimit ${this.flags.bwlimit}: expected ${r.expected}`, EXIT.invalid);
+    return r.value;
   }
 
   /** The error in words, with what to do about a refused credential. */

@@ -395,6 +395,16 @@ describe('global behaviour', () => {
     expect(r.stderr).not.toContain('alicetoken1');
   });
 
+  it('--bwlimit takes rclone-style rates and refuses what is not one', async () => {
+    fs.writeFileSync(path.join(h.work, 'bw.txt'), 'x'.repeat(4096));
+    const ok = await h.run(['cp', '-d', '--bwlimit', '10M', path.join(h.work, 'bw.txt'), 'vos:alice/bw.txt']);
+    expect(ok.code).toBe(0);
+    expect(ok.stderr).toContain('bandwidth limit: 10485760 bytes/s');
+    const bad = await h.run(['cp', '--bwlimit', 'fast', path.join(h.work, 'bw.txt'), 'vos:alice/bw.txt']);
+    expect(bad.code).toBe(22);
+    expect(bad.stderr).toContain('--bwlimit fast: expected a whole number of bytes per second');
+  });
+
   it('a registry URL that is not one names the value and where it came from', async () => {
     const env = await h.run(['ls', 'vos:alice'], { env: { VOSYNC_REGISTRY: 'notaurl' } });
     expect(env.code).toBe(22);

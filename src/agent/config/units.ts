@@ -13,10 +13,15 @@ const BYTE_UNITS: Record<string, number> = {
   mib: 2 ** 20,
   gib: 2 ** 30,
   tib: 2 ** 40,
+  // rclone's --bwlimit spelling: a bare K, M, G or T is binary.
+  k: 2 ** 10,
+  m: 2 ** 20,
+  g: 2 ** 30,
+  t: 2 ** 40,
 };
 
 export const BYTE_RATE_EXPECTED =
-  'a whole number of bytes per second, or a size such as "10MB" or "512KiB" (0 = unlimited)';
+  'a whole number of bytes per second, or a size such as "10MB", "512KiB" or "10M" (= MiB; 0 = unlimited)';
 
 /** `1048576`, `"10MB"`, `"512 KiB"`, `"1.5GB/s"` → bytes. Units are explicit: KB = 1000, KiB = 1024. */
 export function parseByteRate(value: unknown): Parsed<number> {

@@ -60,6 +60,7 @@ export function addGlobalOptions(cmd: Command): Command {
     .option('-d, --debug', 'debugging output (never shows secrets)')
     .option('--json', 'print one JSON document instead of text')
     .option('--raw-names', 'use node names as they are: no ~HH mapping of names the server cannot store')
+    .option('--bwlimit <rate>', 'cap transfer bytes per second, both ways together (e.g. 500K, 10M, 2.5MB)')
     .addOption(new Option('--certfile <file>', 'vostools spelling of --cert').hideHelp())
     .addOption(new Option('-w, --warning', 'show warnings (vostools)').hideHelp())
     .addOption(new Option('--vos-debug', 'same as -d (vostools)').hideHelp())
