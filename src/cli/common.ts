@@ -16,7 +16,7 @@ import { encodeName, NAME_MAPPING, RAW_NAMES, type NameCodec } from '../vospace/
 import { InvalidUriError, nodeNameProblem } from '../vospace/uri.js';
 import { xdgConfigHome } from '../util/platform-paths.js';
 import { VERSION } from '../util/version.js';
-import { parseByteRate } from '../agent/config/units.js';
+import { parseByteRate } from '../util/byte-rate.js';
 
 /** Output and environment of one CLI run; `processIo()` for the real thing, buffers in tests. */
 export interface CliIo {

@@ -1,6 +1,6 @@
-import { Command, CommanderError } from 'commander';
+import { Command } from 'commander';
 import { processIo, type CliIo } from './common.js';
-import { addGlobalOptions, aliasProgram, registerTools } from './commands/index.js';
+import { addGlobalOptions, registerTools } from './commands/index.js';
 import { VERSION } from '../util/version.js';
 import { registerConfig } from './config-cmd.js';
 import { registerDaemon } from './daemon-cmd.js';
@@ -8,28 +8,9 @@ import { registerServe } from './serve.js';
 import { registerStatus } from './status-cmd.js';
 import { registerResolve } from './resolve-cmd.js';
 import { registerTrash } from './trash-cmd.js';
+import { configure, runProgram } from './usage.js';
 
-/** Exit status for command-line usage errors (unknown option, missing argument): EINVAL. */
-export const USAGE_EXIT = 22;
-
-/** Usage errors exit 22; help and --version exit 0. */
-function exitOverride(io: CliIo, rethrow: boolean) {
-  return (err: CommanderError): never => {
-    const code = err.exitCode === 0 ? 0 : USAGE_EXIT;
-    if (rethrow) throw new CommanderError(code, err.code, err.message);
-    io.setExitCode(code);
-    process.exit(code);
-  };
-}
-
-function configure(program: Command, io: CliIo, rethrow: boolean): Command {
-  program.exitOverride(exitOverride(io, rethrow));
-  program.configureOutput({
-    writeOut: (s) => io.stdout.write(s),
-    writeErr: (s) => io.stderr.write(s),
-  });
-  return program;
-}
+export { USAGE_EXIT } from './usage.js';
 
 export function buildProgram(io: CliIo = processIo(), opts: { inProcess?: boolean } = {}): Command {
   const program = new Command();
@@ -54,24 +35,7 @@ export function buildProgram(io: CliIo = processIo(), opts: { inProcess?: boolea
   return program;
 }
 
-/** Runs `vosync ARGS…` (or an alias such as `vls ARGS…`) in-process and returns the exit code. */
-export async function runCli(args: string[], io: CliIo, alias?: string): Promise<number> {
-  let code = 0;
-  const recording: CliIo = {
-    ...io,
-    setExitCode(c: number) {
-      code = c;
-      io.setExitCode(c);
-    },
-  };
-  const program = alias
-    ? configure(aliasProgram(alias, recording), recording, true)
-    : buildProgram(recording, { inProcess: true });
-  try {
-    await program.parseAsync(args, { from: 'user' });
-  } catch (e) {
-    if (e instanceof CommanderError) return e.exitCode;
-    throw e;
-  }
-  return code;
+/** Runs `vosync ARGS…` in-process and returns the exit code. */
+export function runCli(args: string[], io: CliIo): Promise<number> {
+  return runProgram((recording) => buildProgram(recording, { inProcess: true }), args, io);
 }

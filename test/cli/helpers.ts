@@ -8,6 +8,7 @@ import path from 'node:path';
 import { Readable, Writable } from 'node:stream';
 import { startServer, type RunningServer } from '../../src/server/server.js';
 import type { CliIo } from '../../src/cli/common.js';
+import { runAliasCli } from '../../src/cli/aliases.js';
 import { runCli } from '../../src/cli/program.js';
 
 export interface RunResult {
@@ -94,7 +95,7 @@ export async function startHarness(name: string): Promise<Harness> {
         setExitCode: () => undefined,
       };
       for (const [k, v] of Object.entries(io.env)) if (v === undefined) delete io.env[k];
-      const code = await runCli(args, io, opts.alias);
+      const code = opts.alias ? await runAliasCli(opts.alias, args, io) : await runCli(args, io);
       const buf = Buffer.concat(out.chunks);
       return {
         code,
