@@ -16,4 +16,8 @@ export const REGRESSION_SEEDS: { seed: number; bug: string }[] = [
     seed: 55,
     bug: 'a refused transfer negotiation whose answer was cut short failed with a raw ECONNRESET',
   },
+  {
+    seed: 586,
+    bug: 'harness: an empty node first seen while settling is waited for; the settle loop took that for rest',
+  },
 ];
