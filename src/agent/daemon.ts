@@ -535,7 +535,8 @@ export async function buildClient(config: VosyncConfig): Promise<Client> {
     schemes: config.services,
     credentials: await credentialsFor(config),
     timeoutMs: config.transfers.timeoutSeconds * 1000,
-    retry: { retries: config.transfers.retries },
+    // A server out of reach ends the cycle within seconds ("offline"); the pair runner retries cycles itself.
+    retry: { retries: config.transfers.retries, unreachableGiveUpMs: 10_000 },
     connections: Math.max(4, config.transfers.concurrency * 2),
     requestsPerSecond: config.transfers.requestsPerSecond,
     bytesPerSecond: config.transfers.bytesPerSecond,
