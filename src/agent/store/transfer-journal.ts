@@ -36,6 +36,20 @@ function parse(value: string | undefined): UploadIntent[] {
   return Array.isArray(v) ? v : [v];
 }
 
+/** A pair's journal entries of one kind: path → the parsed value of each meta key under `prefix`. */
+function entriesOf<T>(
+  index: SyncIndex,
+  pairId: number,
+  prefix: string,
+  read: (value: string) => T,
+): Map<string, T> {
+  const out = new Map<string, T>();
+  for (const [key, value] of Object.entries(index.listMeta(pairId))) {
+    if (key.startsWith(prefix)) out.set(key.slice(prefix.length), read(value));
+  }
+  return out;
+}
+
 /** Writes a version down before its bytes are sent. */
 export function journalUpload(index: SyncIndex, pairId: number, path: string, sent: UploadIntent): void {
   const key = UPLOAD_INTENT + path;
@@ -51,11 +65,7 @@ export function clearUploadJournal(index: SyncIndex, pairId: number, path: strin
 
 /** Every path with sent-but-unrecorded versions. */
 export function journalledUploads(index: SyncIndex, pairId: number): Map<string, UploadIntent[]> {
-  const out = new Map<string, UploadIntent[]>();
-  for (const [key, value] of Object.entries(index.listMeta(pairId))) {
-    if (key.startsWith(UPLOAD_INTENT)) out.set(key.slice(UPLOAD_INTENT.length), parse(value));
-  }
-  return out;
+  return entriesOf(index, pairId, UPLOAD_INTENT, parse);
 }
 
 /**
@@ -146,12 +156,7 @@ export function clearDownloadJournal(index: SyncIndex, pairId: number, path: str
 }
 
 export function journalledDownloads(index: SyncIndex, pairId: number): Map<string, DownloadIntent> {
-  const out = new Map<string, DownloadIntent>();
-  for (const [key, value] of Object.entries(index.listMeta(pairId))) {
-    if (key.startsWith(DOWNLOAD_INTENT))
-      out.set(key.slice(DOWNLOAD_INTENT.length), JSON.parse(value) as DownloadIntent);
-  }
-  return out;
+  return entriesOf(index, pairId, DOWNLOAD_INTENT, (v) => JSON.parse(v) as DownloadIntent);
 }
 
 /** The base to record when the local file is still the one a journalled download put there. */
@@ -185,12 +190,7 @@ export function clearMoveJournal(index: SyncIndex, pairId: number, from: string)
 }
 
 export function journalledMoves(index: SyncIndex, pairId: number): Map<string, string> {
-  const out = new Map<string, string>();
-  for (const [key, value] of Object.entries(index.listMeta(pairId))) {
-    if (key.startsWith(MOVE_INTENT))
-      out.set(key.slice(MOVE_INTENT.length), (JSON.parse(value) as { to: string }).to);
-  }
-  return out;
+  return entriesOf(index, pairId, MOVE_INTENT, (v) => (JSON.parse(v) as { to: string }).to);
 }
 
 /** Index meta key prefix of a folder being made on the server, not yet recorded. */
@@ -211,12 +211,7 @@ export function clearMkdirJournal(index: SyncIndex, pairId: number, path: string
 }
 
 export function journalledMkdirs(index: SyncIndex, pairId: number): Map<string, MkdirIntent> {
-  const out = new Map<string, MkdirIntent>();
-  for (const [key, value] of Object.entries(index.listMeta(pairId))) {
-    if (key.startsWith(MKDIR_INTENT))
-      out.set(key.slice(MKDIR_INTENT.length), JSON.parse(value) as MkdirIntent);
-  }
-  return out;
+  return entriesOf(index, pairId, MKDIR_INTENT, (v) => JSON.parse(v) as MkdirIntent);
 }
 
 /** The base to record when the server holds a folder at a path this agent was making one and the index has none. */
