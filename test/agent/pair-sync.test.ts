@@ -6,7 +6,12 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { parseConfigText, type PairConfig } from '../../src/agent/config/index.js';
 import { SyncIndex } from '../../src/agent/store/index-db.js';
 import { isPlanEmpty } from '../../src/agent/reconcile/index.js';
-import { MKDIR_INTENT, UPLOAD_INTENT } from '../../src/agent/store/transfer-journal.js';
+import {
+  MKDIR_INTENT,
+  UPLOAD_INTENT,
+  journalMkdir,
+  journalUpload,
+} from '../../src/agent/store/transfer-journal.js';
 import { syncPair, syncUntilStable, type PairContext } from '../../src/agent/engine/pair-sync.js';
 import { REMOTE_TRASH } from '../../src/agent/remote/remote-scan.js';
 import { parseFaultSpec } from '../../src/server/faults.js';
@@ -81,6 +86,21 @@ async function remoteText(uri: string): Promise<string> {
   const f = path.join(tmp, `r-${Math.random()}`);
   await client.download(uri, f);
   return fs.readFileSync(f, 'utf8');
+}
+
+/** Writes `rel`, uploads it and journals the upload, as a process killed before the index recorded it leaves it. */
+async function uploadThenCrash(p: Pair, rel: string, content: string): Promise<number> {
+  write(p, rel, content);
+  const st = fs.statSync(path.join(p.local, rel));
+  await client.upload(path.join(p.local, rel), `${p.remote}/${rel}`);
+  const pairId = p.index.getPair(p.ctx.pair.name)!.id;
+  journalUpload(p.index, pairId, rel, {
+    md5: createHash('md5').update(content).digest('hex'),
+    size: st.size,
+    mtimeMs: st.mtimeMs,
+    ino: st.ino,
+  });
+  return pairId;
 }
 
 async function converge(p: Pair): Promise<void> {
@@ -178,20 +198,7 @@ describe('pair sync against a real server', () => {
     write(p, 'first.txt', 'one');
     await converge(p);
     // Our upload of new.txt reached the server, then the process died before the index recorded it.
-    write(p, 'new.txt', 'uploaded just before the crash');
-    const st = fs.statSync(path.join(p.local, 'new.txt'));
-    await client.upload(path.join(p.local, 'new.txt'), `${p.remote}/new.txt`);
-    const pairId = p.index.getPair(p.ctx.pair.name)!.id;
-    p.index.setMeta(
-      pairId,
-      `${UPLOAD_INTENT}new.txt`,
-      JSON.stringify({
-        md5: createHash('md5').update('uploaded just before the crash').digest('hex'),
-        size: st.size,
-        mtimeMs: st.mtimeMs,
-        ino: st.ino,
-      }),
-    );
+    const pairId = await uploadThenCrash(p, 'new.txt', 'uploaded just before the crash');
     // After the restart the user edits the file.
     write(p, 'new.txt', 'edited after the restart');
     await converge(p);
@@ -204,20 +211,7 @@ describe('pair sync against a real server', () => {
     write(p, 'first.txt', 'one');
     await converge(p);
     // Our upload of f.txt reached the server, then the process died before the index recorded it.
-    write(p, 'f.txt', 'ours');
-    const st = fs.statSync(path.join(p.local, 'f.txt'));
-    await client.upload(path.join(p.local, 'f.txt'), `${p.remote}/f.txt`);
-    const pairId = p.index.getPair(p.ctx.pair.name)!.id;
-    p.index.setMeta(
-      pairId,
-      `${UPLOAD_INTENT}f.txt`,
-      JSON.stringify({
-        md5: createHash('md5').update('ours').digest('hex'),
-        size: st.size,
-        mtimeMs: st.mtimeMs,
-        ino: st.ino,
-      }),
-    );
+    await uploadThenCrash(p, 'f.txt', 'ours');
     // Another machine (local-wins) set our version aside as a conflict copy and put its own under the name.
     const copy = 'f.conflict-20261201-221815-desk.txt';
     await client.move(`${p.remote}/f.txt`, `${p.remote}/${copy}`);
@@ -244,7 +238,7 @@ describe('pair sync against a real server', () => {
     const st = fs.statSync(path.join(p.local, 'made'));
     await client.mkdir(`${p.remote}/made`);
     const pairId = p.index.getPair(p.ctx.pair.name)!.id;
-    p.index.setMeta(pairId, `${MKDIR_INTENT}made`, JSON.stringify({ mtimeMs: st.mtimeMs, ino: st.ino }));
+    journalMkdir(p.index, pairId, 'made', { mtimeMs: st.mtimeMs, ino: st.ino });
     // After the restart the user replaces the folder by a file.
     fs.rmdirSync(path.join(p.local, 'made'));
     write(p, 'made', 'a file now');
