@@ -28,7 +28,9 @@ function fakeNotifier(dir: string, log: string): string {
   return script;
 }
 
-const lines = (log: string) => (fs.existsSync(log) ? fs.readFileSync(log, 'utf8').trim().split('\n') : []);
+/** The notes written so far; a line still being appended (or a file just created) is not one yet. */
+const lines = (log: string) =>
+  fs.existsSync(log) ? fs.readFileSync(log, 'utf8').split('\n').slice(0, -1).filter(Boolean) : [];
 
 describe('notifications from the daemon', () => {
   it('say a new conflict once and a safety pause, not a pause by the user', async () => {
