@@ -7,7 +7,6 @@ import fs from 'node:fs';
 import path from 'node:path';
 import cron, { type ScheduledTask } from 'node-cron';
 import { Client } from '../vospace/client.js';
-import { VosError } from '../vospace/errors.js';
 import type { Credentials } from '../vospace/http.js';
 import { loginForToken } from '../vospace/gms.js';
 import {
@@ -41,6 +40,7 @@ import { pruneLocalTrash, pruneRemoteTrash } from './engine/trash.js';
 import { startWatcher, type Watcher } from './local/watch.js';
 import { acquirePidLock, type PidLock } from '../util/pid-lock.js';
 import { VERSION } from '../util/version.js';
+import { VosError } from '../util/errors.js';
 
 export interface DaemonOptions {
   config: VosyncConfig;

@@ -10,7 +10,7 @@ import path from 'node:path';
 import type { Command } from 'commander';
 import PQueue from 'p-queue';
 import { VosError } from '../vospace/errors.js';
-import { EMPTY_MD5, type NodeInfo } from '../vospace/node.js';
+import { type NodeInfo } from '../vospace/node.js';
 import type { ProgressCallback } from '../vospace/transfer.js';
 import { nodeNameProblem } from '../vospace/uri.js';
 import { cacheDir } from '../util/platform-paths.js';
@@ -29,6 +29,7 @@ import { Md5Cache, identityOf, type FileIdentity } from './commands/md5-cache.js
 import { PathFilter } from './commands/path-filter.js';
 import { TransferProgress, type FileProgress } from './commands/progress.js';
 import { explainWriteFailure, isRemoteArg, joinRemote, splitRemote } from './commands/targets.js';
+import { EMPTY_MD5 } from '../util/md5.js';
 
 export const MAX_STREAMS = 30;
 

@@ -16,8 +16,8 @@ import { ANONYMOUS, type Caller, type Grant, type PreauthClaim } from './auth.js
 import { inheritPermissions, type VoService } from './service.js';
 import { newNode, type NodeRecord } from './store.js';
 import { baseName, encodeNodePath, joinPath, parentPath } from '../vospace/uri.js';
-import { EMPTY_MD5 } from '../vospace/node.js';
 import { PROP } from '../vospace/xml.js';
+import { EMPTY_MD5 } from '../util/md5.js';
 
 /** A pre-authorised data URL for one node, like the endpoints CADC's transfer generators hand out. */
 export function preauthUrl(ctx: RequestContext, path: string, grant: Grant): string {

@@ -11,7 +11,6 @@ import { HttpSession, type SessionOptions } from './http.js';
 import { createJob, runJob } from './jobs.js';
 import { childLocation, displayLocation, locationUri, parseLocation, type NodeLocation } from './location.js';
 import {
-  EMPTY_MD5,
   childrenOf,
   permissionProperties,
   toNodeInfo,
@@ -22,7 +21,6 @@ import { lastChildUriHint } from './xml-tree.js';
 import { Registry, type ServiceEndpoints } from './registry.js';
 import { negotiateQuick } from './quick-transfer.js';
 import {
-  TEMP_PREFIX,
   fetchToTemp,
   md5OfFile,
   negotiate,
@@ -40,6 +38,8 @@ import {
   type NodeDoc,
   type NodeType,
 } from './xml.js';
+import { TEMP_PREFIX } from '../util/temp-files.js';
+import { EMPTY_MD5 } from '../util/md5.js';
 
 export interface ClientOptions extends SessionOptions {
   /** URL of the registry's resource-caps; default CADC's (or $VOSYNC_REGISTRY). */

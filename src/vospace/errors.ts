@@ -1,58 +1,7 @@
-/** Typed errors of the VOSpace client: what went wrong, where, and the server's own words. */
+/** How HTTP answers of a VOSpace service become the project's typed errors (util/errors.ts). */
+import { VosError, type VosErrorKind } from '../util/errors.js';
 
-export type VosErrorKind =
-  | 'not-found'
-  | 'exists'
-  | 'permission'
-  | 'auth'
-  | 'quota'
-  | 'locked'
-  | 'conflict'
-  | 'invalid'
-  | 'transient'
-  | 'unreachable'
-  | 'integrity'
-  | 'protocol'
-  | 'unsupported'
-  | 'local';
-
-/** errno-style exit codes, as CADC's tools use them, so scripts can keep testing `$?`. */
-export const EXIT_CODES: Record<VosErrorKind, number> = {
-  'not-found': 2,
-  exists: 17,
-  permission: 13,
-  auth: 13,
-  quota: 27,
-  locked: 1,
-  conflict: 16,
-  invalid: 22,
-  transient: 11,
-  // ECONNREFUSED's errno: one code for every way of not reaching the server (refused, DNS, routing, TLS).
-  unreachable: 111,
-  integrity: 5,
-  protocol: 71,
-  unsupported: 95,
-  local: 5,
-};
-
-export class VosError extends Error {
-  constructor(
-    readonly kind: VosErrorKind,
-    message: string,
-    readonly details: { path?: string; status?: number; serverText?: string; cause?: unknown } = {},
-  ) {
-    super(message);
-    this.name = 'VosError';
-  }
-
-  get exitCode(): number {
-    return EXIT_CODES[this.kind];
-  }
-
-  get retryable(): boolean {
-    return this.kind === 'transient' || this.kind === 'unreachable';
-  }
-}
+export { EXIT_CODES, VosError, type VosErrorKind } from '../util/errors.js';
 
 /** Maps an HTTP error status (and the server's text) to an error kind. */
 export function kindForStatus(status: number, text: string): VosErrorKind {

@@ -36,9 +36,6 @@ export interface NodeInfo {
 
 const MAX_SANE_LENGTH = 2 ** 53 - 1;
 
-/** MD5 of zero bytes: what an empty node or file holds, known without reading or sending anything. */
-export const EMPTY_MD5 = 'd41d8cd98f00b204e9800998ecf8427e';
-
 function groups(value: string | undefined): string[] {
   if (!value) return [];
   return value

@@ -5,7 +5,6 @@
  */
 import { createHash, type Hash } from 'node:crypto';
 import fs from 'node:fs';
-import path from 'node:path';
 import { Transform, type Readable, type Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { VosError, httpError } from './errors.js';
@@ -20,6 +19,7 @@ import {
 import { follow303, kindForJobError } from './jobs.js';
 import { type NodeLocation, displayLocation, locationUri } from './location.js';
 import { normaliseMd5 } from './node.js';
+import { openTempFile, tempPathFor, type TempGuard } from '../util/temp-files.js';
 import type { ServiceEndpoints } from './registry.js';
 import { encodeNodePath } from './uri.js';
 import {
@@ -30,9 +30,6 @@ import {
   writeTransferXml,
   type TransferProtocol,
 } from './xml.js';
-
-/** Temp files carry this prefix so scanners ignore them and start-up can clean them. */
-export const TEMP_PREFIX = '.vosync-tmp-';
 
 export type Direction = 'pushToVoSpace' | 'pullFromVoSpace';
 
@@ -289,54 +286,6 @@ export async function resolveDownloadUrls(
 }
 
 /**
- * Vets where a download's temp file is: called before the temp file is touched, and again once it is open (with
- * its descriptor) before any byte is written. Throws (a `local` VosError) to refuse; a refusal is never retried.
- */
-export type TempGuard = (temp: string, fd?: number) => void;
-
-/**
- * Opens (or creates) a temp file for writing at `offset`: never through a symbolic link, and changed in no way
- * (not even truncated) before `guard` accepted the open file. On a refusal a file this call created is removed
- * again, as long as the name still leads to it.
- */
-export function openTempFile(file: string, offset: number, guard?: TempGuard): number {
-  const c = fs.constants;
-  const flags = c.O_WRONLY | (c.O_NOFOLLOW ?? 0);
-  let created = true;
-  let fd: number;
-  try {
-    fd = fs.openSync(file, flags | c.O_CREAT | c.O_EXCL, 0o666);
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
-    created = false;
-    fd = fs.openSync(file, flags);
-  }
-  try {
-    guard?.(file, fd);
-    // A hard link planted since the caller's check would carry the bytes to another name.
-    if (fs.fstatSync(fd).nlink !== 1)
-      throw new VosError('local', `${file}: not written, because it is also linked from elsewhere`);
-    fs.ftruncateSync(fd, offset);
-    return fd;
-  } catch (e) {
-    const st = fs.fstatSync(fd);
-    fs.closeSync(fd);
-    if (created && isSameFileAt(file, st)) fs.rmSync(file);
-    throw e;
-  }
-}
-
-/** Whether the name `p` leads (without following a final link) to the file `ident` (same device and inode). */
-export function isSameFileAt(p: string, ident: { dev: number; ino: number }): boolean {
-  try {
-    const st = fs.lstatSync(p);
-    return st.dev === ident.dev && st.ino === ident.ino;
-  } catch {
-    return false;
-  }
-}
-
-/**
  * How the temp file of a download is opened for writing (see openTempFile). Replaceable only so fault tests can
  * simulate a full disk where mounting a small file system is not allowed; nothing else changes it.
  */
@@ -361,19 +310,6 @@ function usableTempSize(temp: string): number {
   if (st.isFile() && st.nlink === 1) return st.size;
   fs.rmSync(temp, { force: true, recursive: st.isDirectory() });
   return 0;
-}
-
-/** Longest temp name kept readable; longer ones are named by a hash so they never pass 255 bytes. */
-const READABLE_TEMP_BYTES = 200;
-
-/** A temp file's path beside `dest`: `.vosync-tmp-<name>.<suffix>`, or a hash of the name when that is long. */
-export function tempPathFor(dest: string, suffix: string): string {
-  const name = path.basename(dest);
-  let temp = `${TEMP_PREFIX}${name}.${suffix}`;
-  if (Buffer.byteLength(temp) > READABLE_TEMP_BYTES) {
-    temp = `${TEMP_PREFIX}${createHash('sha1').update(name).digest('hex').slice(0, 20)}.${suffix}`;
-  }
-  return path.join(path.dirname(dest), temp);
 }
 
 /** Hashes the first `length` bytes of a file (to continue hashing a resumed download). */

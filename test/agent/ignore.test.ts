@@ -10,7 +10,7 @@ import {
   createIgnoreMatcher,
   isAlwaysIgnoredName,
 } from '../../src/agent/local/ignore.js';
-import { TEMP_PREFIX } from '../../src/vospace/transfer.js';
+import { TEMP_PREFIX } from '../../src/util/temp-files.js';
 
 let root: string;
 

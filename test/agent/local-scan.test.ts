@@ -6,12 +6,12 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { SMALL_FILE_BYTES, hashFile, hashFileSync } from '../../src/agent/local/hash.js';
-import { EMPTY_MD5 } from '../../src/vospace/node.js';
 import { PAIR_META_DIR, createIgnoreMatcher } from '../../src/agent/local/ignore.js';
-import { TEMP_PREFIX } from '../../src/vospace/transfer.js';
 import { LocalRootError, scanLocal } from '../../src/agent/local/local-scan.js';
 import { resolveDiskPath } from '../../src/agent/local/names.js';
 import type { LocalEntry } from '../../src/agent/model.js';
+import { TEMP_PREFIX } from '../../src/util/temp-files.js';
+import { EMPTY_MD5 } from '../../src/util/md5.js';
 
 let root: string;
 let outside: string;

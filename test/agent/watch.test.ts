@@ -3,8 +3,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { IGNORE_FILE, PAIR_META_DIR, createIgnoreMatcher } from '../../src/agent/local/ignore.js';
-import { TEMP_PREFIX } from '../../src/vospace/transfer.js';
 import { type WatchBatch, type Watcher, startWatcher } from '../../src/agent/local/watch.js';
+import { TEMP_PREFIX } from '../../src/util/temp-files.js';
 
 let base: string;
 let root: string;

@@ -11,8 +11,8 @@ import path from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { parseFaultSpec } from '../../src/server/faults.js';
 import type { RunningServer } from '../../src/server/server.js';
-import { TEMP_PREFIX } from '../../src/vospace/transfer.js';
 import { ALICE_TOKEN, startAliceServer, type AliceServer } from '../support/alice-server.js';
+import { TEMP_PREFIX } from '../../src/util/temp-files.js';
 
 const CLI = path.resolve('dist/cli/main.js');
 const SIZE = 8 * 1024 * 1024 + 7;

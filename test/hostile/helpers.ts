@@ -9,7 +9,7 @@ import { SyncIndex } from '../../src/agent/store/index-db.js';
 import type { PairContext } from '../../src/agent/engine/pair-sync.js';
 import { Client, type ClientOptions } from '../../src/vospace/client.js';
 import { VosError } from '../../src/vospace/errors.js';
-import { TEMP_PREFIX } from '../../src/vospace/transfer.js';
+import { TEMP_PREFIX } from '../../src/util/temp-files.js';
 
 export const TOKEN = 'hostile-suite-secret-token';
 

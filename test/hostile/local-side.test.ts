@@ -16,7 +16,7 @@ import { REMOTE_TRASH } from '../../src/agent/remote/remote-scan.js';
 import { NO_FAULTS } from '../../src/server/faults.js';
 import { startServer, type RunningServer } from '../../src/server/server.js';
 import type { Client } from '../../src/vospace/client.js';
-import { TEMP_PREFIX, tempFiles } from '../../src/vospace/transfer.js';
+import { tempFiles } from '../../src/vospace/transfer.js';
 import { md5Hex } from './hostile-server.js';
 import {
   TOKEN,
@@ -29,6 +29,7 @@ import {
   tryMountTmpfs,
   unmount,
 } from './helpers.js';
+import { TEMP_PREFIX } from '../../src/util/temp-files.js';
 
 let srv: RunningServer;
 let root: string;

@@ -9,7 +9,7 @@ import type { ServerResponse } from 'node:http';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { Writable } from 'node:stream';
 import type { Client } from '../../src/vospace/client.js';
-import { TEMP_PREFIX, tempFiles } from '../../src/vospace/transfer.js';
+import { tempFiles } from '../../src/vospace/transfer.js';
 import {
   HostileServer,
   capabilitiesDocument,
@@ -25,6 +25,7 @@ import {
   vosUri,
 } from './hostile-server.js';
 import { changed, expectNoPartial, fastClient, snapshot, tempDir, vosFailure, TOKEN } from './helpers.js';
+import { TEMP_PREFIX } from '../../src/util/temp-files.js';
 
 let hs: HostileServer;
 let foreign: HostileServer;

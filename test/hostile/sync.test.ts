@@ -11,7 +11,6 @@ import type { SyncIndex } from '../../src/agent/store/index-db.js';
 import { syncPair, type PairContext } from '../../src/agent/engine/pair-sync.js';
 import type { Client } from '../../src/vospace/client.js';
 import { VosError } from '../../src/vospace/errors.js';
-import { TEMP_PREFIX } from '../../src/vospace/transfer.js';
 import {
   HostileServer,
   fileChild,
@@ -22,6 +21,7 @@ import {
   vosUri,
 } from './hostile-server.js';
 import { changed, fastClient, makePair, snapshot, tempDir } from './helpers.js';
+import { TEMP_PREFIX } from '../../src/util/temp-files.js';
 
 let hs: HostileServer;
 let root: string;

@@ -9,8 +9,8 @@ import path from 'node:path';
 import { PAIR_META_DIR } from '../../src/agent/local/ignore.js';
 import { REMOTE_TRASH } from '../../src/agent/remote/remote-scan.js';
 import { decodePath, encodePath } from '../../src/vospace/names.js';
-import { TEMP_PREFIX } from '../../src/vospace/transfer.js';
 import type { SimEnv } from './env.js';
+import { TEMP_PREFIX } from '../../src/util/temp-files.js';
 
 export type ItemKind = 'file' | 'dir';
 

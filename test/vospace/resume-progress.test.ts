@@ -10,8 +10,8 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { parseFaultSpec } from '../../src/server/faults.js';
 import type { RunningServer } from '../../src/server/server.js';
 import type { Client } from '../../src/vospace/client.js';
-import { TEMP_PREFIX } from '../../src/vospace/transfer.js';
 import { startAliceServer, type AliceServer } from '../support/alice-server.js';
+import { TEMP_PREFIX } from '../../src/util/temp-files.js';
 
 let server: AliceServer;
 let srv: RunningServer;

@@ -4,7 +4,6 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { TEMP_PREFIX } from '../../vospace/transfer.js';
 import type { PairConfig } from '../config/index.js';
 import type { PathRecords, Trees } from '../store/index-db.js';
 import { statEntry } from '../local/local-scan.js';
@@ -14,6 +13,7 @@ import { decide, type Decision } from '../reconcile/table.js';
 import type { Pending, StatusStore } from '../status/status.js';
 import { PAIR_META_DIR } from '../local/ignore.js';
 import type { FileStateName, FileStatusDoc } from './schemas.js';
+import { TEMP_PREFIX } from '../../util/temp-files.js';
 
 export interface FileVerdict {
   state: FileStateName;

@@ -13,9 +13,9 @@ import path from 'node:path';
 import { removeEndpointFile, writeEndpointFile } from './endpoint-file.js';
 import { dataRoutes, HttpError, type Reply } from './routes.js';
 import { SessionStore } from './sessions.js';
-import { VosError } from '../../vospace/errors.js';
 import type { Daemon } from '../daemon.js';
 import { PAGE_ASSETS } from '../status/page/assets.js';
+import { VosError } from '../../util/errors.js';
 
 export interface StatusApi {
   url: string;

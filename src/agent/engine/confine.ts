@@ -6,9 +6,9 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { VosError } from '../../vospace/errors.js';
-import { isSameFileAt, type TempGuard } from '../../vospace/transfer.js';
 import { assertNoLinkOnTheWay } from './trash.js';
+import { isSameFileAt, type TempGuard } from '../../util/temp-files.js';
+import { VosError } from '../../util/errors.js';
 
 /** Throws a `local` error unless the folder of `relPath` is reached through real folders and lies in `root`. */
 export function assertInsideRoot(root: string, relPath: string): void {

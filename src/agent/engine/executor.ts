@@ -7,17 +7,10 @@ import fs from 'node:fs';
 import path from 'node:path';
 import PQueue from 'p-queue';
 import type { Client } from '../../vospace/client.js';
-import { VosError } from '../../vospace/errors.js';
 import type { NodeLocation } from '../../vospace/location.js';
 import type { NameCodec } from '../../vospace/names.js';
-import { EMPTY_MD5, type NodeInfo } from '../../vospace/node.js';
-import {
-  fetchToTemp,
-  openTempFile,
-  resolveDownloadUrls,
-  tempPathFor,
-  type ProgressCallback,
-} from '../../vospace/transfer.js';
+import { type NodeInfo } from '../../vospace/node.js';
+import { fetchToTemp, resolveDownloadUrls, type ProgressCallback } from '../../vospace/transfer.js';
 import { DownloadConfinement, assertInsideRoot } from './confine.js';
 import { hashFile } from '../local/hash.js';
 import { statEntry } from '../local/local-scan.js';
@@ -51,6 +44,9 @@ import {
   journalMove,
   journalUpload,
 } from '../store/transfer-journal.js';
+import { openTempFile, tempPathFor } from '../../util/temp-files.js';
+import { EMPTY_MD5 } from '../../util/md5.js';
+import { VosError } from '../../util/errors.js';
 
 export interface ExecutorContext {
   client: Client;

@@ -6,7 +6,6 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { Client } from '../../vospace/client.js';
-import { VosError } from '../../vospace/errors.js';
 import { NAME_MAPPING, RAW_NAMES, type NameCodec } from '../../vospace/names.js';
 import { nodeNameProblem } from '../../vospace/uri.js';
 import type { PairConfig } from '../config/index.js';
@@ -40,6 +39,7 @@ import {
   ownWriteBase,
   setAsideOwnWriteBase,
 } from '../store/transfer-journal.js';
+import { VosError } from '../../util/errors.js';
 
 export interface PairContext {
   pair: PairConfig;

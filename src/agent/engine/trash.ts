@@ -5,11 +5,11 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Client } from '../../vospace/client.js';
-import { VosError } from '../../vospace/errors.js';
 import type { NodeLocation } from '../../vospace/location.js';
 import { NAME_MAPPING, type NameCodec } from '../../vospace/names.js';
 import { PAIR_META_DIR } from '../local/ignore.js';
 import { REMOTE_TRASH, remoteChild } from '../remote/remote-scan.js';
+import { VosError } from '../../util/errors.js';
 
 export const ROOT_MARKER = 'root-marker';
 

@@ -18,8 +18,8 @@
  */
 import fs from 'node:fs';
 import ignore, { type Ignore } from 'ignore';
-import { TEMP_PREFIX } from '../../vospace/transfer.js';
 import { absOf, joinRel, parentOf, toNfc } from './names.js';
+import { TEMP_PREFIX } from '../../util/temp-files.js';
 
 /** The pair's own folder at its root: trash, root marker, anything else vosync keeps beside the user's files. */
 export const PAIR_META_DIR = '.vosync';

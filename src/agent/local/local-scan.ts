@@ -16,11 +16,11 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { setImmediate as yieldToLoop } from 'node:timers/promises';
-import { EMPTY_MD5 } from '../../vospace/node.js';
 import { hashFile, hashFileSync, type HashResult, SMALL_FILE_BYTES } from './hash.js';
 import { isAlwaysIgnoredName } from './ignore.js';
 import { absOf, isAscii, isInOrUnder, joinRel, toNfc } from './names.js';
 import type { LocalEntry } from '../model.js';
+import { EMPTY_MD5 } from '../../util/md5.js';
 
 export type ScanProblemKind =
   'symlink' | 'special' | 'unreadable' | 'still-being-written' | 'name-clash' | 'error';

@@ -4,10 +4,10 @@
  */
 import PQueue from 'p-queue';
 import type { Client } from '../../vospace/client.js';
-import { VosError } from '../../vospace/errors.js';
 import { childLocation, type NodeLocation } from '../../vospace/location.js';
 import { NAME_MAPPING, type NameCodec } from '../../vospace/names.js';
 import type { RemoteEntry } from '../model.js';
+import { VosError } from '../../util/errors.js';
 
 /** The remote trash container of a pair lives in its remote root and is never synced. */
 export const REMOTE_TRASH = '.vosync-trash';

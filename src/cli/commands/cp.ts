@@ -10,7 +10,6 @@ import type { Command } from 'commander';
 import type { TransferOutcome } from '../../vospace/client.js';
 import { VosError } from '../../vospace/errors.js';
 import type { NodeInfo } from '../../vospace/node.js';
-import { tempPathFor } from '../../vospace/transfer.js';
 import {
   CliError,
   EXIT,
@@ -27,6 +26,7 @@ import { PathFilter } from './path-filter.js';
 import { TransferProgress } from './progress.js';
 import { Prompter } from './prompt.js';
 import { expandRemote, explainWriteFailure, isRemoteArg, joinRemote, remoteBaseName } from './targets.js';
+import { tempPathFor } from '../../util/temp-files.js';
 
 interface CpOptions {
   exclude?: string[];
