@@ -6,7 +6,7 @@
  */
 import path from 'node:path';
 import { scanRemote } from '../src/agent/remote/remote-scan.js';
-import { parseLocation } from '../src/vospace/location.js';
+import { vospaceRemote } from '../src/agent/remote/vospace/connect.js';
 import { benchClient, seedNodes, type BenchContext } from './lib/context.js';
 import { median, timed, type TreeFile } from './lib/files.js';
 import { USER, startVosyncServer } from './lib/procs.js';
@@ -59,7 +59,11 @@ export async function listing(ctx: BenchContext): Promise<BenchResult> {
     }
     const client = benchClient(server.registryUrl, path.join(ctx.work, 'cache'));
     try {
-      const t = await timed(() => scanRemote(client, parseLocation(`vos:${USER}/tree`), { concurrency: 4 }));
+      const t = await timed(() =>
+        scanRemote(vospaceRemote(client, { remote: `vos:${USER}/tree`, nameEncoding: true }), {
+          concurrency: 4,
+        }),
+      );
       const files = [...t.value.entries.values()].filter((e) => e.kind === 'file').length;
       if (files !== n) throw new Error(`vault tree walk: ${files} files, expected ${n}`);
       tree = t.seconds;

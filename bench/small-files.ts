@@ -27,6 +27,7 @@ import {
   type ServerProc,
 } from './lib/procs.js';
 import { atLeast, figure, type BenchResult, type Figure } from './lib/report.js';
+import { vospaceRemote } from '../src/agent/remote/vospace/connect.js';
 
 interface Rates {
   up: number;
@@ -158,7 +159,7 @@ async function engine(
       const t = await timed(() =>
         syncPair({
           pair: pairConfig(name, local, remote),
-          client,
+          remote: vospaceRemote(client, pairConfig(name, local, remote)),
           index,
           now: Date.now,
           host: 'bench',
@@ -302,7 +303,7 @@ async function requestsPerFile(ctx: BenchContext): Promise<Record<string, number
         try {
           await syncPair({
             pair: pairConfig(tag, t.root, `vos:${USER}/req/${tag}`),
-            client,
+            remote: vospaceRemote(client, pairConfig(tag, t.root, `vos:${USER}/req/${tag}`)),
             index,
             now: Date.now,
             host: 'bench',
@@ -324,7 +325,7 @@ async function requestsPerFile(ctx: BenchContext): Promise<Record<string, number
         try {
           await syncPair({
             pair: pairConfig(tag, local, `vos:${USER}/req/${src}`),
-            client,
+            remote: vospaceRemote(client, pairConfig(tag, local, `vos:${USER}/req/${src}`)),
             index,
             now: Date.now,
             host: 'bench',

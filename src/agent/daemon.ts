@@ -6,9 +6,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import cron, { type ScheduledTask } from 'node-cron';
-import { Client } from '../vospace/client.js';
-import type { Credentials } from '../vospace/http.js';
-import { loginForToken } from '../vospace/gms.js';
 import {
   ConfigError,
   formatConfigIssues,
@@ -41,13 +38,15 @@ import { startWatcher, type Watcher } from './local/watch.js';
 import { acquirePidLock, type PidLock } from '../util/pid-lock.js';
 import { VERSION } from '../util/version.js';
 import { VosError } from '../util/errors.js';
+import type { RemoteService } from './remote/port.js';
+import { connectVospace } from './remote/vospace/connect.js';
 
 export interface DaemonOptions {
   config: VosyncConfig;
   log: Logger;
   now?: () => number;
-  /** Override the client (tests); otherwise built from the config's auth and registry. */
-  client?: Client;
+  /** Override the remote service (tests); otherwise connected as the config's registry and auth say. */
+  remotes?: RemoteService;
   /** Watcher timings (tests and benchmarks use shorter ones). */
   watch?: { debounceMs?: number; stableMs?: number; maxWaitMs?: number };
   host?: string;
@@ -70,36 +69,6 @@ export interface ReloadResult {
   applied: string[];
   /** Settings that changed but wait for a restart of the daemon, as config paths. */
   restartNeeded: string[];
-}
-
-/** Turns the config's auth section into client credentials (logging in with a password when asked). */
-export async function credentialsFor(
-  config: VosyncConfig,
-  env: NodeJS.ProcessEnv = process.env,
-): Promise<Credentials> {
-  const auth = config.auth;
-  switch (auth.kind) {
-    case 'anonymous':
-      return { kind: 'anonymous' };
-    case 'token':
-      return { kind: 'token', token: auth.token };
-    case 'tokenFile':
-      return { kind: 'token', token: fs.readFileSync(auth.tokenFile, 'utf8').trim() };
-    case 'certificate':
-      return fs.existsSync(auth.certFile)
-        ? { kind: 'certificate', certFile: auth.certFile }
-        : { kind: 'anonymous' };
-    case 'password': {
-      const password = env['CADC_PASSWORD'];
-      if (!password) throw new VosError('auth', `auth.username is set: put the password in $CADC_PASSWORD`);
-      const anon = new Client({ registryUrl: config.registry });
-      try {
-        return { kind: 'token', token: await loginForToken(anon, auth.username, password) };
-      } finally {
-        await anon.close();
-      }
-    }
-  }
 }
 
 /** Messages of failures that mean the server could not be reached at all. */
@@ -310,7 +279,7 @@ class PairRunner {
     try {
       result = await syncPair({
         pair: this.pair,
-        client: this.d.client,
+        remote: this.d.remotes.forPair(this.pair),
         index: this.d.index,
         now: this.d.now,
         concurrency: this.d.config.transfers.concurrency,
@@ -507,7 +476,7 @@ class PairRunner {
   async prune(): Promise<void> {
     const days = this.d.config.trash.keepDays;
     pruneLocalTrash(this.pair.local, days, this.d.now());
-    await pruneRemoteTrash(this.d.client, this.pair.location, days, this.d.now()).catch(() => undefined);
+    await pruneRemoteTrash(this.d.remotes.forPair(this.pair), days, this.d.now()).catch(() => undefined);
   }
 
   async stop(graceMs: number): Promise<void> {
@@ -528,21 +497,6 @@ class PairRunner {
 /** How long cycles get to wind down once their requests were cut off at shutdown. */
 const STOP_SETTLE_MS = 1000;
 
-/** The HTTP client the config's registry, services, auth and limits ask for. */
-export async function buildClient(config: VosyncConfig): Promise<Client> {
-  return new Client({
-    registryUrl: config.registry,
-    schemes: config.services,
-    credentials: await credentialsFor(config),
-    timeoutMs: config.transfers.timeoutSeconds * 1000,
-    // A server out of reach ends the cycle within seconds ("offline"); the pair runner retries cycles itself.
-    retry: { retries: config.transfers.retries, unreachableGiveUpMs: 10_000 },
-    connections: Math.max(4, config.transfers.concurrency * 2),
-    requestsPerSecond: config.transfers.requestsPerSecond,
-    bytesPerSecond: config.transfers.bytesPerSecond,
-  });
-}
-
 /** Milliseconds between a cron task's next two runs (falls back to 5 minutes). */
 function estimateInterval(task: ScheduledTask): number {
   try {
@@ -561,7 +515,7 @@ export const AGENT_LOCK = 'agent.lock';
 export class Daemon {
   readonly status: StatusStore;
   readonly index: SyncIndex;
-  client!: Client;
+  remotes!: RemoteService;
   private current: VosyncConfig;
   /** Reloads run one after another. */
   private reloads: Promise<unknown> = Promise.resolve();
@@ -614,7 +568,7 @@ export class Daemon {
 
   static async create(opts: DaemonOptions): Promise<Daemon> {
     const d = new Daemon(opts.config, opts.log, opts);
-    d.client = opts.client ?? (await buildClient(opts.config));
+    d.remotes = opts.remotes ?? (await connectVospace(opts.config));
     return d;
   }
 
@@ -740,14 +694,14 @@ export class Daemon {
       this.status.removePair(name);
       this.log.info(`pair ${name}: removed from the config; stopped (its folders are left as they are)`);
     }
-    if (changes.clientChanged && !this.opts.client) {
-      const previous = this.client;
+    if (changes.clientChanged && !this.opts.remotes) {
+      const previous = this.remotes;
       try {
-        this.client = await buildClient(this.config);
+        this.remotes = await connectVospace(this.config);
         await previous.close();
       } catch (e) {
         this.log.error(`config reload: cannot set up the new connection settings: ${(e as Error).message}`);
-        this.client = previous;
+        this.remotes = previous;
         this.current = {
           ...this.current,
           registry: old.registry,
@@ -774,7 +728,7 @@ export class Daemon {
     this.unsubscribe();
     await Promise.all([...this.runners.values()].map((r) => r.stop(graceMs)));
     // What outlived the grace (a stalled transfer, an endless listing) is cut off, not waited for.
-    if (!this.opts.client) await this.client.destroy();
+    if (!this.opts.remotes) await this.remotes.destroy();
     await Promise.all([...this.runners.values()].map((r) => r.settle(STOP_SETTLE_MS)));
     this.index.close();
     this.lock.release();

@@ -207,7 +207,7 @@ export function registerDaemon(program: Command): void {
           }
           const ctx = {
             pair,
-            client: daemon.client,
+            remote: daemon.remotes.forPair(pair),
             index: daemon.index,
             now: Date.now,
             concurrency: config.transfers.concurrency,

@@ -8,8 +8,7 @@ import path from 'node:path';
 import type { Command } from 'commander';
 import { locateFile } from '../agent/api/file-state.js';
 import { loadConfig, resolveConfigPath, type PairConfig, type VosyncConfig } from '../agent/config/index.js';
-import { buildClient } from '../agent/daemon.js';
-import { namesOf } from '../agent/engine/pair-sync.js';
+import { DownloadConfinement } from '../agent/engine/confine.js';
 import { moveToLocalTrash } from '../agent/engine/trash.js';
 import {
   localTrashVersions,
@@ -17,21 +16,25 @@ import {
   versionLocation,
   type TrashedVersion,
 } from '../agent/engine/trash-versions.js';
-import type { Client } from '../vospace/client.js';
+import type { RemoteService } from '../agent/remote/port.js';
+import { connectVospace } from '../agent/remote/vospace/connect.js';
 
-async function versionsOf(client: Client, pair: PairConfig): Promise<TrashedVersion[]> {
-  const remote = await remoteTrashVersions(client, pair.location, namesOf(pair));
+async function versionsOf(remotes: RemoteService, pair: PairConfig): Promise<TrashedVersion[]> {
+  const remote = await remoteTrashVersions(remotes.forPair(pair));
   return [...localTrashVersions(pair.local), ...remote].sort((a, b) => b.at - a.at);
 }
 
 const when = (t: number) => new Date(t).toISOString().replace('T', ' ').slice(0, 19);
 
-async function withClient<T>(config: VosyncConfig, body: (client: Client) => Promise<T>): Promise<T> {
-  const client = await buildClient(config);
+async function withRemotes<T>(
+  config: VosyncConfig,
+  body: (remotes: RemoteService) => Promise<T>,
+): Promise<T> {
+  const remotes = await connectVospace(config);
   try {
-    return await body(client);
+    return await body(remotes);
   } finally {
-    await client.close();
+    await remotes.close();
   }
 }
 
@@ -49,9 +52,9 @@ export function registerTrash(program: Command): void {
         process.exitCode = 2;
         return;
       }
-      await withClient(config, async (client) => {
+      await withRemotes(config, async (remotes) => {
         for (const pair of pairs) {
-          for (const v of await versionsOf(client, pair))
+          for (const v of await versionsOf(remotes, pair))
             process.stdout.write(
               `${pair.name}  ${v.stamp}  ${when(v.at)}  ${v.side.padEnd(6)}  ${v.size}  ${v.path}\n`,
             );
@@ -73,8 +76,8 @@ export function registerTrash(program: Command): void {
         return;
       }
       const { pair, rel } = found;
-      await withClient(config, async (client) => {
-        const all = (await versionsOf(client, pair)).filter((v) => v.path === rel);
+      await withRemotes(config, async (remotes) => {
+        const all = (await versionsOf(remotes, pair)).filter((v) => v.path === rel);
         const v = flags.version ? all.find((x) => x.stamp === flags.version) : all[0];
         if (!v) {
           process.stderr.write(
@@ -86,9 +89,16 @@ export function registerTrash(program: Command): void {
         const dest = path.join(pair.local, ...rel.split('/'));
         if (fs.existsSync(dest)) moveToLocalTrash(pair.local, rel, Date.now());
         fs.mkdirSync(path.dirname(dest), { recursive: true });
-        const where = versionLocation(v, pair.local, pair.location, namesOf(pair));
+        const where = versionLocation(v, pair.local);
         if ('file' in where) fs.copyFileSync(where.file, dest, fs.constants.COPYFILE_EXCL);
-        else await client.download(where.node, dest);
+        else {
+          const got = await remotes.forPair(pair).download(where.remote, {
+            dest,
+            size: v.size,
+            guard: new DownloadConfinement(pair.local, rel).guard,
+          });
+          fs.renameSync(got.temp, dest);
+        }
         process.stdout.write(
           `restored ${rel} from the ${v.side} trash (version ${v.stamp}, ${when(v.at)} UTC)\n`,
         );

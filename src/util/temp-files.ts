@@ -70,3 +70,13 @@ export function tempPathFor(dest: string, suffix: string): string {
   }
   return path.join(path.dirname(dest), temp);
 }
+
+/** Makes an empty temp file beside `dest` (what an empty download leaves), created anew and vetted by `guard`. */
+export function createEmptyTemp(dest: string, guard?: TempGuard): string {
+  const temp = tempPathFor(dest, 'empty');
+  // Created anew after removing whatever is there: never write through a link planted at the temp name.
+  guard?.(temp);
+  fs.rmSync(temp, { force: true });
+  fs.closeSync(openTempFile(temp, 0, guard));
+  return temp;
+}

@@ -3,7 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseConfigText } from '../../src/agent/config/index.js';
-import { credentialsFor } from '../../src/agent/daemon.js';
+import { credentialsFor } from '../../src/agent/remote/vospace/connect.js';
 import { CAROL, startTestServer, type TestServer } from '../server/helpers.js';
 
 let ts: TestServer;

@@ -17,6 +17,7 @@ import { REMOTE_TRASH } from '../../src/agent/remote/remote-scan.js';
 import { parseFaultSpec } from '../../src/server/faults.js';
 import { startServer, type RunningServer } from '../../src/server/server.js';
 import { Client } from '../../src/vospace/client.js';
+import { vospaceRemote } from '../../src/agent/remote/vospace/connect.js';
 
 let srv: RunningServer;
 let tmp: string;
@@ -66,7 +67,7 @@ function makePair(mode = 'two-way', conflict = 'keep-both'): Pair {
     index,
     ctx: {
       pair,
-      client,
+      remote: vospaceRemote(client, pair),
       index,
       now: () => (clock += 1000),
       host: 'testhost',
@@ -256,7 +257,7 @@ describe('pair sync against a real server', () => {
       bytesPerSecond: 2 * 1024 * 1024,
     });
     try {
-      const ctx = { ...p.ctx, client: slow };
+      const ctx = { ...p.ctx, remote: vospaceRemote(slow, p.ctx.pair) };
       write(p, 'big.bin', 'a'.repeat(3 * 1024 * 1024));
       const first = syncPair(ctx);
       await new Promise((r) => setTimeout(r, 700));

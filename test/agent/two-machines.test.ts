@@ -19,6 +19,7 @@ import {
 import { isPlanEmpty } from '../../src/agent/reconcile/index.js';
 import { startServer, type RunningServer } from '../../src/server/server.js';
 import { Client } from '../../src/vospace/client.js';
+import { vospaceRemote } from '../../src/agent/remote/vospace/connect.js';
 
 let srv: RunningServer;
 let tmp: string;
@@ -69,7 +70,7 @@ function machines(extra = ''): [Machine, Machine, string] {
       advance: (ms) => (clock += ms),
       ctx: {
         pair: cfg.pairs[0] as PairConfig,
-        client,
+        remote: vospaceRemote(client, cfg.pairs[0] as PairConfig),
         index,
         now: () => (clock += 1000),
         host,
@@ -198,7 +199,7 @@ describe('two machines sharing one remote folder', () => {
     });
     const file = path.join(a.local, 'growing.log');
     try {
-      const ctx = { ...a.ctx, client: slow };
+      const ctx = { ...a.ctx, remote: vospaceRemote(slow, a.ctx.pair) };
       fs.appendFileSync(file, 'x'.repeat(3 * 1024 * 1024));
       for (let i = 0; i < 3; i++) {
         const cycle = syncPair(ctx);

@@ -18,6 +18,7 @@ import { parseFaultSpec, type FaultStats } from '../../src/server/faults.js';
 import { startServer } from '../../src/server/server.js';
 import type { RetryPolicy } from '../../src/vospace/http.js';
 import { Client } from '../../src/vospace/client.js';
+import { vospaceRemote } from '../../src/agent/remote/vospace/connect.js';
 
 export interface CampaignOptions {
   files: number;
@@ -203,7 +204,7 @@ export async function runCampaign(opts: CampaignOptions): Promise<CampaignResult
         const index = SyncIndex.open(indexFile);
         const ctx: PairContext = {
           pair,
-          client,
+          remote: vospaceRemote(client, pair),
           index,
           now: () => (clock += 1000),
           host: 'campaign',

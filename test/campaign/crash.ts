@@ -19,7 +19,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { conflictOriginal, isConflictCopyName } from '../../src/agent/reconcile/conflict-name.js';
 import { NAME_MAPPING } from '../../src/vospace/names.js';
-import { remoteNameProblem } from '../../src/agent/engine/pair-sync.js';
+import { remoteNameProblem } from '../../src/agent/remote/vospace/remote.js';
 import { once, startDaemonProc, waitSettled, writeConfig, type DaemonProc } from '../e2e/harness.js';
 import { SimEnv, SIM_USER } from '../sim/env.js';
 import { Rng } from '../sim/rng.js';

@@ -10,6 +10,7 @@ import type { PairContext } from '../../src/agent/engine/pair-sync.js';
 import { Client, type ClientOptions } from '../../src/vospace/client.js';
 import { VosError } from '../../src/vospace/errors.js';
 import { TEMP_PREFIX } from '../../src/util/temp-files.js';
+import { vospaceRemote } from '../../src/agent/remote/vospace/connect.js';
 
 export const TOKEN = 'hostile-suite-secret-token';
 
@@ -145,7 +146,7 @@ export function makePair(
     index,
     ctx: {
       pair: cfg.pairs[0] as PairConfig,
-      client,
+      remote: vospaceRemote(client, cfg.pairs[0] as PairConfig),
       index,
       now: () => (clock += 1000),
       host: 'hostiletest',

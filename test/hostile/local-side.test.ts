@@ -30,6 +30,7 @@ import {
   unmount,
 } from './helpers.js';
 import { TEMP_PREFIX } from '../../src/util/temp-files.js';
+import { vospaceRemote } from '../../src/agent/remote/vospace/connect.js';
 
 let srv: RunningServer;
 let root: string;
@@ -319,7 +320,8 @@ async function downloadStruck(strike: (temp: string) => void) {
   const slow = fastClient(`${srv.baseUrl}/reg/resource-caps`, path.join(root, 'cache'), {
     bytesPerSecond: 64 * 1024,
   });
-  ctx.client = slow;
+  const fast = ctx.remote;
+  ctx.remote = vospaceRemote(slow, ctx.pair);
   try {
     const sync = syncPair(ctx);
     const arriving = () =>
@@ -332,7 +334,7 @@ async function downloadStruck(strike: (temp: string) => void) {
     strike(temp);
     return await sync;
   } finally {
-    ctx.client = client;
+    ctx.remote = fast;
     await slow.close();
   }
 }

@@ -35,6 +35,7 @@ import { RAW_NETWORK, checkConvergence, describePlan, spuriousConflicts, storabl
 import { Scheduler, gateClient } from './scheduler.js';
 import { LocalSide, RemoteSide, isAtOrBelow, md5, type Side, type Tree } from './sides.js';
 import { Ledger, User } from './user.js';
+import { vospaceRemote } from '../../src/agent/remote/vospace/connect.js';
 
 export interface MultiOptions {
   seed: number;
@@ -391,7 +392,7 @@ export async function runMultiSeed(env: SimEnv, opts: MultiOptions): Promise<Mul
       const index = instrumentIndex(SyncIndex.open(a.indexFile), fate);
       const ctx: PairContext = {
         pair: a.pair,
-        client,
+        remote: vospaceRemote(client, a.pair),
         index,
         now: () => (a.clock.t += 1000),
         host: a.id,

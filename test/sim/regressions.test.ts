@@ -16,6 +16,7 @@ import { SIM_TOKEN, SimEnv } from './env.js';
 import { REGRESSION_SEEDS } from './regression-seeds.js';
 import { runSeed, sweepCrashes } from './run.js';
 import { LocalSide, RemoteSide, md5 } from './sides.js';
+import { vospaceRemote } from '../../src/agent/remote/vospace/connect.js';
 
 let env: SimEnv;
 let n = 0;
@@ -82,7 +83,7 @@ async function makePair() {
     const index = SyncIndex.open(path.join(env.tmp, `${id}.sqlite`));
     const ctx: PairContext = {
       pair,
-      client,
+      remote: vospaceRemote(client, pair),
       index,
       now,
       host: 'h',

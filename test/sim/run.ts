@@ -12,12 +12,12 @@ import { SyncIndex } from '../../src/agent/store/index-db.js';
 import { isPlanEmpty, type Plan } from '../../src/agent/reconcile/index.js';
 import {
   PLACEHOLDER_GRACE_MS,
-  remoteNameProblem,
   syncPair,
   type CycleResult,
   type PairContext,
 } from '../../src/agent/engine/pair-sync.js';
 import { REMOTE_TRASH } from '../../src/agent/remote/remote-scan.js';
+import { remoteNameProblem } from '../../src/agent/remote/vospace/remote.js';
 import { VosError } from '../../src/vospace/errors.js';
 import { NAME_MAPPING } from '../../src/vospace/names.js';
 import { Fate, SimClient, instrumentIndex } from './crash.js';
@@ -25,6 +25,7 @@ import { SIM_TOKEN, type SimEnv } from './env.js';
 import { Rng } from './rng.js';
 import { LocalSide, RemoteSide, type Side, type Tree } from './sides.js';
 import { Ledger, User } from './user.js';
+import { vospaceRemote } from '../../src/agent/remote/vospace/connect.js';
 
 export interface SimOptions {
   seed: number;
@@ -222,7 +223,7 @@ export async function runSeed(env: SimEnv, opts: SimOptions): Promise<SimOutcome
     const index = instrumentIndex(SyncIndex.open(indexFile), fate);
     const ctx: PairContext = {
       pair,
-      client,
+      remote: vospaceRemote(client, pair),
       index,
       now,
       host: 'simhost',

@@ -11,6 +11,7 @@ import { runCli } from '../../src/cli/program.js';
 import { createLogger } from '../../src/agent/log.js';
 import { startServer, type RunningServer } from '../../src/server/server.js';
 import { Client } from '../../src/vospace/client.js';
+import { vospaceService } from '../../src/agent/remote/vospace/connect.js';
 
 export interface Env {
   tmp: string;
@@ -145,7 +146,7 @@ export async function startDaemon(
   const daemon = await Daemon.create({
     config,
     log,
-    client,
+    remotes: vospaceService(client),
     watch: { debounceMs: 50, stableMs: 100 },
     host: 'testhost',
     ...(opts.now ? { now: opts.now } : {}),

@@ -6,7 +6,7 @@
  */
 import ignore from 'ignore';
 import { PAIR_META_DIR } from '../local/ignore.js';
-import { isSameOrBelow } from '../../vospace/uri.js';
+import { isSameOrBelow } from '../remote/vospace/location.js';
 import { makeIssue, type ConfigIssue } from './issues.js';
 import { isSameOrInside, samePath, type HostContext } from './paths.js';
 import { pathApi } from '../../util/platform-paths.js';

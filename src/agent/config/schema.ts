@@ -5,8 +5,13 @@
  * live in checks.ts; turning zod issues into readable messages lives in zod-issues.ts.
  */
 import { z } from 'zod';
-import { InvalidUriError } from '../../vospace/uri.js';
-import { isRemote, locationUri, parseLocation, type NodeLocation } from '../../vospace/location.js';
+import {
+  InvalidUriError,
+  isRemote,
+  locationUri,
+  parseLocation,
+  type NodeLocation,
+} from '../remote/vospace/location.js';
 import { describeValue } from './issues.js';
 import { expandPath, isFilesystemRoot, samePath, type HostContext } from './paths.js';
 import { defaultStateDir, pathApi } from '../../util/platform-paths.js';

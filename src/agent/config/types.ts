@@ -2,11 +2,13 @@
  * The daemon's configuration after validation: every default filled in, every path absolute and expanded,
  * every remote parsed. This is what the rest of the agent reads; the YAML shape lives in schema.ts.
  */
-import type { NodeLocation } from '../../vospace/location.js';
+import type { NodeLocation } from '../remote/vospace/location.js';
+import type { AuthConfig, TransferLimits } from '../remote/vospace/settings.js';
 import type { ConflictPolicy, SyncMode } from '../model.js';
 import type { ConfigIssue } from './issues.js';
 
-export { DEFAULT_REGISTRY } from '../../vospace/registry.js';
+export { DEFAULT_REGISTRY } from '../remote/vospace/location.js';
+export { PASSWORD_ENV, type AuthConfig, type TransferLimits } from '../remote/vospace/settings.js';
 
 export const SYNC_MODES = ['two-way', 'backup', 'mirror-down'] as const satisfies readonly SyncMode[];
 export const CONFLICT_POLICIES = [
@@ -34,31 +36,6 @@ export const DEFAULTS = {
   /** CADC's tools keep the proxy certificate from `cadc-get-cert` here. */
   certificate: '~/.ssl/cadcproxy.pem',
 } as const;
-
-/** Environment variable the password for `auth.username` is read from; the file never holds a password. */
-export const PASSWORD_ENV = 'CADC_PASSWORD';
-
-/** How the daemon authenticates. Secrets other than an inline token are read at use time, not at load. */
-export type AuthConfig =
-  | { kind: 'certificate'; certFile: string }
-  | { kind: 'token'; token: string }
-  | { kind: 'tokenFile'; tokenFile: string }
-  /** Log in with this user name and the password from $CADC_PASSWORD. */
-  | { kind: 'password'; username: string }
-  | { kind: 'anonymous' };
-
-export interface TransferLimits {
-  /** Transfers in flight at once. */
-  concurrency: number;
-  /** Cap on HTTP requests per second; 0 = unlimited. */
-  requestsPerSecond: number;
-  /** Cap on bytes per second over all transfers; 0 = unlimited. */
-  bytesPerSecond: number;
-  /** Retries after the first attempt for transient failures. */
-  retries: number;
-  /** Per-request inactivity timeout. */
-  timeoutSeconds: number;
-}
 
 /** Cron expressions (5 fields, or 6 with seconds first), as node-cron accepts them. */
 export interface Schedules {

@@ -6,11 +6,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import PQueue from 'p-queue';
-import type { Client } from '../../vospace/client.js';
-import type { NodeLocation } from '../../vospace/location.js';
-import type { NameCodec } from '../../vospace/names.js';
-import { type NodeInfo } from '../../vospace/node.js';
-import { fetchToTemp, resolveDownloadUrls, type ProgressCallback } from '../../vospace/transfer.js';
 import { DownloadConfinement, assertInsideRoot } from './confine.js';
 import { hashFile } from '../local/hash.js';
 import { statEntry } from '../local/local-scan.js';
@@ -32,7 +27,7 @@ import type {
   RenameLocalAction,
   UploadAction,
 } from '../reconcile/index.js';
-import { remoteChild } from '../remote/remote-scan.js';
+import type { Remote, RemoteNode, TransferProgress } from '../remote/port.js';
 import { assertNoLinkOnTheWay, moveToLocalTrash, moveToRemoteTrash } from './trash.js';
 import {
   clearDownloadJournal,
@@ -44,18 +39,13 @@ import {
   journalMove,
   journalUpload,
 } from '../store/transfer-journal.js';
-import { openTempFile, tempPathFor } from '../../util/temp-files.js';
-import { EMPTY_MD5 } from '../../util/md5.js';
 import { VosError } from '../../util/errors.js';
 
 export interface ExecutorContext {
-  client: Client;
+  remote: Remote;
   index: SyncIndex;
   pairId: number;
   localRoot: string;
-  remoteRoot: NodeLocation;
-  /** How local names become node names (the pair's name mapping, or raw names). */
-  names?: NameCodec;
   now: () => number;
   /** Parallel transfers. */
   concurrency: number;
@@ -135,14 +125,14 @@ export function isPlaceholder(
   return info !== undefined && info.kind === 'file' && info.size === 0 && !info.md5;
 }
 
-function remoteMatches(info: NodeInfo | undefined, expect: RemoteSnapshot | null): boolean {
+function remoteMatches(node: RemoteNode | undefined, expect: RemoteSnapshot | null): boolean {
   // Overwriting an empty placeholder loses no bytes, so it counts as free.
-  if (expect === null) return info === undefined || isPlaceholder(info);
-  if (!info) return false;
-  if (expect.kind === 'dir') return info.kind === 'container';
-  if (info.kind !== 'file') return false;
-  if (info.md5 && expect.md5) return info.md5 === expect.md5 && info.size === expect.size;
-  return info.size === expect.size && info.date === expect.dateMs;
+  if (expect === null) return node === undefined || isPlaceholder(node);
+  if (!node) return false;
+  if (expect.kind === 'dir') return node.kind === 'dir';
+  if (node.kind !== 'file') return false;
+  if (node.md5 && expect.md5) return node.md5 === expect.md5 && node.size === expect.size;
+  return node.size === expect.size && node.dateMs === expect.dateMs;
 }
 
 export class Executor {
@@ -163,23 +153,13 @@ export class Executor {
     this.trashTime = ctx.now();
   }
 
-  private loc(rel: string): NodeLocation {
-    return remoteChild(this.ctx.remoteRoot, rel, this.ctx.names);
-  }
-
   /** The on-disk spelling of an index (NFC) path: macOS and other tools may have written the name in NFD. */
   private onDisk(rel: string): string {
     return diskRelOf(this.ctx.localRoot, rel);
   }
 
   private async trashRemote(rel: string): Promise<string> {
-    const keptAt = await moveToRemoteTrash(
-      this.ctx.client,
-      this.ctx.remoteRoot,
-      rel,
-      this.trashTime,
-      this.ctx.names,
-    );
+    const keptAt = await moveToRemoteTrash(this.ctx.remote, rel, this.trashTime);
     this.report.trashed.push({ path: rel, side: 'remote', keptAt });
     return keptAt;
   }
@@ -280,10 +260,17 @@ export class Executor {
     rel: string,
     expect: RemoteSnapshot | null,
     what: string,
-  ): Promise<NodeInfo | undefined> {
-    const info = await this.ctx.client.tryGetInfo(this.loc(rel));
-    if (!remoteMatches(info, expect)) throw new Stale(`${what}: ${rel} changed on the server since the scan`);
-    return info;
+  ): Promise<RemoteNode | undefined> {
+    const node = await this.ctx.remote.stat(rel);
+    if (!remoteMatches(node, expect)) throw new Stale(`${what}: ${rel} changed on the server since the scan`);
+    return node;
+  }
+
+  /** The node the executor has just written, read back (its date belongs in the base). */
+  private async written(rel: string): Promise<RemoteNode> {
+    const node = await this.ctx.remote.stat(rel);
+    if (!node) throw new VosError('not-found', `${rel}: gone from the server right after it was written`);
+    return node;
   }
 
   private checkLocal(rel: string, expect: LocalSnapshot | null, what: string): fs.Stats | undefined {
@@ -317,11 +304,12 @@ export class Executor {
       mtimeMs: a.expectLocal.mtimeMs,
       ino: a.expectLocal.ino,
     });
-    // Checked again by the client's own last read before the transfer: a node written meanwhile is not replaced.
-    let result: Awaited<ReturnType<Client['upload']>>;
+    // Checked again by the remote's own last read before the transfer: a node written meanwhile is not replaced.
+    let result: Awaited<ReturnType<Remote['upload']>>;
     const moving = this.transferEvents(a.path, 'up', a.expectLocal.size);
     try {
-      result = await this.ctx.client.upload(file, this.loc(a.path), {
+      result = await this.ctx.remote.upload(a.path, {
+        file,
         md5,
         precondition: (now) => remoteMatches(now, replaces),
         onProgress: moving,
@@ -333,11 +321,14 @@ export class Executor {
       }
       throw e;
     }
-    // Re-read what the server now holds (its date is part of the base, for servers that report no MD5).
-    const after = await this.ctx.client.getInfo(this.loc(a.path));
-    const remote: RemoteEntry = { path: a.path, kind: 'file', size: after.size, dateMs: after.date ?? 0 };
-    const remoteMd5 = after.md5 ?? result.md5;
-    remote.md5 = remoteMd5;
+    // What the server now holds: its date is part of the base, for servers that report no MD5.
+    const remote: RemoteEntry = {
+      path: a.path,
+      kind: 'file',
+      size: result.node.size,
+      dateMs: result.node.dateMs ?? 0,
+      md5: result.node.md5 ?? result.md5,
+    };
     const base: BaseEntry = {
       path: a.path,
       kind: 'file',
@@ -360,7 +351,7 @@ export class Executor {
       this.commit({ path: a.path, base, local, remote });
       clearUploadJournal(this.ctx.index, this.ctx.pairId, a.path);
     });
-    this.report.bytesUp += result.skipped ? 0 : result.size;
+    this.report.bytesUp += result.sent ? result.size : 0;
     return result.size;
   }
 
@@ -369,29 +360,15 @@ export class Executor {
     this.checkLocal(a.path, a.expectLocal, 'download');
     const confine = new DownloadConfinement(this.ctx.localRoot, this.onDisk(a.path));
     assertInsideRoot(this.ctx.localRoot, this.onDisk(a.path));
-    const loc = this.loc(a.path);
     if (!a.expectRemote.md5) await this.checkRemote(a.path, a.expectRemote, 'download');
-    const ep = await this.ctx.client.endpoints(loc);
-    const what = `${loc.scheme}:${loc.path}`;
-    let got: { file: string; md5: string; size: number };
-    const { urls, empty } = await resolveDownloadUrls(this.ctx.client.session, ep, loc);
-    if (empty || (urls.length === 0 && a.expectRemote.size === 0)) {
-      if (a.expectRemote.size > 0)
-        throw new VosError('integrity', `${what}: the server sent no bytes for ${a.expectRemote.size}`);
-      const tmp = tempPathFor(dest, 'empty');
-      // Created anew after removing whatever is there: never write through a link planted at the temp name.
-      confine.guard(tmp);
-      fs.rmSync(tmp, { force: true });
-      fs.closeSync(openTempFile(tmp, 0, confine.guard));
-      got = { file: tmp, md5: EMPTY_MD5, size: 0 };
-    } else {
-      got = await fetchToTemp(this.ctx.client.session, urls, dest, what, {
-        ...(a.expectRemote.md5 ? { md5: a.expectRemote.md5 } : {}),
-        size: a.expectRemote.size,
-        guard: confine.guard,
-        onProgress: this.transferEvents(a.path, 'down', a.expectRemote.size),
-      });
-    }
+    const fetched = await this.ctx.remote.download(a.path, {
+      dest,
+      size: a.expectRemote.size,
+      ...(a.expectRemote.md5 ? { md5: a.expectRemote.md5 } : {}),
+      guard: confine.guard,
+      onProgress: this.transferEvents(a.path, 'down', a.expectRemote.size),
+    });
+    const got = { file: fetched.temp, md5: fetched.md5, size: fetched.size };
     try {
       confine.beforeRename(got.file);
     } catch (e) {
@@ -446,7 +423,7 @@ export class Executor {
   }
 
   /** Says a transfer of `path` started, and returns the progress callback that reports its bytes. */
-  private transferEvents(path: string, direction: 'up' | 'down', size: number): ProgressCallback {
+  private transferEvents(path: string, direction: 'up' | 'down', size: number): TransferProgress {
     const emit = this.ctx.onTransfer;
     emit?.({ path, direction, phase: 'started', bytes: 0, size });
     return (bytes, total) => emit?.({ path, direction, phase: 'progress', bytes, size: total ?? size });
@@ -476,23 +453,23 @@ export class Executor {
     });
     let madeHere = false;
     try {
-      await this.ctx.client.mkdir(this.loc(a.path));
+      await this.ctx.remote.mkdir(a.path);
       madeHere = true;
     } catch (e) {
       // 'exists': made meanwhile; 'transient': the answer was lost (creating is not retried), maybe after it was
       // made. Either way a container there now is what this action wanted.
       const maybeMade = e instanceof VosError && (e.kind === 'exists' || e.kind === 'transient');
-      if (!(maybeMade && (await this.ctx.client.isdir(this.loc(a.path))))) throw e;
+      if (!(maybeMade && (await this.ctx.remote.stat(a.path))?.kind === 'dir')) throw e;
     }
     const st = lstatOrUndefined(abs(this.ctx.localRoot, this.onDisk(a.path)));
     if (!st?.isDirectory()) {
       // The folder went away here while it was being made there: the empty remote folder is our own stale
       // write, not a remote change to weigh against the user's (it is removed; not if something arrived in it).
-      if (madeHere) await this.ctx.client.delete(this.loc(a.path)).catch(() => undefined);
+      if (madeHere) await this.ctx.remote.delete(a.path).catch(() => undefined);
       throw new Stale(`mkdir: ${a.path} stopped being a folder here while it was made on the server`);
     }
-    const info = await this.ctx.client.getInfo(this.loc(a.path));
-    const remote: RemoteEntry = { path: a.path, kind: 'dir', size: 0, dateMs: info.date ?? 0 };
+    const made = await this.written(a.path);
+    const remote: RemoteEntry = { path: a.path, kind: 'dir', size: 0, dateMs: made.dateMs ?? 0 };
     const o: Outcome = {
       path: a.path,
       remote,
@@ -592,16 +569,16 @@ export class Executor {
     await this.checkRemote(a.from, a.expectRemote, 'move');
     // The server moves *into* an existing container: make sure the destination is free. An empty placeholder
     // counts as free (as for uploads, and the planner ignores it), so it goes to the trash, or the move never runs.
-    const there = await this.ctx.client.tryGetInfo(this.loc(a.to));
+    const there = await this.ctx.remote.stat(a.to);
     if (there && !isPlaceholder(there)) throw new Stale(`move: ${a.to} already exists on the server`);
     if (there) await this.trashRemote(a.to);
     const replaysRename = a.purpose === 'local-rename';
     // Journalled first: a crash before the index follows must not make our own move look like a remote change.
     if (replaysRename) journalMove(this.ctx.index, this.ctx.pairId, a.from, a.to);
-    await this.ctx.client.move(this.loc(a.from), this.loc(a.to));
-    const info = await this.ctx.client.getInfo(this.loc(a.to));
+    await this.ctx.remote.move(a.from, a.to);
+    const moved = await this.written(a.to);
     this.ctx.index.transaction(() => {
-      this.rekey(a.from, a.to, { remote: true, base: replaysRename }, info.date);
+      this.rekey(a.from, a.to, { remote: true, base: replaysRename }, moved.dateMs);
       if (replaysRename) clearMoveJournal(this.ctx.index, this.ctx.pairId, a.from);
     });
   }

@@ -5,9 +5,6 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import type { Client } from '../../vospace/client.js';
-import { NAME_MAPPING, RAW_NAMES, type NameCodec } from '../../vospace/names.js';
-import { nodeNameProblem } from '../../vospace/uri.js';
 import type { PairConfig } from '../config/index.js';
 import { checkDeleteSafety, checkRootGuard, heldDeletes, type HeldDeletes } from './delete-safety.js';
 import {
@@ -22,6 +19,7 @@ import type { PairRecord, SyncIndex } from '../store/index-db.js';
 import { LocalRootError, scanLocal, type ScanProblem } from '../local/local-scan.js';
 import type { BaseEntry, RemoteEntry } from '../model.js';
 import { isPlanEmpty, reconcile, summarizePlan, type Notice, type Plan } from '../reconcile/index.js';
+import type { Remote } from '../remote/port.js';
 import { scanRemote, type RemoteProblem } from '../remote/remote-scan.js';
 import { ROOT_MARKER } from './trash.js';
 import {
@@ -39,11 +37,11 @@ import {
   ownWriteBase,
   setAsideOwnWriteBase,
 } from '../store/transfer-journal.js';
-import { VosError } from '../../util/errors.js';
 
 export interface PairContext {
   pair: PairConfig;
-  client: Client;
+  /** The pair's remote folder. */
+  remote: Remote;
   index: SyncIndex;
   now: () => number;
   host?: string;
@@ -121,8 +119,7 @@ export function ignoreFor(pair: PairConfig): IgnoreMatcher {
 }
 
 export async function syncPair(ctx: PairContext): Promise<CycleResult> {
-  const { pair, index, client } = ctx;
-  const names = namesOf(pair);
+  const { pair, index, remote: remoteFolder } = ctx;
   const rec: PairRecord = index.ensurePair({
     name: pair.name,
     localRoot: pair.local,
@@ -177,10 +174,9 @@ export async function syncPair(ctx: PairContext): Promise<CycleResult> {
     ctx.useCachedRemote === true && rec.firstSyncDone && rec.lastRemotePollOkAt !== null;
   if (!cachedRemoteUsable) {
     ctx.onPhase?.('scanning-remote');
-    const remote = await scanRemote(client, pair.location, {
+    const remote = await scanRemote(remoteFolder, {
       concurrency: Math.max(2, ctx.concurrency),
       isExcluded: (rel, isDir) => ignore.isIgnored(rel, isDir),
-      names,
       ...(ctx.signal ? { signal: ctx.signal } : {}),
     });
     result.remoteProblems = remote.problems;
@@ -191,7 +187,7 @@ export async function syncPair(ctx: PairContext): Promise<CycleResult> {
         );
       }
       if (pair.mode === 'mirror-down') return pause(`remote folder ${pair.remote} does not exist`);
-      await client.mkdir(pair.location, { parents: true });
+      await remoteFolder.mkdir('', { parents: true });
     }
     // Subtrees that could not be listed keep their previous records: unknown is not empty.
     const remoteEntries = new Map<string, RemoteEntry>(remote.entries);
@@ -264,7 +260,7 @@ export async function syncPair(ctx: PairContext): Promise<CycleResult> {
   for (const u of local.unreadable) leaveOut(u);
   // Names the service cannot store even mapped (too long), or at all with the mapping off, stay local,
   // reported, never retried.
-  for (const p of unstorableNames(trees.local.keys(), names)) {
+  for (const p of unstorableNames(trees.local.keys(), remoteFolder)) {
     leaveOut(p.path);
     result.localProblems.push({ path: p.path, kind: 'error', message: `not synced: ${p.problem}` });
   }
@@ -278,7 +274,7 @@ export async function syncPair(ctx: PairContext): Promise<CycleResult> {
   }
   // An empty placeholder left by an interrupted upload (a push negotiation creates the node first) is not
   // a remote version worth a conflict: plan the upload over it.
-  if (pair.mode !== 'mirror-down') {
+  if (pair.mode !== 'mirror-down' && remoteFolder.capabilities.placeholders) {
     for (const [p, r] of [...trees.remote]) {
       const l = trees.local.get(p);
       if (
@@ -296,7 +292,8 @@ export async function syncPair(ctx: PairContext): Promise<CycleResult> {
   // A new, empty, checksum-less remote file is most likely a node another machine is still uploading into
   // (the push negotiation creates it before the bytes): waited for, not downloaded as an empty file, until it
   // has stayed empty for a while. Judged only against a fresh listing.
-  if (!cachedRemoteUsable) result.waiting = holdPlaceholders(index, rec.id, trees, ctx.now());
+  if (!cachedRemoteUsable && remoteFolder.capabilities.placeholders)
+    result.waiting = holdPlaceholders(index, rec.id, trees, ctx.now());
   // Newly ignored paths are not deletions.
   for (const p of [...trees.base.keys()]) {
     const b = trees.base.get(p);
@@ -356,12 +353,10 @@ export async function syncPair(ctx: PairContext): Promise<CycleResult> {
   ctx.onPlan?.(plan);
   ctx.onPhase?.('syncing');
   const report = await executePlan(plan, {
-    client,
+    remote: remoteFolder,
     index,
     pairId: rec.id,
     localRoot: pair.local,
-    remoteRoot: pair.location,
-    names,
     now: ctx.now,
     concurrency: ctx.concurrency,
     ...(ctx.onAction ? { onAction: ctx.onAction } : {}),
@@ -467,25 +462,10 @@ function topMost(paths: string[]): string[] {
   return out;
 }
 
-/** How a pair's local names become node names. */
-export function namesOf(pair: Pick<PairConfig, 'nameEncoding'>): NameCodec {
-  return pair.nameEncoding ? NAME_MAPPING : RAW_NAMES;
-}
-
-/** Why the remote cannot hold a local name under a codec, or undefined. */
-export function remoteNameProblem(localName: string, names: NameCodec): string | undefined {
-  const remote = names.encode(localName);
-  const problem = nodeNameProblem(remote);
-  if (!problem) return undefined;
-  if (remote !== localName && problem.includes('longer than'))
-    return `name too long for the remote once encoded (${Buffer.byteLength(remote)} bytes as ${remote.slice(0, 24)}…; the limit is 255)`;
-  return `${problem} (the server cannot store this name)`;
-}
-
 /** The top-most local paths whose names the remote service cannot hold. */
 export function unstorableNames(
   paths: Iterable<string>,
-  names: NameCodec = NAME_MAPPING,
+  remote: Pick<Remote, 'nameProblem'>,
 ): { path: string; problem: string }[] {
   const out: { path: string; problem: string }[] = [];
   const bad = new Set<string>();
@@ -493,7 +473,7 @@ export function unstorableNames(
     const segs = p.split('/');
     if (segs.some((_, i) => bad.has(segs.slice(0, i + 1).join('/')))) continue;
     for (let i = 0; i < segs.length; i++) {
-      const problem = remoteNameProblem(segs[i]!, names);
+      const problem = remote.nameProblem(segs[i]!);
       if (problem) {
         const top = segs.slice(0, i + 1).join('/');
         bad.add(top);
@@ -503,9 +483,4 @@ export function unstorableNames(
     }
   }
   return out;
-}
-
-export function describeError(e: unknown): string {
-  if (e instanceof VosError) return e.message;
-  return (e as Error).message ?? String(e);
 }

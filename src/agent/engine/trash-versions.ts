@@ -5,10 +5,8 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import type { Client } from '../../vospace/client.js';
-import type { NodeLocation } from '../../vospace/location.js';
-import type { NameCodec } from '../../vospace/names.js';
-import { REMOTE_TRASH, remoteChild, scanRemote } from '../remote/remote-scan.js';
+import type { Remote } from '../remote/port.js';
+import { REMOTE_TRASH, scanRemote } from '../remote/remote-scan.js';
 import { localTrashDir } from './trash.js';
 
 export interface TrashedVersion {
@@ -58,12 +56,8 @@ export function localTrashVersions(root: string): TrashedVersion[] {
 }
 
 /** Versions in the pair's remote trash, newest first. */
-export async function remoteTrashVersions(
-  client: Client,
-  remoteRoot: NodeLocation,
-  names: NameCodec,
-): Promise<TrashedVersion[]> {
-  const listing = await scanRemote(client, remoteChild(remoteRoot, REMOTE_TRASH, names), { names });
+export async function remoteTrashVersions(remote: Remote): Promise<TrashedVersion[]> {
+  const listing = await scanRemote(remote, { under: REMOTE_TRASH });
   const out: TrashedVersion[] = [];
   for (const [rel, e] of listing.entries) {
     if (e.kind !== 'file') continue;
@@ -79,13 +73,8 @@ function newestFirst(v: TrashedVersion[]): TrashedVersion[] {
   return v.sort((a, b) => b.at - a.at || a.path.localeCompare(b.path));
 }
 
-/** Where a version lies: a local file, or the node in the remote trash. */
-export function versionLocation(
-  v: TrashedVersion,
-  localRoot: string,
-  remoteRoot: NodeLocation,
-  names: NameCodec,
-): { file: string } | { node: NodeLocation } {
+/** Where a version lies: a local file, or a path in the pair's remote folder (its remote trash). */
+export function versionLocation(v: TrashedVersion, localRoot: string): { file: string } | { remote: string } {
   if (v.side === 'local') return { file: path.join(localTrashDir(localRoot), v.stamp, ...v.path.split('/')) };
-  return { node: remoteChild(remoteRoot, `${REMOTE_TRASH}/${v.stamp}/${v.path}`, names) };
+  return { remote: `${REMOTE_TRASH}/${v.stamp}/${v.path}` };
 }

@@ -4,11 +4,9 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import type { Client } from '../../vospace/client.js';
-import type { NodeLocation } from '../../vospace/location.js';
-import { NAME_MAPPING, type NameCodec } from '../../vospace/names.js';
 import { PAIR_META_DIR } from '../local/ignore.js';
-import { REMOTE_TRASH, remoteChild } from '../remote/remote-scan.js';
+import type { Remote } from '../remote/port.js';
+import { REMOTE_TRASH } from '../remote/remote-scan.js';
 import { VosError } from '../../util/errors.js';
 
 export const ROOT_MARKER = 'root-marker';
@@ -71,24 +69,14 @@ export function moveToLocalTrash(root: string, relPath: string, now: number): st
 }
 
 /** Moves a remote node into the pair's remote trash (a server-side move); returns its trash path. */
-export async function moveToRemoteTrash(
-  client: Client,
-  root: NodeLocation,
-  relPath: string,
-  now: number,
-  names: NameCodec = NAME_MAPPING,
-): Promise<string> {
+export async function moveToRemoteTrash(remote: Remote, relPath: string, now: number): Promise<string> {
   const trashRel = `${REMOTE_TRASH}/${trashStamp(now)}/${relPath}`;
-  const parentRel = trashRel.slice(0, trashRel.lastIndexOf('/'));
-  await client.mkdir(remoteChild(root, parentRel, names), { parents: true });
+  await remote.mkdir(trashRel.slice(0, trashRel.lastIndexOf('/')), { parents: true });
   try {
-    await client.move(remoteChild(root, relPath, names), remoteChild(root, trashRel, names));
+    await remote.move(relPath, trashRel);
   } catch (e) {
     if (e instanceof VosError && e.kind === 'exists') {
-      await client.move(
-        remoteChild(root, relPath, names),
-        remoteChild(root, `${trashRel}.${process.pid}-${Date.now()}`, names),
-      );
+      await remote.move(relPath, `${trashRel}.${process.pid}-${Date.now()}`);
     } else throw e;
   }
   return trashRel;
@@ -115,19 +103,13 @@ export function pruneLocalTrash(root: string, keepDays: number, now: number): nu
 }
 
 /** Deletes remote trash entries older than `keepDays`. */
-export async function pruneRemoteTrash(
-  client: Client,
-  root: NodeLocation,
-  keepDays: number,
-  now: number,
-): Promise<number> {
-  const trash = remoteChild(root, REMOTE_TRASH);
-  if (!(await client.exists(trash))) return 0;
+export async function pruneRemoteTrash(remote: Remote, keepDays: number, now: number): Promise<number> {
+  if (!(await remote.stat(REMOTE_TRASH))) return 0;
   const cutoff = trashStamp(now - keepDays * 86_400_000);
   let removed = 0;
-  for (const name of await client.listdir(trash)) {
-    if (/^\d{8}-\d{6}/.test(name) && name < cutoff) {
-      await client.delete(remoteChild(root, `${REMOTE_TRASH}/${name}`), { recursive: true });
+  for await (const entry of remote.list(REMOTE_TRASH)) {
+    if (/^\d{8}-\d{6}/.test(entry.name) && entry.name < cutoff) {
+      await remote.delete(`${REMOTE_TRASH}/${entry.name}`, { recursive: true });
       removed++;
     }
   }

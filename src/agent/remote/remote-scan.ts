@@ -1,13 +1,11 @@
 /**
- * The remote side of a pair: a recursive listing of the pair's remote root through the client library,
- * containers listed in parallel with a bound, turned into the remote tree of the index.
+ * The remote side of a pair: a recursive listing of the pair's remote folder through the Remote port, folders
+ * listed in parallel with a bound, turned into the remote tree of the index.
  */
 import PQueue from 'p-queue';
-import type { Client } from '../../vospace/client.js';
-import { childLocation, type NodeLocation } from '../../vospace/location.js';
-import { NAME_MAPPING, type NameCodec } from '../../vospace/names.js';
-import type { RemoteEntry } from '../model.js';
 import { VosError } from '../../util/errors.js';
+import type { RemoteEntry } from '../model.js';
+import type { Remote } from './port.js';
 
 /** The remote trash container of a pair lives in its remote root and is never synced. */
 export const REMOTE_TRASH = '.vosync-trash';
@@ -31,17 +29,13 @@ export interface RemoteScanOptions {
   concurrency?: number;
   /** Paths (relative to the root) to leave out, e.g. ignored names; checked before descending. */
   isExcluded?: (relPath: string, isDir: boolean) => boolean;
-  /** How node names become local names (default: the reversible mapping); entries are keyed by local name. */
-  names?: NameCodec;
+  /** The folder to list, relative to the pair's root (default: the root itself); entries are relative to it. */
+  under?: string;
   /** Stops the listing (between and during its requests); the scan then rejects with the signal's reason. */
   signal?: AbortSignal;
 }
 
-export async function scanRemote(
-  client: Client,
-  root: NodeLocation,
-  opts: RemoteScanOptions = {},
-): Promise<RemoteScanResult> {
+export async function scanRemote(remote: Remote, opts: RemoteScanOptions = {}): Promise<RemoteScanResult> {
   const result: RemoteScanResult = {
     rootExists: true,
     entries: new Map(),
@@ -49,31 +43,29 @@ export async function scanRemote(
     unlisted: [],
     requests: 0,
   };
-  const rootInfo = await client.tryGetInfo(root);
+  const top = opts.under ?? '';
+  const rootInfo = await remote.stat(top);
   result.requests++;
   if (!rootInfo) {
     result.rootExists = false;
     return result;
   }
-  if (rootInfo.kind !== 'container') {
-    throw new VosError('invalid', `remote root ${root.scheme}:${root.path} is not a container`);
+  if (rootInfo.kind !== 'dir') {
+    throw new VosError('invalid', `remote folder ${remote.uri}${top ? `/${top}` : ''} is not a container`);
   }
   const queue = new PQueue({ concurrency: opts.concurrency ?? 8 });
-  const names = opts.names ?? NAME_MAPPING;
   let fatal: unknown;
-  const list = async (rel: string, loc: NodeLocation): Promise<void> => {
+  const list = async (rel: string): Promise<void> => {
     try {
       result.requests++;
-      for await (const child of client.iterate(loc, opts.signal ? { signal: opts.signal } : {})) {
-        if (rel === '' && child.name === REMOTE_TRASH) continue;
-        const localName = names.decode(child.name);
-        const childRel = rel === '' ? localName : `${rel}/${localName}`;
-        // A name that does not come back from its local name (not NFC, or characters CADC cannot store made by
-        // another tool) could not be addressed again: reported, left alone.
-        if (names.encode(localName) !== child.name) {
+      const at = top === '' ? rel : rel === '' ? top : `${top}/${rel}`;
+      for await (const child of remote.list(at, opts.signal ? { signal: opts.signal } : {})) {
+        if (at === '' && child.name === REMOTE_TRASH) continue;
+        const childRel = rel === '' ? child.name : `${rel}/${child.name}`;
+        if (child.unmappable !== undefined) {
           result.problems.push({
             path: childRel,
-            message: `remote name '${child.name}' has no local name that maps back to it; not synced`,
+            message: `remote name '${child.unmappable}' has no local name that maps back to it; not synced`,
           });
           continue;
         }
@@ -81,17 +73,17 @@ export async function scanRemote(
           result.problems.push({ path: childRel, message: 'link node not synced' });
           continue;
         }
-        const isDir = child.kind === 'container';
+        const isDir = child.kind === 'dir';
         if (opts.isExcluded?.(childRel, isDir)) continue;
         const entry: RemoteEntry = {
           path: childRel,
-          kind: isDir ? 'dir' : 'file',
+          kind: child.kind,
           size: isDir ? 0 : child.size,
-          dateMs: child.date ?? 0,
+          dateMs: child.dateMs ?? 0,
         };
         if (!isDir && child.md5) entry.md5 = child.md5;
         result.entries.set(childRel, entry);
-        if (isDir) void queue.add(() => list(childRel, childLocation(loc, child.name)));
+        if (isDir) void queue.add(() => list(childRel));
       }
     } catch (e) {
       if (
@@ -107,15 +99,8 @@ export async function scanRemote(
       queue.clear();
     }
   };
-  void queue.add(() => list('', root));
+  void queue.add(() => list(''));
   await queue.onIdle();
   if (fatal) throw fatal;
   return result;
-}
-
-/** The node of a local relative path below the pair's remote root, each name mapped by `names`. */
-export function remoteChild(root: NodeLocation, rel: string, names: NameCodec = NAME_MAPPING): NodeLocation {
-  let loc = root;
-  for (const seg of rel.split('/')) loc = childLocation(loc, names.encode(seg));
-  return loc;
 }
