@@ -11,7 +11,7 @@
  * Runs the TypeScript sources directly: `node --import ./bench/ts-register.mjs bench/soak.ts …`.
  */
 import { parseArgs } from 'node:util';
-import { SimEnv } from '../test/sim/env.js';
+import { SimWorld } from '../test/sim/world.js';
 import { runMultiSeed, type MultiStats } from '../test/sim/multi.js';
 import { runSeed, sweepCrashes } from '../test/sim/run.js';
 
@@ -65,17 +65,17 @@ function parse(argv: string[]): Args {
 }
 
 async function replay(seed: number, agents: Args['agents']): Promise<number> {
-  const env = await SimEnv.start({ tmpPrefix: 'vosync-soak-', inMemory: agents > 1 });
+  const world = SimWorld.start({ tmpPrefix: 'vosync-soak-', inMemory: agents > 1 });
   try {
     const log = (line: string) => console.log(line);
     const o =
-      agents === 1 ? await runSeed(env, { seed, log }) : await runMultiSeed(env, { seed, agents, log });
+      agents === 1 ? await runSeed(world, { seed, log }) : await runMultiSeed(world, { seed, agents, log });
     console.log(
       o.violations.length === 0 ? `seed ${seed}: ok` : `seed ${seed}: ${o.violations.length} violation(s)`,
     );
     return o.violations.length === 0 ? 0 : 1;
   } finally {
-    await env.close();
+    world.close();
   }
 }
 
@@ -88,18 +88,18 @@ async function soak(args: Args): Promise<number> {
   let next = args.from;
   const last = args.from + args.seeds - 1;
   const totals = { cycles: 0, crashes: 0, faultCycles: 0, interferences: 0, conflicts: 0 };
-  // Lanes run side by side, each with its own server (fault injection is per server, and must stay seeded).
+  // Lanes run side by side, each with its own in-memory remote.
   const lane = async (): Promise<void> => {
-    const env = await SimEnv.start({ tmpPrefix: 'vosync-soak-' });
+    const world = SimWorld.start({ tmpPrefix: 'vosync-soak-' });
     try {
       while (next <= last) {
         const seed = next++;
-        const o = await runSeed(env, { seed });
+        const o = await runSeed(world, { seed });
         const violations = [...o.violations];
         runs++;
         for (const k of Object.keys(totals) as (keyof typeof totals)[]) totals[k] += o.stats[k];
         if (args.sweep) {
-          const sw = await sweepCrashes(env, seed);
+          const sw = await sweepCrashes(world, seed);
           runs += sw.runs;
           violations.push(...sw.violations);
         }
@@ -114,7 +114,7 @@ async function soak(args: Args): Promise<number> {
         }
       }
     } finally {
-      await env.close();
+      world.close();
     }
   };
   await Promise.all(Array.from({ length: Math.min(args.jobs, args.seeds) }, lane));
@@ -155,11 +155,11 @@ async function soakMulti(args: Args, agents: 2 | 3): Promise<number> {
     conflictCopies: 0,
   };
   const lane = async (): Promise<void> => {
-    const env = await SimEnv.start({ tmpPrefix: 'vosync-soak-', inMemory: true });
+    const world = SimWorld.start({ tmpPrefix: 'vosync-soak-', inMemory: true });
     try {
       while (next <= last) {
         const seed = next++;
-        const o = await runMultiSeed(env, { seed, agents });
+        const o = await runMultiSeed(world, { seed, agents });
         ran++;
         for (const k of Object.keys(totals) as (keyof typeof totals)[]) totals[k] += o.stats[k];
         if (o.violations.length > 0) {
@@ -172,7 +172,7 @@ async function soakMulti(args: Args, agents: 2 | 3): Promise<number> {
         }
       }
     } finally {
-      await env.close();
+      world.close();
     }
   };
   await Promise.all(Array.from({ length: Math.min(args.jobs, args.seeds) }, lane));

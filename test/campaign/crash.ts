@@ -21,7 +21,7 @@ import { conflictOriginal, isConflictCopyName } from '../../src/agent/reconcile/
 import { NAME_MAPPING } from '../../src/vospace/names.js';
 import { remoteNameProblem } from '../../src/agent/remote/vospace/remote.js';
 import { once, startDaemonProc, waitSettled, writeConfig, type DaemonProc } from '../e2e/harness.js';
-import { SimEnv, SIM_USER } from '../sim/env.js';
+import { SimEnv, SIM_USER } from './server-env.js';
 import { Rng } from '../sim/rng.js';
 import { LocalSide, md5, parentOf, RemoteSide, type Tree } from '../sim/sides.js';
 

@@ -1,18 +1,13 @@
 /**
  * Simulated crashes and mid-sync interference. Every durable step of a sync cycle is a numbered "point": each
- * call the agent makes to the server (before it, and after the ones that change something), each index commit
- * (before it), and each action boundary. A Fate can kill the process at point k — from then on every server call
- * and index write throws, and the abort signal stops the executor — exactly as if the process had died there; the
- * next cycle then starts from a fresh client and a re-opened index. A Fate can also run a user's change (an edit
- * during a transfer) at a point, before the agent's call goes out.
+ * request the agent sends to the remote (before it, and after the ones that change something; see gate.ts), each
+ * index commit (before it), and each action boundary. A Fate can kill the process at point k — from then on every
+ * request and index write throws, and the abort signal stops the executor — exactly as if the process had died
+ * there; the next cycle then starts from a fresh remote and a re-opened index. A Fate can also run a user's change
+ * (an edit during a transfer) at a point, before the agent's call goes out.
  */
-import { AsyncLocalStorage } from 'node:async_hooks';
 import type { ActionEvent } from '../../src/agent/engine/executor.js';
 import type { SyncIndex } from '../../src/agent/store/index-db.js';
-import { Client, type ClientOptions, type TransferOutcome } from '../../src/vospace/client.js';
-import type { NodeLocation } from '../../src/vospace/location.js';
-import type { NodeInfo } from '../../src/vospace/node.js';
-import type { ServiceEndpoints } from '../../src/vospace/registry.js';
 
 /** Thrown at and after the simulated moment of death. */
 export class SimCrash extends Error {
@@ -78,7 +73,7 @@ export class Fate {
   aimed?: { nth: number; change: (label: string, nodePath: string) => Promise<void> };
   private aimedCount = 0;
 
-  /** An asynchronous point (server calls): a scheduled user change runs first. */
+  /** An asynchronous point (requests): a scheduled user change runs first. */
   async pointAsync(label: string, nodePath?: string, outer = true): Promise<void> {
     const k = this.reach(label);
     const change = outer ? (this.interfere.get(k) ?? this.interfere.get(label)) : undefined;
@@ -99,94 +94,6 @@ export class Fate {
     const k = this.count++;
     this.labels.push(`after ${e.action.type}`);
     if (k === this.crashAt) this.die(k, `after ${e.action.type}`);
-  }
-}
-
-/** Set while the client runs one of its own methods: calls it makes to itself are "nested". */
-const nested = new AsyncLocalStorage<true>();
-
-/**
- * The real client, with a Fate's points around the calls the agent makes. Crashes may strike at any point,
- * nested or not; user changes only run at the agent's own calls (outer points). A change inside the client,
- * between its last read of a node and the transfer, is the race VOSpace cannot close (it has no conditional
- * writes); the agent can only keep that window short, which the outer points check.
- */
-export class SimClient extends Client {
-  private listing: Promise<void> = Promise.resolve();
-
-  constructor(
-    opts: ClientOptions,
-    private readonly fate: Fate,
-  ) {
-    super(opts);
-  }
-
-  private point(label: string, target?: string | NodeLocation): Promise<void> {
-    const outer = nested.getStore() === undefined;
-    const nodePath = target === undefined ? undefined : this.location(target).path;
-    return this.fate.pointAsync(label, outer ? nodePath : undefined, outer);
-  }
-
-  override async endpoints(loc: NodeLocation): Promise<ServiceEndpoints> {
-    await this.point('endpoints', loc);
-    return nested.run(true, () => super.endpoints(loc));
-  }
-
-  override async getInfo(target: string | NodeLocation): Promise<NodeInfo> {
-    await this.point('getInfo', target);
-    return nested.run(true, () => super.getInfo(target));
-  }
-
-  /**
-   * Listings run one at a time: the remote scanner lists sibling folders in parallel, and requests racing to the
-   * server would make the order of points and of injected faults differ between two runs of a seed.
-   */
-  override async *iterate(target: string | NodeLocation): AsyncGenerator<NodeInfo> {
-    const previous = this.listing;
-    let release!: () => void;
-    this.listing = new Promise<void>((r) => (release = r));
-    try {
-      await previous;
-      await this.point('list', target);
-      const children = await nested.run(true, async () => {
-        const out: NodeInfo[] = [];
-        for await (const n of super.iterate(target)) out.push(n);
-        return out;
-      });
-      yield* children;
-    } finally {
-      release();
-    }
-  }
-
-  override async mkdir(target: string | NodeLocation, opts: { parents?: boolean } = {}): Promise<void> {
-    await this.point('mkdir', target);
-    await nested.run(true, () => super.mkdir(target, opts));
-    await this.point('mkdir done');
-  }
-
-  override async delete(target: string | NodeLocation, opts: { recursive?: boolean } = {}): Promise<void> {
-    await this.point('delete', target);
-    await nested.run(true, () => super.delete(target, opts));
-    await this.point('delete done');
-  }
-
-  override async move(src: string | NodeLocation, dest: string | NodeLocation): Promise<string> {
-    await this.point('move', src);
-    const r = await nested.run(true, () => super.move(src, dest));
-    await this.point('move done');
-    return r;
-  }
-
-  override async upload(
-    localFile: string,
-    target: string | NodeLocation,
-    opts: Parameters<Client['upload']>[2] = {},
-  ): Promise<TransferOutcome> {
-    await this.point('upload', target);
-    const r = await nested.run(true, () => super.upload(localFile, target, opts));
-    await this.point('upload done');
-    return r;
   }
 }
 

@@ -3,12 +3,12 @@
  * remote folder over many seeds (seeds 76-150: multi-2b.test.ts; three machines: multi-3*.test.ts).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { SimEnv } from './env.js';
 import { runMultiSeed } from './multi.js';
 import { openSeeds } from './multi-seeds.js';
 import { Rng } from './rng.js';
 import { Scheduler } from './scheduler.js';
 import { multiSeedSuite } from './suite.js';
+import { SimWorld } from './world.js';
 
 /** Three fake agents making four "requests" each (some work between turns) under a scheduler. */
 async function fakeRun(seed: number, opts: { twice?: boolean } = {}) {
@@ -68,15 +68,16 @@ describe('the scheduler', () => {
 });
 
 describe('multi-agent runs', () => {
-  let env: SimEnv;
-  beforeAll(async () => {
-    env = await SimEnv.start({ inMemory: true });
+  let world: SimWorld;
+  beforeAll(() => {
+    world = SimWorld.start({ inMemory: true });
   });
-  afterAll(async () => {
-    await env.close();
+  afterAll(() => {
+    world.close();
   });
 
-  // Seeds that found agent bugs, kept: a download killed before its commit (then a self-conflict); a remote
+  // Seeds that found agent bugs when the simulation ran on the embedded server (on the in-memory remote they tell
+  // other stories), kept: a download killed before its commit (then a self-conflict); a remote
   // folder made for a local folder renamed away after the scan; a mkdir killed before its commit, the folder
   // then turned into a file (881); our upload set aside by another machine's local-wins as it landed (843).
   // And seeds that found holes in the harness's own bookkeeping: a conflict copy made by a cycle that was
@@ -95,14 +96,14 @@ describe('multi-agent runs', () => {
     { agents: 3 as const, seed: 1665 },
     { agents: 3 as const, seed: 1687 },
   ])('regression: $agents agents, seed $seed', async ({ agents, seed }) => {
-    const o = await runMultiSeed(env, { seed, agents });
+    const o = await runMultiSeed(world, { seed, agents });
     if (o.violations.length > 0) console.log(o.trace.join('\n'));
     expect(o.violations).toEqual([]);
   });
 
   it('a seed replays exactly, the agents interleaved request by request', async () => {
-    const a = await runMultiSeed(env, { seed: 4242, agents: 3 });
-    const b = await runMultiSeed(env, { seed: 4242, agents: 3 });
+    const a = await runMultiSeed(world, { seed: 4242, agents: 3 });
+    const b = await runMultiSeed(world, { seed: 4242, agents: 3 });
     expect(a.violations).toEqual([]);
     expect(b.trace).toEqual(a.trace);
     expect(a.stats.switches).toBeGreaterThan(20);

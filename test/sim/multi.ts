@@ -1,9 +1,9 @@
 /**
- * The multi-agent simulation: two or three machines, each with its own local folder, SQLite index, host name and
- * client, all syncing one shared remote folder on the embedded server (several machines on one folder is the
- * normal case). Their cycles run at once, and a seeded scheduler (scheduler.ts) interleaves them at the
- * granularity of single HTTP requests; the users change the folders between cycles and at turns mid-cycle, a
- * remote user now and then; some rounds run under server faults, some cycles are killed at a random durable
+ * The multi-agent simulation: two or three machines, each with its own local folder, SQLite index and host name,
+ * all syncing one shared remote folder of the in-memory remote (several machines on one folder is the normal
+ * case). Their cycles run at once, and a seeded scheduler (scheduler.ts) interleaves them at the granularity of
+ * single requests; the users change the folders between cycles and at turns mid-cycle, a remote user now and
+ * then; some rounds run under request faults, some cycles are killed at a random durable
  * step. Then every machine syncs, one after the other and fault-free, until a round plans nothing anywhere, and
  * the invariants are checked on the real bytes. The server's clock is simulated (each turn moves it a little),
  * so what counts as a concurrent write depends on the seed only, and a failing seed replays.
@@ -24,18 +24,16 @@ import {
   type PairContext,
 } from '../../src/agent/engine/pair-sync.js';
 import { isPlanEmpty } from '../../src/agent/reconcile/index.js';
-import type { Client, TransferOutcome } from '../../src/vospace/client.js';
-import { VosError } from '../../src/vospace/errors.js';
-import type { HttpRequest } from '../../src/vospace/http.js';
-import type { NodeLocation } from '../../src/vospace/location.js';
-import { Fate, SimClient, instrumentIndex } from './crash.js';
-import { SIM_TOKEN, type SimEnv } from './env.js';
+import { VosError } from '../../src/util/errors.js';
+import { MemoryRemote } from '../support/memory-remote.js';
+import { Fate, instrumentIndex } from './crash.js';
+import { Faults, simGate } from './gate.js';
 import { Rng } from './rng.js';
-import { RAW_NETWORK, checkConvergence, describePlan, spuriousConflicts, storable } from './run.js';
-import { Scheduler, gateClient } from './scheduler.js';
-import { LocalSide, RemoteSide, isAtOrBelow, md5, type Side, type Tree } from './sides.js';
+import { checkConvergence, describePlan, spuriousConflicts, storable } from './run.js';
+import { Scheduler } from './scheduler.js';
+import { LocalSide, MemorySide, isAtOrBelow, md5, type Side, type Tree } from './sides.js';
 import { Ledger, User } from './user.js';
-import { vospaceRemote } from '../../src/agent/remote/vospace/connect.js';
+import type { SimWorld } from './world.js';
 
 export interface MultiOptions {
   seed: number;
@@ -174,43 +172,17 @@ class Tracked implements Side {
 }
 
 /**
- * An agent's client that knows when it is inside an upload or a delete past the call's first answer (its read of
- * the node). From there to the write, VOSpace gives no way to notice a foreign change (it has no conditional
- * writes): another machine's write there is the window the concurrent-write rule covers, but a plain remote
- * user's write there is lost whatever the agent does, so the remote user makes none then (run.ts likewise makes
- * changes only at the agent's own calls).
+ * Whether an agent is inside an upload past its read of the node. From there to the write, VOSpace gives no way to
+ * notice a foreign change (it has no conditional writes): another machine's write there is the window the
+ * concurrent-write rule covers, but a plain remote user's write there is lost whatever the agent does, so the
+ * remote user makes none then (run.ts likewise makes changes only at the agent's own calls). Known from the
+ * request the agent asks to send next, so it holds while that request waits for its turn.
  */
-class AgentClient extends SimClient {
-  private answeredInWrite: number | undefined;
+class WriteWindow {
+  open = false;
 
-  get pastItsRead(): boolean {
-    return (this.answeredInWrite ?? 0) > 0;
-  }
-
-  noteAnswered(): void {
-    if (this.answeredInWrite !== undefined) this.answeredInWrite++;
-  }
-
-  private async writing<T>(call: () => Promise<T>): Promise<T> {
-    if (this.answeredInWrite !== undefined) return call(); // a delete inside an upload
-    this.answeredInWrite = 0;
-    try {
-      return await call();
-    } finally {
-      this.answeredInWrite = undefined;
-    }
-  }
-
-  override upload(
-    localFile: string,
-    target: string | NodeLocation,
-    opts: Parameters<Client['upload']>[2] = {},
-  ): Promise<TransferOutcome> {
-    return this.writing(() => super.upload(localFile, target, opts));
-  }
-
-  override delete(target: string | NodeLocation, opts: { recursive?: boolean } = {}): Promise<void> {
-    return this.writing(() => super.delete(target, opts));
+  asking(_request: string, of: { op: string; step: number }): void {
+    this.open = of.op === 'upload' && of.step > 0;
   }
 }
 
@@ -232,7 +204,7 @@ function md5s(t: Tree): string[] {
   return [...t.values()].filter((i) => i.md5).map((i) => i.md5!);
 }
 
-export async function runMultiSeed(env: SimEnv, opts: MultiOptions): Promise<MultiOutcome> {
+export async function runMultiSeed(world: SimWorld, opts: MultiOptions): Promise<MultiOutcome> {
   const { seed } = opts;
   const rng = Rng.derive(seed, `multi-${opts.agents}`);
   const turnRng = Rng.derive(seed, `turns-${opts.agents}`);
@@ -261,9 +233,9 @@ export async function runMultiSeed(env: SimEnv, opts: MultiOptions): Promise<Mul
   const withInterference = opts.interference ?? true;
 
   const id = `m${seed}-${opts.agents}-${++runCounter}-${process.pid}`;
-  const dir = path.join(env.tmp, id);
+  const dir = path.join(world.tmp, id);
   const remoteRoot = `alice/sim/${id}`;
-  const remote = new RemoteSide(env, remoteRoot);
+  const remote = new MemorySide(world.store, remoteRoot);
   const writers = new Writers();
   const owed = new Ledger();
   log(`seed ${seed}: ${opts.agents} agents`);
@@ -309,11 +281,11 @@ export async function runMultiSeed(env: SimEnv, opts: MultiOptions): Promise<Mul
   const remoteHands = new Tracked(remote, 'remote', writers);
   const remoteUser = new User(rng, owed.replica(), `s${seed}r`, log, remote, elsewhere(remote));
 
-  /** Clients of the cycles running now. */
-  const clients = new Set<AgentClient>();
-  /** Whether a remote user's write now could land in an upload's or delete's blind window (see AgentClient). */
-  const remoteBlind = (): boolean => [...clients].some((c) => c.pastItsRead);
-  let faults: { rate: number; seed: number } | undefined;
+  /** The write windows of the cycles running now. */
+  const windows = new Set<WriteWindow>();
+  /** Whether a remote user's write now could land in an upload's blind window (see WriteWindow). */
+  const remoteBlind = (): boolean => [...windows].some((w) => w.open);
+  let faults: Faults | undefined;
   let keepers = false;
   /** The remote was left without a file while writing there was blind: the keeper is written when it is not. */
   let remoteKeeperOwed = false;
@@ -321,18 +293,13 @@ export async function runMultiSeed(env: SimEnv, opts: MultiOptions): Promise<Mul
     remoteKeeperOwed = remoteBlind();
     if (!remoteKeeperOwed) await remoteUser.keepOneFile(remoteHands);
   };
-  /** A user change, with the server's faults off while it runs (its own requests are not the agents'). */
+  /** A user change (its own writes go straight to the store, past the agents' faults). */
   const change = async (fn: () => Promise<void>): Promise<void> => {
-    env.faultsOff();
-    try {
-      await fn();
-      // Once synced, a side emptied of files would (rightly) trip the root guard: keep one on each.
-      if (keepers) {
-        for (const a of agents) await a.user.keepOneFile(a.hands);
-        await keepRemoteFile();
-      }
-    } finally {
-      if (faults) env.faultsOn(faults.rate, (faults.seed = (faults.seed + 1) >>> 0));
+    await fn();
+    // Once synced, a side emptied of files would (rightly) trip the root guard: keep one on each.
+    if (keepers) {
+      for (const a of agents) await a.user.keepOneFile(a.hands);
+      await keepRemoteFile();
     }
   };
   const others = (a: Agent) => agents.filter((b) => b !== a);
@@ -344,22 +311,11 @@ export async function runMultiSeed(env: SimEnv, opts: MultiOptions): Promise<Mul
     return change(() => a.user.act(a.hands, rng.pick(others(a)).hands));
   };
 
-  /** A request as the trace shows it: method and pair-relative path, or the endpoint's words (no ids). */
-  const describe = (req: HttpRequest): string => {
-    const u = new URL(req.url);
-    const p = decodeURIComponent(u.pathname);
-    const at = p.indexOf(remoteRoot);
-    if (at >= 0) return `${req.method} ${p.slice(at + remoteRoot.length + 1) || '/'}`;
-    return `${req.method} ${p
-      .split('/')
-      .filter((s) => /^[a-z-]+$/.test(s))
-      .join('/')}`;
-  };
   const conflictNotices: { where: string; path: string }[] = [];
   let meddle = 0;
   const sched = new Scheduler(Rng.derive(seed, `schedule-${opts.agents}`), async (agent, what) => {
     // A request takes a while: the server's clock moves on between turns (0.1–1.5 s).
-    env.clock.advance(turnRng.int(1, 15) * 100);
+    world.clock.advance(turnRng.int(1, 15) * 100);
     if (what !== 'start') log(`    ${agent}> ${what}`);
     if (remoteKeeperOwed) await change(keepRemoteFile);
     if (meddle > 0 && turnRng.chance(meddle)) {
@@ -369,7 +325,7 @@ export async function runMultiSeed(env: SimEnv, opts: MultiOptions): Promise<Mul
     }
   });
 
-  /** One process life of an agent: a fresh client and a re-opened index, maybe killed at a durable step. */
+  /** One process life of an agent: a fresh remote and a re-opened index, maybe killed at a durable step. */
   const cycle = (a: Agent, c: { crashAt?: number; settling?: boolean }): Promise<CycleResult | undefined> =>
     sched.run(a.id, async () => {
       stats.cycles++;
@@ -377,22 +333,18 @@ export async function runMultiSeed(env: SimEnv, opts: MultiOptions): Promise<Mul
       keepers = true;
       log(`[${a.id}] cycle ${a.cycles}${c.crashAt !== undefined ? ` crash@${c.crashAt}` : ''}`);
       const fate = new Fate(c.crashAt);
-      const client = new AgentClient(
-        {
-          registryUrl: env.registryUrl,
-          cacheDir: path.join(env.tmp, 'cache'),
-          credentials: { kind: 'token', token: SIM_TOKEN },
-          timeoutMs: 3000,
-          retry: { retries: 4, baseDelayMs: 0, maxDelayMs: 0, maxRetryAfterMs: 5000 },
-        },
+      const window = new WriteWindow();
+      const gate = simGate({
         fate,
-      );
-      gateClient(client, sched, a.id, describe, () => client.noteAnswered());
-      clients.add(client);
+        faults: () => faults,
+        turn: (what) => sched.turn(a.id, what),
+        asking: (request, of) => window.asking(request, of),
+      });
+      windows.add(window);
       const index = instrumentIndex(SyncIndex.open(a.indexFile), fate);
       const ctx: PairContext = {
         pair: a.pair,
-        remote: vospaceRemote(client, a.pair),
+        remote: new MemoryRemote(world.store, remoteRoot, { gate }),
         index,
         now: () => (a.clock.t += 1000),
         host: a.id,
@@ -413,9 +365,8 @@ export async function runMultiSeed(env: SimEnv, opts: MultiOptions): Promise<Mul
         if (!fate.dead && !(e instanceof VosError))
           violations.push(`${a.id} cycle ${a.cycles} threw ${err.name}: ${err.message}`);
       } finally {
-        clients.delete(client);
+        windows.delete(window);
         index.close();
-        await client.close();
       }
       a.ledger.noteSynced(await a.local.tree(), await remote.tree());
       if (fate.crashedAt) {
@@ -449,8 +400,6 @@ export async function runMultiSeed(env: SimEnv, opts: MultiOptions): Promise<Mul
           }${r.aborted ? ', aborted' : ''}`,
         );
         for (const f of r.failed) {
-          if (RAW_NETWORK.test(f.kind))
-            violations.push(`${where}: ${f.type} ${f.path} failed with raw ${f.kind}`);
           if (c.settling && storable(f.path))
             violations.push(`${where} (settling): ${f.type} ${f.path}: ${f.message}`);
         }
@@ -459,8 +408,8 @@ export async function runMultiSeed(env: SimEnv, opts: MultiOptions): Promise<Mul
     });
 
   try {
-    env.clock.simulate();
-    await env.user.mkdir(remote.uri(''), { parents: true });
+    world.clock.simulate();
+    world.store.mkdirs(remoteRoot);
     // The starting state: some files on some machines, maybe some already on the server.
     for (const a of agents)
       for (let i = rng.int(0, 3); i > 0; i--)
@@ -472,10 +421,10 @@ export async function runMultiSeed(env: SimEnv, opts: MultiOptions): Promise<Mul
     for (let round = 1; round <= rounds; round++) {
       if (round > 1) for (let i = rng.int(0, 3); i > 0; i--) await randomChange();
       // Time between rounds: sometimes within the window a write counts as concurrent in, sometimes well past it.
-      env.clock.advance(rng.int(0, 40) * 1000);
+      world.clock.advance(rng.int(0, 40) * 1000);
       // Every draw is made whatever the options, so switching a feature off does not change the rest of the story.
       const faulty = rng.chance(0.3) && withFaults;
-      const rate = [0.1, 0.2][rng.int(0, 1)]!;
+      const rate = [0.03, 0.06][rng.int(0, 1)]!;
       const faultSeed = rng.seed();
       const meddling = rng.chance(0.5) && withInterference;
       const perTurn = [0.03, 0.08][rng.int(0, 1)]!;
@@ -486,11 +435,8 @@ export async function runMultiSeed(env: SimEnv, opts: MultiOptions): Promise<Mul
         `round ${round}: ${who.map((a) => a.id).join(' ')}${faulty ? ` faults=${rate}` : ''}${meddling ? ` changes/turn=${perTurn}` : ''}`,
       );
       meddle = meddling ? perTurn : 0;
-      faults = faulty ? { rate, seed: faultSeed } : undefined;
-      if (faults) {
-        stats.faultCycles += who.length;
-        env.faultsOn(faults.rate, faults.seed);
-      }
+      faults = faulty ? new Faults(rate, faultSeed) : undefined;
+      if (faults) stats.faultCycles += who.length;
       try {
         await Promise.all(
           who.map((a, i) => cycle(a, crashes[i]!.crashing ? { crashAt: crashes[i]!.at } : {})),
@@ -498,7 +444,6 @@ export async function runMultiSeed(env: SimEnv, opts: MultiOptions): Promise<Mul
       } finally {
         faults = undefined;
         meddle = 0;
-        env.faultsOff();
       }
     }
 
@@ -509,7 +454,7 @@ export async function runMultiSeed(env: SimEnv, opts: MultiOptions): Promise<Mul
     // and that may be in a settling round).
     for (let round = 1; round <= SETTLE_ROUNDS && !stats.settleRounds; round++) {
       for (const a of agents) a.clock.t += PLACEHOLDER_GRACE_MS;
-      env.clock.advance(PLACEHOLDER_GRACE_MS);
+      world.clock.advance(PLACEHOLDER_GRACE_MS);
       log(`settle ${round}`);
       let quiet = true;
       for (const a of agents) {
@@ -559,8 +504,8 @@ export async function runMultiSeed(env: SimEnv, opts: MultiOptions): Promise<Mul
   } catch (e) {
     violations.push(`harness error: ${(e as Error).stack ?? String(e)}`);
   } finally {
-    env.faultsOff();
     fs.rmSync(dir, { recursive: true, force: true });
+    world.store.delete(remoteRoot, true);
   }
   if (sched.error) violations.push(`scheduler: ${(sched.error as Error).message}`);
   stats.turns = sched.turns;

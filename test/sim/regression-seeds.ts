@@ -1,7 +1,9 @@
 /**
  * Seeds whose story once broke an invariant, kept as regression tests (regressions.test.ts). A seed's story
- * depends on the generator (user.ts, run.ts): after changing the generator, find the seeds again by reverting
- * the fix and running the soak (`npm run soak -- --seeds N`). Each fix also has a focused test there.
+ * depends on the generator (user.ts, run.ts) and on the remote's requests: these stories were told when the
+ * simulation ran on the embedded server, and are other stories on the in-memory remote. Each fix is held by its
+ * focused test there; the seeds stay as more seeds. After a change of the generator, find a bug's seed again by
+ * reverting its fix and running the soak (`npm run soak -- --seeds N`).
  */
 export const REGRESSION_SEEDS: { seed: number; bug: string }[] = [
   {

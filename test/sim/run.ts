@@ -1,7 +1,7 @@
 /**
  * One seeded simulation run: a random story of user changes on both sides of a pair, interleaved with sync cycles
- * of the real agent (scanner, reconciler, executor, SQLite index) against the embedded server, some cycles under
- * injected server faults, some killed at a random durable step (then restarted from the index alone), some with the
+ * of the real agent (scanner, reconciler, executor, SQLite index) against the in-memory remote, some cycles under
+ * injected request faults, some killed at a random durable step (then restarted from the index alone), some with the
  * user changing things mid-cycle. Then the faults stop, the pair is synced until it settles, and the invariants
  * are checked on the real bytes. Everything random comes from the seed, so a failing seed replays.
  */
@@ -18,14 +18,15 @@ import {
 } from '../../src/agent/engine/pair-sync.js';
 import { REMOTE_TRASH } from '../../src/agent/remote/remote-scan.js';
 import { remoteNameProblem } from '../../src/agent/remote/vospace/remote.js';
-import { VosError } from '../../src/vospace/errors.js';
+import { VosError } from '../../src/util/errors.js';
 import { NAME_MAPPING } from '../../src/vospace/names.js';
-import { Fate, SimClient, instrumentIndex } from './crash.js';
-import { SIM_TOKEN, type SimEnv } from './env.js';
+import { MemoryRemote } from '../support/memory-remote.js';
+import { Fate, instrumentIndex } from './crash.js';
+import { Faults, simGate } from './gate.js';
 import { Rng } from './rng.js';
-import { LocalSide, RemoteSide, type Side, type Tree } from './sides.js';
+import { LocalSide, MemorySide, type Side, type Tree } from './sides.js';
 import { Ledger, User } from './user.js';
-import { vospaceRemote } from '../../src/agent/remote/vospace/connect.js';
+import type { SimWorld } from './world.js';
 
 export interface SimOptions {
   seed: number;
@@ -60,9 +61,6 @@ export interface SimOutcome {
   trace: string[];
   stats: SimStats;
 }
-
-/** errno / undici codes of network failures: the client must turn these into typed errors. */
-export const RAW_NETWORK = /^(ECONNRESET|ECONNREFUSED|EPIPE|ETIMEDOUT|UND_ERR_[A-Z_]+)$/;
 
 /** Most cycles the final, fault-free settling may take. */
 const SETTLE_CYCLES = 8;
@@ -99,7 +97,7 @@ export function spuriousConflicts(plan: Plan): string[] {
   return out;
 }
 
-export async function runSeed(env: SimEnv, opts: SimOptions): Promise<SimOutcome> {
+export async function runSeed(world: SimWorld, opts: SimOptions): Promise<SimOutcome> {
   const { seed } = opts;
   const rng = Rng.derive(seed, 'story');
   const trace: string[] = [];
@@ -124,7 +122,7 @@ export async function runSeed(env: SimEnv, opts: SimOptions): Promise<SimOutcome
   const randomInterference = opts.interference ?? true;
 
   const id = `s${seed}-${++runCounter}-${process.pid}`;
-  const dir = path.join(env.tmp, id);
+  const dir = path.join(world.tmp, id);
   const localRoot = path.join(dir, 'local');
   fs.mkdirSync(localRoot, { recursive: true });
   const indexFile = path.join(dir, 'index.sqlite');
@@ -144,23 +142,16 @@ export async function runSeed(env: SimEnv, opts: SimOptions): Promise<SimOutcome
   let clock = START;
   const now = (): number => (clock += 1000);
   const local = new LocalSide(localRoot, now);
-  const remote = new RemoteSide(env, remoteRoot);
+  const remote = new MemorySide(world.store, remoteRoot);
   const ledger = new Ledger();
   const user = new User(rng, ledger, `s${seed}`, log, remote);
-  // The test's own remote changes go through the server with faults off; `faultState` restores them after.
-  let faultState: { rate: number; seed: number } | undefined;
   /** Once the pair has synced, a side emptied of files would (rightly) trip the root guard: keep one. */
   let keepers = false;
   const userChange = async (fn: () => Promise<void>): Promise<void> => {
-    env.faultsOff();
-    try {
-      await fn();
-      if (keepers) {
-        await user.keepOneFile(local);
-        await user.keepOneFile(remote);
-      }
-    } finally {
-      if (faultState) env.faultsOn(faultState.rate, (faultState.seed = (faultState.seed + 1) >>> 0));
+    await fn();
+    if (keepers) {
+      await user.keepOneFile(local);
+      await user.keepOneFile(remote);
     }
   };
   const randomChange = async (): Promise<void> => {
@@ -169,14 +160,7 @@ export async function runSeed(env: SimEnv, opts: SimOptions): Promise<SimOutcome
   };
 
   let override = true;
-  /** A node path of the server → the pair-relative path, or undefined outside the pair. */
-  const relOf = (nodePath: string): string | undefined =>
-    nodePath === remoteRoot
-      ? ''
-      : nodePath.startsWith(remoteRoot + '/')
-        ? nodePath.slice(remoteRoot.length + 1)
-        : undefined;
-  /** One process life: a fresh client and a re-opened index, optionally faulted, crashed, interfered with. */
+  /** One process life: a fresh remote and a re-opened index, optionally faulted, crashed, interfered with. */
   const cycle = async (c: {
     faults?: { rate: number; seed: number };
     crashAt?: number;
@@ -200,9 +184,9 @@ export async function runSeed(env: SimEnv, opts: SimOptions): Promise<SimOutcome
     if (c.aimAt !== undefined) {
       fate.aimed = {
         nth: c.aimAt,
-        change: async (label, nodePath) => {
-          const rel = relOf(nodePath);
-          if (rel === undefined || rel.startsWith(REMOTE_TRASH)) return;
+        change: async (label, rel) => {
+          // Not above the pair's folder (a `/path`), nor in its trash.
+          if (rel.startsWith('/') || rel.startsWith(REMOTE_TRASH)) return;
           stats.interferences++;
           log(`  (mid-cycle, before ${label} ${rel || '/'})`);
           const side: Side = rng.chance(0.5) ? local : remote;
@@ -210,20 +194,11 @@ export async function runSeed(env: SimEnv, opts: SimOptions): Promise<SimOutcome
         },
       };
     }
-    const client = new SimClient(
-      {
-        registryUrl: env.registryUrl,
-        cacheDir: path.join(env.tmp, 'cache'),
-        credentials: { kind: 'token', token: SIM_TOKEN },
-        timeoutMs: 3000,
-        retry: { retries: 4, baseDelayMs: 0, maxDelayMs: 0, maxRetryAfterMs: 5000 },
-      },
-      fate,
-    );
+    const faults = c.faults ? new Faults(c.faults.rate, c.faults.seed) : undefined;
     const index = instrumentIndex(SyncIndex.open(indexFile), fate);
     const ctx: PairContext = {
       pair,
-      remote: vospaceRemote(client, pair),
+      remote: new MemoryRemote(world.store, remoteRoot, { gate: simGate({ fate, faults: () => faults }) }),
       index,
       now,
       host: 'simhost',
@@ -241,11 +216,7 @@ export async function runSeed(env: SimEnv, opts: SimOptions): Promise<SimOutcome
       (c.aimAt !== undefined ? ` aimed-change@${c.aimAt}` : '') +
       (override ? '' : ' (delete caps on)');
     log(head);
-    faultState = c.faults ? { ...c.faults } : undefined;
-    if (faultState) {
-      stats.faultCycles++;
-      env.faultsOn(faultState.rate, faultState.seed);
-    }
+    if (faults) stats.faultCycles++;
     let result: CycleResult | undefined;
     try {
       result = await syncPair(ctx);
@@ -254,17 +225,14 @@ export async function runSeed(env: SimEnv, opts: SimOptions): Promise<SimOutcome
       log(
         `  cycle threw ${err.name}: ${fate.dead ? '(dead)' : err.message.replace(/\/\/[^/]+\//g, '//server/')}`,
       );
-      // A network failure must reach the engine as a (transient) VosError, never as a raw socket error.
+      // A remote's failure reaches the engine as a typed (transient) VosError; anything else is a bug.
       if (!fate.dead && !(e instanceof VosError)) {
         violations.push(
           `cycle ${stats.cycles} threw ${err.name}: ${err.message} (${fate.labels.slice(-3).join(', ')})`,
         );
       }
     } finally {
-      faultState = undefined;
-      env.faultsOff();
       index.close();
-      await client.close();
     }
     stats.points.push(fate.count);
     ledger.noteSynced(await local.tree(), await remote.tree());
@@ -301,12 +269,6 @@ export async function runSeed(env: SimEnv, opts: SimOptions): Promise<SimOutcome
             r.failed.map((f) => `${f.path}(${f.kind})`).join(' ') || '-'
           }${r.aborted ? ', aborted' : ''}`,
         );
-        for (const f of r.failed) {
-          if (RAW_NETWORK.test(f.kind))
-            violations.push(
-              `cycle ${stats.cycles}: ${f.type} ${f.path} failed with raw ${f.kind}: ${f.message}`,
-            );
-        }
         if (c.settling && !fate.dead) {
           for (const f of r.failed) {
             if (storable(f.path))
@@ -319,7 +281,7 @@ export async function runSeed(env: SimEnv, opts: SimOptions): Promise<SimOutcome
   };
 
   try {
-    await env.user.mkdir(remote.uri(''), { parents: true });
+    world.store.mkdirs(remoteRoot);
     // The starting state: files on one side or both (a first sync with data on both sides).
     for (let i = rng.int(1, 4); i > 0; i--) await userChange(() => user.act(local, remote));
     for (let i = rng.int(0, 3); i > 0; i--) await userChange(() => user.act(remote, local));
@@ -329,7 +291,7 @@ export async function runSeed(env: SimEnv, opts: SimOptions): Promise<SimOutcome
       if (round > 0) for (let i = rng.int(0, 4); i > 0; i--) await randomChange();
       // Every draw is made whatever the options, so switching a feature off does not change the rest of the story.
       const faulty = rng.chance(0.35) && randomFaults;
-      const faults = { rate: [0.1, 0.2, 0.3][rng.int(0, 2)]!, seed: rng.seed() };
+      const faults = { rate: [0.03, 0.06, 0.1][rng.int(0, 2)]!, seed: rng.seed() };
       const crashing = rng.chance(0.4) && randomCrashes;
       const crashAt = rng.int(0, 32);
       const meddling = rng.chance(0.2) && randomInterference;
@@ -379,8 +341,8 @@ export async function runSeed(env: SimEnv, opts: SimOptions): Promise<SimOutcome
   } catch (e) {
     violations.push(`harness error: ${(e as Error).stack ?? String(e)}`);
   } finally {
-    env.faultsOff();
     fs.rmSync(dir, { recursive: true, force: true });
+    world.store.delete(remoteRoot, true);
   }
   for (const v of violations) log(`VIOLATION: ${v}`);
   return { seed, violations, trace, stats };
@@ -426,11 +388,11 @@ export async function checkNothingLost(ledger: Ledger, local: Side, remote: Side
  * cycles, then once per point of the chosen cycles (default: every cycle before settling), killed there.
  */
 export async function sweepCrashes(
-  env: SimEnv,
+  world: SimWorld,
   seed: number,
   which: 'busiest' | 'all' = 'all',
 ): Promise<{ runs: number; violations: string[] }> {
-  const base = await runSeed(env, { seed, crashes: false });
+  const base = await runSeed(world, { seed, crashes: false });
   const violations = base.violations.map((v) => `no crash: ${v}`);
   const rounds = base.stats.points.slice(0, base.stats.cycles - base.stats.settleCycles);
   const cycles =
@@ -442,7 +404,7 @@ export async function sweepCrashes(
   let runs = 1;
   for (const c of cycles) {
     for (let k = 0; k < rounds[c]!; k++) {
-      const o = await runSeed(env, { seed, crashes: false, crash: { cycle: c + 1, point: k } });
+      const o = await runSeed(world, { seed, crashes: false, crash: { cycle: c + 1, point: k } });
       runs++;
       if (o.stats.crashes !== 1) violations.push(`cycle ${c + 1} point ${k}: the crash did not happen`);
       violations.push(...o.violations.map((v) => `crash in cycle ${c + 1} at point ${k}: ${v}`));

@@ -1,14 +1,12 @@
 /**
- * A seeded scheduler for several agents syncing at once: every HTTP request an agent's client sends, and the
- * start of each of its cycles, waits for a turn, and the scheduler hands out turns one at a time in a random
+ * A seeded scheduler for several agents syncing at once: every request an agent sends to the remote (gate.ts), and
+ * the start of each of its cycles, waits for a turn, and the scheduler hands out turns one at a time in a random
  * (seeded) order. A turn is given only when every agent with a cycle running waits for one, and the next only
  * once the request of the last has been answered: between turns exactly one agent runs. So the order in which
- * the server sees the agents' requests — where races such as two uploads of one path between each other's check
+ * the remote sees the agents' requests — where races such as two uploads of one path between each other's check
  * and transfer happen — is drawn from the seed, and replays.
  */
 import { setImmediate as nextTick } from 'node:timers';
-import type { Client } from '../../src/vospace/client.js';
-import type { HttpRequest, HttpResponse } from '../../src/vospace/http.js';
 import type { Rng } from './rng.js';
 
 /** Runs, exclusively, just before a turn is given: the simulation's chance to change things mid-cycle. */
@@ -49,8 +47,8 @@ export class Scheduler {
 
   /** Waits for the agent's turn; call the returned function when what the turn was for (a request) is over. */
   turn(agent: string, what: string): Promise<() => void> {
-    // The agent's own requests go out one at a time (the sim client lists one folder at a time, the executor
-    // runs one action at a time): a second waiting request would mean a part of the agent still running.
+    // The agent's own requests go out one at a time (the executor runs one action at a time, and the remote scan
+    // of a simulated agent lists one folder at a time): a second waiting request would mean a part still running.
     const queue = this.waiting.get(agent) ?? [];
     if (queue.length > 0)
       this.error ??= new Error(`scheduler: ${agent} waits twice (${queue[0]!.what}, ${what})`);
@@ -72,7 +70,7 @@ export class Scheduler {
   private poke(): void {
     if (this.stepQueued) return;
     this.stepQueued = true;
-    // A macrotask later: the server finishes what a request started (a job runs on setImmediate) first.
+    // A macrotask later: whatever the last answer set off has run up to its next request first.
     nextTick(() => {
       this.stepQueued = false;
       void this.step();
@@ -97,33 +95,4 @@ export class Scheduler {
     }
     w.go();
   }
-}
-
-/**
- * Puts a client's every request (each retry too) behind the scheduler's turns, as `agent`. Service discovery is
- * left out: it changes nothing, and whether it is needed depends on the shared on-disk cache, not on the seed.
- */
-export function gateClient(
-  client: Client,
-  scheduler: Scheduler,
-  agent: string,
-  describe: (req: HttpRequest) => string,
-  /** Told when each of the client's gated requests has its answer (or failed). */
-  answered: () => void = () => undefined,
-): void {
-  // The session's one-request method is private; replacing it on this instance is the narrowest hook there is.
-  const session = client.session as unknown as { once(req: HttpRequest): Promise<HttpResponse> };
-  const send = session.once.bind(client.session);
-  session.once = async (req: HttpRequest): Promise<HttpResponse> => {
-    if (/\/(resource-caps|capabilities)(\?|$)/.test(req.url)) return send(req);
-    const done = await scheduler.turn(agent, describe(req));
-    try {
-      // A fresh connection for each request: a kept-alive one that the server drops after an idle (real-time)
-      // while fails the next request or not depending on timing, and a retry more shifts the server's faults.
-      return await send({ ...req, headers: { ...req.headers, connection: 'close' } });
-    } finally {
-      answered();
-      done();
-    }
-  };
 }

@@ -1,7 +1,8 @@
 /**
- * The two sides of a simulated pair as a user sees them: the local folder (plain file-system calls) and the
- * remote folder (changes through the VOSpace client, as another machine would make them; reads straight from
- * the embedded server's store, hashing the stored bytes, so checks never trust the agent's index).
+ * The sides of a simulated pair as a user sees them: the local folder (plain file-system calls) and the remote
+ * folder — in the simulation's in-memory store (MemorySide), or on the embedded server (RemoteSide, for the crash
+ * campaign's real daemons: changes through the VOSpace client, as another machine would make them). Reads go
+ * straight to the stored bytes, so checks never trust the agent's index.
  */
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
@@ -9,7 +10,8 @@ import path from 'node:path';
 import { PAIR_META_DIR } from '../../src/agent/local/ignore.js';
 import { REMOTE_TRASH } from '../../src/agent/remote/remote-scan.js';
 import { decodePath, encodePath } from '../../src/vospace/names.js';
-import type { SimEnv } from './env.js';
+import type { MemoryStore } from '../support/memory-remote.js';
+import type { SimEnv } from '../campaign/server-env.js';
 import { TEMP_PREFIX } from '../../src/util/temp-files.js';
 
 export type ItemKind = 'file' | 'dir';
@@ -207,5 +209,73 @@ export class RemoteSide implements Side {
 
   async move(from: string, to: string): Promise<void> {
     await this.env.user.move(this.uri(from), this.uri(to));
+  }
+}
+
+/** The remote folder in the simulation's in-memory store, changed directly as another machine would. */
+export class MemorySide implements Side {
+  readonly name = 'remote';
+
+  constructor(
+    private readonly store: MemoryStore,
+    readonly rootPath: string,
+  ) {}
+
+  private at(rel: string): string {
+    return rel === '' ? this.rootPath : `${this.rootPath}/${rel}`;
+  }
+
+  private records(): { rel: string; kind: ItemKind; md5?: string }[] {
+    return this.store
+      .subtree(this.rootPath)
+      .filter(([p]) => p !== this.rootPath)
+      .map(([p, n]) => ({
+        rel: p.slice(this.rootPath.length + 1),
+        kind: n.kind,
+        ...(n.kind === 'file' ? { md5: n.md5 ?? EMPTY_MD5 } : {}),
+      }));
+  }
+
+  tree(): Promise<Tree> {
+    const out: Tree = new Map();
+    for (const r of this.records()) {
+      if (isAtOrBelow(r.rel, REMOTE_TRASH)) continue;
+      out.set(r.rel, r.kind === 'file' ? { kind: 'file', md5: r.md5! } : { kind: 'dir' });
+    }
+    return Promise.resolve(sortTree(out));
+  }
+
+  trashMd5s(): Promise<string[]> {
+    return Promise.resolve(
+      this.records()
+        .filter((r) => r.kind === 'file' && isAtOrBelow(r.rel, REMOTE_TRASH))
+        .map((r) => r.md5!),
+    );
+  }
+
+  /** As an upload through the client would: an empty file is an empty node without a checksum. */
+  writeFile(rel: string, content: string): Promise<void> {
+    const p = this.at(rel);
+    if (parentOf(rel) !== '') this.store.mkdirs(this.at(parentOf(rel)));
+    if (content === '') {
+      if ((this.store.get(p)?.md5 ?? EMPTY_MD5) !== EMPTY_MD5) this.store.delete(p);
+      this.store.touch(p);
+    } else this.store.write(p, Buffer.from(content));
+    return Promise.resolve();
+  }
+
+  mkdir(rel: string): Promise<void> {
+    this.store.mkdirs(this.at(rel));
+    return Promise.resolve();
+  }
+
+  remove(rel: string): Promise<void> {
+    this.store.delete(this.at(rel), true);
+    return Promise.resolve();
+  }
+
+  move(from: string, to: string): Promise<void> {
+    this.store.move(this.at(from), this.at(to));
+    return Promise.resolve();
   }
 }

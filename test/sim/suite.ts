@@ -1,26 +1,26 @@
 /**
- * Declares one vitest case per simulation seed, all sharing one embedded server. A failing case prints the
+ * Declares one vitest case per simulation seed, all sharing one in-memory remote. A failing case prints the
  * seed's whole story; `npm run soak -- --seed N` replays it outside vitest.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { SimEnv } from './env.js';
 import { runMultiSeed } from './multi.js';
 import { runSeed } from './run.js';
+import { SimWorld } from './world.js';
 
 /** Seeds from `first` on; SIM_SEEDS=n in the environment runs n per suite instead of `count`. */
 export function seedSuite(name: string, first: number, count: number): void {
   const n = Number(process.env['SIM_SEEDS'] ?? count);
   describe(name, () => {
-    let env: SimEnv;
-    beforeAll(async () => {
-      env = await SimEnv.start();
+    let world: SimWorld;
+    beforeAll(() => {
+      world = SimWorld.start();
     });
-    afterAll(async () => {
-      await env.close();
+    afterAll(() => {
+      world.close();
     });
     for (let seed = first; seed < first + n; seed++) {
       it(`seed ${seed}`, async () => {
-        const o = await runSeed(env, { seed });
+        const o = await runSeed(world, { seed });
         if (o.violations.length > 0) console.log(o.trace.join('\n'));
         expect(o.violations).toEqual([]);
       });
@@ -41,17 +41,17 @@ export function multiSeedSuite(
 ): void {
   const n = Number(process.env['SIM_SEEDS'] ?? count);
   describe(name, () => {
-    let env: SimEnv;
-    beforeAll(async () => {
-      env = await SimEnv.start({ inMemory: true });
+    let world: SimWorld;
+    beforeAll(() => {
+      world = SimWorld.start({ inMemory: true });
     });
-    afterAll(async () => {
-      await env.close();
+    afterAll(() => {
+      world.close();
     });
     for (let seed = first; seed < first + n; seed++) {
       if (leftOut.includes(seed)) continue;
       it(`seed ${seed}`, async () => {
-        const o = await runMultiSeed(env, { seed, agents });
+        const o = await runMultiSeed(world, { seed, agents });
         if (o.violations.length > 0) console.log(o.trace.join('\n'));
         expect(o.violations).toEqual([]);
       });

@@ -117,12 +117,22 @@ export class MemoryStore {
   }
 }
 
+/** Which call of the port a request serves (`upload`, `stat`, …), and which of its requests it is (from 0). */
+export interface RequestOf {
+  op: string;
+  step: number;
+}
+
 /**
  * Runs each request of a Remote: its name (`getInfo`, `list`, `negotiate`, `put`, `get`, `putNode`, `move`,
- * `delete`), the pair-relative path it names, and its effect. The default runs the effect at once; a simulation's
- * gate may wait for a turn first, fail the request before or after its effect, or kill the caller.
+ * `delete`), the pair-relative path it names (ancestors above the root as `/path`), its effect, and the call it
+ * serves. The default runs the effect at once; a simulation's gate may wait for a turn first, fail the request
+ * before or after its effect, or kill the caller.
  */
-export type RequestGate = <T>(request: string, rel: string, effect: () => T) => Promise<T>;
+export type RequestGate = <T>(request: string, rel: string, effect: () => T, of: RequestOf) => Promise<T>;
+
+/** The requests of one call of the port, numbered. */
+type Requests = <T>(request: string, rel: string, effect: () => T) => Promise<T>;
 
 const openGate: RequestGate = (_request, _rel, effect) => Promise.resolve().then(effect);
 
@@ -153,6 +163,11 @@ export class MemoryRemote implements Remote {
     this.uri = opts.uri ?? `mem:${root}`;
   }
 
+  private requests(op: string): Requests {
+    let step = 0;
+    return (request, rel, effect) => this.gate(request, rel, effect, { op, step: step++ });
+  }
+
   private at(rel: string): string {
     return join(this.root, rel);
   }
@@ -161,18 +176,33 @@ export class MemoryRemote implements Remote {
     return this.store.get(this.at(rel));
   }
 
-  stat(rel: string): Promise<RemoteNode | undefined> {
-    return this.gate('getInfo', rel, () => {
+  private missing(rel: string): VosError {
+    return new VosError('not-found', `NodeNotFound: ${this.uri}/${rel}`);
+  }
+
+  private read(request: Requests, rel: string): Promise<RemoteNode | undefined> {
+    return request('getInfo', rel, () => {
       const n = this.node(rel);
       return n && view(n);
     });
   }
 
+  /** The node just written, read back as the adapter does. */
+  private async written(request: Requests, rel: string): Promise<RemoteNode> {
+    const node = await this.read(request, rel);
+    if (!node) throw this.missing(rel);
+    return node;
+  }
+
+  stat(rel: string): Promise<RemoteNode | undefined> {
+    return this.read(this.requests('stat'), rel);
+  }
+
   async *list(rel: string, opts: { signal?: AbortSignal } = {}): AsyncGenerator<RemoteChild> {
-    const page = await this.gate('list', rel, () => {
+    const page = await this.requests('list')('list', rel, () => {
       opts.signal?.throwIfAborted();
       const n = this.node(rel);
-      if (!n) throw new VosError('not-found', `NodeNotFound: ${this.uri}/${rel}`);
+      if (!n) throw this.missing(rel);
       if (n.kind !== 'dir') return [];
       return this.store.children(this.at(rel)).map(([p, c]) => ({ ...view(c), name: baseOf(p) }));
     });
@@ -180,29 +210,30 @@ export class MemoryRemote implements Remote {
   }
 
   async upload(rel: string, req: UploadRequest): Promise<UploadResult> {
+    const request = this.requests('upload');
     const st = fs.statSync(req.file);
-    const current = await this.stat(rel);
+    const current = await this.read(request, rel);
     if (!req.precondition(current))
       throw new VosError('conflict', `${this.uri}/${rel} changed on the server; not overwritten`);
     if (current?.kind === 'dir') throw new VosError('exists', `${this.uri}/${rel} is a container`);
     if (current?.kind === 'file' && current.size === st.size && current.md5 === req.md5) {
       req.onProgress?.(st.size, st.size);
-      return { sent: false, md5: req.md5, size: st.size, node: await this.written(rel) };
+      return { sent: false, md5: req.md5, size: st.size, node: await this.written(request, rel) };
     }
     const p = this.at(rel);
     if (st.size === 0) {
       if (current?.kind === 'file' && current.size > 0)
-        await this.gate('delete', rel, () => this.store.delete(p));
-      if (!current || current.size > 0) await this.gate('putNode', rel, () => this.store.touch(p));
-      return { sent: true, md5: EMPTY_MD5, size: 0, node: await this.written(rel) };
+        await request('delete', rel, () => this.store.delete(p));
+      if (!current || current.size > 0) await request('putNode', rel, () => this.store.touch(p));
+      return { sent: true, md5: EMPTY_MD5, size: 0, node: await this.written(request, rel) };
     }
     try {
-      await this.gate('negotiate', rel, () => {
+      await request('negotiate', rel, () => {
         if (this.store.get(parentOf(p))?.kind !== 'dir')
           throw new VosError('not-found', `ContainerNotFound: ${this.uri}/${parentOf(rel)}`);
         this.store.touch(p);
       });
-      await this.gate('put', rel, () => {
+      await request('put', rel, () => {
         const bytes = fs.readFileSync(req.file);
         if (md5Of(bytes) !== req.md5)
           throw new VosError('integrity', `${req.file}: the server received bytes of another MD5`);
@@ -211,34 +242,28 @@ export class MemoryRemote implements Remote {
       });
     } catch (e) {
       // As the client does: an empty node the negotiation left is removed again (best effort).
-      if (!current) await this.removeEmptyNode(rel).catch(() => undefined);
+      if (!current) await this.removeEmptyNode(request, rel).catch(() => undefined);
       throw e;
     }
     const after = fs.statSync(req.file);
     if (after.size !== st.size || after.mtimeMs !== st.mtimeMs)
       throw new VosError('conflict', `${req.file} changed while it was being uploaded; try again`);
-    return { sent: true, md5: req.md5, size: st.size, node: await this.written(rel) };
+    return { sent: true, md5: req.md5, size: st.size, node: await this.written(request, rel) };
   }
 
-  private async removeEmptyNode(rel: string): Promise<void> {
-    const n = await this.gate('getInfo', rel, () => this.node(rel));
-    if (n?.kind === 'file' && !n.md5) await this.gate('delete', rel, () => this.store.delete(this.at(rel)));
-  }
-
-  private async written(rel: string): Promise<RemoteNode> {
-    const node = await this.stat(rel);
-    if (!node) throw new VosError('not-found', `NodeNotFound: ${this.uri}/${rel}`);
-    return node;
+  private async removeEmptyNode(request: Requests, rel: string): Promise<void> {
+    const n = await request('getInfo', rel, () => this.node(rel));
+    if (n?.kind === 'file' && !n.md5) await request('delete', rel, () => this.store.delete(this.at(rel)));
   }
 
   async download(rel: string, req: DownloadRequest): Promise<DownloadResult> {
-    const missing = () => new VosError('not-found', `NodeNotFound: ${this.uri}/${rel}`);
-    await this.gate('negotiate', rel, () => {
-      if (this.node(rel)?.kind !== 'file') throw missing();
+    const request = this.requests('download');
+    await request('negotiate', rel, () => {
+      if (this.node(rel)?.kind !== 'file') throw this.missing(rel);
     });
-    const bytes = await this.gate('get', rel, () => {
+    const bytes = await request('get', rel, () => {
       const n = this.node(rel);
-      if (n?.kind !== 'file') throw missing();
+      if (n?.kind !== 'file') throw this.missing(rel);
       return n.bytes ?? Buffer.alloc(0);
     });
     if (bytes.length === 0 && req.size === 0) {
@@ -261,12 +286,13 @@ export class MemoryRemote implements Remote {
   }
 
   async mkdir(rel: string, opts: { parents?: boolean } = {}): Promise<void> {
-    if (!opts.parents) return this.gate('putNode', rel, () => this.store.mkdir(this.at(rel)));
+    const request = this.requests('mkdir');
+    if (!opts.parents) return request('putNode', rel, () => this.store.mkdir(this.at(rel)));
     // As the client does: ancestors read upwards until one exists, then the missing ones made downwards.
     const named = (q: string) => (isAtOrBelow(q, this.root) ? q.slice(this.root.length + 1) : `/${q}`);
     const missing: string[] = [];
     for (let q = this.at(rel); ; q = parentOf(q)) {
-      const n = await this.gate('getInfo', named(q), () => this.store.get(q));
+      const n = await request('getInfo', named(q), () => this.store.get(q));
       if (n) {
         if (n.kind !== 'dir') throw new VosError('exists', `${q} exists and is not a container`);
         break;
@@ -274,18 +300,19 @@ export class MemoryRemote implements Remote {
       missing.unshift(q);
     }
     for (const q of missing) {
-      await this.gate('putNode', named(q), () => {
+      await request('putNode', named(q), () => {
         if (this.store.get(q)?.kind !== 'dir') this.store.mkdir(q);
       });
     }
   }
 
   move(from: string, to: string): Promise<void> {
-    return this.gate('move', from, () => this.store.move(this.at(from), this.at(to)));
+    return this.requests('move')('move', from, () => this.store.move(this.at(from), this.at(to)));
   }
 
   delete(rel: string, opts: { recursive?: boolean } = {}): Promise<void> {
-    return this.gate('delete', rel, () => this.store.delete(this.at(rel), opts.recursive ?? false));
+    const recursive = opts.recursive ?? false;
+    return this.requests('delete')('delete', rel, () => this.store.delete(this.at(rel), recursive));
   }
 
   nameProblem(localName: string): string | undefined {
