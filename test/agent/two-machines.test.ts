@@ -10,16 +10,12 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseConfigText, type PairConfig } from '../../src/agent/config/index.js';
 import { SyncIndex } from '../../src/agent/store/index-db.js';
-import {
-  PLACEHOLDER_GRACE_MS,
-  syncPair,
-  syncUntilStable,
-  type PairContext,
-} from '../../src/agent/engine/pair-sync.js';
+import { syncPair, syncUntilStable, type PairContext } from '../../src/agent/engine/pair-sync.js';
 import { isPlanEmpty } from '../../src/agent/reconcile/index.js';
 import { startServer, type RunningServer } from '../../src/server/server.js';
 import { Client } from '../../src/vospace/client.js';
 import { vospaceRemote } from '../../src/agent/remote/vospace/connect.js';
+import { PLACEHOLDER_GRACE_MS } from '../../src/agent/engine/prepare.js';
 
 let srv: RunningServer;
 let tmp: string;

@@ -17,12 +17,7 @@ import {
   isConflictCopyName,
 } from '../../src/agent/reconcile/conflict-name.js';
 import { SyncIndex } from '../../src/agent/store/index-db.js';
-import {
-  PLACEHOLDER_GRACE_MS,
-  syncPair,
-  type CycleResult,
-  type PairContext,
-} from '../../src/agent/engine/pair-sync.js';
+import { syncPair, type CycleResult, type PairContext } from '../../src/agent/engine/pair-sync.js';
 import { isPlanEmpty } from '../../src/agent/reconcile/index.js';
 import { VosError } from '../../src/util/errors.js';
 import { MemoryRemote } from '../support/memory-remote.js';
@@ -34,6 +29,7 @@ import { Scheduler } from './scheduler.js';
 import { LocalSide, MemorySide, isAtOrBelow, md5, type Side, type Tree } from './sides.js';
 import { Ledger, User } from './user.js';
 import type { SimWorld } from './world.js';
+import { PLACEHOLDER_GRACE_MS } from '../../src/agent/engine/prepare.js';
 
 export interface MultiOptions {
   seed: number;

@@ -10,12 +10,7 @@ import path from 'node:path';
 import { parseConfigText, type PairConfig } from '../../src/agent/config/index.js';
 import { SyncIndex } from '../../src/agent/store/index-db.js';
 import { isPlanEmpty, type Plan } from '../../src/agent/reconcile/index.js';
-import {
-  PLACEHOLDER_GRACE_MS,
-  syncPair,
-  type CycleResult,
-  type PairContext,
-} from '../../src/agent/engine/pair-sync.js';
+import { syncPair, type CycleResult, type PairContext } from '../../src/agent/engine/pair-sync.js';
 import { REMOTE_TRASH } from '../../src/agent/remote/remote-scan.js';
 import { remoteNameProblem } from '../../src/agent/remote/vospace/remote.js';
 import { VosError } from '../../src/util/errors.js';
@@ -27,6 +22,7 @@ import { Rng } from './rng.js';
 import { LocalSide, MemorySide, type Side, type Tree } from './sides.js';
 import { Ledger, User } from './user.js';
 import type { SimWorld } from './world.js';
+import { PLACEHOLDER_GRACE_MS } from '../../src/agent/engine/prepare.js';
 
 export interface SimOptions {
   seed: number;

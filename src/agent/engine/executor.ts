@@ -27,7 +27,7 @@ import type {
   RenameLocalAction,
   UploadAction,
 } from '../reconcile/index.js';
-import type { Remote, RemoteNode, TransferProgress } from '../remote/port.js';
+import { isPlaceholder, type Remote, type RemoteNode, type TransferProgress } from '../remote/port.js';
 import { assertNoLinkOnTheWay, moveToLocalTrash, moveToRemoteTrash } from './trash.js';
 import {
   clearDownloadJournal,
@@ -116,13 +116,6 @@ function localMatches(st: fs.Stats | undefined, expect: LocalSnapshot | null): b
   if (!st) return false;
   if (expect.kind === 'dir') return st.isDirectory();
   return st.isFile() && st.size === expect.size && st.mtimeMs === expect.mtimeMs && st.ino === expect.ino;
-}
-
-/** An empty, checksum-less file node: what a push negotiation leaves when its upload never happened. */
-export function isPlaceholder(
-  info: { kind: string; size: number; md5?: string | undefined } | undefined,
-): boolean {
-  return info !== undefined && info.kind === 'file' && info.size === 0 && !info.md5;
 }
 
 function remoteMatches(node: RemoteNode | undefined, expect: RemoteSnapshot | null): boolean {

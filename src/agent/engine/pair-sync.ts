@@ -7,35 +7,25 @@ import os from 'node:os';
 import path from 'node:path';
 import type { PairConfig } from '../config/index.js';
 import { checkDeleteSafety, checkRootGuard, heldDeletes, type HeldDeletes } from './delete-safety.js';
-import {
-  executePlan,
-  isPlaceholder,
-  type ActionEvent,
-  type ExecutionReport,
-  type TransferEvent,
-} from './executor.js';
+import { executePlan, type ActionEvent, type ExecutionReport, type TransferEvent } from './executor.js';
 import { PAIR_META_DIR, createIgnoreMatcher, type IgnoreMatcher } from '../local/ignore.js';
 import type { PairRecord, SyncIndex } from '../store/index-db.js';
 import { LocalRootError, scanLocal, type ScanProblem } from '../local/local-scan.js';
-import type { BaseEntry, RemoteEntry } from '../model.js';
+import type { RemoteEntry } from '../model.js';
 import { isPlanEmpty, reconcile, summarizePlan, type Notice, type Plan } from '../reconcile/index.js';
 import type { Remote } from '../remote/port.js';
 import { scanRemote, type RemoteProblem } from '../remote/remote-scan.js';
+import { prepare, type Prepared } from './prepare.js';
 import { ROOT_MARKER } from './trash.js';
 import {
   clearDownloadJournal,
   clearMkdirJournal,
   clearMoveJournal,
   clearUploadJournal,
-  conflictCopyMd5s,
   journalledDownloads,
   journalledMkdirs,
   journalledMoves,
   journalledUploads,
-  ownDownloadBase,
-  ownMkdirBase,
-  ownWriteBase,
-  setAsideOwnWriteBase,
 } from '../store/transfer-journal.js';
 
 export interface PairContext {
@@ -202,103 +192,32 @@ export async function syncPair(ctx: PairContext): Promise<CycleResult> {
     index.updatePair(rec.id, { lastRemotePollOkAt: ctx.now() });
   }
   ctx.onPhase?.('planning');
-  const trees = index.loadTrees(rec.id);
-  // The agent's own transfers that a crash or a change cut short become bases, not conflicts: a file left in
-  // place between a download's rename and its commit is that downloaded version, and content on the server
-  // that this agent sent itself (an upload cut, killed, or abandoned because the file changed meanwhile) is
-  // its own write. Uploads are judged only against a fresh listing; entries no longer true are forgotten.
-  const adopt = (p: string, base: BaseEntry | undefined) => {
-    if (!base) return;
-    index.commitOutcome(rec.id, { path: p, base });
-    trees.base.set(p, base);
-  };
-  for (const [p, d] of journalledDownloads(index, rec.id)) {
-    adopt(p, ownDownloadBase(p, d, trees.local.get(p)));
-    clearDownloadJournal(index, rec.id, p);
-  }
-  if (!cachedRemoteUsable) {
-    // A rename replayed on the server whose index update a crash prevented: the base follows the move.
-    for (const [from, to] of journalledMoves(index, rec.id)) {
-      if (trees.remote.has(to) && !trees.remote.has(from) && trees.base.has(from) && !trees.base.has(to)) {
-        const inside = (p: string) => p === from || p.startsWith(`${from}/`);
-        const moved = [...trees.base.values()].filter((b) => inside(b.path));
-        index.commitOutcomes(rec.id, [
-          ...moved.map((b) => ({ path: b.path, base: null })),
-          ...moved.map((b) => ({
-            path: to + b.path.slice(from.length),
-            base: { ...b, path: to + b.path.slice(from.length) },
-          })),
-        ]);
-        for (const b of moved) {
-          trees.base.delete(b.path);
-          trees.base.set(to + b.path.slice(from.length), { ...b, path: to + b.path.slice(from.length) });
-        }
-      }
-      clearMoveJournal(index, rec.id, from);
-    }
-    const uploads = journalledUploads(index, rec.id);
-    const copies = uploads.size > 0 ? conflictCopyMd5s(trees.remote) : new Map<string, Set<string>>();
-    for (const [p, sent] of uploads) {
-      const remote = trees.remote.get(p);
-      const base = trees.base.get(p);
-      // The server holds a version this machine sent, or another machine set it aside for its own.
-      adopt(p, ownWriteBase(p, sent, remote, base));
-      adopt(p, setAsideOwnWriteBase(p, sent, remote, copies.get(p) ?? new Set(), base));
-      clearUploadJournal(index, rec.id, p);
-    }
-    for (const [p, made] of journalledMkdirs(index, rec.id)) {
-      adopt(p, ownMkdirBase(p, made, trees.remote.get(p), trees.base.get(p)));
-      clearMkdirJournal(index, rec.id, p);
-    }
-  }
-  // Paths the scanner could not read are neither present nor deleted: leave them out of this plan.
-  const leaveOut = (u: string) => {
-    for (const t of [trees.local, trees.remote, trees.base] as Map<string, unknown>[]) {
-      for (const p of [...t.keys()]) if (p === u || p.startsWith(u + '/')) t.delete(p);
-    }
-  };
-  for (const u of local.unreadable) leaveOut(u);
-  // Names the service cannot store even mapped (too long), or at all with the mapping off, stay local,
-  // reported, never retried.
-  for (const p of unstorableNames(trees.local.keys(), remoteFolder)) {
-    leaveOut(p.path);
-    result.localProblems.push({ path: p.path, kind: 'error', message: `not synced: ${p.problem}` });
-  }
-  // Remote names this disk cannot hold: reported, never retried.
-  for (const p of topMost([...trees.remote.keys()].filter((r) => localNameTooLong(r)))) {
-    leaveOut(p);
-    result.remoteProblems.push({
-      path: p,
-      message: 'not synced: name too long for this disk (over 255 bytes)',
-    });
-  }
-  // An empty placeholder left by an interrupted upload (a push negotiation creates the node first) is not
-  // a remote version worth a conflict: plan the upload over it.
-  if (pair.mode !== 'mirror-down' && remoteFolder.capabilities.placeholders) {
-    for (const [p, r] of [...trees.remote]) {
-      const l = trees.local.get(p);
-      if (
-        r.kind === 'file' &&
-        r.size === 0 &&
-        !r.md5 &&
-        !trees.base.has(p) &&
-        l?.kind === 'file' &&
-        l.size > 0
-      ) {
-        trees.remote.delete(p);
-      }
-    }
-  }
-  // A new, empty, checksum-less remote file is most likely a node another machine is still uploading into
-  // (the push negotiation creates it before the bytes): waited for, not downloaded as an empty file, until it
-  // has stayed empty for a while. Judged only against a fresh listing.
-  if (!cachedRemoteUsable && remoteFolder.capabilities.placeholders)
-    result.waiting = holdPlaceholders(index, rec.id, trees, ctx.now());
-  // Newly ignored paths are not deletions.
-  for (const p of [...trees.base.keys()]) {
-    const b = trees.base.get(p);
-    if (b && ignore.isIgnored(p, b.kind === 'dir')) trees.base.delete(p);
-  }
+  const placeholderSeen = new Map<string, number>();
+  for (const [key, value] of Object.entries(index.listMeta(rec.id)))
+    if (key.startsWith(PLACEHOLDER_SEEN))
+      placeholderSeen.set(key.slice(PLACEHOLDER_SEEN.length), Number(value));
+  const prepared = prepare({
+    trees: index.loadTrees(rec.id),
+    journals: {
+      downloads: journalledDownloads(index, rec.id),
+      moves: journalledMoves(index, rec.id),
+      uploads: journalledUploads(index, rec.id),
+      mkdirs: journalledMkdirs(index, rec.id),
+    },
+    freshListing: !cachedRemoteUsable,
+    unreadable: local.unreadable,
+    nameProblem: (name) => remoteFolder.nameProblem(name),
+    mode: pair.mode,
+    placeholders: remoteFolder.capabilities.placeholders,
+    placeholderSeen,
+    now: ctx.now(),
+    isIgnored: (p, isDir) => ignore.isIgnored(p, isDir),
+  });
+  recordPrepared(index, rec.id, prepared, placeholderSeen);
+  const { trees } = prepared;
+  result.localProblems.push(...prepared.localProblems);
+  result.remoteProblems.push(...prepared.remoteProblems);
+  result.waiting = prepared.waiting;
   const plan = reconcile({
     local: trees.local,
     remote: trees.remote,
@@ -414,73 +333,21 @@ export function machineName(): string {
 
 /** Index meta key prefix: when an empty remote node was first seen (local clock). */
 const PLACEHOLDER_SEEN = 'placeholder-seen:';
-/** How long an empty node is taken for an upload in progress elsewhere before it counts as an empty file. */
-export const PLACEHOLDER_GRACE_MS = 10 * 60_000;
 
-type Trees = ReturnType<SyncIndex['loadTrees']>;
-
-/** Takes empty new remote nodes out of this plan while they may still be uploads in progress elsewhere. */
-function holdPlaceholders(
+/** Makes what `prepare` decided durable: adopted bases, settled journal entries, placeholder marks. */
+function recordPrepared(
   index: SyncIndex,
   pairId: number,
-  trees: Trees,
-  now: number,
-): { path: string; reason: string }[] {
-  const waiting: { path: string; reason: string }[] = [];
-  const seen = new Map<string, number>();
-  for (const [key, value] of Object.entries(index.listMeta(pairId)))
-    if (key.startsWith(PLACEHOLDER_SEEN)) seen.set(key.slice(PLACEHOLDER_SEEN.length), Number(value));
-  for (const [p, r] of trees.remote) {
-    if (!isPlaceholder(r) || trees.base.has(p) || trees.local.has(p)) continue;
-    const since = seen.get(p) ?? now;
-    if (now - since >= PLACEHOLDER_GRACE_MS) continue; // an empty file after all: its mark is cleared below
-    seen.delete(p);
+  prepared: Prepared,
+  seenBefore: ReadonlyMap<string, number>,
+): void {
+  for (const o of prepared.outcomes) index.commitOutcome(pairId, o);
+  for (const p of prepared.settled.downloads) clearDownloadJournal(index, pairId, p);
+  for (const p of prepared.settled.moves) clearMoveJournal(index, pairId, p);
+  for (const p of prepared.settled.uploads) clearUploadJournal(index, pairId, p);
+  for (const p of prepared.settled.mkdirs) clearMkdirJournal(index, pairId, p);
+  for (const [p, since] of prepared.placeholderSeen)
     index.setMeta(pairId, PLACEHOLDER_SEEN + p, String(since));
-    trees.remote.delete(p);
-    waiting.push({
-      path: p,
-      reason: 'empty on the server: being uploaded from another machine; waiting for it',
-    });
-  }
-  // Paths no longer empty, gone, or taken as empty files.
-  for (const p of seen.keys()) index.setMeta(pairId, PLACEHOLDER_SEEN + p, null);
-  return waiting;
-}
-
-/** Local file systems hold names of at most 255 bytes (ext4, APFS, NTFS in UTF-16 units: the stricter). */
-const LOCAL_NAME_MAX_BYTES = 255;
-
-function localNameTooLong(rel: string): boolean {
-  return rel.split('/').some((seg) => Buffer.byteLength(seg) > LOCAL_NAME_MAX_BYTES);
-}
-
-/** The paths of a set that are not below another one of the set. */
-function topMost(paths: string[]): string[] {
-  const sorted = [...paths].sort();
-  const out: string[] = [];
-  for (const p of sorted) if (!out.some((t) => p.startsWith(t + '/'))) out.push(p);
-  return out;
-}
-
-/** The top-most local paths whose names the remote service cannot hold. */
-export function unstorableNames(
-  paths: Iterable<string>,
-  remote: Pick<Remote, 'nameProblem'>,
-): { path: string; problem: string }[] {
-  const out: { path: string; problem: string }[] = [];
-  const bad = new Set<string>();
-  for (const p of [...paths].sort()) {
-    const segs = p.split('/');
-    if (segs.some((_, i) => bad.has(segs.slice(0, i + 1).join('/')))) continue;
-    for (let i = 0; i < segs.length; i++) {
-      const problem = remote.nameProblem(segs[i]!);
-      if (problem) {
-        const top = segs.slice(0, i + 1).join('/');
-        bad.add(top);
-        out.push({ path: top, problem });
-        break;
-      }
-    }
-  }
-  return out;
+  for (const p of seenBefore.keys())
+    if (!prepared.placeholderSeen.has(p)) index.setMeta(pairId, PLACEHOLDER_SEEN + p, null);
 }

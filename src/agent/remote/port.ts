@@ -82,6 +82,13 @@ export interface RemoteCapabilities {
   placeholders: boolean;
 }
 
+/** An empty, checksum-less file node: what a push negotiation leaves where an upload has not (yet) happened. */
+export function isPlaceholder(
+  node: { kind: string; size: number; md5?: string | undefined } | undefined,
+): boolean {
+  return node !== undefined && node.kind === 'file' && node.size === 0 && !node.md5;
+}
+
 /** One pair's remote folder. Paths are relative to its root ('' is the root), local names joined by '/'. */
 export interface Remote {
   /** The root as users write it (`vos:alice/data`), for messages. */
