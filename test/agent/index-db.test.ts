@@ -5,15 +5,9 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import {
-  IndexVersionError,
-  MIGRATIONS,
-  PairMismatchError,
-  SCHEMA_VERSION,
-  SyncIndex,
-  type Outcome,
-} from '../../src/agent/store/index-db.js';
+import { PairMismatchError, SyncIndex, type Outcome } from '../../src/agent/store/index-db.js';
 import type { BaseEntry, LocalEntry, RemoteEntry } from '../../src/agent/model.js';
+import { IndexVersionError, MIGRATIONS, SCHEMA_VERSION } from '../../src/agent/store/schema.js';
 
 let dir: string;
 let file: string;
