@@ -106,6 +106,29 @@ describe('plans for a remote change right after our own upload', () => {
     ]);
   });
 
+  it('not when our version sits in a remote conflict copy: another machine saw it and set it aside', () => {
+    const aside: RemoteEntry = {
+      ...remote(),
+      path: 'f.conflict-20261201-221816-desk.txt',
+      md5: 'a'.repeat(32),
+    };
+    const p = reconcile({
+      local: new Map([['f.txt', local]]),
+      remote: new Map([
+        ['f.txt', remote()],
+        [aside.path, aside],
+      ]),
+      base: new Map([['f.txt', base()]]),
+      mode: 'two-way',
+      conflictPolicy: 'keep-both',
+      now: T + 60_000,
+      host: 'laptop',
+      caseInsensitiveLocal: false,
+    });
+    expect(brief(p)).toEqual(['download:f.conflict-20261201-221816-desk.txt', 'download:f.txt']);
+    expect(p.notices).toEqual([]);
+  });
+
   it('mirror-down follows the server as usual', () => {
     expect(brief(plan('mirror-down'))).toEqual(['download:f.txt']);
   });

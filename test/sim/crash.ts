@@ -32,8 +32,9 @@ export class Fate {
    * `interfere` maps a point — its number, or the label of its first occurrence (e.g. 'upload') — to a user
    * change that runs when that point is reached, before the agent's call goes out.
    */
+  /** `crashAt`: the number of the point to die at, or the label of the first point to die at. */
   constructor(
-    private readonly crashAt: number | undefined,
+    private readonly crashAt: number | string | undefined,
     private readonly interfere: Map<number | string, () => Promise<void>> = new Map(),
   ) {}
 
@@ -50,6 +51,10 @@ export class Fate {
     this.controller.abort();
   }
 
+  private strikes(k: number, label: string): boolean {
+    return typeof this.crashAt === 'number' ? k === this.crashAt : label === this.crashAt;
+  }
+
   private reach(label: string): number {
     if (this.crashedAt) throw new SimCrash(this.crashedAt.point, this.crashedAt.label);
     const k = this.count++;
@@ -60,7 +65,7 @@ export class Fate {
   /** A synchronous point (index commits). */
   point(label: string): void {
     const k = this.reach(label);
-    if (k === this.crashAt) {
+    if (this.strikes(k, label)) {
       this.die(k, label);
       throw new SimCrash(k, label);
     }
@@ -82,7 +87,7 @@ export class Fate {
     if (nodePath !== undefined && this.aimed && this.aimedCount++ === this.aimed.nth) {
       await this.aimed.change(label, nodePath);
     }
-    if (k === this.crashAt) {
+    if (this.strikes(k, label)) {
       this.die(k, label);
       throw new SimCrash(k, label);
     }
@@ -93,7 +98,7 @@ export class Fate {
     if (this.crashedAt) return;
     const k = this.count++;
     this.labels.push(`after ${e.action.type}`);
-    if (k === this.crashAt) this.die(k, `after ${e.action.type}`);
+    if (this.strikes(k, `after ${e.action.type}`)) this.die(k, `after ${e.action.type}`);
   }
 }
 

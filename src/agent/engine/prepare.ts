@@ -7,11 +7,11 @@
  */
 import type { ScanProblem } from '../local/local-scan.js';
 import type { BaseEntry, SyncMode } from '../model.js';
+import { conflictCopyMd5s } from '../reconcile/conflict-name.js';
 import { isPlaceholder } from '../remote/port.js';
 import type { RemoteProblem } from '../remote/remote-scan.js';
 import type { Outcome, Trees } from '../store/index-db.js';
 import {
-  conflictCopyMd5s,
   ownDownloadBase,
   ownMkdirBase,
   ownWriteBase,

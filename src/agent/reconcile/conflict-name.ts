@@ -7,6 +7,7 @@
  * conflicts of conflict copies do not pile up markers. If the name is taken, a counter follows the host:
  * `….conflict-20261201-221815-laptop-2.ext`.
  */
+import type { RemoteEntry } from '../model.js';
 import { joinPath, nameOf, parentOf } from './paths.js';
 
 const MARKER = /\.conflict-\d{8}-\d{6}-[A-Za-z0-9-]+$/;
@@ -90,4 +91,17 @@ export function conflictCopyInfo(
     number,
   ];
   return { original: conflictOriginal(path, isDir), at: Date.UTC(y, mo - 1, d, h, mi, sec), host: m[7]! };
+}
+
+/** Path → the MD5s of the remote files that are conflict copies of it. */
+export function conflictCopyMd5s(
+  remote: ReadonlyMap<string, Pick<RemoteEntry, 'kind' | 'md5'>>,
+): Map<string, Set<string>> {
+  const out = new Map<string, Set<string>>();
+  for (const [p, r] of remote) {
+    if (r.kind !== 'file' || !r.md5 || !isConflictCopyName(p)) continue;
+    const original = conflictOriginal(p);
+    out.set(original, (out.get(original) ?? new Set()).add(r.md5));
+  }
+  return out;
 }

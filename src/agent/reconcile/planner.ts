@@ -17,7 +17,7 @@
  * this plan (deleted remotely), the next member takes its place in the same plan.
  */
 import type { BaseEntry, ConflictPolicy, EntryKind, LocalEntry, RemoteEntry, SyncMode } from '../model.js';
-import { conflictCopyName } from './conflict-name.js';
+import { conflictCopyMd5s, conflictCopyName } from './conflict-name.js';
 import {
   baseFrom,
   localSameAsBase,
@@ -69,12 +69,24 @@ export class Planner {
   private readonly touched = new Set<string>();
   /** Every known path, case-folded when the local disk folds case: conflict names avoid them. Built lazily. */
   private takenNames: Set<string> | undefined;
+  /** Path → MD5s of its remote conflict copies. Built lazily. */
+  private asideMd5s: Map<string, Set<string>> | undefined;
 
   constructor(
     private readonly o: PlannerOptions,
     private readonly v: Views,
     private readonly tree: TreeIndex,
   ) {}
+
+  /**
+   * Whether the version this machine last synced at `p` sits in a remote conflict copy of `p`: another machine saw
+   * it and set it aside for its own (a *-wins policy there), so the version now at the name came after ours, not
+   * at the same time, and ours is kept already: no second copy of it.
+   */
+  private setAsideElsewhere(p: string, b: BaseEntry): boolean {
+    this.asideMd5s ??= conflictCopyMd5s(this.v.remote);
+    return b.md5 !== undefined && (this.asideMd5s.get(p)?.has(b.md5) ?? false);
+  }
 
   private get taken(): Set<string> {
     if (!this.takenNames) {
@@ -186,7 +198,7 @@ export class Planner {
         this.upload(p, l, remoteSnap(r), false, reasonFor(d, ls, rs));
         return BOTH;
       case 'download':
-        if (this.o.mode === 'two-way' && b && possiblyConcurrent(r, b))
+        if (this.o.mode === 'two-way' && b && possiblyConcurrent(r, b) && !this.setAsideElsewhere(p, b))
           return this.resolveConflict(p, l, r, true);
         this.download(p, r, localSnap(l), reasonFor(d, ls, rs));
         return BOTH;

@@ -11,7 +11,6 @@
  * own (a base), not weighed against whatever the local folder became meanwhile. Kept in the index's per-pair
  * meta table, one key per path.
  */
-import { conflictOriginal, isConflictCopyName } from '../reconcile/conflict-name.js';
 import type { SyncIndex } from './index-db.js';
 import type { BaseEntry, LocalEntry, RemoteEntry } from '../model.js';
 
@@ -122,17 +121,6 @@ export function setAsideOwnWriteBase(
     localIno: own.ino,
     remoteDateMs: remote.dateMs,
   };
-}
-
-/** Path → the MD5s of the remote files that are conflict copies of it. */
-export function conflictCopyMd5s(remote: ReadonlyMap<string, RemoteEntry>): Map<string, Set<string>> {
-  const out = new Map<string, Set<string>>();
-  for (const [p, r] of remote) {
-    if (r.kind !== 'file' || !r.md5 || !isConflictCopyName(p)) continue;
-    const original = conflictOriginal(p);
-    out.set(original, (out.get(original) ?? new Set()).add(r.md5));
-  }
-  return out;
 }
 
 /** Index meta key prefix of a download renamed into place but not yet recorded. */
