@@ -10,7 +10,8 @@ import { Transform } from 'node:stream';
 import type { RequestContext } from './context.js';
 import { FILE_MODE } from './datadir.js';
 import { Fault, faults } from './errors.js';
-import { httpDate, md5Base64, redirect, requestMd5 } from './http.js';
+import { contentDisposition, httpDate, md5Base64, redirect, requestMd5 } from './http.js';
+import { answerSoda, sodaRequest } from './fits/soda.js';
 import { requestNodePath } from './nodes.js';
 import { ANONYMOUS, type Caller, type Grant, type PreauthClaim } from './auth.js';
 import { inheritPermissions, type VoService } from './service.js';
@@ -28,13 +29,6 @@ export function preauthUrl(ctx: RequestContext, path: string, grant: Grant): str
   return ctx.service.flavour.filesRedirect
     ? `${ctx.serviceBase}/data/${token}/${encodeNodePath(path)}`
     : `${ctx.serviceBase}/files/preauth:${token}/${encodeNodePath(path)}`;
-}
-
-function contentDisposition(name: string): string {
-  const ascii = name.replace(/[^\x20-\x7e]|["\\]/g, '_');
-  return ascii === name
-    ? `inline; filename="${name}"`
-    : `inline; filename="${ascii}"; filename*=UTF-8''${encodeURIComponent(name)}`;
 }
 
 function dataHeaders(svc: VoService, n: NodeRecord): Record<string, string> {
@@ -361,7 +355,12 @@ async function servePreauth(ctx: RequestContext, token: string, path: string): P
   const grant: Grant = method === 'PUT' ? 'write' : 'read';
   const claim = ctx.signer.verify(token, svc.name, path, grant, ctx.now());
   const issuer = issuerOf(ctx, claim);
-  if (method === 'GET' || method === 'HEAD') return sendData(ctx, exactDataNode(ctx, path, issuer, 'read'));
+  if (method === 'GET' || method === 'HEAD') {
+    const n = exactDataNode(ctx, path, issuer, 'read');
+    // Cutouts and headers are minoc's (Vault's storage); ARC serves whole files whatever the query says.
+    const soda = method === 'GET' && svc.flavour.filesRedirect ? sodaRequest(ctx.url) : undefined;
+    return soda ? answerSoda(ctx, n, soda) : sendData(ctx, n);
+  }
   if (method === 'PUT') {
     if (!svc.flavour.filesRedirect) return putArc(ctx, path, issuer, true);
     const n = exactDataNode(ctx, path, issuer, 'write');

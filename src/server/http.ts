@@ -39,20 +39,34 @@ export async function streamXml(
 ): Promise<void> {
   res.writeHead(status, { 'Content-Type': 'text/xml' });
   for (const piece of pieces) {
-    if (res.destroyed) return;
-    if (!res.write(piece)) {
-      await new Promise<void>((resolve) => {
-        const done = () => {
-          res.off('drain', done);
-          res.off('close', done);
-          resolve();
-        };
-        res.on('drain', done);
-        res.on('close', done);
-      });
-    }
+    if (!(await writeWhenReady(res, piece))) return;
   }
   res.end();
+}
+
+/** Writes one piece of a body and waits until the client takes more; false once the client is gone. */
+export async function writeWhenReady(res: ServerResponse, piece: string | Buffer): Promise<boolean> {
+  if (res.destroyed) return false;
+  if (!res.write(piece)) {
+    await new Promise<void>((resolve) => {
+      const done = () => {
+        res.off('drain', done);
+        res.off('close', done);
+        resolve();
+      };
+      res.on('drain', done);
+      res.on('close', done);
+    });
+  }
+  return !res.destroyed;
+}
+
+/** `inline; filename="…"`, with an RFC 5987 `filename*` when the name is not plain ASCII. */
+export function contentDisposition(name: string): string {
+  const ascii = name.replace(/[^\x20-\x7e]|["\\]/g, '_');
+  return ascii === name
+    ? `inline; filename="${name}"`
+    : `inline; filename="${ascii}"; filename*=UTF-8''${encodeURIComponent(name)}`;
 }
 
 export function redirect(res: ServerResponse, location: string): void {

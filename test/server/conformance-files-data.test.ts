@@ -76,7 +76,9 @@ describe('vault /files', () => {
     const loc = r.headers['location']!;
     expect(loc.startsWith(ts.base)).toBe(true);
     expect(loc).toContain(`SUB=${encodeURIComponent('[1]')}`);
-    const d = await ts.req('GET', loc);
+    // With the query the storage answers a cutout (conformance-cutouts.test.ts); without it, the bytes.
+    expect((await ts.req('GET', loc)).status).toBe(400);
+    const d = await ts.req('GET', loc.replace(/\?.*$/, ''));
     expect(d.status).toBe(200);
     expect(d.body.equals(body)).toBe(true);
     expect(d.headers['content-length']).toBe(String(body.length));
