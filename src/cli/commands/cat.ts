@@ -1,4 +1,7 @@
-/** `vosync cat` / `vcat`: write remote files to stdout, byte for byte (--head: FITS headers only). */
+/**
+ * `vosync cat` / `vcat`: write remote files to stdout, byte for byte (a cutout suffix: that cutout; --head:
+ * the FITS headers only).
+ */
 import { once } from 'node:events';
 import type { Command } from 'commander';
 import {
@@ -11,7 +14,9 @@ import {
   type CliIo,
   type Ctx,
 } from '../common.js';
-import { fitsHeaders, remoteByteSource } from './fits-head.js';
+import { openView } from '../../vospace/views.js';
+import { remoteSource } from './cutout.js';
+import { remoteFitsHeaders } from './fits-head.js';
 import { isRemoteArg } from './targets.js';
 
 export function configureCat(cmd: Command, io: CliIo): Command {
@@ -26,8 +31,12 @@ export function configureCat(cmd: Command, io: CliIo): Command {
         const client = ctx.client();
         const out = ctx.io.stdout;
         let code: number = EXIT.ok;
-        for (const n of nodes) {
+        for (const arg of nodes) {
           try {
+            const source = remoteSource(arg, opts.head === true);
+            const view = source.view;
+            // Names the server cannot hold are mapped as cp maps them (`data[old]` is `data~5Bold~5D`).
+            const n = ctx.remoteArg(source.arg);
             let info = await client.getInfo(n);
             let from = n;
             for (let hop = 0; info.kind === 'link' && hop < 8; hop++) {
@@ -37,16 +46,12 @@ export function configureCat(cmd: Command, io: CliIo): Command {
               info = await client.getInfo(from);
             }
             if (info.kind === 'container') throw new CliError(`${n} is a directory`, EXIT.isDir);
-            if (opts.head) {
-              const src = remoteByteSource(client, client.location(from));
-              try {
-                out.write(await fitsHeaders(src, info.size, n));
-              } finally {
-                src.close();
-              }
+            // ARC has no SODA: its headers are read here.
+            if (view?.kind === 'headers' && !(await client.endpoints(client.location(from))).vaultLike) {
+              out.write(await remoteFitsHeaders(client, client.location(from), info.size, n));
               continue;
             }
-            const stream = await client.openRead(from);
+            const stream = view ? await openView(client, from, view) : await client.openRead(from);
             for await (const chunk of stream) {
               if (!out.write(chunk as Buffer)) await once(out, 'drain');
             }

@@ -8,8 +8,10 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { Command } from 'commander';
 import type { TransferOutcome } from '../../vospace/client.js';
+import type { DataView } from '../../vospace/cutout.js';
 import { VosError } from '../../vospace/errors.js';
 import type { NodeInfo } from '../../vospace/node.js';
+import { downloadView } from '../../vospace/views.js';
 import {
   CliError,
   EXIT,
@@ -21,7 +23,8 @@ import {
   type CliIo,
   type Ctx,
 } from '../common.js';
-import { fitsHeaders, remoteByteSource } from './fits-head.js';
+import { cutoutLocalName, remoteSource, type RemoteSource } from './cutout.js';
+import { remoteFitsHeaders } from './fits-head.js';
 import { PathFilter } from './path-filter.js';
 import { TransferProgress } from './progress.js';
 import { Prompter } from './prompt.js';
@@ -43,7 +46,15 @@ type Op =
   | { kind: 'mkdir-remote'; dst: string }
   | { kind: 'mkdir-local'; dst: string; dstLabel: string }
   | { kind: 'upload'; src: string; srcLabel: string; dst: string; size: number }
-  | { kind: 'download'; src: string; dst: string; dstLabel: string; size: number; md5: string | undefined }
+  | {
+      kind: 'download';
+      src: string;
+      dst: string;
+      dstLabel: string;
+      size: number;
+      md5: string | undefined;
+      view?: DataView;
+    }
   | { kind: 'head'; src: string; dst: string; dstLabel: string; size: number }
   | { kind: 'remote-copy'; src: string; dst: string };
 
@@ -136,8 +147,14 @@ class Planner {
     this.ops.push({ kind: 'upload', src: abs, srcLabel, dst, size: st.size });
   }
 
-  /** Remote node → local destination. */
-  async planDownload(src: string, dstLabel: string, rel: string, known?: NodeInfo): Promise<void> {
+  /** Remote node → local destination; `view` asks for a cutout or the headers instead of the bytes. */
+  async planDownload(
+    src: string,
+    dstLabel: string,
+    rel: string,
+    known?: NodeInfo,
+    view?: DataView,
+  ): Promise<void> {
     const client = this.ctx.client();
     let info = known ?? (await client.getInfo(src));
     let from = src;
@@ -150,6 +167,9 @@ class Planner {
     }
     const dst = this.ctx.local(dstLabel);
     if (info.kind === 'container') {
+      if (view && view.kind !== 'headers') {
+        throw new CliError(`${src} is a directory; a cutout applies to a file`, EXIT.isDir);
+      }
       if (rel !== '' && this.filtered(rel, dstLabel, true)) return this.skip(src, 'excluded');
       this.ops.push({ kind: 'mkdir-local', dst, dstLabel });
       for (const child of await client.list(from)) {
@@ -159,19 +179,28 @@ class Planner {
           path.join(dstLabel, name),
           rel === '' ? name : `${rel}/${name}`,
           child,
+          view,
         );
       }
       return;
     }
     if (this.filtered(rel || info.name, dstLabel, false)) return this.skip(src, 'excluded');
-    if (this.opts.head) this.ops.push({ kind: 'head', src: from, dst, dstLabel, size: info.size });
-    else this.ops.push({ kind: 'download', src: from, dst, dstLabel, size: info.size, md5: info.md5 });
+    // ARC has no SODA: its headers are read here instead (cutouts there are refused when they run).
+    if (view?.kind === 'headers' && !(await client.endpoints(client.location(from))).vaultLike) {
+      this.ops.push({ kind: 'head', src: from, dst, dstLabel, size: info.size });
+    } else if (view) {
+      this.ops.push({ kind: 'download', src: from, dst, dstLabel, size: 0, md5: undefined, view });
+    } else {
+      this.ops.push({ kind: 'download', src: from, dst, dstLabel, size: info.size, md5: info.md5 });
+    }
   }
 }
 
-/** The local name of a source: a remote node's name mapped back, or a local file's own name. */
-function sourceBaseName(arg: string, ctx: Ctx): string {
-  return isRemoteArg(arg) ? ctx.names.decode(remoteBaseName(arg)) : path.basename(ctx.local(arg));
+/** The local name of a source: a remote node's name mapped back (a cutout's as vcp names it), or a local file's. */
+function sourceBaseName(src: RemoteSource, ctx: Ctx): string {
+  return isRemoteArg(src.arg)
+    ? cutoutLocalName(ctx.names.decode(remoteBaseName(src.arg)), src.view)
+    : path.basename(ctx.local(src.arg));
 }
 
 async function runCp(ctx: Ctx, paths: string[], opts: CpOptions): Promise<number> {
@@ -182,15 +211,22 @@ async function runCp(ctx: Ctx, paths: string[], opts: CpOptions): Promise<number
   const destRemote = isRemoteArg(destGiven);
   const destArg = destRemote ? ctx.remoteArg(destGiven) : destGiven;
   const client = ctx.client();
-  const sources: string[] = [];
+  const sources: RemoteSource[] = [];
   for (const s of paths.slice(0, -1)) {
-    if (isRemoteArg(s)) sources.push(...(await expandRemote(client, ctx.remoteArg(s))));
-    else sources.push(s);
+    if (!isRemoteArg(s)) {
+      sources.push({ arg: s });
+      continue;
+    }
+    // A cutout is split off before wildcards are expanded, then applies to every match (as in vcp).
+    const { arg, view } = remoteSource(s, opts.head === true);
+    for (const match of await expandRemote(client, ctx.remoteArg(arg))) {
+      sources.push(view ? { arg: match, view } : { arg: match });
+    }
   }
-  if (!destRemote && sources.every((s) => !isRemoteArg(s))) {
+  if (!destRemote && sources.every((s) => !isRemoteArg(s.arg))) {
     throw new CliError(`${destArg}: both sides are local; use cp(1) for local copies`, EXIT.invalid);
   }
-  if (opts.head && (destRemote || sources.some((s) => !isRemoteArg(s)))) {
+  if (opts.head && (destRemote || sources.some((s) => !isRemoteArg(s.arg)))) {
     throw new CliError('--head copies FITS headers from remote files to local files only', EXIT.invalid);
   }
 
@@ -218,14 +254,18 @@ async function runCp(ctx: Ctx, paths: string[], opts: CpOptions): Promise<number
     include: splitPatterns(opts.include),
   });
   const planner = new Planner(ctx, opts, filter);
-  for (const src of sources) {
-    const name = sourceBaseName(src, ctx);
+  for (const source of sources) {
+    const { arg: src, view } = source;
+    const name = sourceBaseName(source, ctx);
     const dst = destIsDir
       ? destRemote
         ? joinRemote(destArg.replace(/\/+$/, ''), ctx.names.encode(name))
         : path.join(destArg, name)
       : destArg;
     const srcRemote = isRemoteArg(src);
+    if (view && destRemote) {
+      throw new CliError(`${src}: cutouts are copied to local files only`, EXIT.invalid);
+    }
     if (srcRemote && destRemote) {
       const a = client.location(src);
       const b = client.location(dst);
@@ -239,7 +279,7 @@ async function runCp(ctx: Ctx, paths: string[], opts: CpOptions): Promise<number
         throw new CliError('--include/--exclude do not apply to server-side copies', EXIT.invalid);
       planner.ops.push({ kind: 'remote-copy', src, dst });
     } else if (srcRemote) {
-      await planner.planDownload(src, dst, '');
+      await planner.planDownload(src, dst, '', undefined, view);
     } else {
       planner.planUpload(src, dst, '');
     }
@@ -318,7 +358,9 @@ async function execute(ctx: Ctx, opts: CpOptions, planner: Planner): Promise<num
           const file = progress.fileStarted(op.src, () => fs.statSync(temp).size);
           let r: TransferOutcome;
           try {
-            r = await client.download(op.src, op.dst);
+            r = op.view
+              ? await downloadView(client, op.src, op.dst, op.view)
+              : await client.download(op.src, op.dst);
           } finally {
             file.done(op.size);
           }
@@ -331,14 +373,9 @@ async function execute(ctx: Ctx, opts: CpOptions, planner: Planner): Promise<num
             break;
           }
           ctx.log.info(`${op.src} (headers) -> ${op.dstLabel}`);
-          const src = remoteByteSource(client, client.location(op.src));
-          try {
-            const text = await fitsHeaders(src, op.size, op.src);
-            fs.writeFileSync(op.dst, text);
-            copied.push({ source, destination, bytes: Buffer.byteLength(text), skipped: false });
-          } finally {
-            src.close();
-          }
+          const text = await remoteFitsHeaders(client, client.location(op.src), op.size, op.src);
+          fs.writeFileSync(op.dst, text);
+          copied.push({ source, destination, bytes: Buffer.byteLength(text), skipped: false });
           progress.fileStarted(op.src).done(op.size);
           break;
         }

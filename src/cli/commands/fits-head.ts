@@ -1,8 +1,7 @@
 /**
- * `cp --head` / `cat --head`: the FITS headers of a remote file, every HDU, one 80-character card per line.
- * CADC's Vault produces these server-side (SODA META=true); here they are read client-side: with byte
- * ranges only the header blocks are fetched, and on services without ranges (ARC) the file is streamed once
- * and the data units are skipped.
+ * `cp --head` / `cat --head` on ARC: the FITS headers of a remote file, every HDU, one 80-character card per
+ * line with `END`, as Vault's storage lists them for SODA `META=true`. ARC has no SODA (CADC's own client
+ * refuses `--head` there), so the file is streamed once and its data units skipped.
  */
 import type { Readable } from 'node:stream';
 import type { Client } from '../../vospace/client.js';
@@ -12,33 +11,14 @@ import type { NodeLocation } from '../../vospace/location.js';
 const BLOCK = 2880;
 const CARD = 80;
 
-export interface ByteSource {
-  /** Up to `length` bytes from `start` (fewer at the end of the file). */
-  read(start: number, length: number): Promise<Buffer>;
-  close(): void;
-}
-
 /** Stops reading a response early; undici reports that as an error nobody needs to hear about. */
 function discard(stream: Readable): void {
   stream.on('error', () => undefined);
   stream.destroy();
 }
 
-async function take(stream: Readable, length: number): Promise<Buffer> {
-  const chunks: Buffer[] = [];
-  let have = 0;
-  for await (const chunk of stream) {
-    const b = chunk as Buffer;
-    chunks.push(b);
-    have += b.length;
-    if (have >= length) break;
-  }
-  discard(stream);
-  return Buffer.concat(chunks).subarray(0, length);
-}
-
 /** Reads forward through one stream, discarding what lies between requested ranges. */
-class SequentialSource implements ByteSource {
+class SequentialSource {
   private pos = 0;
   private buffered = Buffer.alloc(0);
   private readonly it: AsyncIterator<Buffer>;
@@ -73,36 +53,12 @@ class SequentialSource implements ByteSource {
   }
 }
 
-/** Byte ranges where the service honours them (Vault), else one sequential pass (ARC). */
-export function remoteByteSource(client: Client, loc: NodeLocation): ByteSource {
-  let sequential: SequentialSource | undefined;
-  let ranges: boolean | undefined;
-  return {
-    async read(start, length) {
-      ranges ??= (await client.endpoints(loc)).vaultLike;
-      if (!ranges && !sequential) sequential = new SequentialSource(await client.openRead(loc));
-      if (!sequential) {
-        try {
-          return await take(await client.openRead(loc, { start, end: start + length - 1 }), length);
-        } catch (e) {
-          if (!(e instanceof VosError && e.kind === 'unsupported')) throw e;
-          sequential = new SequentialSource(await client.openRead(loc));
-        }
-      }
-      return sequential.read(start, length);
-    },
-    close() {
-      sequential?.close();
-    },
-  };
-}
-
 function cardValue(card: string): string {
   return card.slice(10).split('/')[0]!.trim();
 }
 
 /** Reads all HDU headers; `what` names the file in errors. */
-export async function fitsHeaders(src: ByteSource, size: number, what: string): Promise<string> {
+async function fitsHeaders(src: SequentialSource, size: number, what: string): Promise<string> {
   const lines: string[] = [];
   let offset = 0;
   for (let hdu = 0; offset < size && hdu < 10_000; hdu++) {
@@ -123,11 +79,11 @@ export async function fitsHeaders(src: ByteSource, size: number, what: string): 
         }
         const key = card.slice(0, 8).trim();
         if (key === 'END') {
-          lines.push('END');
+          lines.push('END'.padEnd(CARD));
           ended = true;
           break;
         }
-        lines.push(card.trimEnd());
+        lines.push(card);
         if (card[8] === '=') keys.set(key, cardValue(card));
       }
     }
@@ -142,4 +98,19 @@ export async function fitsHeaders(src: ByteSource, size: number, what: string): 
     offset += headerBytes + Math.ceil(dataBytes / BLOCK) * BLOCK;
   }
   return lines.join('\n') + '\n';
+}
+
+/** The headers of a remote file of `size` bytes, read in one pass; `what` names it in errors. */
+export async function remoteFitsHeaders(
+  client: Client,
+  loc: NodeLocation,
+  size: number,
+  what: string,
+): Promise<string> {
+  const src = new SequentialSource(await client.openRead(loc));
+  try {
+    return await fitsHeaders(src, size, what);
+  } finally {
+    src.close();
+  }
 }
