@@ -16,6 +16,14 @@ export { Registry, DEFAULT_REGISTRY, type ServiceEndpoints } from './vospace/reg
 export { parseVosUri, formatVosUri, type VosUri } from './vospace/uri.js';
 export { PROP } from './vospace/xml.js';
 export {
+  splitCutout,
+  parseSub,
+  CutoutSyntaxError,
+  type DataView,
+  type ExtensionSlice,
+} from './vospace/cutout.js';
+export { downloadView, openView } from './vospace/views.js';
+export {
   decodeName,
   decodePath,
   encodeName,

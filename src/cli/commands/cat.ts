@@ -22,7 +22,7 @@ import { isRemoteArg } from './targets.js';
 export function configureCat(cmd: Command, io: CliIo): Command {
   return cmd
     .description('print remote files to standard output (vcat)')
-    .argument('<nodes...>', 'remote files')
+    .argument('<nodes...>', 'remote files, each may end in a cutout as for cp: f.fits[1][1:100,1:100]')
     .option('--head', 'print only the FITS headers')
     .option('-q, --quiet', 'do not print error messages (the exit code still tells)')
     .action(

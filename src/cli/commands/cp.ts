@@ -76,7 +76,11 @@ interface Failure {
 export function configureCp(cmd: Command, io: CliIo): Command {
   return cmd
     .description('copy files and directories to or from VOSpace (vcp); directories are copied recursively')
-    .argument('<paths...>', 'SOURCE… DEST: local paths and/or vos:/arc: nodes (wildcards in remote names)')
+    .argument(
+      '<paths...>',
+      'SOURCE… DEST: local paths and/or vos:/arc: nodes (wildcards in remote names; a remote FITS file may end ' +
+        'in a cutout: f.fits[1][1:100,1:100], f.fits(RA,DEC,RADIUS))',
+    )
     .option('--exclude <patterns>', 'skip files matching these comma-separated patterns', collect)
     .option('--include <patterns>', 'copy only files matching these patterns (wins over --exclude)', collect)
     .option('-i, --interrogate', 'ask before overwriting an existing file')
