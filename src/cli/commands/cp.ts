@@ -23,7 +23,7 @@ import {
   type CliIo,
   type Ctx,
 } from '../common.js';
-import { cutoutLocalName, remoteSource, type RemoteSource } from './cutout.js';
+import { cutoutLocalName, remoteSource, type SourceArg } from './cutout.js';
 import { remoteFitsHeaders } from './fits-head.js';
 import { PathFilter } from './path-filter.js';
 import { TransferProgress } from './progress.js';
@@ -201,7 +201,7 @@ class Planner {
 }
 
 /** The local name of a source: a remote node's name mapped back (a cutout's as vcp names it), or a local file's. */
-function sourceBaseName(src: RemoteSource, ctx: Ctx): string {
+function sourceBaseName(src: SourceArg, ctx: Ctx): string {
   return isRemoteArg(src.arg)
     ? cutoutLocalName(ctx.names.decode(remoteBaseName(src.arg)), src.view)
     : path.basename(ctx.local(src.arg));
@@ -215,7 +215,7 @@ async function runCp(ctx: Ctx, paths: string[], opts: CpOptions): Promise<number
   const destRemote = isRemoteArg(destGiven);
   const destArg = destRemote ? ctx.remoteArg(destGiven) : destGiven;
   const client = ctx.client();
-  const sources: RemoteSource[] = [];
+  const sources: SourceArg[] = [];
   for (const s of paths.slice(0, -1)) {
     if (!isRemoteArg(s)) {
       sources.push({ arg: s });

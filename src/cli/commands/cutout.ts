@@ -5,14 +5,14 @@
 import { CutoutSyntaxError, describeView, splitCutout, type DataView } from '../../vospace/cutout.js';
 import { CliError, EXIT } from '../common.js';
 
-export interface RemoteSource {
-  /** The node, as typed without its cutout. */
+/** A source argument: a local path, or a remote node as typed without its cutout, and what to get of it. */
+export interface SourceArg {
   arg: string;
   view?: DataView;
 }
 
 /** Splits a remote argument into its node and view; a malformed cutout is a clear error. */
-export function remoteSource(arg: string, head: boolean): RemoteSource {
+export function remoteSource(arg: string, head: boolean): SourceArg {
   let split: ReturnType<typeof splitCutout>;
   try {
     split = splitCutout(arg);
