@@ -201,6 +201,15 @@ describe('pixel cutouts (SUB)', () => {
     expect(two2[1]!.values).toEqual(expected(8, [seq(5, 6), seq(1, 6)]));
   });
 
+  it('a cutout bigger than the read and write chunks (whole rows read together) keeps every pixel', async () => {
+    await upload(ts, 'vault', 'alice/big.fits', makeFits([{ bitpix: -64, axes: [600, 500] }]));
+    const rows = await soda('alice/big.fits', [['SUB', '[*,2:499]']]);
+    expectCutoutHeaders(rows);
+    expect(readFits(rows.body)[0]!.values).toEqual(expected(-64, [seq(1, 600), seq(2, 499)]));
+    const strided = await soda('alice/big.fits', [['SUB', '[600:1:7,*:3]']]);
+    expect(readFits(strided.body)[0]!.values).toEqual(expected(-64, [seq(600, 1, 7), seq(1, 500, 3)]));
+  });
+
   it('ranges are clipped to the image; no overlap and unknown HDUs are 400s that say so', async () => {
     await upload(ts, 'vault', 'alice/clip.fits', makeFits([{ bitpix: 16, axes: [20, 10] }]));
     const [hdu] = readFits((await soda('alice/clip.fits', [['SUB', '[15:40,0:3]']])).body);
@@ -231,6 +240,25 @@ describe('pixel cutouts (SUB)', () => {
     const r = await ts.req('GET', r303.headers['location']!, { headers: { Range: 'bytes=0-9' } });
     expectCutoutHeaders(r);
     expect(readFits(r.body)[0]!.values).toEqual(expected(32, [seq(2, 3), seq(2, 3)]));
+  });
+});
+
+describe("CADC's client", () => {
+  it('its request sequence works as written: /files without parameters, then the storage URL with them', async () => {
+    await upload(ts, 'vault', 'alice/py.fits', makeFits([{ bitpix: 16, axes: [9, 9] }]));
+    // vos.Client.copy: GET /files (no redirects followed), then requests' params on the Location,
+    // quote_plus-encoded (so `*` is %2A and spaces are +).
+    const r = await ts.req('GET', '/vault/files/alice/py.fits', { token: ALICE });
+    expect(r.status).toBe(303);
+    const loc = r.headers['location']!;
+    const cut = await ts.req('GET', `${loc}?SUB=%5B0%5D%5B%2A%2C1%3A5%5D`);
+    expectCutoutHeaders(cut);
+    expect(readFits(cut.body)[0]!.values).toEqual(expected(16, [seq(1, 9), seq(1, 5)]));
+    const meta = await ts.req('GET', `${loc}?META=true`);
+    expect(meta.text.startsWith(card('SIMPLE  =                    T'))).toBe(true);
+    const circle = await ts.req('GET', `${loc}?CIRCLE=10.1+-20.2+0.5`);
+    expect(circle.status).toBe(400);
+    expect(circle.text).toContain('not supported by this server');
   });
 });
 
