@@ -35,11 +35,25 @@ export const EXIT_CODES: Record<VosErrorKind, number> = {
   local: 5,
 };
 
+/** The allocation an upload was refused for: its name as users write it, its quota and bytes used (bytes). */
+export interface QuotaState {
+  container: string;
+  quota: number;
+  /** Undefined when the service does not say (Cavern without CephFS). */
+  used: number | undefined;
+}
+
 export class VosError extends Error {
   constructor(
     readonly kind: VosErrorKind,
     message: string,
-    readonly details: { path?: string; status?: number; serverText?: string; cause?: unknown } = {},
+    readonly details: {
+      path?: string;
+      status?: number;
+      serverText?: string;
+      cause?: unknown;
+      quota?: QuotaState;
+    } = {},
   ) {
     super(message);
     this.name = 'VosError';
@@ -60,7 +74,8 @@ export function kindForStatus(status: number, text: string): VosErrorKind {
   if (status === 409) return /DuplicateNode/.test(text) || !/NodeBusy/.test(text) ? 'exists' : 'conflict';
   if (status === 401) return 'auth';
   if (status === 403) return /NodeLocked|islocked/i.test(text) ? 'locked' : 'permission';
-  if (status === 413) return 'quota';
+  // 413 is also an input document over CADC's 32 KiB limit: bad input, not a full allocation.
+  if (status === 413) return /^RequestEntityTooLarge/.test(text) ? 'invalid' : 'quota';
   if (status === 412) return 'integrity';
   if (status === 423) return 'locked';
   if (status === 400 && /OptionNotSupported|OperationNotSupported|not supported/i.test(text))
