@@ -7,7 +7,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import cron, { type ScheduledTask } from 'node-cron';
 import { Client } from '../vospace/client.js';
-import { VosError } from '../vospace/errors.js';
+import { VosError, type QuotaState } from '../vospace/errors.js';
+import { quotaOf } from '../vospace/quota.js';
 import type { Credentials } from '../vospace/http.js';
 import { loginForToken } from '../vospace/gms.js';
 import {
@@ -34,6 +35,7 @@ import {
   type CycleResult,
 } from './engine/pair-sync.js';
 import { actionWords } from './status/action-words.js';
+import { QuotaHolds, quotaReason } from './status/quota-holds.js';
 import { conflictCopyInfo } from './reconcile/conflict-name.js';
 import type { Notice } from './reconcile/index.js';
 import { heldDeletesView, StatusStore, type ConflictItem, type PairState } from './status/status.js';
@@ -136,6 +138,8 @@ class PairRunner {
   private remoteFailed = false;
   /** Not-synced paths already said in the log (each is said once, not every cycle). */
   private reportedNotSynced = new Set<string>();
+  /** Uploads refused for space: held back until their file or the allocation changes, or a full rescan. */
+  private readonly quotaHolds = new QuotaHolds();
   private reporter!: PairReporter;
 
   constructor(
@@ -307,6 +311,8 @@ class PairRunner {
     this.log.debug(
       `${name}: cycle start (${req.full ? 'full' : req.local ? 'local changes' : 'remote poll'})`,
     );
+    if (req.full) this.quotaHolds.releaseAll();
+    else await this.recheckQuotaHolds();
     try {
       result = await syncPair({
         pair: this.pair,
@@ -332,6 +338,7 @@ class PairRunner {
         signal: this.abort.signal,
         // After a failed poll, only a fresh listing may count as knowing the remote side.
         useCachedRemote: !this.remoteFailed && req.local && !req.remote && !req.full,
+        holdUpload: (a) => this.quotaHolds.reasonFor(a.path, a.expectLocal),
         ...(this.d.host ? { host: this.d.host } : {}),
       });
     } catch (e) {
@@ -407,9 +414,14 @@ class PairRunner {
         at: this.d.now(),
         pair: name,
         path: f.path,
-        message: f.message,
+        message: f.kind === 'quota' ? quotaReason(f.quota) : f.message,
         transient: f.transient,
       });
+      if (f.kind === 'quota' && f.type === 'upload') this.holdForQuota(f.path, f.quota, result);
+    }
+    for (const h of result.held) {
+      this.d.status.setFileState(name, h.path, 'error', h.reason);
+      this.log.debug(`${name}: ${h.path}: upload held back: ${h.reason}`);
     }
     const pending = { uploads: 0, downloads: 0, deletes: 0, other: 0 };
     for (const f of [...failures, ...(report?.skipped ?? [])]) {
@@ -426,7 +438,8 @@ class PairRunner {
     const upToDate = result.clean && this.watcher !== undefined && this.watcher.pendingCount() === 0;
     // Transfers that failed because the server could not be reached mean offline, not idle.
     const unreachable = failures.some((f) => f.transient && UNREACHABLE.test(f.message));
-    this.setState(permanent.length > 0 ? 'error' : unreachable ? 'offline' : 'idle', {
+    const failing = permanent.length > 0 || result.held.length > 0;
+    this.setState(failing ? 'error' : unreachable ? 'offline' : 'idle', {
       ...patch,
       pending,
       upToDate,
@@ -440,6 +453,25 @@ class PairRunner {
         result.waiting.length > 0
       )
         this.scheduleRetry();
+    }
+  }
+
+  /** Holds an upload the service refused for space back, as its file was planned (see QuotaHolds). */
+  private holdForQuota(p: string, quota: QuotaState | undefined, result: CycleResult): void {
+    const planned = result.plan?.actions.find((a) => a.type === 'upload' && a.path === p);
+    if (planned?.type === 'upload') this.quotaHolds.hold(p, planned.expectLocal, quota);
+  }
+
+  /** While uploads are held, reads each allocation that refused them: a changed quota or freed space lets go. */
+  private async recheckQuotaHolds(): Promise<void> {
+    for (const q of this.quotaHolds.allocations()) {
+      const n = await this.d.client.getInfo(q.container).catch(() => undefined);
+      const freed = this.quotaHolds.recheck(
+        q.container,
+        n ? (quotaOf(n) ?? { quota: undefined, used: undefined }) : undefined,
+      );
+      if (freed.length > 0)
+        this.log.info(`${this.pair.name}: ${q.container} changed; trying ${freed.length} upload(s) again`);
     }
   }
 

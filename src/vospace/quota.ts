@@ -25,13 +25,24 @@ export async function findQuota(
     } catch {
       return undefined;
     }
-    const raw = n?.kind === 'container' ? n.properties[PROP.quota]?.trim() : undefined;
-    if (raw === undefined || !/^\d+$/.test(raw)) continue;
-    // Vault keeps the bytes below an allocation as its core#length; Cavern only on CephFS.
-    const used = n?.properties[PROP.length] !== undefined ? n.size : undefined;
-    return { container: displayLocation(at), quota: Number(raw), used };
+    const q = n ? quotaOf(n) : undefined;
+    if (q) return { container: displayLocation(at), ...q };
   }
   return undefined;
+}
+
+/** A container's quota and the bytes used below it (Vault's core#length; Cavern has it only on CephFS). */
+export function quotaOf(n: NodeInfo): { quota: number; used: number | undefined } | undefined {
+  const raw = n.kind === 'container' ? n.properties[PROP.quota]?.trim() : undefined;
+  if (raw === undefined || !/^\d+$/.test(raw)) return undefined;
+  return { quota: Number(raw), used: n.properties[PROP.length] !== undefined ? n.size : undefined };
+}
+
+/** How full an allocation is, in words: `9.9 GB of 10 GB used`, or `quota 10 GB` when its use is unknown. */
+export function describeQuota(quota: QuotaState): string {
+  return quota.used !== undefined
+    ? `${humanBytes(quota.used)} of ${humanBytes(quota.quota)} used`
+    : `quota ${humanBytes(quota.quota)}`;
 }
 
 /** The refusal in words: which allocation is full and how full, with the size of what did not fit. */
@@ -41,21 +52,11 @@ export function quotaExceeded(
   size: number,
   quota: QuotaState | undefined,
 ): VosError {
-  const server = cause.details.serverText || cause.message;
   const where = quota ? ` on ${quota.container}` : '';
-  const fill = quota
-    ? quota.used !== undefined
-      ? `${humanBytes(quota.used)} of ${humanBytes(quota.quota)} used`
-      : `quota ${humanBytes(quota.quota)}`
-    : server;
+  const fill = quota ? describeQuota(quota) : cause.details.serverText || cause.message;
   return new VosError(
     'quota',
     `${displayLocation(loc)}: quota exceeded${where} (${fill}; the file is ${humanBytes(size)})`,
     { ...cause.details, path: displayLocation(loc), ...(quota ? { quota } : {}), cause },
   );
-}
-
-/** What a status shows for an upload refused for space: `quota exceeded on vos:alice`. */
-export function quotaReason(e: VosError): string {
-  return e.details.quota ? `quota exceeded on ${e.details.quota.container}` : 'quota exceeded';
 }

@@ -7,7 +7,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import PQueue from 'p-queue';
 import type { Client } from '../../vospace/client.js';
-import { VosError } from '../../vospace/errors.js';
+import { VosError, type QuotaState } from '../../vospace/errors.js';
 import type { NodeLocation } from '../../vospace/location.js';
 import type { NameCodec } from '../../vospace/names.js';
 import { EMPTY_MD5, type NodeInfo } from '../../vospace/node.js';
@@ -94,6 +94,8 @@ export interface ActionFailure {
   message: string;
   /** Transient failures are retried on the next cycle; permanent ones need the user. */
   transient: boolean;
+  /** For a failure of kind 'quota': the allocation that refused it, when the client found it. */
+  quota?: QuotaState;
 }
 
 export interface ExecutionReport {
@@ -249,7 +251,15 @@ export class Executor {
         this.ctx.onAction?.({ action, result: 'skipped', message: err.message });
         return;
       }
-      this.report.failed.push({ path: where, type: action.type, kind, message: err.message, transient });
+      const quota = e instanceof VosError ? e.details.quota : undefined;
+      this.report.failed.push({
+        path: where,
+        type: action.type,
+        kind,
+        message: err.message,
+        transient,
+        ...(quota ? { quota } : {}),
+      });
       this.ctx.onAction?.({ action, result: 'failed', message: err.message });
     }
   }
