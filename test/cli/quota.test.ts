@@ -50,4 +50,19 @@ describe('quota exceeded', () => {
     expect((await h.run(['ls', 'arc:home/alice/q'])).stdout).toBe('');
     expect((await h.run(['cp', 'three.txt', 'arc:home/alice/q/'])).code).toBe(0);
   });
+
+  it('ls -l shows a Vault folder with the bytes stored below it, as vls does, and -S sorts on it', async () => {
+    expect((await h.run(['mkdir', 'vos:alice/sized'])).code).toBe(0);
+    expect((await h.run(['cp', 'three.txt', 'vos:alice/sized/'])).code).toBe(0);
+    const long = await h.run(['ls', '-l', 'vos:alice/']);
+    // … size, date (`Mon DD HH:MM` or `Mon DD  YYYY`), name.
+    const sizeOf = (name: string) =>
+      long.stdout
+        .split('\n')
+        .map((l) => / (\d+) \w{3} [ \d]\d [ \d:]{5} (\S+)$/.exec(l))
+        .find((m) => m?.[2] === name)?.[1];
+    expect([sizeOf('q'), sizeOf('sized')]).toEqual(['11', '3']);
+    const bySize = await h.run(['ls', '-S', 'vos:alice/']);
+    expect(bySize.stdout.split('\n').filter((n) => n === 'q' || n === 'sized')).toEqual(['q', 'sized']);
+  });
 });
