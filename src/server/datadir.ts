@@ -35,7 +35,7 @@ export function lockDataDir(dir: string): PidLock {
   );
 }
 
-function writePrivateFile(file: string, content: string): void {
+export function writePrivateFile(file: string, content: string): void {
   const temp = `${file}.${process.pid}.tmp`;
   const fd = fs.openSync(temp, 'w', FILE_MODE);
   try {
