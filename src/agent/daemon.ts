@@ -9,7 +9,7 @@ import cron, { type ScheduledTask } from 'node-cron';
 import { Client } from '../vospace/client.js';
 import { VosError, type QuotaState } from '../vospace/errors.js';
 import { quotaOf } from '../vospace/quota.js';
-import type { Credentials } from '../vospace/http.js';
+import { certificateProblem, type Credentials } from '../vospace/http.js';
 import { loginForToken } from '../vospace/gms.js';
 import {
   ConfigError,
@@ -346,11 +346,12 @@ class PairRunner {
       if (this.stopped) return;
       const err = e as Error;
       const offline = serverUnreachable(e);
+      const message = this.explain(e);
       this.d.status.recordError({
         at: this.d.now(),
         pair: name,
         path: null,
-        message: err.message,
+        message,
         transient: offline,
       });
       if (offline) {
@@ -363,7 +364,7 @@ class PairRunner {
         this.scheduleRetry();
       } else {
         this.setState('error', { upToDate: false });
-        this.log.error(`${name}: sync failed: ${err.message}`);
+        this.log.error(`${name}: sync failed: ${message}`);
         this.scheduleRetry();
       }
       return;
@@ -454,6 +455,15 @@ class PairRunner {
       )
         this.scheduleRetry();
     }
+  }
+
+  /** An error in words; a refused client certificate says why (expired, or not from this service). */
+  private explain(e: unknown): string {
+    const message = (e as Error).message;
+    const auth = this.d.config.auth;
+    if (!(e instanceof VosError) || e.kind !== 'auth' || auth.kind !== 'certificate') return message;
+    const problem = certificateProblem(auth.certFile, this.d.now());
+    return problem ? `${message} (${problem})` : message;
   }
 
   /** Holds an upload the service refused for space back, as its file was planned (see QuotaHolds). */

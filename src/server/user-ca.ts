@@ -76,7 +76,8 @@ export class UserCa {
     setValidity(cert, { notBefore: now - BACKDATE_MS, notAfter: now + 3650 * DAY_MS });
     const name = [
       { shortName: 'O', value: ORGANISATION },
-      { shortName: 'CN', value: `${ORGANISATION} certificate authority` },
+      // Its own name, so that a certificate from another server's CA is told apart in messages.
+      { shortName: 'CN', value: `${ORGANISATION} certificate authority ${randomBytes(4).toString('hex')}` },
     ];
     cert.setSubject(name);
     cert.setIssuer(name);

@@ -21,7 +21,8 @@ import {
 } from '../common.js';
 import { usernameAndPassword, type PasswordOptions } from './login.js';
 
-const BASIC_AA = 'http://www.w3.org/Protocols/HTTP/1.0/spec.html#BasicAA';
+/** HTTP Basic as CADC's cred lists it now, and as older registries spelled it. */
+const BASIC_AA = ['ivo://ivoa.net/sso#BasicAA', 'http://www.w3.org/Protocols/HTTP/1.0/spec.html#BasicAA'];
 const TOKEN_SECURITY = 'ivo://ivoa.net/sso#token';
 
 interface CertOptions extends PasswordOptions {
@@ -117,8 +118,8 @@ async function fetchCertificate(ctx: Ctx, opts: CertOptions, file: string): Prom
   const client = ctx.client({ credentials: { kind: 'anonymous' } });
   const caps = await client.registry.capabilities(CRED_RESOURCE_ID);
   const ifaces = caps.get(STANDARD.proxyCert) ?? [];
-  const wanted = auth.kind === 'basic' ? BASIC_AA : TOKEN_SECURITY;
-  const iface = ifaces.find((i) => i.security.includes(wanted)) ?? ifaces[0];
+  const wanted = auth.kind === 'basic' ? BASIC_AA : [TOKEN_SECURITY];
+  const iface = ifaces.find((i) => wanted.some((w) => i.security.includes(w))) ?? ifaces[0];
   if (!iface) throw new VosError('unsupported', `${CRED_RESOURCE_ID} offers no proxy certificate service`);
   const headers: Record<string, string> = {
     authorization:
