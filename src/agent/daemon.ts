@@ -30,6 +30,7 @@ import {
   type CycleResult,
 } from './engine/pair-sync.js';
 import { actionWords } from './status/action-words.js';
+import { QuotaHolds, quotaReason } from './engine/quota-holds.js';
 import { conflictCopyInfo } from './reconcile/conflict-name.js';
 import type { Notice } from './reconcile/index.js';
 import { heldDeletesView, StatusStore, type ConflictItem, type PairState } from './status/status.js';
@@ -38,6 +39,7 @@ import { startWatcher, type Watcher } from './local/watch.js';
 import { acquirePidLock, type PidLock } from '../util/pid-lock.js';
 import { VERSION } from '../util/version.js';
 import { VosError } from '../util/errors.js';
+import type { QuotaState } from '../util/quota-state.js';
 import type { RemoteService } from './remote/port.js';
 import { connectVospace } from './remote/vospace/connect.js';
 
@@ -105,6 +107,8 @@ class PairRunner {
   private remoteFailed = false;
   /** Not-synced paths already said in the log (each is said once, not every cycle). */
   private reportedNotSynced = new Set<string>();
+  /** Uploads refused for space: held back until their file or the allocation changes, or a full rescan. */
+  private readonly quotaHolds = new QuotaHolds();
   private reporter!: PairReporter;
 
   constructor(
@@ -276,6 +280,8 @@ class PairRunner {
     this.log.debug(
       `${name}: cycle start (${req.full ? 'full' : req.local ? 'local changes' : 'remote poll'})`,
     );
+    if (req.full) this.quotaHolds.releaseAll();
+    else await this.recheckQuotaHolds();
     try {
       result = await syncPair({
         pair: this.pair,
@@ -301,6 +307,7 @@ class PairRunner {
         signal: this.abort.signal,
         // After a failed poll, only a fresh listing may count as knowing the remote side.
         useCachedRemote: !this.remoteFailed && req.local && !req.remote && !req.full,
+        holdUpload: (a) => this.quotaHolds.reasonFor(a.path, a.expectLocal),
         ...(this.d.host ? { host: this.d.host } : {}),
       });
     } catch (e) {
@@ -308,11 +315,12 @@ class PairRunner {
       if (this.stopped) return;
       const err = e as Error;
       const offline = serverUnreachable(e);
+      const message = this.d.remotes.explain(e);
       this.d.status.recordError({
         at: this.d.now(),
         pair: name,
         path: null,
-        message: err.message,
+        message,
         transient: offline,
       });
       if (offline) {
@@ -325,7 +333,7 @@ class PairRunner {
         this.scheduleRetry();
       } else {
         this.setState('error', { upToDate: false });
-        this.log.error(`${name}: sync failed: ${err.message}`);
+        this.log.error(`${name}: sync failed: ${message}`);
         this.scheduleRetry();
       }
       return;
@@ -376,9 +384,14 @@ class PairRunner {
         at: this.d.now(),
         pair: name,
         path: f.path,
-        message: f.message,
+        message: f.kind === 'quota' ? quotaReason(f.quota) : f.message,
         transient: f.transient,
       });
+      if (f.kind === 'quota' && f.type === 'upload') this.holdForQuota(f.path, f.quota, result);
+    }
+    for (const h of result.held) {
+      this.d.status.setFileState(name, h.path, 'error', h.reason);
+      this.log.debug(`${name}: ${h.path}: upload held back: ${h.reason}`);
     }
     const pending = { uploads: 0, downloads: 0, deletes: 0, other: 0 };
     for (const f of [...failures, ...(report?.skipped ?? [])]) {
@@ -395,7 +408,8 @@ class PairRunner {
     const upToDate = result.clean && this.watcher !== undefined && this.watcher.pendingCount() === 0;
     // Transfers that failed because the server could not be reached mean offline, not idle.
     const unreachable = failures.some((f) => f.transient && UNREACHABLE.test(f.message));
-    this.setState(permanent.length > 0 ? 'error' : unreachable ? 'offline' : 'idle', {
+    const failing = permanent.length > 0 || result.held.length > 0;
+    this.setState(failing ? 'error' : unreachable ? 'offline' : 'idle', {
       ...patch,
       pending,
       upToDate,
@@ -409,6 +423,21 @@ class PairRunner {
         result.waiting.length > 0
       )
         this.scheduleRetry();
+    }
+  }
+
+  /** Holds an upload the service refused for space back, as its file was planned (see QuotaHolds). */
+  private holdForQuota(p: string, quota: QuotaState | undefined, result: CycleResult): void {
+    const planned = result.plan?.actions.find((a) => a.type === 'upload' && a.path === p);
+    if (planned?.type === 'upload') this.quotaHolds.hold(p, planned.expectLocal, quota);
+  }
+
+  /** While uploads are held, reads each allocation that refused them: a changed quota or freed space lets go. */
+  private async recheckQuotaHolds(): Promise<void> {
+    for (const q of this.quotaHolds.allocations()) {
+      const freed = this.quotaHolds.recheck(q.container, await this.d.remotes.allocation(q.container));
+      if (freed.length > 0)
+        this.log.info(`${this.pair.name}: ${q.container} changed; trying ${freed.length} upload(s) again`);
     }
   }
 

@@ -10,7 +10,7 @@ import type { Readable, Writable } from 'node:stream';
 import type { Command } from 'commander';
 import { Client } from '../vospace/client.js';
 import { VosError } from '../vospace/errors.js';
-import { certificateDaysLeft, type Credentials } from '../vospace/http.js';
+import { certificateDaysLeft, certificateProblem, type Credentials } from '../vospace/http.js';
 import { DEFAULT_REGISTRY, defaultCacheDir } from '../vospace/registry.js';
 import { encodeName, NAME_MAPPING, RAW_NAMES, type NameCodec } from '../vospace/names.js';
 import { InvalidUriError, nodeNameProblem } from '../vospace/uri.js';
@@ -379,9 +379,11 @@ export class Ctx {
     if (c.kind === 'anonymous')
       return ' (no credentials were used: run vosync login, or cadc-get-cert, or set VOSYNC_TOKEN)';
     if (e.kind !== 'auth') return '';
-    const what = c.kind === 'token' ? `the token from ${this.auth.source}` : `the certificate ${c.certFile}`;
-    const fix = c.kind === 'token' ? 'run vosync login for a new one' : 'run vosync cert (or cadc-get-cert)';
-    return ` (used ${what}; ${fix})`;
+    if (c.kind === 'certificate') {
+      const problem = certificateProblem(c.certFile, this.io.now());
+      return ` (${problem ?? `used the certificate ${c.certFile}; run vosync cert (or cadc-get-cert)`})`;
+    }
+    return ` (used the token from ${this.auth.source}; run vosync login for a new one)`;
   }
 
   /** Reports an error: the message (naming the file) on stderr, and in --json mode as the document. */

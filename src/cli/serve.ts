@@ -12,6 +12,7 @@ export interface ServeFlags {
   group: string[];
   admin?: string;
   faults?: string;
+  tls?: boolean;
   tlsCert?: string;
   tlsKey?: string;
   verbose?: boolean;
@@ -46,6 +47,7 @@ export function registerServe(program: Command): void {
     .option('--group <name:users>', 'group membership, e.g. survey:alice,bob (repeatable)', collect, [])
     .option('--admin <name>', 'user owning the service roots (allocations, quotas, fault API)')
     .option('--faults <spec>', 'fault injection, e.g. rate=0.2,kinds=error+unavailable+reset,seed=7')
+    .option('--tls', "serve HTTPS with a certificate signed by the server's own CA (DATA/ca.pem)")
     .option('--tls-cert <file>', 'serve HTTPS with this certificate (PEM)')
     .option('--tls-key <file>', 'private key for --tls-cert (PEM)')
     .option('-v, --verbose', 'log every request to stderr')
@@ -60,6 +62,11 @@ export function registerServe(program: Command): void {
         `vosync serve listening on ${server.baseUrl} (vault: ${server.baseUrl}/vault, arc: ${server.baseUrl}/arc, ` +
           `registry: ${server.baseUrl}/reg/resource-caps)\n`,
       );
+      if (flags.tls) {
+        process.stdout.write(
+          `its certificates are signed by ${server.caFile}: trust it with NODE_EXTRA_CA_CERTS=${server.caFile}\n`,
+        );
+      }
       let stopping = false;
       const stop = (): void => {
         // A second signal while closing means "now".
@@ -86,6 +93,8 @@ export function serveOptions(flags: ServeFlags): ServeOptions {
     throw new Error(`--port ${flags.port}: not a port number (0-65535, 0 = any free port)`);
   if (Boolean(flags.tlsCert) !== Boolean(flags.tlsKey))
     throw new Error('--tls-cert and --tls-key go together');
+  if (flags.tls && flags.tlsCert)
+    throw new Error('--tls makes its own certificate: leave out --tls-cert/--tls-key');
   if (flags.admin && !users.some((u) => u.name === flags.admin))
     throw new Error(`--admin ${flags.admin}: not one of the users given with --user or --users-file`);
   let faults: FaultSpec | undefined;
@@ -104,6 +113,7 @@ export function serveOptions(flags: ServeFlags): ServeOptions {
     ...(flags.admin ? { admin: flags.admin } : {}),
     ...(faults ? { faults } : {}),
     ...(flags.tlsCert && flags.tlsKey ? { tls: { cert: flags.tlsCert, key: flags.tlsKey } } : {}),
+    ...(flags.tls ? { tls: 'own' as const } : {}),
     ...(flags.verbose ? { log: (line: string) => process.stderr.write(line + '\n') } : {}),
   };
 }

@@ -305,10 +305,18 @@ async function putArc(ctx: RequestContext, path: string, caller: Caller, exact =
     : svc.canWrite(parent, caller);
   if (!allowed) throw faults.permission(svc.uriOf(target));
   if (answerBodilessTxnOp(ctx, target, existing)) return;
-  checkDeclaredLength(ctx, target, existing);
-  const got = await receiveBody(ctx);
-  const stored = commitUpload(ctx, target, got, { owner: caller.user ?? '', inheritFrom: parent });
-  respondStored(ctx, stored);
+  const create = { owner: caller.user ?? '', inheritFrom: parent };
+  try {
+    checkDeclaredLength(ctx, target, existing);
+    const got = await receiveBody(ctx);
+    respondStored(ctx, commitUpload(ctx, target, got, create));
+  } catch (e) {
+    // Cavern creates the node before writing and empties it when the write fails: a new file refused for
+    // the quota stays behind empty. (An existing file keeps its old bytes here, where Cavern truncates it.)
+    if (!existing && e instanceof Fault && e.status === 413 && !svc.get(target))
+      commitUpload(ctx, target, { temp: svc.store.tempPath(), length: 0, md5: EMPTY_MD5 }, create);
+    throw e;
+  }
 }
 
 /** ARC's `/files/preauth:{token}/{path}`. */

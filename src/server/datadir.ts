@@ -1,7 +1,7 @@
 /**
  * The server's data directory as a whole: private to the user running the server (directories 0700, files
  * 0600), used by one server at a time (a lock file naming its pid), and holding the key that signs
- * pre-authorised URLs in a file of its own.
+ * pre-authorised URLs in a file of its own (the certificate authority's files are user-ca.ts's).
  */
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
@@ -35,7 +35,7 @@ export function lockDataDir(dir: string): PidLock {
   );
 }
 
-function writePrivateFile(file: string, content: string): void {
+export function writePrivateFile(file: string, content: string): void {
   const temp = `${file}.${process.pid}.tmp`;
   const fd = fs.openSync(temp, 'w', FILE_MODE);
   try {

@@ -1,12 +1,14 @@
 /**
  * Discovery and login: the registry's `resource-caps`, VOSI capabilities and availability for each
- * service, and a username/password login service like CADC's access-control service.
+ * service, and a username/password login service like CADC's access-control service. (The credential
+ * service's own capabilities are in cred.ts.)
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { Fault } from './errors.js';
 import { first, formParams, readBody, sendText, sendXml } from './http.js';
 import type { ServiceName } from './store.js';
 import { GMS_RESOURCE_ID } from '../vospace/gms.js';
+import { CRED_RESOURCE_ID } from '../vospace/registry.js';
 import { escapeXml } from '../vospace/xml.js';
 
 export const RESOURCE_IDS: Record<ServiceName, string> = {
@@ -21,7 +23,7 @@ const AUTH = [
   'ivo://ivoa.net/sso#token',
 ];
 
-interface Capability {
+export interface Capability {
   standardID: string;
   path: string;
   use: 'base' | 'full';
@@ -127,7 +129,8 @@ export function sendResourceCaps(res: ServerResponse, base: string): void {
     '# vosync embedded registry\n' +
       `${RESOURCE_IDS.vault} = ${base}/vault/capabilities\n` +
       `${RESOURCE_IDS.arc} = ${base}/arc/capabilities\n` +
-      `${GMS_RESOURCE_ID} = ${base}/ac/capabilities\n`,
+      `${GMS_RESOURCE_ID} = ${base}/ac/capabilities\n` +
+      `${CRED_RESOURCE_ID} = ${base}/cred/capabilities\n`,
   );
 }
 

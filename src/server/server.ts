@@ -7,7 +7,7 @@ import http from 'node:http';
 import https from 'node:https';
 import type net from 'node:net';
 import type { AddressInfo } from 'node:net';
-import { createSecureContext } from 'node:tls';
+import { createSecureContext, type TLSSocket } from 'node:tls';
 import { setTimeout as sleep } from 'node:timers/promises';
 import {
   ANONYMOUS,
@@ -42,6 +42,8 @@ import type { PidLock } from '../util/pid-lock.js';
 import { ARC, VAULT, VoService } from './service.js';
 import { NodeStore, newNode, type ServiceName } from './store.js';
 import { handleJobs, handleSyncTrans, handleXfer } from './transfers.js';
+import { handleCred } from './cred.js';
+import { UserCa } from './user-ca.js';
 import { FailureThrottle } from './throttle.js';
 import { JobRegistry } from './uws.js';
 import { PROP } from '../vospace/xml.js';
@@ -58,7 +60,11 @@ export interface ServeOptions {
   /** Name of the user who owns the roots (may create allocations, set quotas, drive the fault API). */
   admin?: string;
   faults?: FaultSpec | string;
-  tls?: { cert: string; key: string };
+  /**
+   * HTTPS with these PEM files, or `'own'`: a certificate for the bound host, 127.0.0.1, ::1 and localhost
+   * signed by the server's CA (`<dataDir>/ca.pem`). Either way, client certificates the CA signed log users in.
+   */
+  tls?: { cert: string; key: string } | 'own';
   /** Request log sink; nothing is logged when absent. Credentials are never logged. */
   log?: (line: string) => void;
   now?: () => number;
@@ -90,6 +96,8 @@ export const DEFAULT_LIMITS: ServerLimits = {
 export interface RunningServer {
   baseUrl: string;
   port: number;
+  /** The CA that signs users' client certificates (and the `'own'` HTTPS certificate): trust this file. */
+  caFile: string;
   faults: FaultInjector;
   store: NodeStore;
   setState(state: ServiceState): void;
@@ -115,7 +123,7 @@ const CLOSE_GRACE_MS = 5_000;
  * availability), the service endpoint's class otherwise; undefined for paths that are not served.
  */
 function classify(top: string, endpoint: string): EndpointClass | undefined {
-  if (top === 'reg' || top === 'ac') return 'registry';
+  if (top === 'reg' || top === 'ac' || top === 'cred') return 'registry';
   if (top !== 'vault' && top !== 'arc') return undefined;
   if (endpoint === 'capabilities' || endpoint === 'availability') return 'registry';
   return ENDPOINT_CLASS[endpoint];
@@ -181,13 +189,24 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
   const now = opts.now ?? Date.now;
   const limits: ServerLimits = { ...DEFAULT_LIMITS, ...opts.limits };
   // Everything that can be wrong with the options fails before the data directory is touched.
-  const tls = opts.tls ? readTls(opts.tls) : undefined;
+  const tlsFiles = opts.tls && opts.tls !== 'own' ? readTls(opts.tls) : undefined;
   const users = new UserDirectory(opts.users ?? []);
   const injector = new FaultInjector();
   if (opts.faults)
     injector.configure(typeof opts.faults === 'string' ? parseFaultSpec(opts.faults) : opts.faults);
   const admin = opts.admin ?? 'admin';
   const { lock, store, key } = openDataDir(opts.dataDir, admin, users.names(), now());
+  const host = opts.host ?? '127.0.0.1';
+  let ca: UserCa;
+  let tls: { cert: string | Buffer; key: string | Buffer } | undefined;
+  try {
+    ca = await UserCa.open(opts.dataDir, now());
+    tls = opts.tls === 'own' ? await ca.serverCertificate(ownHostNames(host), 365, now()) : tlsFiles;
+  } catch (e) {
+    store.close();
+    lock.release();
+    throw e;
+  }
   const services: Record<ServiceName, VoService> = {
     vault: new VoService(VAULT, store),
     arc: new VoService(ARC, store),
@@ -203,11 +222,15 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
 
   const throttle = new FailureThrottle(limits.authFailuresPerMinute, now);
   const clientKey = (req: http.IncomingMessage) => `client:${req.socket.remoteAddress ?? ''}`;
-  /** The caller; a client that keeps presenting bad tokens is throttled (anonymous requests never are). */
+  /**
+   * The caller: the user a client certificate of the server's CA names, else by token or cookie; a client that
+   * keeps presenting bad tokens is throttled (anonymous requests never are).
+   */
   const identify = (req: http.IncomingMessage): Caller =>
-    presentedTokens(req).length === 0
+    certificateCaller(req, users) ??
+    (presentedTokens(req).length === 0
       ? ANONYMOUS
-      : throttle.guard([clientKey(req)], () => users.identify(req));
+      : throttle.guard([clientKey(req)], () => users.identify(req)));
 
   async function route(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
     res.setHeader('Server', SERVER_HEADER);
@@ -244,6 +267,25 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
     }
 
     if (top === 'reg' && endpoint === 'resource-caps') return sendResourceCaps(res, baseUrl);
+    if (top === 'cred') {
+      return handleCred(
+        {
+          req,
+          res,
+          url,
+          base: `${baseUrl}/cred`,
+          ca,
+          identify: () => identify(req),
+          login: (name, password) =>
+            void throttle.guard([clientKey(req), `user:${name}`], () => users.login(name, password)),
+          knows: (name) => users.byUserName(name) !== undefined,
+          admin,
+          now: now(),
+        },
+        endpoint,
+        parts.slice(3).join('/'),
+      );
+    }
     if (top === 'ac') {
       if (endpoint === 'capabilities') return sendLoginCapabilities(res, `${baseUrl}/ac`);
       if (endpoint === 'availability')
@@ -407,12 +449,16 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
     requestTimeout: 0,
     connectionsCheckingInterval: Math.min(30_000, Math.max(50, limits.headersTimeoutMs / 4)),
   };
+  // Client certificates are asked for but not required, and judged per request (certificateCaller), so that a
+  // refused one gets an answer in words rather than a failed handshake.
   const server = tls
-    ? https.createServer({ ...tls, ...timeouts }, handler)
+    ? https.createServer(
+        { ...tls, requestCert: true, rejectUnauthorized: false, ca: [ca.certPem], ...timeouts },
+        handler,
+      )
     : http.createServer(timeouts, handler);
   server.keepAliveTimeout = 30_000;
   capConnectionsPerClient(server, limits.connectionsPerClient);
-  const host = opts.host ?? '127.0.0.1';
   try {
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
@@ -428,11 +474,12 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
   }
   const port = (server.address() as AddressInfo).port;
   const urlHost = host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host.includes(':') ? `[${host}]` : host;
-  baseUrl = `${opts.tls ? 'https' : 'http'}://${urlHost}:${port}`;
+  baseUrl = `${tls ? 'https' : 'http'}://${urlHost}:${port}`;
 
   return {
     baseUrl,
     port,
+    caFile: ca.certFile,
     faults: injector,
     store,
     setState(s: ServiceState) {
@@ -499,6 +546,26 @@ function capConnectionsPerClient(server: net.Server, max: number): void {
       else open.delete(addr);
     });
   });
+}
+
+/** The names the `'own'` HTTPS certificate is for: the bound address (unless a wildcard) and loopback. */
+function ownHostNames(host: string): string[] {
+  const names = ['127.0.0.1', '::1', 'localhost'];
+  return host === '0.0.0.0' || host === '::' || names.includes(host) ? names : [host, ...names];
+}
+
+/**
+ * The user a TLS client certificate logs in: one the server's CA signed, in date, naming a known user. Any
+ * other certificate presented is refused as CADC refuses it (403, its text); none presented: undefined.
+ */
+function certificateCaller(req: http.IncomingMessage, users: UserDirectory): Caller | undefined {
+  const socket = req.socket as Partial<TLSSocket>;
+  const peer = socket.getPeerCertificate?.();
+  if (!peer || Object.keys(peer).length === 0) return undefined;
+  const user = socket.authorized ? UserCa.userOf(peer.subject) : undefined;
+  const caller = user ? users.byUserName(user) : undefined;
+  if (!caller) throw new Fault(403, 'permission denied -- reason: invalid proxy certficate');
+  return caller;
 }
 
 function readTls(files: { cert: string; key: string }): { cert: Buffer; key: Buffer } {

@@ -27,6 +27,11 @@ export interface Flavour {
   restrictLinkTargets: boolean;
   /** Value of the `Server` header on data responses. */
   dataServerHeader: string;
+  /**
+   * Cavern's file system refuses a write past the quota (413 `limit: N`); Vault's storage (minoc) knows no
+   * quotas, Vault refuses only the push negotiation once nothing is left.
+   */
+  quotaOnWrite: boolean;
 }
 
 export const VAULT: Flavour = {
@@ -40,6 +45,7 @@ export const VAULT: Flavour = {
   dropTypeOnCreate: true,
   restrictLinkTargets: false,
   dataServerHeader: 'vosync-serve storage-inventory/minoc-1.0',
+  quotaOnWrite: false,
 };
 
 export const ARC: Flavour = {
@@ -53,6 +59,7 @@ export const ARC: Flavour = {
   dropTypeOnCreate: false,
   restrictLinkTargets: true,
   dataServerHeader: 'vosync-serve vos/cavern-1.0',
+  quotaOnWrite: true,
 };
 
 /** Properties clients may not set (silently ignored, emitted read-only). */
@@ -255,15 +262,15 @@ export class VoService {
   }
 
   /**
-   * Refuses an upload of `length` bytes that replaces `previous` bytes at `p` when it would take the governing
-   * container over its quota (only the difference counts). Cavern answers 413 `limit: <remaining bytes>`;
-   * our Vault storage URLs answer the same.
+   * Refuses a write of `length` bytes that replaces `previous` bytes at `p` when it would take the governing
+   * container over its quota (the old bytes are freed first, as the file system does). Cavern answers 413
+   * `limit: <quota − bytes used before the write>`, unclamped; Vault's storage does not check.
    */
   checkQuota(p: string, length: number, previous: number): void {
+    if (!this.flavour.quotaOnWrite) return;
     const q = this.quotaAt(parentPath(p) ?? '');
     if (!q) return;
-    const remaining = q.quota - (q.used - previous);
-    if (length > remaining) throw new Fault(413, `limit: ${Math.max(0, remaining)}`);
+    if (length > q.quota - (q.used - previous)) throw new Fault(413, `limit: ${q.quota - q.used}`);
   }
 
   /** Builds the node document as CADC writes it. */

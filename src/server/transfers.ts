@@ -95,7 +95,10 @@ function directionOf(d: string): Direction | 'internal' {
   throw new Fault(400, `OperationNotSupported: direction ${d}`);
 }
 
-/** Vault's TransferRunner: a push into an allocation with no quota left (remaining ≤ 0) is refused. */
+/**
+ * Vault's push negotiation: a push into an allocation with no quota left (remaining ≤ 0) is refused; the
+ * size of the file is not known there, so the push that crosses the quota goes through.
+ */
 function checkPushQuota(svc: VoService, path: string): void {
   const q = svc.quotaAt(parentPath(path) ?? '');
   if (q && q.quota - q.used <= 0) throw new Fault(413, 'QuotaExceeded');
@@ -121,7 +124,6 @@ function prepareData(svc: VoService, path: string, dir: Direction, caller: Calle
   const parent = pp === undefined ? undefined : svc.resolve(pp, caller, true);
   if (!parent || parent.type !== 'ContainerNode') throw faults.containerNotFound(svc.uriOf(pp ?? ''));
   if (!svc.canWrite(parent, caller)) throw faults.permission(svc.uriOf(parent.path));
-  checkPushQuota(svc, joinPath(parent.path, baseName(path)));
   const props: Record<string, string> = {};
   inheritPermissions(parent, props);
   props[PROP.ispublic] ??= 'false';
@@ -134,6 +136,8 @@ function prepareData(svc: VoService, path: string, dir: Direction, caller: Calle
     now,
   );
   svc.store.insert(node);
+  // CADC creates the node before it checks the quota: a refused push leaves the empty node behind.
+  checkPushQuota(svc, node.path);
   return node;
 }
 
@@ -338,7 +342,8 @@ function moveOrCopy(ctx: RequestContext, job: Job, t: TransferDoc, caller: Calle
   if (!svc.canWrite(destContainer, caller)) throw faults.permission(svc.uriOf(destContainer.path));
   if (svc.get(finalPath))
     throw worded(faults.duplicate(`destination is an existing DataNode: ${jobPath(finalPath)}`));
-  // Bytes brought under a quota count as an upload's would; a move within the same quota brings none.
+  // ARC: bytes brought under a quota count as a write's would (a move within one quota brings none).
+  // Vault checks quotas at push negotiation only: its moves are not held to them.
   const into = svc.quotaAt(destContainer.path);
   const from = t.keepBytes ? undefined : svc.quotaAt(parentPath(src.path) ?? '');
   if (into && into.container.path !== from?.container.path) {

@@ -2,6 +2,7 @@
  * The project's typed error: what went wrong, where, and the service's own words. Its kinds are protocol-neutral
  * (a VOSpace client, any other remote, the local disk), each with the errno-style exit code CADC's tools use.
  */
+import type { QuotaState } from './quota-state.js';
 
 export type VosErrorKind =
   | 'not-found'
@@ -42,7 +43,14 @@ export class VosError extends Error {
   constructor(
     readonly kind: VosErrorKind,
     message: string,
-    readonly details: { path?: string; status?: number; serverText?: string; cause?: unknown } = {},
+    readonly details: {
+      path?: string;
+      status?: number;
+      serverText?: string;
+      cause?: unknown;
+      /** For kind 'quota': the allocation that refused, when the client found it. */
+      quota?: QuotaState;
+    } = {},
   ) {
     super(message);
     this.name = 'VosError';

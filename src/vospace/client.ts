@@ -20,6 +20,7 @@ import {
 import { lastChildUriHint } from './xml-tree.js';
 import { Registry, type ServiceEndpoints } from './registry.js';
 import { negotiateQuick } from './quick-transfer.js';
+import { findQuota, quotaExceeded } from './quota.js';
 import {
   fetchToTemp,
   md5OfFile,
@@ -508,6 +509,8 @@ export class Client {
     } catch (e) {
       // Negotiating a push creates an empty node; do not leave that placeholder behind (vostools #145).
       if (!remote) await this.removeEmptyPlaceholder(loc);
+      if (e instanceof VosError && e.kind === 'quota')
+        throw quotaExceeded(e, loc, st.size, await findQuota((at) => this.tryGetInfo(at), loc));
       throw e;
     }
     const after = fs.statSync(localFile);

@@ -2,14 +2,18 @@
 import { VosError, type VosErrorKind } from '../util/errors.js';
 
 export { EXIT_CODES, VosError, type VosErrorKind } from '../util/errors.js';
+export type { QuotaState } from '../util/quota-state.js';
 
 /** Maps an HTTP error status (and the server's text) to an error kind. */
 export function kindForStatus(status: number, text: string): VosErrorKind {
   if (status === 404) return 'not-found';
   if (status === 409) return /DuplicateNode/.test(text) || !/NodeBusy/.test(text) ? 'exists' : 'conflict';
   if (status === 401) return 'auth';
+  // CADC's answer to a client certificate it does not take (expired, or not from its authority).
+  if (status === 403 && /invalid proxy cert/i.test(text)) return 'auth';
   if (status === 403) return /NodeLocked|islocked/i.test(text) ? 'locked' : 'permission';
-  if (status === 413) return 'quota';
+  // 413 is also an input document over CADC's 32 KiB limit: bad input, not a full allocation.
+  if (status === 413) return /^RequestEntityTooLarge/.test(text) ? 'invalid' : 'quota';
   if (status === 412) return 'integrity';
   if (status === 423) return 'locked';
   if (status === 400 && /OptionNotSupported|OperationNotSupported|not supported/i.test(text))

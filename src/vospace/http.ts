@@ -509,6 +509,28 @@ export function readCertificate(file: string): string {
   return pem;
 }
 
+/**
+ * Why a service would refuse the client certificate in `file`, in words with what to do: expired (or not yet
+ * valid), or not one this service issued. Undefined when the file cannot be read as a certificate.
+ */
+export function certificateProblem(file: string, now = Date.now()): string | undefined {
+  let cert: X509Certificate;
+  try {
+    cert = new X509Certificate(fs.readFileSync(file, 'utf8'));
+  } catch {
+    return undefined;
+  }
+  const oneLine = (dn: string) => dn.split('\n').reverse().join(',');
+  if (Date.parse(cert.validTo) < now)
+    return `the certificate ${file} expired on ${new Date(cert.validTo).toISOString()}; get a new one with vosync cert`;
+  if (Date.parse(cert.validFrom) > now)
+    return `the certificate ${file} is not valid before ${new Date(cert.validFrom).toISOString()}; check this computer's clock`;
+  return (
+    `the service does not accept the certificate ${file} (${oneLine(cert.subject)}, issued by ` +
+    `${oneLine(cert.issuer)}); get one from this service with vosync cert`
+  );
+}
+
 /** Days until the first certificate in a PEM file expires (negative when expired). */
 export function certificateDaysLeft(pem: string, now = Date.now()): number {
   const cert = new X509Certificate(pem);

@@ -18,7 +18,8 @@ export function kindForJobError(text: string): VosErrorKind {
   if (/^(PermissionDenied|NotAuthenticated)/.test(text))
     return text.startsWith('Not') ? 'auth' : 'permission';
   if (/^NodeLocked/.test(text)) return 'locked';
-  if (/^(QuotaExceeded|RequestEntityTooLarge)/.test(text)) return 'quota';
+  if (/^QuotaExceeded|^limit: -?\d+$/.test(text)) return 'quota';
+  if (/^RequestEntityTooLarge/.test(text)) return 'invalid';
   if (/^(InvalidArgument|InvalidURI|TooManyTargets|ViewNotSupported)/.test(text)) return 'invalid';
   if (/^(OperationNotSupported|ProtocolNotSupported)|not implemented/i.test(text)) return 'unsupported';
   if (/^TransientException|temporar/i.test(text)) return 'transient';

@@ -14,6 +14,9 @@ import { cacheDir, type Env } from '../util/platform-paths.js';
 export const DEFAULT_REGISTRY = 'https://ws-cadc.canfar.net/reg/resource-caps';
 export const CACHE_FRESH_MS = 10 * 60_000;
 
+/** CADC's credential service, where `cadc-get-cert` gets client certificates. */
+export const CRED_RESOURCE_ID = 'ivo://cadc.nrc.ca/cred';
+
 export const STANDARD = {
   nodes: 'ivo://ivoa.net/std/VOSpace/v2.0#nodes',
   sync: 'ivo://ivoa.net/std/VOSpace#sync-2.1',

@@ -1,25 +1,26 @@
+import { X509Certificate } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { json, selfSigned, startCdpDouble, startHarness, type CdpDouble, type Harness } from './helpers.js';
+import { json, startHarness, type Harness } from './helpers.js';
 
 let h: Harness;
-let cdp: CdpDouble;
-let servedPem: string;
 
 const DAY = 86_400_000;
 
 beforeAll(async () => {
   h = await startHarness('auth');
-  const proxy = selfSigned(h.tmp, 'alice-proxy', 10);
-  servedPem = proxy.cert + proxy.key;
-  cdp = await startCdpDouble(h.srv.baseUrl, servedPem);
 });
 
 afterAll(async () => {
-  await cdp.close();
   await h.close();
 });
+
+/** The certificate (first PEM block) of a saved file, and how many PEM blocks the file holds. */
+function savedCertificate(file: string): { cert: X509Certificate; blocks: number } {
+  const text = fs.readFileSync(file, 'utf8');
+  return { cert: new X509Certificate(text), blocks: (text.match(/-----BEGIN /g) ?? []).length };
+}
 
 const noToken = { VOSYNC_TOKEN: undefined };
 
@@ -92,38 +93,43 @@ describe('login', () => {
 });
 
 describe('cert', () => {
-  it('fetches a proxy certificate with username/password like cadc-get-cert and saves it 0600', async () => {
-    const r = await h.run(['cert', '--days-valid', '5', '--registry', cdp.registry], {
+  it('gets a certificate from the cred service with username/password like cadc-get-cert, saved 0600', async () => {
+    const r = await h.run(['cert', '--days-valid', '5'], {
       env: { ...noToken, CADC_USERNAME: 'alice', CADC_PASSWORD: 'alice-pw' },
     });
     expect(r.code, r.stderr).toBe(0);
     const file = path.join(h.home, '.ssl/cadcproxy.pem');
     expect(r.stdout).toBe(`DONE. 5 day certificate saved in ${file}\n`);
-    expect(fs.readFileSync(file, 'utf8')).toBe(servedPem);
     expect(fs.statSync(file).mode & 0o777).toBe(0o600);
-    expect(cdp.requests.at(-1)).toEqual({ daysValid: '5', auth: 'Basic' });
+    const { cert, blocks } = savedCertificate(file);
+    // Certificate, key and the service's CA, as CADC's cred sends them; five days (and five minutes back).
+    expect(blocks).toBe(3);
+    expect(cert.subject).toBe('O=vosync serve\nOU=users\nCN=alice');
+    expect(Date.parse(cert.validTo) - Date.parse(cert.validFrom)).toBe(5 * DAY + 5 * 60_000);
   });
 
-  it('uses a token when there is no username, writes where --cert says, and reports bad credentials', async () => {
+  it('uses a token when there is no username, writes where --cert says, and reports refusals', async () => {
     const target = path.join(h.tmp, 'certs/mine.pem');
-    const r = await h.run(['cert', '--json', '--cert', target, '--registry', cdp.registry]);
+    const r = await h.run(['cert', '--json', '--cert', target]);
     expect(r.code, r.stderr).toBe(0);
-    expect(json(r)).toMatchObject({ ok: true, file: target, subject: 'CN=alice-proxy' });
-    expect(cdp.requests.at(-1)).toEqual({ daysValid: '10', auth: 'Bearer' });
-    const bad = await h.run(['cert', '--registry', cdp.registry], {
+    expect(json(r)).toMatchObject({ ok: true, file: target, subject: 'O=vosync serve, OU=users, CN=alice' });
+    expect(savedCertificate(target).cert.validTo).toBeTruthy();
+    const bad = await h.run(['cert'], {
       env: { ...noToken, CADC_USERNAME: 'alice', CADC_PASSWORD: 'wrong' },
     });
     expect(bad.code).toBe(13);
     expect(bad.stderr).toContain('invalid username/password');
-    const none = await h.run(['cert', '--registry', cdp.registry], { env: noToken });
+    const none = await h.run(['cert'], { env: noToken });
     expect(none.code).toBe(13);
     expect(none.stderr).toContain('no credentials');
+    const long = await h.run(['cert', '--days-valid', '45']);
+    expect(long.code).toBe(22);
+    expect(long.stderr).toContain('daysValid larger than maximum allowed: 30.0');
   });
 
   it('--check warns before expiry and fails once expired', async () => {
-    const c = selfSigned(h.tmp, 'checked', 30);
     const file = path.join(h.tmp, 'checked.pem');
-    fs.writeFileSync(file, c.cert + c.key);
+    expect((await h.run(['cert', '--days-valid', '30', '--cert', file])).code).toBe(0);
     const now = Date.now();
     const valid = await h.run(['cert', '--check', '--cert', file], { now });
     expect(valid.code).toBe(0);

@@ -1,8 +1,5 @@
 /** Runs the real CLI in-process against a real embedded server, with a temp HOME and captured output. */
-import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
-import http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { Readable, Writable } from 'node:stream';
@@ -121,97 +118,4 @@ export function writeFiles(root: string, files: Record<string, string | Buffer>)
 
 export function json<T = Record<string, unknown>>(r: RunResult): T {
   return JSON.parse(r.stdout) as T;
-}
-
-/** A self-signed certificate and key made by openssl, valid for `days`. */
-export function selfSigned(dir: string, name: string, days: number): { cert: string; key: string } {
-  const cert = path.join(dir, `${name}.crt`);
-  const key = path.join(dir, `${name}.key`);
-  execFileSync(
-    'openssl',
-    [
-      'req',
-      '-x509',
-      '-newkey',
-      'rsa:2048',
-      '-nodes',
-      '-keyout',
-      key,
-      '-out',
-      cert,
-      '-days',
-      String(days),
-      '-subj',
-      `/CN=${name}`,
-    ],
-    { stdio: 'ignore' },
-  );
-  return { cert: fs.readFileSync(cert, 'utf8'), key: fs.readFileSync(key, 'utf8') };
-}
-
-export interface CdpDouble {
-  /** A registry listing the embedded server's services plus this credential service. */
-  registry: string;
-  requests: { daysValid: string | null; auth: string }[];
-  close(): Promise<void>;
-}
-
-/**
- * A stand-in for CADC's credential service (`ivo://cadc.nrc.ca/cred`, CDP proxy-1.0), which the embedded
- * server does not implement: its own resource-caps (the embedded server's Vault, ARC and login service plus
- * this service) and a proxy-certificate endpoint accepting alice's password or token.
- */
-export async function startCdpDouble(
-  serverBase: string,
-  pem: string,
-  password = 'alice-pw',
-): Promise<CdpDouble> {
-  const requests: CdpDouble['requests'] = [];
-  let base = '';
-  const srv = http.createServer((req, res) => {
-    const url = new URL(req.url ?? '/', 'http://x');
-    if (url.pathname === '/reg/resource-caps') {
-      res.end(
-        `ivo://cadc.nrc.ca/vault = ${serverBase}/vault/capabilities\n` +
-          `ivo://cadc.nrc.ca/arc = ${serverBase}/arc/capabilities\n` +
-          `ivo://cadc.nrc.ca/gms = ${serverBase}/ac/capabilities\n` +
-          `ivo://cadc.nrc.ca/cred = ${base}/cred/capabilities\n`,
-      );
-      return;
-    }
-    if (url.pathname === '/cred/capabilities') {
-      res.setHeader('content-type', 'text/xml');
-      res.end(
-        '<vosi:capabilities xmlns:vosi="http://www.ivoa.net/xml/VOSICapabilities/v1.0">' +
-          '<capability standardID="ivo://ivoa.net/std/CDP#proxy-1.0">' +
-          `<interface><accessURL use="full">${base}/cred/priv</accessURL>` +
-          '<securityMethod standardID="http://www.w3.org/Protocols/HTTP/1.0/spec.html#BasicAA"/>' +
-          '<securityMethod standardID="ivo://ivoa.net/sso#token"/></interface>' +
-          '</capability></vosi:capabilities>',
-      );
-      return;
-    }
-    if (url.pathname === '/cred/priv') {
-      const auth = req.headers.authorization ?? '';
-      requests.push({ daysValid: url.searchParams.get('daysValid'), auth: auth.split(' ')[0] ?? '' });
-      const basicOk = auth === `Basic ${Buffer.from(`alice:${password}`).toString('base64')}`;
-      if (!basicOk && auth !== 'Bearer alicetoken1') {
-        res.statusCode = 401;
-        res.end('NotAuthenticated');
-        return;
-      }
-      res.setHeader('content-type', 'text/plain');
-      res.end(pem);
-      return;
-    }
-    res.statusCode = 404;
-    res.end('not found');
-  });
-  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', () => r()));
-  base = `http://127.0.0.1:${(srv.address() as AddressInfo).port}`;
-  return {
-    registry: `${base}/reg/resource-caps`,
-    requests,
-    close: () => new Promise<void>((r) => srv.close(() => r())),
-  };
 }

@@ -10,7 +10,6 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startServer, type RunningServer } from '../../src/server/server.js';
 import { TOOLS } from '../../src/cli/commands/index.js';
-import { selfSigned, startCdpDouble, type CdpDouble } from './helpers.js';
 
 const ROOT = path.resolve(__dirname, '../..');
 const MARKER = '<!-- cli-example -->';
@@ -83,7 +82,6 @@ let tmp: string;
 let work: string;
 let env: NodeJS.ProcessEnv;
 let srv: RunningServer;
-let cdp: CdpDouble;
 
 beforeAll(async () => {
   ensureBuilt();
@@ -97,8 +95,6 @@ beforeAll(async () => {
     users: [{ name: 'alice', token: 'alicetoken1', password: 'alice-pw' }],
     admin: 'admin',
   });
-  const proxy = selfSigned(tmp, 'alice-proxy', 10);
-  cdp = await startCdpDouble(srv.baseUrl, proxy.cert + proxy.key);
   // What `npm link` would install: vosync plus the vostools names.
   const shim = (name: string, target: string) => {
     fs.writeFileSync(path.join(bin, name), `#!/bin/sh\nexec "${process.execPath}" "${target}" "$@"\n`, {
@@ -113,14 +109,13 @@ beforeAll(async () => {
   env = {
     PATH: `${bin}${path.delimiter}${process.env['PATH'] ?? ''}`,
     HOME: home,
-    VOSYNC_REGISTRY: cdp.registry,
+    VOSYNC_REGISTRY: `${srv.baseUrl}/reg/resource-caps`,
     CADC_USERNAME: 'alice',
     CADC_PASSWORD: 'alice-pw',
   };
 });
 
 afterAll(async () => {
-  await cdp?.close();
   await srv?.close();
   if (tmp) fs.rmSync(tmp, { recursive: true, force: true });
 });

@@ -89,13 +89,13 @@ export function writeConfig(
   dir: string,
   baseUrl: string,
   pairs: PairSpec[],
-  opts: { concurrency?: number; remotePoll?: string } = {},
+  opts: { concurrency?: number; remotePoll?: string; certificate?: string } = {},
 ): string {
   const file = path.join(dir, 'config.yaml');
   const lines = [
     `registry: ${baseUrl}/reg/resource-caps`,
     'auth:',
-    '  token: alicetoken1',
+    opts.certificate ? `  certificate: ${opts.certificate}` : '  token: alicetoken1',
     'transfers:',
     `  concurrency: ${opts.concurrency ?? 4}`,
     '  retries: 8',

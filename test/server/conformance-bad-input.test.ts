@@ -356,7 +356,7 @@ describe('nothing outside the data directory', () => {
     expect(listFiles(ts.dir).filter((f) => !f.startsWith('data/'))).toEqual(before);
     for (const f of listFiles(ts.dataDir)) {
       expect(f).toMatch(
-        /^(nodes\.sqlite(-wal|-shm)?|preauth\.key|serve\.lock|blobs\/[0-9a-f]{2}\/[0-9a-f]{32}|tmp\/.*)$/,
+        /^(nodes\.sqlite(-wal|-shm)?|preauth\.key|ca(-key)?\.pem|serve\.lock|blobs\/[0-9a-f]{2}\/[0-9a-f]{32}|tmp\/.*)$/,
       );
       expect(fs.readFileSync(path.join(ts.dataDir, f)).includes(EVIL), f).toBe(false);
     }

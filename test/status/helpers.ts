@@ -22,13 +22,15 @@ export interface Env {
   close(): Promise<void>;
 }
 
-export async function startEnv(name: string): Promise<Env> {
+/** `requests`, when given, receives the server's request log (method, redacted URL, status, time). */
+export async function startEnv(name: string, requests?: string[]): Promise<Env> {
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), `vosync-status-${name}-`));
   const serverDir = path.join(tmp, 'server');
   const srv = await startServer({
     dataDir: serverDir,
     users: [{ name: 'alice', token: 'alicetoken1' }],
     admin: 'alice',
+    ...(requests ? { log: (line: string) => requests.push(line) } : {}),
   });
   const client = makeClient(srv, tmp, 'admin-cache');
   return {

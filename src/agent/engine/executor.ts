@@ -40,6 +40,7 @@ import {
   journalUpload,
 } from '../store/transfer-journal.js';
 import { VosError } from '../../util/errors.js';
+import type { QuotaState } from '../../util/quota-state.js';
 
 export interface ExecutorContext {
   remote: Remote;
@@ -80,6 +81,8 @@ export interface ActionFailure {
   message: string;
   /** Transient failures are retried on the next cycle; permanent ones need the user. */
   transient: boolean;
+  /** For a failure of kind 'quota': the allocation that refused it, when the client found it. */
+  quota?: QuotaState;
 }
 
 export interface ExecutionReport {
@@ -218,7 +221,15 @@ export class Executor {
         this.ctx.onAction?.({ action, result: 'skipped', message: err.message });
         return;
       }
-      this.report.failed.push({ path: where, type: action.type, kind, message: err.message, transient });
+      const quota = e instanceof VosError ? e.details.quota : undefined;
+      this.report.failed.push({
+        path: where,
+        type: action.type,
+        kind,
+        message: err.message,
+        transient,
+        ...(quota ? { quota } : {}),
+      });
       this.ctx.onAction?.({ action, result: 'failed', message: err.message });
     }
   }

@@ -12,7 +12,14 @@ import { PAIR_META_DIR, createIgnoreMatcher, type IgnoreMatcher } from '../local
 import type { PairRecord, SyncIndex } from '../store/index-db.js';
 import { LocalRootError, scanLocal, type ScanProblem } from '../local/local-scan.js';
 import type { RemoteEntry } from '../model.js';
-import { isPlanEmpty, reconcile, summarizePlan, type Notice, type Plan } from '../reconcile/index.js';
+import {
+  isPlanEmpty,
+  reconcile,
+  summarizePlan,
+  type Notice,
+  type Plan,
+  type UploadAction,
+} from '../reconcile/index.js';
 import type { Remote } from '../remote/port.js';
 import { scanRemote, type RemoteProblem } from '../remote/remote-scan.js';
 import { prepare, type Prepared } from './prepare.js';
@@ -57,6 +64,8 @@ export interface PairContext {
    * Safe because the executor re-reads every remote node before replacing or deleting it.
    */
   useCachedRemote?: boolean;
+  /** Why an upload is held back this cycle (refused for space, its file and quota unchanged), or undefined. */
+  holdUpload?: (a: UploadAction) => string | undefined;
 }
 
 export interface CycleResult {
@@ -74,6 +83,8 @@ export interface CycleResult {
   hashedCount: number;
   /** Remote files held back because another machine is still uploading them (an empty placeholder). */
   waiting: { path: string; reason: string }[];
+  /** Uploads left out of this plan because `holdUpload` held them back. */
+  held: { path: string; reason: string }[];
   /** True when nothing was left to do after this cycle's plan (no failures, no skips, plan executed). */
   clean: boolean;
 }
@@ -122,6 +133,7 @@ export async function syncPair(ctx: PairContext): Promise<CycleResult> {
     remoteProblems: [],
     hashedCount: 0,
     waiting: [],
+    held: [],
     clean: false,
   };
   const pause = (reason: string): CycleResult => {
@@ -229,6 +241,7 @@ export async function syncPair(ctx: PairContext): Promise<CycleResult> {
     caseInsensitiveLocal: ctx.caseInsensitiveLocal ?? detectCaseInsensitive(pair.local),
     propagateLocalDeletes: pair.propagateDeletes,
   });
+  if (ctx.holdUpload) result.held = takeHeldUploads(plan, ctx.holdUpload);
   result.plan = plan;
   result.notices = plan.notices;
   result.summary = summarizePlan(plan);
@@ -284,7 +297,7 @@ export async function syncPair(ctx: PairContext): Promise<CycleResult> {
   });
   result.report = report;
   const ok = report.failed.length === 0 && !report.aborted;
-  result.clean = ok && report.skipped.length === 0 && result.waiting.length === 0;
+  result.clean = ok && report.skipped.length === 0 && result.waiting.length === 0 && result.held.length === 0;
   index.updatePair(rec.id, {
     pausedReason: null,
     firstSyncDone: true,
@@ -350,4 +363,19 @@ function recordPrepared(
     index.setMeta(pairId, PLACEHOLDER_SEEN + p, String(since));
   for (const p of seenBefore.keys())
     if (!prepared.placeholderSeen.has(p)) index.setMeta(pairId, PLACEHOLDER_SEEN + p, null);
+}
+
+/** Takes the uploads `hold` holds back out of the plan (uploads are leaves: nothing else waits on them). */
+function takeHeldUploads(
+  plan: Plan,
+  hold: (a: UploadAction) => string | undefined,
+): { path: string; reason: string }[] {
+  const held: { path: string; reason: string }[] = [];
+  plan.actions = plan.actions.filter((a) => {
+    if (a.type !== 'upload') return true;
+    const reason = hold(a);
+    if (reason !== undefined) held.push({ path: a.path, reason });
+    return reason === undefined;
+  });
+  return held;
 }

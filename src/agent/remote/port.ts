@@ -123,9 +123,22 @@ export interface RemoteFolder {
   nameEncoding: boolean;
 }
 
+/** An allocation's quota and use now (either undefined when the service does not say). */
+export interface AllocationState {
+  quota: number | undefined;
+  used: number | undefined;
+}
+
 /** A connection to a remote service, handing out the Remote of each pair's folder. */
 export interface RemoteService {
   forPair(folder: RemoteFolder): Remote;
+  /**
+   * An allocation, as an upload refused for space named it (`QuotaState.container`), as it is now: its quota and
+   * bytes used. Undefined when it cannot be read.
+   */
+  allocation(container: string): Promise<AllocationState | undefined>;
+  /** A failure in words, with what the service can tell of its cause (a refused certificate: expired, foreign). */
+  explain(e: unknown): string;
   /** Lets requests in flight end, then closes. */
   close(): Promise<void>;
   /** Cuts off every request in flight. */

@@ -8,7 +8,7 @@ import fs from 'node:fs';
 import type { Command } from 'commander';
 import { VosError, httpError } from '../../vospace/errors.js';
 import { certificateDaysLeft } from '../../vospace/http.js';
-import { STANDARD } from '../../vospace/registry.js';
+import { CRED_RESOURCE_ID, STANDARD } from '../../vospace/registry.js';
 import {
   CliError,
   EXIT,
@@ -21,8 +21,8 @@ import {
 } from '../common.js';
 import { usernameAndPassword, type PasswordOptions } from './login.js';
 
-export const CRED_ID = 'ivo://cadc.nrc.ca/cred';
-const BASIC_AA = 'http://www.w3.org/Protocols/HTTP/1.0/spec.html#BasicAA';
+/** HTTP Basic as CADC's cred lists it now, and as older registries spelled it. */
+const BASIC_AA = ['ivo://ivoa.net/sso#BasicAA', 'http://www.w3.org/Protocols/HTTP/1.0/spec.html#BasicAA'];
 const TOKEN_SECURITY = 'ivo://ivoa.net/sso#token';
 
 interface CertOptions extends PasswordOptions {
@@ -116,11 +116,11 @@ async function fetchCertificate(ctx: Ctx, opts: CertOptions, file: string): Prom
   const days = positive(opts.daysValid, '--days-valid');
   const auth = await chooseAuth(ctx, opts);
   const client = ctx.client({ credentials: { kind: 'anonymous' } });
-  const caps = await client.registry.capabilities(CRED_ID);
+  const caps = await client.registry.capabilities(CRED_RESOURCE_ID);
   const ifaces = caps.get(STANDARD.proxyCert) ?? [];
-  const wanted = auth.kind === 'basic' ? BASIC_AA : TOKEN_SECURITY;
-  const iface = ifaces.find((i) => i.security.includes(wanted)) ?? ifaces[0];
-  if (!iface) throw new VosError('unsupported', `${CRED_ID} offers no proxy certificate service`);
+  const wanted = auth.kind === 'basic' ? BASIC_AA : [TOKEN_SECURITY];
+  const iface = ifaces.find((i) => wanted.some((w) => i.security.includes(w))) ?? ifaces[0];
+  if (!iface) throw new VosError('unsupported', `${CRED_RESOURCE_ID} offers no proxy certificate service`);
   const headers: Record<string, string> = {
     authorization:
       auth.kind === 'basic'

@@ -5,8 +5,9 @@
 import fs from 'node:fs';
 import { Client } from '../../../vospace/client.js';
 import { loginForToken } from '../../../vospace/gms.js';
-import type { Credentials } from '../../../vospace/http.js';
+import { certificateProblem, type Credentials } from '../../../vospace/http.js';
 import { NAME_MAPPING, RAW_NAMES } from '../../../vospace/names.js';
+import { quotaOf } from '../../../vospace/quota.js';
 import { VosError } from '../../../util/errors.js';
 import type { Remote, RemoteFolder, RemoteService } from '../port.js';
 import { VospaceRemote } from './remote.js';
@@ -67,10 +68,23 @@ export function vospaceRemote(client: Client, folder: RemoteFolder): VospaceRemo
   );
 }
 
+/** A failure in words; a client certificate the service refused says why (expired, or not from it). */
+function explainFailure(credentials: Credentials, e: unknown): string {
+  const message = (e as Error).message ?? String(e);
+  if (!(e instanceof VosError) || e.kind !== 'auth' || credentials.kind !== 'certificate') return message;
+  const problem = certificateProblem(credentials.certFile);
+  return problem ? `${message} (${problem})` : message;
+}
+
 /** A VOSpace service through one client: `owned` clients are closed with it. */
 export function vospaceService(client: Client, owned = false): RemoteService {
   return {
     forPair: (folder): Remote => vospaceRemote(client, folder),
+    allocation: async (container) => {
+      const node = await client.getInfo(container).catch(() => undefined);
+      return node ? (quotaOf(node) ?? { quota: undefined, used: undefined }) : undefined;
+    },
+    explain: (e) => explainFailure(client.session.credentials, e),
     close: async () => {
       if (owned) await client.close();
     },
