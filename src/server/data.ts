@@ -1,7 +1,8 @@
 /**
  * Bytes: the `/files` endpoint (Vault: 303 to a pre-authorised storage URL; ARC: served directly, PUT too)
  * and the pre-authorised storage URLs themselves. Uploads stream into a temp file while the MD5 is computed
- * and replace the node's data only once complete and verified.
+ * and replace the node's data only once complete and verified (upload.ts); requests that carry `x-put-txn-*`
+ * headers are PUT transactions (put-txn.ts), on Vault's storage URLs and ARC's /files alike.
  */
 import fs from 'node:fs';
 import { pipeline } from 'node:stream/promises';
@@ -10,6 +11,7 @@ import { Fault, faults } from './errors.js';
 import { httpDate, md5Base64, redirect } from './http.js';
 import { requestNodePath } from './nodes.js';
 import { ANONYMOUS, type Caller, type Grant, type PreauthClaim } from './auth.js';
+import { handleTxn, txnRequest, type TxnRequest, type WriteTarget } from './put-txn.js';
 import type { VoService } from './service.js';
 import type { NodeRecord } from './store.js';
 import { checkDeclaredLength, commitUpload, receiveBody, respondStored } from './upload.js';
@@ -120,34 +122,6 @@ async function sendData(ctx: RequestContext, n: NodeRecord): Promise<void> {
   });
 }
 
-/**
- * Transactions (`x-put-txn-*`) are not implemented: we never hand out an `x-put-txn-id`, so CADC's client
- * falls back to one full PUT, which is what we store (a `start` carrying the body is just that PUT). Bodiless
- * transaction steps change nothing: the zero-length `start` of a segmented upload gets 202 (no id, so the
- * client sends the whole file next) and a zero-length `commit` gets 201 with the stored Digest. Answered
- * here, returns true; anything else with a body is a plain PUT.
- */
-function answerBodilessTxnOp(ctx: RequestContext, path: string, node: NodeRecord | undefined): boolean {
-  const op = String(ctx.req.headers['x-put-txn-op'] ?? '').toLowerCase();
-  if (!op) return false;
-  const bodiless = ctx.req.headers['content-length'] === '0';
-  if (op === 'start') {
-    if (!bodiless || !(Number(ctx.req.headers['x-total-length'] ?? 0) > 0)) return false;
-    ctx.req.resume();
-    ctx.res.writeHead(202, { 'Content-Length': 0 });
-    ctx.res.end();
-    return true;
-  }
-  if (op === 'commit' && bodiless) {
-    if (!node) throw faults.nodeNotFound(ctx.service.uriOf(path));
-    ctx.req.resume();
-    respondStored(ctx, node);
-    return true;
-  }
-  if (op === 'commit') return false;
-  throw faults.invalidArgument(`PUT transactions are not supported (x-put-txn-op: ${op})`);
-}
-
 function resolveData(ctx: RequestContext, path: string, caller: Caller): NodeRecord {
   const svc = ctx.service;
   const n = svc.resolve(path, caller, true);
@@ -163,6 +137,8 @@ export async function handleFiles(ctx: RequestContext): Promise<void> {
   const method = ctx.req.method ?? 'GET';
   if (!svc.flavour.filesRedirect && ctx.rest.startsWith('preauth:')) return handlePreauthArc(ctx);
   const path = requestNodePath(ctx.rest);
+  if (!svc.flavour.filesRedirect && (method === 'HEAD' || method === 'POST') && txnStep(ctx))
+    return putArc(ctx, path, ctx.caller);
   if (method === 'GET' || method === 'HEAD') {
     const n = resolveData(ctx, path, ctx.caller);
     // HEAD is checked as GET (CADC checks GET only): its headers give away the size, MD5 and name.
@@ -177,14 +153,24 @@ export async function handleFiles(ctx: RequestContext): Promise<void> {
     return sendData(ctx, n);
   }
   if (method === 'PUT' && !svc.flavour.filesRedirect) return putArc(ctx, path, ctx.caller);
-  throw faults.methodNotAllowed(method, svc.flavour.filesRedirect ? 'GET, HEAD' : 'GET, HEAD, PUT');
+  throw faults.methodNotAllowed(method, svc.flavour.filesRedirect ? 'GET, HEAD' : 'GET, HEAD, PUT, POST');
+}
+
+/** A HEAD or POST that names a PUT transaction (asks for its state, aborts or reverts it); PUTs always qualify. */
+function txnStep(ctx: RequestContext): TxnRequest | undefined {
+  const method = ctx.req.method;
+  if (method !== 'PUT' && method !== 'HEAD' && method !== 'POST') return undefined;
+  const txn = txnRequest(ctx.req);
+  if (!txn || (method !== 'PUT' && !txn.id)) return undefined;
+  return txn;
 }
 
 /**
- * An ARC upload by `caller`; `exact` (pre-authorised URLs) resolves the path without following links, so the
- * grant writes only the node it was issued for.
+ * Where an ARC upload by `caller` goes, once checked: the parent container must exist, the node (if any) be a
+ * DataNode, and the caller may write it or its parent. `exact` (pre-authorised URLs) resolves the path without
+ * following links, so the grant writes only the node it was issued for.
  */
-async function putArc(ctx: RequestContext, path: string, caller: Caller, exact = false): Promise<void> {
+function arcWriteTarget(ctx: RequestContext, path: string, caller: Caller, exact: boolean): WriteTarget {
   const svc = ctx.service;
   const parentP = parentPath(path);
   if (parentP === undefined) throw new Fault(400, 'InvalidArgument: not a data node');
@@ -200,11 +186,17 @@ async function putArc(ctx: RequestContext, path: string, caller: Caller, exact =
     ? svc.canWrite(existing, caller) || svc.canWrite(parent, caller)
     : svc.canWrite(parent, caller);
   if (!allowed) throw faults.permission(svc.uriOf(target));
-  if (answerBodilessTxnOp(ctx, target, existing)) return;
-  checkDeclaredLength(ctx, target, existing);
+  return { path: target, node: existing, caller, create: { owner: caller.user ?? '', inheritFrom: parent } };
+}
+
+/** An ARC upload (or transaction step) by `caller`; `exact` as for arcWriteTarget. */
+async function putArc(ctx: RequestContext, path: string, caller: Caller, exact = false): Promise<void> {
+  const target = arcWriteTarget(ctx, path, caller, exact);
+  const txn = txnStep(ctx);
+  if (txn) return handleTxn(ctx, txn, target);
+  checkDeclaredLength(ctx, target.path, target.node);
   const got = await receiveBody(ctx);
-  const stored = commitUpload(ctx, target, got, { owner: caller.user ?? '', inheritFrom: parent });
-  respondStored(ctx, stored);
+  respondStored(ctx, commitUpload(ctx, target.path, got, target.create));
 }
 
 /** ARC's `/files/preauth:{token}/{path}`. */
@@ -248,18 +240,21 @@ function exactDataNode(ctx: RequestContext, path: string, issuer: Caller, grant:
 async function servePreauth(ctx: RequestContext, token: string, path: string): Promise<void> {
   const svc = ctx.service;
   const method = ctx.req.method ?? 'GET';
-  const grant: Grant = method === 'PUT' ? 'write' : 'read';
+  // A transaction's state, abort and revert are writes too: they need the grant the upload had.
+  const txn = txnStep(ctx);
+  const grant: Grant = method === 'PUT' || txn ? 'write' : 'read';
   const claim = ctx.signer.verify(token, svc.name, path, grant, ctx.now());
   const issuer = issuerOf(ctx, claim);
+  if (!svc.flavour.filesRedirect && (method === 'PUT' || txn)) return putArc(ctx, path, issuer, true);
+  if (txn)
+    return handleTxn(ctx, txn, { path, node: exactDataNode(ctx, path, issuer, 'write'), caller: issuer });
   if (method === 'GET' || method === 'HEAD') return sendData(ctx, exactDataNode(ctx, path, issuer, 'read'));
   if (method === 'PUT') {
-    if (!svc.flavour.filesRedirect) return putArc(ctx, path, issuer, true);
     const n = exactDataNode(ctx, path, issuer, 'write');
-    if (answerBodilessTxnOp(ctx, path, n)) return;
     checkDeclaredLength(ctx, path, n);
     const got = await receiveBody(ctx);
     respondStored(ctx, commitUpload(ctx, path, got, undefined));
     return;
   }
-  throw faults.methodNotAllowed(method, 'GET, HEAD, PUT');
+  throw faults.methodNotAllowed(method, 'GET, HEAD, PUT, POST');
 }

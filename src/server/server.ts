@@ -40,6 +40,7 @@ import {
 import { lockDataDir, preauthKey, prepareDataDir } from './datadir.js';
 import type { PidLock } from '../util/pid-lock.js';
 import { ARC, VAULT, VoService } from './service.js';
+import { DEFAULT_SEGMENT_LIMITS, PutTxns, type SegmentLimits } from './put-txns.js';
 import { NodeStore, newNode, type ServiceName } from './store.js';
 import { handleJobs, handleSyncTrans, handleXfer } from './transfers.js';
 import { FailureThrottle } from './throttle.js';
@@ -77,6 +78,9 @@ export interface ServerLimits {
   connectionsPerClient: number;
   /** UWS jobs kept per user (or per client address for anonymous jobs); more replace the oldest. */
   jobsPerCaller: number;
+  /** PUT transactions: smallest segment but the last, largest segment (0: none), as announced to clients. */
+  putSegmentMinBytes: number;
+  putSegmentMaxBytes: number;
 }
 
 export const DEFAULT_LIMITS: ServerLimits = {
@@ -85,6 +89,8 @@ export const DEFAULT_LIMITS: ServerLimits = {
   bodyIdleTimeoutMs: 60_000,
   connectionsPerClient: 128,
   jobsPerCaller: 1000,
+  putSegmentMinBytes: DEFAULT_SEGMENT_LIMITS.minBytes,
+  putSegmentMaxBytes: DEFAULT_SEGMENT_LIMITS.maxBytes,
 };
 
 export interface RunningServer {
@@ -151,25 +157,29 @@ function provision(store: NodeStore, admin: string, users: string[], now: number
 
 /**
  * Takes the data directory and opens its store: crash leftovers (temp files of unfinished uploads, blobs no
- * node refers to) collected, user areas provisioned, the pre-auth key loaded. The lock comes first: the
- * clean-up would delete the uploads in flight of another server on the same directory.
+ * node refers to, unacknowledged bytes of PUT transactions) collected, user areas provisioned, the pre-auth key
+ * loaded. The lock comes first: the clean-up would delete the uploads in flight of another server on the same
+ * directory.
  */
 function openDataDir(
   dataDir: string,
   admin: string,
   users: string[],
   now: number,
-): { lock: PidLock; store: NodeStore; key: Buffer } {
+  segments: SegmentLimits,
+): { lock: PidLock; store: NodeStore; key: Buffer; txns: PutTxns } {
   prepareDataDir(dataDir);
   const lock = lockDataDir(dataDir);
   let store: NodeStore | undefined;
   try {
     store = new NodeStore(dataDir);
     store.collectGarbage();
+    const txns = new PutTxns(store, segments);
+    txns.recover(now);
     provision(store, admin, users, now);
     const key = preauthKey(dataDir, store.legacySecret());
     store.dropLegacySecret();
-    return { lock, store, key };
+    return { lock, store, key, txns };
   } catch (e) {
     store?.close();
     lock.release();
@@ -187,7 +197,10 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
   if (opts.faults)
     injector.configure(typeof opts.faults === 'string' ? parseFaultSpec(opts.faults) : opts.faults);
   const admin = opts.admin ?? 'admin';
-  const { lock, store, key } = openDataDir(opts.dataDir, admin, users.names(), now());
+  const { lock, store, key, txns } = openDataDir(opts.dataDir, admin, users.names(), now(), {
+    minBytes: limits.putSegmentMinBytes,
+    maxBytes: limits.putSegmentMaxBytes,
+  });
   const services: Record<ServiceName, VoService> = {
     vault: new VoService(VAULT, store),
     arc: new VoService(ARC, store),
@@ -277,6 +290,7 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
       users,
       signer,
       jobs,
+      txns,
       now,
     };
     switch (endpoint) {
