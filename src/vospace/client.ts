@@ -19,6 +19,7 @@ import {
   type PermissionChange,
 } from './node.js';
 import { lastChildUriHint } from './xml-tree.js';
+import { DEFAULT_LIST_LIMITS, ListingBudget, type ListLimits } from './listing-budget.js';
 import { Registry, type ServiceEndpoints } from './registry.js';
 import { negotiateQuick } from './quick-transfer.js';
 import {
@@ -41,6 +42,8 @@ import {
   type NodeType,
 } from './xml.js';
 
+export { DEFAULT_LIST_LIMITS, type ListLimits } from './listing-budget.js';
+
 export interface ClientOptions extends SessionOptions {
   /** URL of the registry's resource-caps; default CADC's (or $VOSYNC_REGISTRY). */
   registryUrl?: string;
@@ -57,53 +60,6 @@ export interface ClientOptions extends SessionOptions {
   maxListingBytes?: number;
   /** Bounds on one container listing, all its pages together (default DEFAULT_LIST_LIMITS). */
   listLimits?: Partial<ListLimits>;
-}
-
-/** What one listing may take before the client refuses the rest: a server that pages for ever is cut off. */
-export interface ListLimits {
-  pages: number;
-  /** Children of the container. */
-  entries: number;
-  /** The pages' bytes added up. */
-  bytes: number;
-}
-
-export const DEFAULT_LIST_LIMITS: ListLimits = {
-  pages: 100_000,
-  entries: 10_000_000,
-  bytes: 8 * 1024 * 1024 * 1024,
-};
-
-/** Counts a listing's pages against its limits. */
-class ListingBudget {
-  private pages = 0;
-  private entries = 0;
-  private bytes = 0;
-
-  constructor(
-    private readonly limits: ListLimits,
-    private readonly what: string,
-  ) {}
-
-  page(text: string, children: number): void {
-    this.pages++;
-    this.entries += children;
-    this.bytes += Buffer.byteLength(text);
-    const l = this.limits;
-    const over =
-      this.pages > l.pages
-        ? `${l.pages} pages`
-        : this.entries > l.entries
-          ? `${l.entries} entries`
-          : this.bytes > l.bytes
-            ? `${l.bytes} bytes`
-            : undefined;
-    if (over)
-      throw new VosError(
-        'protocol',
-        `${this.what}: the listing passes the limit of ${over}; not read further`,
-      );
-  }
 }
 
 /** A single node document (no children) is a few KB; anything near this is hostile. */
