@@ -98,6 +98,8 @@ export interface RunningServer {
   port: number;
   faults: FaultInjector;
   store: NodeStore;
+  /** Bytes read from clients' connections so far (headers and bodies): what arrived, for resume tests. */
+  bytesReceived(): number;
   setState(state: ServiceState): void;
   close(): Promise<void>;
 }
@@ -352,7 +354,10 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
     sendText(res, 200, `state: ${state}\n`);
   }
 
-  /** `/_vosync/faults` and `/_vosync/state`: the admin's test controls for a server in another process. */
+  /**
+   * `/_vosync/faults`, `/_vosync/state` and `/_vosync/stats` (bytes received): the admin's test controls for a
+   * server in another process.
+   */
   async function handleControl(
     req: http.IncomingMessage,
     res: http.ServerResponse,
@@ -371,6 +376,12 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
         }
       }
       sendText(res, 200, JSON.stringify({ spec: injector.current(), stats: injector.stats }) + '\n', {
+        'Content-Type': 'application/json',
+      });
+      return;
+    }
+    if (what === 'stats') {
+      sendText(res, 200, JSON.stringify({ bytesReceived: traffic() }) + '\n', {
         'Content-Type': 'application/json',
       });
       return;
@@ -426,6 +437,7 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
     : http.createServer(timeouts, handler);
   server.keepAliveTimeout = 30_000;
   capConnectionsPerClient(server, limits.connectionsPerClient);
+  const traffic = countBytesReceived(server);
   const host = opts.host ?? '127.0.0.1';
   try {
     await new Promise<void>((resolve, reject) => {
@@ -449,6 +461,7 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
     port,
     faults: injector,
     store,
+    bytesReceived: traffic,
     setState(s: ServiceState) {
       state = s;
     },
@@ -494,6 +507,24 @@ function guardBodyIdle(req: http.IncomingMessage, ms: number): void {
   };
   req.once('end', done);
   req.once('close', done);
+}
+
+/** Counts the bytes read from every connection, open or closed. */
+function countBytesReceived(server: net.Server): () => number {
+  const open = new Set<net.Socket>();
+  let closed = 0;
+  server.on('connection', (socket: net.Socket) => {
+    open.add(socket);
+    socket.once('close', () => {
+      closed += socket.bytesRead;
+      open.delete(socket);
+    });
+  });
+  return () => {
+    let n = closed;
+    for (const s of open) n += s.bytesRead;
+    return n;
+  };
 }
 
 /** Closes at once the connections of a client address beyond `max` open ones. */
