@@ -25,11 +25,13 @@ import { CLI } from './lib/procs.js';
 import { toMarkdown, toText, type BenchResult } from './lib/report.js';
 import { listing } from './listing.js';
 import { rescan } from './rescan.js';
+import { resumableUpload } from './resumable-upload.js';
 import { smallFiles } from './small-files.js';
 
 export const BENCHMARKS: Record<string, (ctx: BenchContext) => Promise<BenchResult>> = {
   'small-files': smallFiles,
   'large-file': largeFile,
+  'resumable-upload': resumableUpload,
   rescan,
   listing,
   latency,
