@@ -9,8 +9,7 @@
 import { createHash, randomUUID, type Hash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import type { Readable } from 'node:stream';
-import { Transform } from 'node:stream';
+import { Transform, type Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { Statement } from 'better-sqlite3';
 import { DIR_MODE, FILE_MODE } from './datadir.js';

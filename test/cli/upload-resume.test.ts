@@ -4,15 +4,14 @@
  * new transaction, not one byte of the acknowledged prefix again. A real CLI process against a real embedded
  * server, slowed down by injected latency so the kill lands mid-upload.
  */
-import { spawn } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { parseFaultSpec } from '../../src/server/faults.js';
 import { ALICE_TOKEN, startAliceServer, type AliceServer } from '../support/alice-server.js';
+import { spawnCli } from '../support/cli-proc.js';
 
-const CLI = path.resolve('dist/cli/main.js');
 const SEGMENT = 256 * 1024;
 const SEGMENTS = 32;
 const SIZE = SEGMENTS * SEGMENT;
@@ -35,22 +34,14 @@ afterAll(async () => {
 });
 
 function cp() {
-  const child = spawn(process.execPath, [CLI, 'cp', source, 'vos:alice/cube.fits'], {
-    env: {
-      HOME: home,
-      PATH: process.env['PATH'],
-      VOSYNC_REGISTRY: server.registryUrl,
-      VOSYNC_TOKEN: ALICE_TOKEN,
-      VOSYNC_SEGMENT_THRESHOLD: '1M',
-      VOSYNC_SEGMENT_SIZE: '256K',
-    },
-    stdio: ['ignore', 'pipe', 'pipe'],
+  return spawnCli(['cp', source, 'vos:alice/cube.fits'], {
+    HOME: home,
+    PATH: process.env['PATH'],
+    VOSYNC_REGISTRY: server.registryUrl,
+    VOSYNC_TOKEN: ALICE_TOKEN,
+    VOSYNC_SEGMENT_THRESHOLD: '1M',
+    VOSYNC_SEGMENT_SIZE: '256K',
   });
-  let output = '';
-  child.stdout.on('data', (d: Buffer) => (output += d.toString()));
-  child.stderr.on('data', (d: Buffer) => (output += d.toString()));
-  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-  return { child, exited, output: () => output };
 }
 
 /** Bytes the server has acknowledged in its (only) open transaction. */

@@ -43,6 +43,24 @@ async function measured(fn: () => Promise<unknown>): Promise<number> {
   return server.srv.bytesReceived() - before;
 }
 
+/**
+ * Uploads the test file to `target` under the fault spec (then switched off) and checks what was stored;
+ * returns the bytes the server received and the faults it injected.
+ */
+async function underFaults(spec: string, target: string, c = client()) {
+  server.srv.faults.configure(parseFaultSpec(spec));
+  let sent: number;
+  let injected: Record<string, number>;
+  try {
+    sent = await measured(() => c.upload(file, target));
+    injected = { ...server.srv.faults.stats.injected };
+  } finally {
+    server.srv.faults.disable();
+  }
+  await expectStored(c, target, data);
+  return { sent, injected };
+}
+
 const puts = (prefix: string) => server.requests.filter((l) => l.startsWith(`PUT ${prefix}`));
 
 beforeAll(async () => {
@@ -95,12 +113,11 @@ describe('segmented uploads', () => {
   });
 
   it('resume after three cut segments (reset) from the server state: each byte at most twice', async () => {
-    const c = client();
-    server.srv.faults.configure(parseFaultSpec('every=3,max=3,kinds=reset,endpoints=data,methods=PUT'));
-    const sent = await measured(() => c.upload(file, 'vos:alice/cut.fits'));
-    expect(server.srv.faults.stats.injected.reset).toBe(3);
-    server.srv.faults.disable();
-    await expectStored(c, 'vos:alice/cut.fits', data);
+    const { sent, injected } = await underFaults(
+      'every=3,max=3,kinds=reset,endpoints=data,methods=PUT',
+      'vos:alice/cut.fits',
+    );
+    expect(injected['reset']).toBe(3);
     expect(sent).toBeLessThanOrEqual(2 * SIZE);
     // Each cut costs at most the segment it cut: nothing was sent again from byte 0.
     expect(sent).toBeLessThan(SIZE + 3 * SEGMENT + OVERHEAD);
@@ -109,53 +126,43 @@ describe('segmented uploads', () => {
   });
 
   it('a segment whose answer was lost (truncate) is not sent again, nor is a lost commit', async () => {
-    const c = client();
     // Every 4th PUT: four segments stored whose 202 never arrives.
-    server.srv.faults.configure(parseFaultSpec('every=4,kinds=truncate,endpoints=data,methods=PUT'));
-    const sent = await measured(() => c.upload(file, 'vos:alice/lost-answer.fits'));
-    expect(server.srv.faults.stats.injected.truncate).toBe(4);
-    server.srv.faults.disable();
-    await expectStored(c, 'vos:alice/lost-answer.fits', data);
-    expect(sent).toBeLessThan(SIZE + OVERHEAD);
-    // The last of start, segments and commit: a commit that took effect, its 201 lost.
-    server.srv.faults.configure(
-      parseFaultSpec(`every=${SEGMENTS + 2},kinds=truncate,endpoints=data,methods=PUT`),
+    const segments = await underFaults(
+      'every=4,kinds=truncate,endpoints=data,methods=PUT',
+      'vos:alice/lost-answer.fits',
     );
-    const again = await measured(() => c.upload(file, 'vos:alice/lost-commit.fits'));
-    expect(server.srv.faults.stats.injected.truncate).toBe(1);
-    server.srv.faults.disable();
-    await expectStored(c, 'vos:alice/lost-commit.fits', data);
-    expect(again).toBeLessThan(SIZE + OVERHEAD);
+    expect(segments.injected['truncate']).toBe(4);
+    expect(segments.sent).toBeLessThan(SIZE + OVERHEAD);
+    // The last of start, segments and commit: a commit that took effect, its 201 lost.
+    const commit = await underFaults(
+      `every=${SEGMENTS + 2},kinds=truncate,endpoints=data,methods=PUT`,
+      'vos:alice/lost-commit.fits',
+    );
+    expect(commit.injected['truncate']).toBe(1);
+    expect(commit.sent).toBeLessThan(SIZE + OVERHEAD);
   });
 
   it('rides out 500 and 503 answers', async () => {
-    const c = client();
-    server.srv.faults.configure(
-      parseFaultSpec('every=3,max=4,kinds=error+unavailable,retryAfter=0,endpoints=data,methods=PUT+HEAD'),
+    const { sent, injected } = await underFaults(
+      'every=3,max=4,kinds=error+unavailable,retryAfter=0,endpoints=data,methods=PUT+HEAD',
+      'vos:alice/5xx.fits',
     );
-    const sent = await measured(() => c.upload(file, 'vos:alice/5xx.fits'));
-    server.srv.faults.disable();
-    await expectStored(c, 'vos:alice/5xx.fits', data);
+    expect((injected['error'] ?? 0) + (injected['unavailable'] ?? 0)).toBe(4);
     expect(sent).toBeLessThanOrEqual(2 * SIZE);
   });
 
   it('a stalled segment times out, and the server drops it when the segment comes again', async () => {
-    const c = client({ timeoutMs: 800 });
-    server.srv.faults.configure(
-      parseFaultSpec('every=5,max=1,kinds=stall,stallMs=60000,endpoints=data,methods=PUT'),
+    const { injected } = await underFaults(
+      'every=5,max=1,kinds=stall,stallMs=60000,endpoints=data,methods=PUT',
+      'vos:alice/stalled.fits',
+      client({ timeoutMs: 800 }),
     );
-    await c.upload(file, 'vos:alice/stalled.fits');
-    expect(server.srv.faults.stats.injected.stall).toBe(1);
-    server.srv.faults.disable();
-    await expectStored(c, 'vos:alice/stalled.fits', data);
+    expect(injected['stall']).toBe(1);
   });
 
   it('on ARC, resumes too, but never starts a transaction over existing bytes (Cavern has none)', async () => {
     const c = client();
-    server.srv.faults.configure(parseFaultSpec('every=4,max=2,kinds=reset,endpoints=data,methods=PUT'));
-    await c.upload(file, 'arc:home/alice/cube.fits');
-    server.srv.faults.disable();
-    await expectStored(c, 'arc:home/alice/cube.fits', data);
+    await underFaults('every=4,max=2,kinds=reset,endpoints=data,methods=PUT', 'arc:home/alice/cube.fits', c);
     expect(puts('/arc/files/').length).toBeGreaterThan(SEGMENTS);
     // Over the bytes now there, one plain PUT.
     const other = path.join(server.tmp, 'other.fits');
