@@ -89,6 +89,16 @@ export class AppendCut extends Error {
   }
 }
 
+/** fsync off the event loop: a segment of many MiB takes a while to reach the disk, and other requests go on. */
+async function fsyncAsync(file: string): Promise<void> {
+  const handle = await fs.promises.open(file, 'r');
+  try {
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+}
+
 /** The transaction ended (committed, aborted) while a request on it waited its turn. */
 export class TxnGone extends Error {
   constructor(readonly id: string) {
@@ -285,7 +295,7 @@ export class PutTxns {
         fs.truncateSync(file, current.length);
         throw refused;
       }
-      fsyncFile(file);
+      await fsyncAsync(file);
       this.stmts.update.run(this.params(next));
       live.prev = { length: current.length, hash: live.hash };
       live.hash = hash;
