@@ -89,13 +89,43 @@ export class AppendCut extends Error {
   }
 }
 
-/** fsync off the event loop: a segment of many MiB takes a while to reach the disk, and other requests go on. */
-async function fsyncAsync(file: string): Promise<void> {
-  const handle = await fs.promises.open(file, 'r');
-  try {
-    await handle.sync();
-  } finally {
-    await handle.close();
+/** How many bytes of a segment are received between two early writebacks. */
+const WRITEBACK_BYTES = 8 * 1024 * 1024;
+
+/**
+ * Starts writing a segment's pages to disk while it is still arriving, so the fsync that acknowledges the
+ * segment (the client waits for it before it sends the next) finds little left to do. All off the event loop.
+ */
+class Writeback {
+  private readonly handle: Promise<fs.promises.FileHandle>;
+  private inFlight: Promise<void> | undefined;
+  private pending = 0;
+
+  constructor(file: string) {
+    this.handle = fs.promises.open(file, 'r');
+    this.handle.catch(() => undefined);
+  }
+
+  /** `n` more bytes are on their way to the file. */
+  wrote(n: number): void {
+    this.pending += n;
+    if (this.pending < WRITEBACK_BYTES || this.inFlight) return;
+    this.pending = 0;
+    this.inFlight = this.handle
+      .then((h) => h.datasync())
+      .catch(() => undefined)
+      .finally(() => (this.inFlight = undefined));
+  }
+
+  /** Everything written so far is on disk. */
+  async sync(): Promise<void> {
+    await this.inFlight;
+    await (await this.handle).sync();
+  }
+
+  async close(): Promise<void> {
+    await this.inFlight;
+    await (await this.handle.catch(() => undefined))?.close();
   }
 }
 
@@ -264,11 +294,13 @@ export class PutTxns {
     let received = 0;
     live.active = { cancel: () => body.destroy() };
     const file = this.file(id);
+    const writeback = new Writeback(file);
     try {
       const counter = new Transform({
         transform(chunk: Buffer, _e, cb) {
           hash.update(chunk);
           received += chunk.length;
+          writeback.wrote(chunk.length);
           cb(null, chunk);
         },
       });
@@ -295,7 +327,7 @@ export class PutTxns {
         fs.truncateSync(file, current.length);
         throw refused;
       }
-      await fsyncAsync(file);
+      await writeback.sync();
       this.stmts.update.run(this.params(next));
       live.prev = { length: current.length, hash: live.hash };
       live.hash = hash;
@@ -303,6 +335,7 @@ export class PutTxns {
       return next;
     } finally {
       live.active = undefined;
+      await writeback.close();
     }
   }
 
