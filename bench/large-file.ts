@@ -104,7 +104,8 @@ export async function largeFile(ctx: BenchContext): Promise<BenchResult> {
   const mb = size / 1e6;
   const notes = [
     `${(size / 2 ** 20).toLocaleString('en-US')} MiB of random bytes; MB = 10^6 bytes. vosync: \`Client.upload\` ` +
-      '(MD5 while streaming, server verifies it) and `Client.download` (MD5-verified temp file, fsync, rename). ' +
+      '(at this size a resumable PUT transaction in 64 MiB segments, each fsynced before it is acknowledged; MD5 ' +
+      'while streaming, verified at the commit) and `Client.download` (MD5-verified temp file, fsync, rename). ' +
       'Baseline: undici PUT/GET with the MD5 computed on the client only, to a plain Node HTTP server that writes ' +
       'the body to a file (no fsync). Dirty pages are written out (`sync`, untimed) before each of the four transfers.',
   ];

@@ -6,6 +6,7 @@
  *   npm run bench -- --quick                        small sizes (seconds; what the test runs)
  *   npm run bench -- --only rescan,listing          some of them (names below)
  *   npm run bench -- --markdown out.md --json out.json
+ *   npm run bench -- --only resumable-upload --size resumableBytes=512M   one size changed (names in lib/context.ts)
  *   VSYNC_CMD=/path/to/run.sh npm run bench         also measure CADC's vsync/vcp, called as
  *                                                   `$VSYNC_CMD BASE_URL TOKEN vsync|vcp ARGS…`
  *
@@ -22,14 +23,17 @@ import { largeFile } from './large-file.js';
 import { latency } from './latency.js';
 import { FULL, QUICK, type BenchContext, type Sizes } from './lib/context.js';
 import { CLI } from './lib/procs.js';
+import { parseByteRate } from '../src/util/byte-rate.js';
 import { toMarkdown, toText, type BenchResult } from './lib/report.js';
 import { listing } from './listing.js';
 import { rescan } from './rescan.js';
+import { resumableUpload } from './resumable-upload.js';
 import { smallFiles } from './small-files.js';
 
 export const BENCHMARKS: Record<string, (ctx: BenchContext) => Promise<BenchResult>> = {
   'small-files': smallFiles,
   'large-file': largeFile,
+  'resumable-upload': resumableUpload,
   rescan,
   listing,
   latency,
@@ -117,6 +121,22 @@ function removeTree(dir: string): void {
   if (r.status !== 0) fs.rmSync(dir, { recursive: true, force: true });
 }
 
+/** `--size KEY=N` options: a size of FULL/QUICK by name, in bytes or with a unit for byte sizes (`512M`). */
+function parseSizes(specs: string[]): Partial<Sizes> {
+  const out: Partial<Sizes> = {};
+  for (const spec of specs) {
+    const eq = spec.indexOf('=');
+    const key = spec.slice(0, eq) as keyof Sizes;
+    const value = parseByteRate(spec.slice(eq + 1));
+    if (eq < 0 || !(key in FULL))
+      throw new Error(`--size ${spec}: expected KEY=N, KEY one of ${Object.keys(FULL).join(', ')}`);
+    if (!value.ok || value.value <= 0)
+      throw new Error(`--size ${spec}: ${value.ok ? 'must be above 0' : value.expected}`);
+    out[key] = value.value;
+  }
+  return out;
+}
+
 async function main(): Promise<void> {
   const { values } = parseArgs({
     args: process.argv.slice(2),
@@ -126,13 +146,14 @@ async function main(): Promise<void> {
       streams: { type: 'string' },
       markdown: { type: 'string' },
       json: { type: 'string' },
+      size: { type: 'string', multiple: true },
       help: { type: 'boolean', short: 'h', default: false },
     },
     strict: true,
   });
   if (values.help) {
     process.stdout.write(
-      'usage: bench [--quick] [--only NAME,NAME] [--streams N] [--markdown FILE] [--json FILE]\n' +
+      'usage: bench [--quick] [--only NAME,NAME] [--streams N] [--size KEY=N]… [--markdown FILE] [--json FILE]\n' +
         `benchmarks: ${Object.keys(BENCHMARKS).join(', ')}\n` +
         'VSYNC_CMD: CADC tools runner, called as `$VSYNC_CMD BASE_URL TOKEN vsync|vcp ARGS…`\n',
     );
@@ -142,9 +163,11 @@ async function main(): Promise<void> {
   if (streams !== undefined && (!Number.isInteger(streams) || streams < 1))
     throw new Error(`--streams must be a whole number ≥ 1, got ${values.streams}`);
   const vsync = process.env['VSYNC_CMD']?.trim();
+  const sizes = parseSizes(values.size ?? []);
   const started = new Date();
   const { results, errors } = await runBenchmarks({
     quick: values.quick,
+    sizes,
     ...(values.only ? { only: values.only.split(',').map((s) => s.trim()) } : {}),
     ...(streams ? { streams } : {}),
     ...(vsync ? { vsyncCmd: vsync.split(/\s+/) } : {}),

@@ -17,6 +17,8 @@ export interface Sizes {
   /** Files of the sample used to count requests per file. */
   requestSample: number;
   largeFileBytes: number;
+  /** The resumable upload cut by faults and a kill. */
+  resumableBytes: number;
   /** Local files of the no-change rescan (and of the daemon's memory figure). */
   rescanFiles: number;
   listingNodes: number;
@@ -32,6 +34,7 @@ export const FULL: Sizes = {
   smallFileBytes: 4096,
   requestSample: 100,
   largeFileBytes: 1024 * 1024 * 1024,
+  resumableBytes: 2 * 1024 * 1024 * 1024,
   rescanFiles: 100_000,
   listingNodes: 100_000,
   latencyEdits: 200,
@@ -45,6 +48,7 @@ export const QUICK: Sizes = {
   smallFileBytes: 4096,
   requestSample: 5,
   largeFileBytes: 8 * 1024 * 1024,
+  resumableBytes: 16 * 1024 * 1024,
   rescanFiles: 2_000,
   listingNodes: 2_000,
   latencyEdits: 4,

@@ -65,13 +65,14 @@ export interface ServerProc extends Proc {
   registryUrl: string;
 }
 
-/** `vosync serve` as a child process on an ephemeral port, user alice. */
+/** `vosync serve` as a child process on an ephemeral port, user alice (with `admin`, she drives its fault API). */
 export async function startVosyncServer(
   dataDir: string,
-  opts: { verbose?: boolean } = {},
+  opts: { verbose?: boolean; admin?: boolean } = {},
 ): Promise<ServerProc> {
   const args = [CLI, 'serve', '--data', dataDir, '--port', '0', '--user', `${USER}:${TOKEN}`];
   if (opts.verbose) args.push('--verbose');
+  if (opts.admin) args.push('--admin', USER);
   const p = startProc(process.execPath, args);
   const m = await p.waitFor(/listening on (https?:\/\/[^\s]+) \(/);
   const baseUrl = m[1]!;

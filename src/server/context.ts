@@ -1,5 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Caller, PreauthSigner, UserDirectory } from './auth.js';
+import type { PutTxns } from './put-txns.js';
 import type { VoService } from './service.js';
 import type { JobRegistry } from './uws.js';
 
@@ -17,5 +18,7 @@ export interface RequestContext {
   users: UserDirectory;
   signer: PreauthSigner;
   jobs: JobRegistry;
+  /** Open PUT transactions (both services). */
+  txns: PutTxns;
   now: () => number;
 }

@@ -1,21 +1,21 @@
 /**
  * Bytes: the `/files` endpoint (Vault: 303 to a pre-authorised storage URL; ARC: served directly, PUT too)
  * and the pre-authorised storage URLs themselves. Uploads stream into a temp file while the MD5 is computed
- * and replace the node's data only once complete and verified.
+ * and replace the node's data only once complete and verified (upload.ts); requests that carry `x-put-txn-*`
+ * headers are PUT transactions (put-txn.ts), on Vault's storage URLs and ARC's /files alike.
  */
-import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import { pipeline } from 'node:stream/promises';
-import { Transform } from 'node:stream';
 import type { RequestContext } from './context.js';
-import { FILE_MODE } from './datadir.js';
 import { Fault, faults } from './errors.js';
-import { contentDisposition, httpDate, md5Base64, redirect, requestMd5 } from './http.js';
+import { contentDisposition, httpDate, md5Base64, redirect } from './http.js';
 import { answerSoda, sodaRequest } from './fits/soda.js';
 import { requestNodePath } from './nodes.js';
 import { ANONYMOUS, type Caller, type Grant, type PreauthClaim } from './auth.js';
-import { inheritPermissions, type VoService } from './service.js';
-import { newNode, type NodeRecord } from './store.js';
+import { handleTxn, txnRequest, type TxnRequest, type WriteTarget } from './put-txn.js';
+import type { VoService } from './service.js';
+import type { NodeRecord } from './store.js';
+import { checkDeclaredLength, commitUpload, receiveBody, respondStored } from './upload.js';
 import { baseName, encodeNodePath, joinPath, parentPath } from '../vospace/uri.js';
 import { PROP } from '../vospace/xml.js';
 import { EMPTY_MD5 } from '../util/md5.js';
@@ -116,142 +116,6 @@ async function sendData(ctx: RequestContext, n: NodeRecord): Promise<void> {
   });
 }
 
-interface Received {
-  temp: string;
-  length: number;
-  md5: string;
-}
-
-/** Streams a request body into a temp file, computing MD5 and length; checks Content-Length and Digest. */
-async function receiveBody(ctx: RequestContext): Promise<Received> {
-  const { req } = ctx;
-  const temp = ctx.service.store.tempPath();
-  const hash = createHash('md5');
-  let length = 0;
-  const counter = new Transform({
-    transform(chunk: Buffer, _enc, cb) {
-      hash.update(chunk);
-      length += chunk.length;
-      cb(null, chunk);
-    },
-  });
-  try {
-    await pipeline(req, counter, fs.createWriteStream(temp, { mode: FILE_MODE }));
-  } catch (e) {
-    fs.rmSync(temp, { force: true });
-    const err = e as NodeJS.ErrnoException;
-    if (err.code === 'ENOSPC') throw new Fault(413, 'QuotaExceeded: no space left on the storage device');
-    throw new Fault(412, 'premature end-of-stream: upload interrupted');
-  }
-  const md5 = hash.digest('hex');
-  const declared = Number(req.headers['content-length']);
-  if (req.headers['content-length'] !== undefined && Number.isFinite(declared) && declared !== length) {
-    fs.rmSync(temp, { force: true });
-    throw new Fault(412, `premature end-of-stream: expected ${declared} bytes, received ${length}`);
-  }
-  let expected: string | undefined;
-  try {
-    expected = requestMd5(req);
-  } catch (e) {
-    fs.rmSync(temp, { force: true });
-    throw e;
-  }
-  if (expected && expected !== md5) {
-    fs.rmSync(temp, { force: true });
-    throw new Fault(412, `checksum mismatch: md5:${expected} != md5:${md5}`);
-  }
-  return { temp, length, md5 };
-}
-
-/** Refuses an upload whose declared `Content-Length` alone would exceed the quota, before reading the body. */
-function checkDeclaredLength(ctx: RequestContext, path: string, existing: NodeRecord | undefined): void {
-  const declared = Number(ctx.req.headers['content-length']);
-  if (ctx.req.headers['content-length'] === undefined || !Number.isSafeInteger(declared)) return;
-  ctx.service.checkQuota(path, declared, existing?.length ?? 0);
-}
-
-/** Commits a received upload onto a node (creating the DataNode at `path` when `create` says so). */
-function commitUpload(
-  ctx: RequestContext,
-  path: string,
-  got: Received,
-  create: { owner: string; inheritFrom?: NodeRecord } | undefined,
-): NodeRecord {
-  const svc = ctx.service;
-  const store = svc.store;
-  const empty = got.length === 0;
-  const blob = empty ? null : store.adoptBlob(got.temp);
-  if (empty) fs.rmSync(got.temp, { force: true });
-  const now = ctx.now();
-  const contentType = ctx.req.headers['content-type'];
-  return store.transaction(() => {
-    let node = svc.get(path);
-    if (!node) {
-      if (!create) {
-        if (blob) fs.rmSync(store.blobPath(blob), { force: true });
-        throw faults.nodeNotFound(svc.uriOf(path));
-      }
-      const props: Record<string, string> = {};
-      inheritPermissions(create.inheritFrom, props);
-      props[PROP.ispublic] ??= 'false';
-      node = newNode(svc.name, path, 'DataNode', create.owner, props, now);
-      store.insert(node);
-    }
-    if (node.type !== 'DataNode') {
-      if (blob) fs.rmSync(store.blobPath(blob), { force: true });
-      throw new Fault(400, `InvalidArgument: not a data node: ${svc.uriOf(path)}`);
-    }
-    try {
-      // Checked in the commit's transaction, so two uploads racing into one allocation cannot both pass.
-      svc.checkQuota(path, got.length, node.length);
-    } catch (e) {
-      if (blob) fs.rmSync(store.blobPath(blob), { force: true });
-      throw e;
-    }
-    const props = { ...node.props };
-    if (typeof contentType === 'string' && contentType !== '') props[PROP.type] = contentType;
-    return store.replaceData({ ...node, props }, blob, got.length, empty ? null : got.md5, now);
-  });
-}
-
-function respondStored(ctx: RequestContext, n: NodeRecord): void {
-  const h: Record<string, string | number> = {
-    'Content-Length': 0,
-    Digest: `md5=${md5Base64(n.md5 ?? EMPTY_MD5)}`,
-    Server: ctx.service.flavour.dataServerHeader,
-  };
-  ctx.res.writeHead(201, h);
-  ctx.res.end();
-}
-
-/**
- * Transactions (`x-put-txn-*`) are not implemented: we never hand out an `x-put-txn-id`, so CADC's client
- * falls back to one full PUT, which is what we store (a `start` carrying the body is just that PUT). Bodiless
- * transaction steps change nothing: the zero-length `start` of a segmented upload gets 202 (no id, so the
- * client sends the whole file next) and a zero-length `commit` gets 201 with the stored Digest. Answered
- * here, returns true; anything else with a body is a plain PUT.
- */
-function answerBodilessTxnOp(ctx: RequestContext, path: string, node: NodeRecord | undefined): boolean {
-  const op = String(ctx.req.headers['x-put-txn-op'] ?? '').toLowerCase();
-  if (!op) return false;
-  const bodiless = ctx.req.headers['content-length'] === '0';
-  if (op === 'start') {
-    if (!bodiless || !(Number(ctx.req.headers['x-total-length'] ?? 0) > 0)) return false;
-    ctx.req.resume();
-    ctx.res.writeHead(202, { 'Content-Length': 0 });
-    ctx.res.end();
-    return true;
-  }
-  if (op === 'commit' && bodiless) {
-    if (!node) throw faults.nodeNotFound(ctx.service.uriOf(path));
-    ctx.req.resume();
-    respondStored(ctx, node);
-    return true;
-  }
-  if (op === 'commit') return false;
-  throw faults.invalidArgument(`PUT transactions are not supported (x-put-txn-op: ${op})`);
-}
-
 function resolveData(ctx: RequestContext, path: string, caller: Caller): NodeRecord {
   const svc = ctx.service;
   const n = svc.resolve(path, caller, true);
@@ -267,6 +131,8 @@ export async function handleFiles(ctx: RequestContext): Promise<void> {
   const method = ctx.req.method ?? 'GET';
   if (!svc.flavour.filesRedirect && ctx.rest.startsWith('preauth:')) return handlePreauthArc(ctx);
   const path = requestNodePath(ctx.rest);
+  if (!svc.flavour.filesRedirect && (method === 'HEAD' || method === 'POST') && txnStep(ctx))
+    return putArc(ctx, path, ctx.caller);
   if (method === 'GET' || method === 'HEAD') {
     const n = resolveData(ctx, path, ctx.caller);
     // HEAD is checked as GET (CADC checks GET only): its headers give away the size, MD5 and name.
@@ -281,14 +147,24 @@ export async function handleFiles(ctx: RequestContext): Promise<void> {
     return sendData(ctx, n);
   }
   if (method === 'PUT' && !svc.flavour.filesRedirect) return putArc(ctx, path, ctx.caller);
-  throw faults.methodNotAllowed(method, svc.flavour.filesRedirect ? 'GET, HEAD' : 'GET, HEAD, PUT');
+  throw faults.methodNotAllowed(method, svc.flavour.filesRedirect ? 'GET, HEAD' : 'GET, HEAD, PUT, POST');
+}
+
+/** A HEAD or POST that names a PUT transaction (asks for its state, aborts or reverts it); PUTs always qualify. */
+function txnStep(ctx: RequestContext): TxnRequest | undefined {
+  const method = ctx.req.method;
+  if (method !== 'PUT' && method !== 'HEAD' && method !== 'POST') return undefined;
+  const txn = txnRequest(ctx.req);
+  if (!txn || (method !== 'PUT' && !txn.id)) return undefined;
+  return txn;
 }
 
 /**
- * An ARC upload by `caller`; `exact` (pre-authorised URLs) resolves the path without following links, so the
- * grant writes only the node it was issued for.
+ * Where an ARC upload by `caller` goes, once checked: the parent container must exist, the node (if any) be a
+ * DataNode, and the caller may write it or its parent. `exact` (pre-authorised URLs) resolves the path without
+ * following links, so the grant writes only the node it was issued for.
  */
-async function putArc(ctx: RequestContext, path: string, caller: Caller, exact = false): Promise<void> {
+function arcWriteTarget(ctx: RequestContext, path: string, caller: Caller, exact: boolean): WriteTarget {
   const svc = ctx.service;
   const parentP = parentPath(path);
   if (parentP === undefined) throw new Fault(400, 'InvalidArgument: not a data node');
@@ -304,17 +180,25 @@ async function putArc(ctx: RequestContext, path: string, caller: Caller, exact =
     ? svc.canWrite(existing, caller) || svc.canWrite(parent, caller)
     : svc.canWrite(parent, caller);
   if (!allowed) throw faults.permission(svc.uriOf(target));
-  if (answerBodilessTxnOp(ctx, target, existing)) return;
-  const create = { owner: caller.user ?? '', inheritFrom: parent };
+  return { path: target, node: existing, caller, create: { owner: caller.user ?? '', inheritFrom: parent } };
+}
+
+/** An ARC upload (or transaction step) by `caller`; `exact` as for arcWriteTarget. */
+async function putArc(ctx: RequestContext, path: string, caller: Caller, exact = false): Promise<void> {
+  const target = arcWriteTarget(ctx, path, caller, exact);
+  const txn = txnStep(ctx);
+  if (txn) return handleTxn(ctx, txn, target);
   try {
-    checkDeclaredLength(ctx, target, existing);
+    checkDeclaredLength(ctx, target.path, target.node);
     const got = await receiveBody(ctx);
-    respondStored(ctx, commitUpload(ctx, target, got, create));
+    respondStored(ctx, commitUpload(ctx, target.path, got, target.create));
   } catch (e) {
     // Cavern creates the node before writing and empties it when the write fails: a new file refused for
     // the quota stays behind empty. (An existing file keeps its old bytes here, where Cavern truncates it.)
-    if (!existing && e instanceof Fault && e.status === 413 && !svc.get(target))
-      commitUpload(ctx, target, { temp: svc.store.tempPath(), length: 0, md5: EMPTY_MD5 }, create);
+    if (!target.node && e instanceof Fault && e.status === 413 && !ctx.service.get(target.path)) {
+      const empty = { temp: ctx.service.store.tempPath(), length: 0, md5: EMPTY_MD5 };
+      commitUpload(ctx, target.path, empty, target.create);
+    }
     throw e;
   }
 }
@@ -360,9 +244,14 @@ function exactDataNode(ctx: RequestContext, path: string, issuer: Caller, grant:
 async function servePreauth(ctx: RequestContext, token: string, path: string): Promise<void> {
   const svc = ctx.service;
   const method = ctx.req.method ?? 'GET';
-  const grant: Grant = method === 'PUT' ? 'write' : 'read';
+  // A transaction's state, abort and revert are writes too: they need the grant the upload had.
+  const txn = txnStep(ctx);
+  const grant: Grant = method === 'PUT' || txn ? 'write' : 'read';
   const claim = ctx.signer.verify(token, svc.name, path, grant, ctx.now());
   const issuer = issuerOf(ctx, claim);
+  if (!svc.flavour.filesRedirect && (method === 'PUT' || txn)) return putArc(ctx, path, issuer, true);
+  if (txn)
+    return handleTxn(ctx, txn, { path, node: exactDataNode(ctx, path, issuer, 'write'), caller: issuer });
   if (method === 'GET' || method === 'HEAD') {
     const n = exactDataNode(ctx, path, issuer, 'read');
     // Cutouts and headers are minoc's (Vault's storage); ARC serves whole files whatever the query says.
@@ -370,13 +259,11 @@ async function servePreauth(ctx: RequestContext, token: string, path: string): P
     return soda ? answerSoda(ctx, n, soda) : sendData(ctx, n);
   }
   if (method === 'PUT') {
-    if (!svc.flavour.filesRedirect) return putArc(ctx, path, issuer, true);
     const n = exactDataNode(ctx, path, issuer, 'write');
-    if (answerBodilessTxnOp(ctx, path, n)) return;
     checkDeclaredLength(ctx, path, n);
     const got = await receiveBody(ctx);
     respondStored(ctx, commitUpload(ctx, path, got, undefined));
     return;
   }
-  throw faults.methodNotAllowed(method, 'GET, HEAD, PUT');
+  throw faults.methodNotAllowed(method, 'GET, HEAD, PUT, POST');
 }

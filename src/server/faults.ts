@@ -1,7 +1,9 @@
 /**
  * Fault injection for reliability tests: off by default; when on, a seeded generator decides per request
  * whether to fail it and how — 500, 503 + Retry-After, a connection reset, a truncated body, a stall, or
- * added latency. Deterministic for a given seed and request order.
+ * added latency. Deterministic for a given seed and request order. `every=N` faults every N-th affected
+ * request instead of drawing by `rate`, and `max=N` stops after N faults (e.g. "cut three segments of an
+ * upload, none twice").
  *
  * Endpoint classes: `nodes`, `transfers` (synctrans, transfers, xfer, async jobs), `data` (files and
  * storage URLs) and `registry` (resource-caps, capabilities, availability, the login service). On
@@ -30,6 +32,10 @@ export interface FaultSpec {
   stallMs: number;
   /** Added to every request of an affected class, fault or not. */
   latencyMs: number;
+  /** Fault every N-th affected request (rate is then not used); 0 = draw by rate. */
+  every: number;
+  /** Faults to inject in all; 0 = no limit. */
+  max: number;
 }
 
 export const NO_FAULTS: FaultSpec = {
@@ -41,6 +47,8 @@ export const NO_FAULTS: FaultSpec = {
   retryAfterSeconds: 1,
   stallMs: 10_000,
   latencyMs: 0,
+  every: 0,
+  max: 0,
 };
 
 const HTTP_METHODS: readonly string[] = ['GET', 'HEAD', 'PUT', 'POST', 'DELETE', 'OPTIONS', 'PATCH'];
@@ -77,7 +85,7 @@ function num(
 
 /**
  * Parses `rate=0.2,kinds=error+unavailable+reset,endpoints=data+nodes,seed=7,retryAfter=1,stallMs=5000,
- * latencyMs=20,methods=GET+PUT`. Every key is optional; unknown keys, values out of range and empty values
+ * latencyMs=20,methods=GET+PUT,every=3,max=3`. Every key is optional; unknown keys, values out of range and empty values
  * are errors.
  */
 export function parseFaultSpec(text: string): FaultSpec {
@@ -115,6 +123,12 @@ export function parseFaultSpec(text: string): FaultSpec {
       case 'latencyMs':
         spec.latencyMs = num(key, value, 0, 60_000, { ms: true });
         break;
+      case 'every':
+        spec.every = num(key, value, 0, 1_000_000, { int: true });
+        break;
+      case 'max':
+        spec.max = num(key, value, 0, 1_000_000, { int: true });
+        break;
       default:
         throw new Error(`fault spec: unknown key '${key}'`);
     }
@@ -134,6 +148,8 @@ export function formatFaultSpec(s: FaultSpec): string {
     `latencyMs=${s.latencyMs}`,
   ];
   if (s.methods.length > 0) parts.push(`methods=${s.methods.join('+')}`);
+  if (s.every > 0) parts.push(`every=${s.every}`);
+  if (s.max > 0) parts.push(`max=${s.max}`);
   return parts.join(',');
 }
 
@@ -157,6 +173,8 @@ export interface FaultStats {
 export class FaultInjector {
   private spec: FaultSpec = NO_FAULTS;
   private random = rng(1);
+  /** Affected requests seen since configure (for `every`). */
+  private affected = 0;
   stats: FaultStats = FaultInjector.emptyStats();
 
   private static emptyStats(): FaultStats {
@@ -166,6 +184,7 @@ export class FaultInjector {
   configure(spec: FaultSpec): void {
     this.spec = spec;
     this.random = rng(spec.seed);
+    this.affected = 0;
     this.stats = FaultInjector.emptyStats();
   }
 
@@ -185,9 +204,10 @@ export class FaultInjector {
   decide(cls: EndpointClass, method: string): FaultKind | undefined {
     this.stats.requests++;
     const s = this.spec;
-    if (s.rate <= 0 || !s.endpoints.includes(cls)) return undefined;
+    if ((s.rate <= 0 && s.every <= 0) || !s.endpoints.includes(cls)) return undefined;
     if (s.methods.length > 0 && !s.methods.includes(method)) return undefined;
-    if (this.random() >= s.rate) return undefined;
+    if (s.max > 0 && Object.values(this.stats.injected).reduce((a, b) => a + b, 0) >= s.max) return undefined;
+    if (s.every > 0 ? ++this.affected % s.every !== 0 : this.random() >= s.rate) return undefined;
     const kind = s.kinds[Math.floor(this.random() * s.kinds.length)]!;
     this.stats.injected[kind]++;
     return kind;

@@ -40,6 +40,7 @@ import {
 import { lockDataDir, preauthKey, prepareDataDir } from './datadir.js';
 import type { PidLock } from '../util/pid-lock.js';
 import { ARC, VAULT, VoService } from './service.js';
+import { DEFAULT_SEGMENT_LIMITS, PutTxns, type SegmentLimits } from './put-txns.js';
 import { NodeStore, newNode, type ServiceName } from './store.js';
 import { handleJobs, handleSyncTrans, handleXfer } from './transfers.js';
 import { handleCred } from './cred.js';
@@ -83,6 +84,9 @@ export interface ServerLimits {
   connectionsPerClient: number;
   /** UWS jobs kept per user (or per client address for anonymous jobs); more replace the oldest. */
   jobsPerCaller: number;
+  /** PUT transactions: smallest segment but the last, largest segment (0: none), as announced to clients. */
+  putSegmentMinBytes: number;
+  putSegmentMaxBytes: number;
 }
 
 export const DEFAULT_LIMITS: ServerLimits = {
@@ -91,6 +95,8 @@ export const DEFAULT_LIMITS: ServerLimits = {
   bodyIdleTimeoutMs: 60_000,
   connectionsPerClient: 128,
   jobsPerCaller: 1000,
+  putSegmentMinBytes: DEFAULT_SEGMENT_LIMITS.minBytes,
+  putSegmentMaxBytes: DEFAULT_SEGMENT_LIMITS.maxBytes,
 };
 
 export interface RunningServer {
@@ -100,6 +106,8 @@ export interface RunningServer {
   caFile: string;
   faults: FaultInjector;
   store: NodeStore;
+  /** Bytes read from clients' connections so far (headers and bodies): what arrived, for resume tests. */
+  bytesReceived(): number;
   setState(state: ServiceState): void;
   close(): Promise<void>;
 }
@@ -159,25 +167,29 @@ function provision(store: NodeStore, admin: string, users: string[], now: number
 
 /**
  * Takes the data directory and opens its store: crash leftovers (temp files of unfinished uploads, blobs no
- * node refers to) collected, user areas provisioned, the pre-auth key loaded. The lock comes first: the
- * clean-up would delete the uploads in flight of another server on the same directory.
+ * node refers to, unacknowledged bytes of PUT transactions) collected, user areas provisioned, the pre-auth key
+ * loaded. The lock comes first: the clean-up would delete the uploads in flight of another server on the same
+ * directory.
  */
 function openDataDir(
   dataDir: string,
   admin: string,
   users: string[],
   now: number,
-): { lock: PidLock; store: NodeStore; key: Buffer } {
+  segments: SegmentLimits,
+): { lock: PidLock; store: NodeStore; key: Buffer; txns: PutTxns } {
   prepareDataDir(dataDir);
   const lock = lockDataDir(dataDir);
   let store: NodeStore | undefined;
   try {
     store = new NodeStore(dataDir);
     store.collectGarbage();
+    const txns = new PutTxns(store, segments);
+    txns.recover(now);
     provision(store, admin, users, now);
     const key = preauthKey(dataDir, store.legacySecret());
     store.dropLegacySecret();
-    return { lock, store, key };
+    return { lock, store, key, txns };
   } catch (e) {
     store?.close();
     lock.release();
@@ -195,7 +207,10 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
   if (opts.faults)
     injector.configure(typeof opts.faults === 'string' ? parseFaultSpec(opts.faults) : opts.faults);
   const admin = opts.admin ?? 'admin';
-  const { lock, store, key } = openDataDir(opts.dataDir, admin, users.names(), now());
+  const { lock, store, key, txns } = openDataDir(opts.dataDir, admin, users.names(), now(), {
+    minBytes: limits.putSegmentMinBytes,
+    maxBytes: limits.putSegmentMaxBytes,
+  });
   const host = opts.host ?? '127.0.0.1';
   let ca: UserCa;
   let tls: { cert: string | Buffer; key: string | Buffer } | undefined;
@@ -319,6 +334,7 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
       users,
       signer,
       jobs,
+      txns,
       now,
     };
     switch (endpoint) {
@@ -380,7 +396,10 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
     sendText(res, 200, `state: ${state}\n`);
   }
 
-  /** `/_vosync/faults` and `/_vosync/state`: the admin's test controls for a server in another process. */
+  /**
+   * `/_vosync/faults`, `/_vosync/state` and `/_vosync/stats` (bytes received): the admin's test controls for a
+   * server in another process.
+   */
   async function handleControl(
     req: http.IncomingMessage,
     res: http.ServerResponse,
@@ -399,6 +418,12 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
         }
       }
       sendText(res, 200, JSON.stringify({ spec: injector.current(), stats: injector.stats }) + '\n', {
+        'Content-Type': 'application/json',
+      });
+      return;
+    }
+    if (what === 'stats') {
+      sendText(res, 200, JSON.stringify({ bytesReceived: traffic() }) + '\n', {
         'Content-Type': 'application/json',
       });
       return;
@@ -459,6 +484,7 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
     : http.createServer(timeouts, handler);
   server.keepAliveTimeout = 30_000;
   capConnectionsPerClient(server, limits.connectionsPerClient);
+  const traffic = countBytesReceived(server);
   try {
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
@@ -482,6 +508,7 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
     caFile: ca.certFile,
     faults: injector,
     store,
+    bytesReceived: traffic,
     setState(s: ServiceState) {
       state = s;
     },
@@ -527,6 +554,24 @@ function guardBodyIdle(req: http.IncomingMessage, ms: number): void {
   };
   req.once('end', done);
   req.once('close', done);
+}
+
+/** Counts the bytes read from every connection, open or closed. */
+function countBytesReceived(server: net.Server): () => number {
+  const open = new Set<net.Socket>();
+  let closed = 0;
+  server.on('connection', (socket: net.Socket) => {
+    open.add(socket);
+    socket.once('close', () => {
+      closed += socket.bytesRead;
+      open.delete(socket);
+    });
+  });
+  return () => {
+    let n = closed;
+    for (const s of open) n += s.bytesRead;
+    return n;
+  };
 }
 
 /** Closes at once the connections of a client address beyond `max` open ones. */

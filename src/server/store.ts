@@ -111,7 +111,7 @@ function privateFiles(...files: string[]): void {
 }
 
 /** fsync of a file by path. */
-function fsyncFile(p: string): void {
+export function fsyncFile(p: string): void {
   const fd = fs.openSync(p, 'r');
   try {
     fs.fsyncSync(fd);
@@ -121,12 +121,12 @@ function fsyncFile(p: string): void {
 }
 
 /** fsync of a directory, which makes a rename or link in it durable (Windows cannot open directories). */
-function fsyncDir(p: string): void {
+export function fsyncDir(p: string): void {
   if (process.platform === 'win32') return;
   fsyncFile(p);
 }
 
-const SCHEMA_VERSION = 1;
+const SCHEMA_VERSION = 2;
 
 export class NodeStore {
   readonly db: Database.Database;
@@ -205,6 +205,27 @@ export class NodeStore {
         CREATE INDEX nodes_by_parent ON nodes (service, parent, name);
         CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
         PRAGMA user_version = 1;
+      `);
+    }
+    if (version < 2) {
+      // Open PUT transactions (see put-txns.ts): their acknowledged length and MD5, and the step before the
+      // last append, which a revert goes back to.
+      this.db.exec(`
+        CREATE TABLE put_txns (
+          id TEXT PRIMARY KEY,
+          service TEXT NOT NULL,
+          path TEXT NOT NULL,
+          owner TEXT NOT NULL,
+          total_length INTEGER,
+          length INTEGER NOT NULL,
+          md5 TEXT NOT NULL,
+          prev_length INTEGER,
+          prev_md5 TEXT,
+          content_type TEXT,
+          started INTEGER NOT NULL,
+          touched INTEGER NOT NULL
+        );
+        PRAGMA user_version = 2;
       `);
     }
   }

@@ -116,7 +116,8 @@ async function negotiateOnce(
   throw new VosError('protocol', `${what}: the server offered no ${direction} endpoint`);
 }
 
-function responseMd5(res: HttpResponse): string | undefined {
+/** The MD5 (hex) of a `Digest: md5=<base64>` answer header, if it has one. */
+export function responseMd5(res: HttpResponse): string | undefined {
   const digest = header(res, 'digest');
   if (!digest) return undefined;
   for (const part of digest.split(',')) {
@@ -164,7 +165,7 @@ export async function md5OfFile(file: string): Promise<string> {
 export type ProgressCallback = (bytesDone: number, totalBytes: number | undefined) => void;
 
 /** A pass-through stage that shows every chunk to `see` on its way. */
-function tapChunks(see: (chunk: Buffer) => void): Transform {
+export function tapChunks(see: (chunk: Buffer) => void): Transform {
   return new Transform({
     transform(chunk: Buffer, _e, cb) {
       see(chunk);
@@ -313,7 +314,7 @@ function usableTempSize(temp: string): number {
 }
 
 /** Hashes the first `length` bytes of a file (to continue hashing a resumed download). */
-async function hashPrefix(file: string, length: number): Promise<Hash> {
+export async function hashPrefix(file: string, length: number): Promise<Hash> {
   const h = createHash('md5');
   if (length > 0) await pipeline(fs.createReadStream(file, { start: 0, end: length - 1 }), h, { end: false });
   return h;
@@ -468,7 +469,8 @@ function naming(e: VosError, what: string): VosError {
   return new VosError(e.kind, `${what}: ${e.message}`, { ...e.details, cause: e.details.cause ?? e });
 }
 
-async function delayForRetry(session: HttpSession, attempt: number): Promise<void> {
+/** Waits before retry number `attempt` (0-based), doubling up to the session's longest delay. */
+export async function delayForRetry(session: HttpSession, attempt: number): Promise<void> {
   const ms = Math.min(session.policy.maxDelayMs, session.policy.baseDelayMs * 2 ** attempt);
   await new Promise((r) => setTimeout(r, ms));
 }

@@ -39,6 +39,10 @@ const EXPECTED: Record<string, { figures: string[]; withBaseline: string[] }> = 
     ],
   },
   'large-file': { figures: ['upload.MBps', 'download.MBps'], withBaseline: ['upload.MBps', 'download.MBps'] },
+  'resumable-upload': {
+    figures: ['bytesSent.perFileByte', 'cuts', 'effective.MBps'],
+    withBaseline: ['effective.MBps'],
+  },
   rescan: { figures: ['scan.seconds', 'scan.filesHashed', 'cycle.seconds'], withBaseline: ['scan.seconds'] },
   listing: { figures: ['vaultFlat.seconds', 'vaultTree.seconds', 'arcFlat.seconds'], withBaseline: [] },
   latency: {
@@ -103,6 +107,8 @@ describe('npm run bench -- --quick', () => {
     for (const key of [
       'small-files/cli.upload.filesPerSecond',
       'large-file/upload.MBps',
+      'resumable-upload/bytesSent.perFileByte',
+      'resumable-upload/cuts',
       'rescan/scan.seconds',
       'rescan/scan.filesHashed',
       'listing/vaultFlat.seconds',

@@ -4,7 +4,6 @@
  * A real CLI process against a real embedded server (the server stalls the transfer half-way, so the kill
  * lands mid-body every time).
  */
-import { spawn } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -13,8 +12,8 @@ import { parseFaultSpec } from '../../src/server/faults.js';
 import type { RunningServer } from '../../src/server/server.js';
 import { ALICE_TOKEN, startAliceServer, type AliceServer } from '../support/alice-server.js';
 import { TEMP_PREFIX } from '../../src/util/temp-files.js';
+import { spawnCli } from '../support/cli-proc.js';
 
-const CLI = path.resolve('dist/cli/main.js');
 const SIZE = 8 * 1024 * 1024 + 7;
 let server: AliceServer;
 let srv: RunningServer;
@@ -36,20 +35,12 @@ afterAll(async () => {
 });
 
 function cp(dest: string) {
-  const child = spawn(process.execPath, [CLI, 'cp', 'vos:alice/big.bin', dest], {
-    env: {
-      HOME: path.join(tmp, 'home'),
-      PATH: process.env['PATH'],
-      VOSYNC_REGISTRY: server.registryUrl,
-      VOSYNC_TOKEN: ALICE_TOKEN,
-    },
-    stdio: ['ignore', 'pipe', 'pipe'],
+  return spawnCli(['cp', 'vos:alice/big.bin', dest], {
+    HOME: path.join(tmp, 'home'),
+    PATH: process.env['PATH'],
+    VOSYNC_REGISTRY: server.registryUrl,
+    VOSYNC_TOKEN: ALICE_TOKEN,
   });
-  let output = '';
-  child.stdout.on('data', (d: Buffer) => (output += d.toString()));
-  child.stderr.on('data', (d: Buffer) => (output += d.toString()));
-  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-  return { child, exited, output: () => output };
 }
 
 it('a download killed half-way continues from its .part on the next run', async () => {

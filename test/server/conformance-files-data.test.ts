@@ -1,7 +1,7 @@
 /**
  * Conformance over real HTTP: `/files` (Vault: 303 to a pre-authorised URL; ARC: bytes served and stored
- * directly), data headers, ranges, empty data, Digest checks that keep the old content, `x-put-txn-*` as a
- * plain PUT, interrupted uploads, and persistence across a restart on the same data directory.
+ * directly), data headers, ranges, empty data, Digest checks that keep the old content, interrupted uploads,
+ * and persistence across a restart on the same data directory. PUT transactions: conformance-put-txn.test.ts.
  */
 import fs from 'node:fs';
 import path from 'node:path';
@@ -274,36 +274,6 @@ for (const svc of ['vault', 'arc'] as Service[]) {
       const n = readNode((await ts.req('GET', nodesUrl(svc, p), { token: ALICE })).text);
       expect(n.props[`${CORE}MD5`]?.value).toBe(md5hex('kept content'));
       expect((await fetchBytes(svc, p)).text).toBe('kept content');
-    });
-
-    it('treats x-put-txn-* headers as a plain full PUT and never returns x-put-txn-id', async () => {
-      const p = `${h}/txn.bin`;
-      const url = await putUrl(svc, p);
-      const body = Buffer.from('all at once');
-      const start = await ts.req('PUT', url, { token: ALICE, body, headers: { 'x-put-txn-op': 'start' } });
-      expect(start.status).toBe(201);
-      expect(start.headers['digest']).toBe(`md5=${md5b64(body)}`);
-      expect(start.headers['x-put-txn-id']).toBeUndefined();
-      expect((await fetchBytes(svc, p)).body.equals(body)).toBe(true);
-      // A segmented start (length 0 with x-total-length) changes nothing and offers no transaction.
-      const seg = await ts.req('PUT', url, {
-        token: ALICE,
-        body: '',
-        headers: { 'x-put-txn-op': 'start', 'x-total-length': '6000000000' },
-      });
-      expect(seg.status).toBeLessThan(300);
-      expect(seg.headers['x-put-txn-id']).toBeUndefined();
-      expect((await fetchBytes(svc, p)).body.equals(body)).toBe(true);
-      // A commit (length 0) is answered without losing the stored bytes.
-      const commit = await ts.req('PUT', url, {
-        token: ALICE,
-        body: '',
-        headers: { 'x-put-txn-op': 'commit' },
-      });
-      expect(commit.status).toBe(201);
-      expect(commit.headers['digest']).toBe(`md5=${md5b64(body)}`);
-      expect(commit.headers['x-put-txn-id']).toBeUndefined();
-      expect((await fetchBytes(svc, p)).body.equals(body)).toBe(true);
     });
 
     it('sends Content-Disposition with an ASCII fallback and filename* for non-ASCII names', async () => {

@@ -229,7 +229,7 @@ describe('Appendix A sequences against the Vault look-alike', () => {
     expect(cut.headers['location']).toContain(`SUB=${encodeURIComponent('[1][1:10,1:20]')}`);
   });
 
-  it('vcp of a 6 MB file (no MD5 up front) — PUT with x-put-txn-op: start; no txn id, so no commit', async () => {
+  it('vcp of a 6 MB file (no MD5 up front) — PUT with x-put-txn-op: start and the body, then the commit', async () => {
     const p = `${U}/big.bin`;
     const body = randomBytes(6 * 1024 * 1024);
     const n = await negotiate(bang(p), 'pushToVoSpace');
@@ -238,13 +238,14 @@ describe('Appendix A sequences against the Vault look-alike', () => {
       body,
       headers: { 'Content-Length': String(body.length), 'x-put-txn-op': 'start' },
     });
-    expect(start.status).toBe(201);
+    expect(start.status).toBe(202);
+    // The client compares this Digest with the MD5 it computed while sending, then commits.
     expect(start.headers['digest']).toBe(`md5=${md5b64(body)}`);
-    expect(start.headers['x-put-txn-id']).toBeUndefined();
-    // The observed commit (what a client that got an id would send next) is answered and loses nothing.
+    const id = start.headers['x-put-txn-id']!;
+    expect(id).toBeTruthy();
     const commit = await storage('PUT', url, {
       body: '',
-      headers: { 'Content-Length': '0', 'x-put-txn-op': 'commit', 'x-put-txn-id': 'whatever' },
+      headers: { 'Content-Length': '0', 'x-put-txn-op': 'commit', 'x-put-txn-id': id },
     });
     expect(commit.status).toBe(201);
     expect(commit.headers['digest']).toBe(`md5=${md5b64(body)}`);
@@ -253,19 +254,38 @@ describe('Appendix A sequences against the Vault look-alike', () => {
     expect(node.props[`${CORE}length`]?.value).toBe(String(body.length));
   });
 
-  it('vcp of a ≥ 5 GiB file — zero-length start with x-total-length gets no txn id, then one plain PUT', async () => {
+  it('vcp of a ≥ 5 GiB file (here small) — bodiless start with x-total-length, segments, commit', async () => {
     const p = `${U}/huge.bin`;
     const body = randomBytes(4096);
     const n = await negotiate(bang(p), 'pushToVoSpace');
     const url = n.endpoints[0]!;
     const start = await storage('PUT', url, {
       body: '',
-      headers: { 'Content-Length': '0', 'x-total-length': String(6 * 1024 ** 3), 'x-put-txn-op': 'start' },
+      headers: { 'Content-Length': '0', 'x-total-length': String(body.length), 'x-put-txn-op': 'start' },
     });
-    expect(start.status).toBeLessThan(300);
-    expect(start.headers['x-put-txn-id']).toBeUndefined();
-    const { put } = await uploadKnownMd5(url, body);
-    expect(put!.status).toBe(201);
+    expect(start.status).toBe(202);
+    const id = start.headers['x-put-txn-id']!;
+    // cadcutils: segment = min(size, 2 GiB), raised to minbytes, capped by maxbytes (none here).
+    expect(start.headers['x-put-segment-minbytes']).toBe('1');
+    expect(start.headers['x-put-segment-maxbytes']).toBeUndefined();
+    const half = body.length / 2;
+    for (const [from, to] of [
+      [0, half],
+      [half, body.length],
+    ] as const) {
+      const seg = await storage('PUT', url, {
+        body: body.subarray(from, to),
+        headers: { 'Content-Length': String(to - from), 'x-put-txn-id': id },
+      });
+      expect(seg.status).toBe(202);
+      // Each segment's answer carries the MD5 of everything sent so far, which the client checks.
+      expect(seg.headers['digest']).toBe(`md5=${md5b64(body.subarray(0, to))}`);
+    }
+    const commit = await storage('PUT', url, {
+      body: '',
+      headers: { 'Content-Length': '0', 'x-put-txn-op': 'commit', 'x-put-txn-id': id },
+    });
+    expect(commit.status).toBe(201);
     expect(readNode((await svc('GET', `${N}/${p}?limit=0`)).text).props[`${CORE}MD5`]?.value).toBe(
       md5hex(body),
     );

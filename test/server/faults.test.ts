@@ -61,6 +61,8 @@ describe('parseFaultSpec', () => {
       retryAfterSeconds: 1,
       stallMs: 2000,
       latencyMs: 0,
+      every: 0,
+      max: 0,
     });
   });
 
@@ -78,7 +80,7 @@ describe('parseFaultSpec', () => {
 
   it('round-trips through formatFaultSpec', () => {
     const text =
-      'rate=0.3,kinds=error+stall,endpoints=data,seed=9,retryAfter=4,stallMs=10,latencyMs=2,methods=PUT';
+      'rate=0.3,kinds=error+stall,endpoints=data,seed=9,retryAfter=4,stallMs=10,latencyMs=2,methods=PUT,every=3,max=2';
     const s = parseFaultSpec(text);
     expect(parseFaultSpec(formatFaultSpec(s))).toEqual(s);
   });
@@ -105,6 +107,8 @@ describe('parseFaultSpec', () => {
     ['retryAfter=4000', /retryAfter must be an integer in \[0, 3600\]/],
     ['stallMs=700000', /stallMs must be a number in \[0, 600000\]/],
     ['latencyMs=x', /latencyMs must be/],
+    ['every=1.5', /every must be an integer/],
+    ['max=-1', /max must be an integer/],
     ['color=red', /unknown key 'color'/],
   ])('%s', (text, error) => {
     if (error) expect(() => parseFaultSpec(text)).toThrow(error);
@@ -171,6 +175,20 @@ describe('FaultInjector decisions', () => {
         r.cls === 'data' && (r.method === 'PUT' || r.method === 'DELETE') ? 'error' : undefined;
       expect(f.decide(r.cls, r.method)).toBe(expected);
     }
+  });
+
+  it('every=N faults exactly every N-th affected request, and max=N stops after N faults', () => {
+    const d = run('every=3,kinds=reset,endpoints=data,methods=PUT');
+    const affected = sequence
+      .map((r, i) => ({ ...r, i }))
+      .filter((r) => r.cls === 'data' && r.method === 'PUT');
+    expect(affected.length).toBeGreaterThan(9);
+    const hits = d.map((k, i) => (k ? i : -1)).filter((i) => i >= 0);
+    expect(hits).toEqual(affected.filter((_, n) => (n + 1) % 3 === 0).map((r) => r.i));
+    expect(d.filter(Boolean).every((k) => k === 'reset')).toBe(true);
+    const capped = run('every=3,max=2,kinds=reset,endpoints=data,methods=PUT');
+    expect(capped.map((k, i) => (k ? i : -1)).filter((i) => i >= 0)).toEqual(hits.slice(0, 2));
+    expect(run('rate=1,max=4,endpoints=data').filter(Boolean)).toHaveLength(4);
   });
 
   it('applies latency only to the listed endpoint classes', () => {
@@ -507,6 +525,21 @@ describe('faults over HTTP', () => {
       expect(srv.faults.current().rate).toBe(1);
       await expectStatus(200, 'POST', ctl('faults'), { token: ALICE, body: 'off' });
       await expectStatus(200, 'GET', url('/vault/nodes/alice'), { token: ALICE });
+    });
+
+    it('reports the bytes received from clients, to the admin only', async () => {
+      expect((await call('GET', ctl('stats'), { token: BOB })).status).toBe(403);
+      const before = JSON.parse(
+        (await expectStatus(200, 'GET', ctl('stats'), { token: ALICE })).body.toString(),
+      );
+      const body = Buffer.alloc(100_000, 1);
+      await expectStatus(201, 'PUT', url('/arc/files/home/alice/counted.bin'), { token: ALICE, body });
+      const after = JSON.parse(
+        (await expectStatus(200, 'GET', ctl('stats'), { token: ALICE })).body.toString(),
+      );
+      expect(after.bytesReceived - before.bytesReceived).toBeGreaterThanOrEqual(body.length);
+      expect(after.bytesReceived - before.bytesReceived).toBeLessThan(body.length + 4096);
+      expect(srv.bytesReceived()).toBeGreaterThanOrEqual(after.bytesReceived);
     });
 
     it('switches the service state', async () => {
