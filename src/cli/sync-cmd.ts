@@ -19,6 +19,7 @@ import {
   EXIT,
   action,
   collect,
+  errorKind,
   exitCodeFor,
   homeDir,
   splitPatterns,
@@ -82,6 +83,7 @@ class Tally {
     this.failed++;
     const error = this.ctx.explain(e);
     this.files.push({ path: label, destination, action: 'failed', error, exitCode: exitCodeFor(e) });
+    this.ctx.failed(errorKind(e), error);
     this.ctx.io.stderr.write(`${this.ctx.name}: ${error.startsWith(label) ? error : `${label}: ${error}`}\n`);
   }
 }
@@ -211,7 +213,7 @@ export async function runSync(ctx: Ctx, paths: string[], opts: SyncOptions): Pro
               tally.sent++;
               tally.bytes += outcome.bytes;
               ctx.log.info(`${f.label} -> ${destination}`);
-            } else if (!ctx.json) ctx.out(`would copy ${f.label} -> ${destination}\n`);
+            } else ctx.out(`would copy ${f.label} -> ${destination}\n`);
           }
         } catch (e) {
           tally.fail(f.label, destination, e);
@@ -233,22 +235,20 @@ export async function runSync(ctx: Ctx, paths: string[], opts: SyncOptions): Pro
   const summary = opts.dryRun
     ? `${verb} ${count} files, skipped ${tally.skipped}, failed ${tally.failed}`
     : `${verb} ${count} files (${mb.toFixed(1)} MB at ${(mb / seconds).toFixed(1)} MB/s), skipped ${tally.skipped}, failed ${tally.failed}`;
-  if (ctx.json) {
-    ctx.printJson({
-      ok: tally.failed === 0,
-      direction: direction === 'up' ? 'upload' : 'download',
-      dryRun: Boolean(opts.dryRun),
-      sent: opts.dryRun ? 0 : tally.sent,
-      wouldSend: opts.dryRun ? count : 0,
-      skipped: tally.skipped,
-      failed: tally.failed,
-      bytes: tally.bytes,
-      seconds,
-      hashed: cache.hashed,
-      summary,
-      files: tally.files,
-    });
-  } else ctx.out(summary + '\n');
+  ctx.result({
+    direction: direction === 'up' ? 'upload' : 'download',
+    dryRun: Boolean(opts.dryRun),
+    sent: opts.dryRun ? 0 : tally.sent,
+    wouldSend: opts.dryRun ? count : 0,
+    skipped: tally.skipped,
+    failed: tally.failed,
+    bytes: tally.bytes,
+    seconds,
+    hashed: cache.hashed,
+    summary,
+    files: tally.files,
+  });
+  ctx.out(summary + '\n');
   ctx.log.info(`${cache.hashed} files hashed; MD5 cache ${cacheFile}`);
   return tally.failed > 0 ? EXIT.failure : EXIT.ok;
 }

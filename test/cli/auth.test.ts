@@ -1,7 +1,15 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { json, selfSigned, startCdpDouble, startHarness, type CdpDouble, type Harness } from './helpers.js';
+import {
+  envelopeOf,
+  json,
+  selfSigned,
+  startCdpDouble,
+  startHarness,
+  type CdpDouble,
+  type Harness,
+} from './helpers.js';
 
 let h: Harness;
 let cdp: CdpDouble;
@@ -83,7 +91,7 @@ describe('login', () => {
       stdin: 'alice-pw\n',
     });
     expect(viaStdin.code, viaStdin.stderr).toBe(0);
-    expect(json(viaStdin)).toMatchObject({ ok: true, user: 'alice' });
+    expect(envelopeOf(viaStdin)).toMatchObject({ ok: true, command: 'login', result: { user: 'alice' } });
     const noPw = await h.run(['login', '-u', 'alice'], { env: noToken });
     expect(noPw.code).toBe(22);
     expect(noPw.stderr).toContain('set CADC_PASSWORD');
@@ -108,7 +116,7 @@ describe('cert', () => {
     const target = path.join(h.tmp, 'certs/mine.pem');
     const r = await h.run(['cert', '--json', '--cert', target, '--registry', cdp.registry]);
     expect(r.code, r.stderr).toBe(0);
-    expect(json(r)).toMatchObject({ ok: true, file: target, subject: 'CN=alice-proxy' });
+    expect(json(r)).toMatchObject({ file: target, subject: 'CN=alice-proxy' });
     expect(cdp.requests.at(-1)).toEqual({ daysValid: '10', auth: 'Bearer' });
     const bad = await h.run(['cert', '--registry', cdp.registry], {
       env: { ...noToken, CADC_USERNAME: 'alice', CADC_PASSWORD: 'wrong' },
@@ -135,7 +143,11 @@ describe('cert', () => {
     expect(soon.stderr).toMatch(/warning: certificate .* expires in \d+ hours/);
     const expired = await h.run(['cert', '--check', '--json', '--cert', file], { now: now + 31 * DAY });
     expect(expired.code).toBe(13);
-    expect(json(expired)).toMatchObject({ ok: false, status: 'expired' });
+    expect(envelopeOf(expired)).toMatchObject({
+      ok: false,
+      error: { code: 'expired' },
+      result: { status: 'expired' },
+    });
     const missing = await h.run(['cert', '--check', '--cert', path.join(h.tmp, 'none.pem')]);
     expect(missing.code).toBe(2);
     // Commands using an expired certificate say so.
