@@ -1,5 +1,6 @@
 import { Command } from 'commander';
 import { processIo, type CliIo } from './common.js';
+import { registerAliases } from './alias-install.js';
 import { addGlobalOptions, registerTools } from './commands/index.js';
 import { VERSION } from '../util/version.js';
 import { registerConfig } from './config-cmd.js';
@@ -30,6 +31,7 @@ export function buildProgram(io: CliIo = processIo(), opts: { inProcess?: boolea
   registerStatus(program, { io });
   registerTrash(program, io);
   registerResolve(program, io);
+  registerAliases(program, io);
   return program;
 }
 

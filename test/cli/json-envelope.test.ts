@@ -221,6 +221,9 @@ const CASES: Case[] = [
     ok: true,
     exitCode: 0,
   },
+  { command: 'aliases install', args: () => ['aliases', 'install'], ok: true, exitCode: 0 },
+  { command: 'aliases list', args: () => ['aliases', 'list'], ok: true, exitCode: 0 },
+  { command: 'aliases uninstall', args: () => ['aliases', 'uninstall'], ok: true, exitCode: 0 },
   // Usage errors: the command as far as the line names one.
   { command: 'ls', args: () => ['ls', '--no-such-option', remote], ok: false, exitCode: 22, error: 'usage' },
   {
