@@ -33,7 +33,7 @@ import {
   syncPair,
   type CycleResult,
 } from './engine/pair-sync.js';
-import { actionWords } from './status/action-words.js';
+import { CycleLog, humanDuration } from './status/cycle-log.js';
 import { conflictCopyInfo } from './reconcile/conflict-name.js';
 import type { Notice } from './reconcile/index.js';
 import { heldDeletesView, StatusStore, type ConflictItem, type PairState } from './status/status.js';
@@ -134,6 +134,10 @@ class PairRunner {
   private expectedIntervalMs = 5 * 60_000;
   /** The last remote poll failed: nothing may be called up to date until one succeeds. */
   private remoteFailed = false;
+  /** The running cycle's log lines (sizes, durations, the summary). */
+  private cycleLog: CycleLog | undefined;
+  /** Since when the server has been out of reach: "offline" and "back online" are each said once. */
+  private offlineSince: number | undefined;
   /** Not-synced paths already said in the log (each is said once, not every cycle). */
   private reportedNotSynced = new Set<string>();
   private reporter!: PairReporter;
@@ -294,11 +298,8 @@ class PairRunner {
       bytes: e.bytes ?? 0,
       message: e.message ?? null,
     });
-    const what = 'path' in a ? a.path : `${a.from} → ${a.to}`;
-    const words = `${this.pair.name}: ${actionWords(a.type, what, e.result, { bytes: e.bytes ?? 0, message: e.message ?? null })}`;
-    if (e.result === 'done') this.log.info(words);
-    else if (e.result === 'failed') this.log.warn(words);
-    else this.log.debug(words);
+    const { level, line } = (this.cycleLog ??= new CycleLog(this.pair.name, this.d.now)).action(e);
+    this.log.log(level, line);
   };
 
   private async cycle(req: CycleRequest): Promise<void> {
@@ -307,6 +308,7 @@ class PairRunner {
     this.log.debug(
       `${name}: cycle start (${req.full ? 'full' : req.local ? 'local changes' : 'remote poll'})`,
     );
+    this.cycleLog = new CycleLog(name, this.d.now);
     try {
       result = await syncPair({
         pair: this.pair,
@@ -316,7 +318,10 @@ class PairRunner {
         concurrency: this.d.config.transfers.concurrency,
         caseInsensitiveLocal: this.caseInsensitive,
         onAction: this.onAction,
-        onTransfer: (e) => this.reporter.transfer(e),
+        onTransfer: (e) => {
+          this.reporter.transfer(e);
+          if (e.phase === 'started') this.cycleLog?.transferStarted(e.path);
+        },
         onPlan: (plan) => this.reporter.planned(plan),
         onPhase: (phase) => {
           this.reporter.phase(phase);
@@ -350,9 +355,11 @@ class PairRunner {
         this.remoteFailed = true;
         this.reporter.offline();
         this.setState('offline', { upToDate: false });
-        this.log.warn(
-          `${name}: server unreachable (${err.message}); retrying in ${Math.round(this.retryDelayMs / 1000)} s`,
-        );
+        const retry = `retrying in ${Math.round(this.retryDelayMs / 1000)} s`;
+        if (this.offlineSince === undefined) {
+          this.offlineSince = this.d.now();
+          this.log.warn(`${name}: offline: ${err.message}; changes wait here until it is back (${retry})`);
+        } else this.log.debug(`${name}: still offline: ${err.message}; ${retry}`);
         this.scheduleRetry();
       } else {
         this.setState('error', { upToDate: false });
@@ -363,7 +370,14 @@ class PairRunner {
     }
     this.retryDelayMs = 2000;
     this.remoteFailed = false;
-    this.log.debug(`${name}: cycle done: ${JSON.stringify(result.summary ?? {})} clean=${result.clean}`);
+    if (this.offlineSince !== undefined) {
+      this.log.info(`${name}: back online after ${humanDuration(this.d.now() - this.offlineSince)}`);
+      this.offlineSince = undefined;
+    }
+    const conflicts = result.notices.filter((n) => n.kind === 'conflict').length;
+    // A pause is said by its own line below.
+    const summary = result.paused ? undefined : this.cycleLog?.summary({ conflicts });
+    if (summary) this.log.log(summary.level, summary.line);
     const rec = this.d.index.getPairById(result.pairId);
     const patch: Record<string, unknown> = {
       lastSyncOkAt: rec?.lastSyncOkAt ?? null,

@@ -23,6 +23,9 @@ export function loggerFor(config: VosyncConfig, verbose: boolean | undefined): L
     file: config.log.file,
     maxSizeMB: config.log.maxSizeMB,
     maxFiles: config.log.maxFiles,
+    format: config.log.format,
+    // -v: see everything here and now, wherever the lines otherwise go.
+    ...(verbose ? { console: true } : {}),
   });
 }
 

@@ -15,6 +15,7 @@ import {
   CONFLICT_POLICIES,
   DEFAULT_REGISTRY,
   DEFAULTS,
+  LOG_FORMATS,
   LOG_LEVELS,
   SYNC_MODES,
   type PairConfig,
@@ -220,6 +221,7 @@ export function buildSchemas(sc: SchemaContext) {
     file: pathField.optional(),
     maxSizeMB: z.number().positive().default(DEFAULTS.log.maxSizeMB),
     maxFiles: z.number().int().min(1).default(DEFAULTS.log.maxFiles),
+    format: z.enum(LOG_FORMATS).default(DEFAULTS.log.format),
   });
 
   const status = z.strictObject({
@@ -338,6 +340,7 @@ export function buildSchemas(sc: SchemaContext) {
         file: c.log.file ?? p.join(stateDir, DEFAULTS.log.fileName),
         maxSizeMB: c.log.maxSizeMB,
         maxFiles: c.log.maxFiles,
+        format: c.log.format,
       },
       status: {
         port: c.status.port,
