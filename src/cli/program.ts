@@ -4,6 +4,7 @@ import { registerAliases } from './alias-install.js';
 import { addGlobalOptions, registerTools } from './commands/index.js';
 import { VERSION } from '../util/version.js';
 import { registerConfig } from './config-cmd.js';
+import { addExamples } from './help-examples.js';
 import { registerDaemon } from './daemon-cmd.js';
 import { registerOnce } from './once-cmd.js';
 import { registerServe } from './serve.js';
@@ -32,6 +33,7 @@ export function buildProgram(io: CliIo = processIo(), opts: { inProcess?: boolea
   registerTrash(program, io);
   registerResolve(program, io);
   registerAliases(program, io);
+  addExamples(program);
   return program;
 }
 
