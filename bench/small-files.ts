@@ -125,7 +125,7 @@ async function vosyncCli(
   );
   const second =
     again.code === 0
-      ? (JSON.parse(again.stdout) as { sent: number; failed: number; hashed: number })
+      ? (JSON.parse(again.stdout) as { result: { sent: number; failed: number; hashed: number } }).result
       : undefined;
   if (!second || second.sent !== 0 || second.failed !== 0)
     throw new Error(

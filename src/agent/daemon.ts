@@ -29,8 +29,8 @@ import {
   syncPair,
   type CycleResult,
 } from './engine/pair-sync.js';
-import { actionWords } from './status/action-words.js';
 import { QuotaHolds, quotaReason } from './engine/quota-holds.js';
+import { CycleLog, humanDuration } from './status/cycle-log.js';
 import { conflictCopyInfo } from './reconcile/conflict-name.js';
 import type { Notice } from './reconcile/index.js';
 import { heldDeletesView, StatusStore, type ConflictItem, type PairState } from './status/status.js';
@@ -105,6 +105,10 @@ class PairRunner {
   private expectedIntervalMs = 5 * 60_000;
   /** The last remote poll failed: nothing may be called up to date until one succeeds. */
   private remoteFailed = false;
+  /** The running cycle's log lines (sizes, durations, the summary). */
+  private cycleLog: CycleLog | undefined;
+  /** Since when the server has been out of reach: "offline" and "back online" are each said once. */
+  private offlineSince: number | undefined;
   /** Not-synced paths already said in the log (each is said once, not every cycle). */
   private reportedNotSynced = new Set<string>();
   /** Uploads refused for space: held back until their file or the allocation changes, or a full rescan. */
@@ -267,11 +271,8 @@ class PairRunner {
       bytes: e.bytes ?? 0,
       message: e.message ?? null,
     });
-    const what = 'path' in a ? a.path : `${a.from} → ${a.to}`;
-    const words = `${this.pair.name}: ${actionWords(a.type, what, e.result, { bytes: e.bytes ?? 0, message: e.message ?? null })}`;
-    if (e.result === 'done') this.log.info(words);
-    else if (e.result === 'failed') this.log.warn(words);
-    else this.log.debug(words);
+    const { level, line } = (this.cycleLog ??= new CycleLog(this.pair.name, this.d.now)).action(e);
+    this.log.log(level, line);
   };
 
   private async cycle(req: CycleRequest): Promise<void> {
@@ -282,6 +283,7 @@ class PairRunner {
     );
     if (req.full) this.quotaHolds.releaseAll();
     else await this.recheckQuotaHolds();
+    this.cycleLog = new CycleLog(name, this.d.now);
     try {
       result = await syncPair({
         pair: this.pair,
@@ -291,7 +293,10 @@ class PairRunner {
         concurrency: this.d.config.transfers.concurrency,
         caseInsensitiveLocal: this.caseInsensitive,
         onAction: this.onAction,
-        onTransfer: (e) => this.reporter.transfer(e),
+        onTransfer: (e) => {
+          this.reporter.transfer(e);
+          if (e.phase === 'started') this.cycleLog?.transferStarted(e.path);
+        },
         onPlan: (plan) => this.reporter.planned(plan),
         onPhase: (phase) => {
           this.reporter.phase(phase);
@@ -313,7 +318,6 @@ class PairRunner {
     } catch (e) {
       // Cut short by the shutdown (the listing aborted, requests cut off): not a failure to report.
       if (this.stopped) return;
-      const err = e as Error;
       const offline = serverUnreachable(e);
       const message = this.d.remotes.explain(e);
       this.d.status.recordError({
@@ -327,9 +331,11 @@ class PairRunner {
         this.remoteFailed = true;
         this.reporter.offline();
         this.setState('offline', { upToDate: false });
-        this.log.warn(
-          `${name}: server unreachable (${err.message}); retrying in ${Math.round(this.retryDelayMs / 1000)} s`,
-        );
+        const retry = `retrying in ${Math.round(this.retryDelayMs / 1000)} s`;
+        if (this.offlineSince === undefined) {
+          this.offlineSince = this.d.now();
+          this.log.warn(`${name}: offline: ${message}; changes wait here until it is back (${retry})`);
+        } else this.log.debug(`${name}: still offline: ${message}; ${retry}`);
         this.scheduleRetry();
       } else {
         this.setState('error', { upToDate: false });
@@ -340,7 +346,14 @@ class PairRunner {
     }
     this.retryDelayMs = 2000;
     this.remoteFailed = false;
-    this.log.debug(`${name}: cycle done: ${JSON.stringify(result.summary ?? {})} clean=${result.clean}`);
+    if (this.offlineSince !== undefined) {
+      this.log.info(`${name}: back online after ${humanDuration(this.d.now() - this.offlineSince)}`);
+      this.offlineSince = undefined;
+    }
+    const conflicts = result.notices.filter((n) => n.kind === 'conflict').length;
+    // A pause is said by its own line below.
+    const summary = result.paused ? undefined : this.cycleLog?.summary({ conflicts });
+    if (summary) this.log.log(summary.level, summary.line);
     const rec = this.d.index.getPairById(result.pairId);
     const patch: Record<string, unknown> = {
       lastSyncOkAt: rec?.lastSyncOkAt ?? null,

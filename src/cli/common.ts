@@ -17,6 +17,7 @@ import { InvalidUriError, nodeNameProblem } from '../vospace/uri.js';
 import { xdgConfigHome } from '../util/platform-paths.js';
 import { VERSION } from '../util/version.js';
 import { parseByteRate } from '../util/byte-rate.js';
+import { commandPath, envelope, writeEnvelope, type EnvelopeError } from './envelope.js';
 
 /** Output and environment of one CLI run; `processIo()` for the real thing, buffers in tests. */
 export interface CliIo {
@@ -77,6 +78,8 @@ export class CliError extends Error {
   constructor(
     message: string,
     readonly exitCode: number,
+    /** The --json document's error.code, when the exit code does not say it (see errorKind). */
+    readonly kind?: string,
   ) {
     super(message);
     this.name = 'CliError';
@@ -102,9 +105,14 @@ export const EXIT = {
   interrupted: 130,
 } as const;
 
+/** Exit code for "the config file is wrong or missing". */
+export const EXIT_BAD_CONFIG = 2;
+
 /** The exit status for any error: VosError's errno-style code, local errno codes, 22 for bad input. */
 export function exitCodeFor(e: unknown): number {
   if (e instanceof CliError) return e.exitCode;
+  // The config file is missing or wrong (as `vosync config check` says); the class is not loaded here.
+  if (e instanceof Error && e.name === 'ConfigError') return EXIT_BAD_CONFIG;
   if (e instanceof VosError) return e.exitCode;
   if (e instanceof InvalidUriError) return EXIT.invalid;
   const code = (e as NodeJS.ErrnoException | undefined)?.code;
@@ -137,9 +145,30 @@ export function describeError(e: unknown): string {
   return err instanceof Error ? err.message : String(e);
 }
 
+/** The kind of a CliError, from its exit code (the --json document's error.code). */
+const KIND_OF_EXIT: Record<number, string> = {
+  [EXIT.notFound]: 'not-found',
+  [EXIT.io]: 'io',
+  [EXIT.transient]: 'transient',
+  [EXIT.permission]: 'permission',
+  [EXIT.conflict]: 'conflict',
+  [EXIT.exists]: 'exists',
+  [EXIT.notDir]: 'not-a-directory',
+  [EXIT.isDir]: 'is-a-directory',
+  [EXIT.invalid]: 'invalid',
+  [EXIT.notEmpty]: 'not-empty',
+  [EXIT.quota]: 'quota',
+  [EXIT.protocol]: 'protocol',
+  [EXIT.unsupported]: 'unsupported',
+  [EXIT.interrupted]: 'interrupted',
+};
+
+/** A short stable word for an error: the VOSpace kind, `local:ERRNO`, or one from the exit code. */
 export function errorKind(e: unknown): string {
   if (e instanceof VosError) return e.kind;
+  if (e instanceof CliError) return e.kind ?? KIND_OF_EXIT[e.exitCode] ?? 'failed';
   if (e instanceof InvalidUriError) return 'invalid';
+  if (e instanceof Error && e.name === 'ConfigError') return 'config';
   const code = (e as NodeJS.ErrnoException | undefined)?.code;
   return typeof code === 'string' ? `local:${code}` : 'error';
 }
@@ -247,12 +276,17 @@ export class Ctx {
   readonly json: boolean;
   private clientInstance: Client | undefined;
   auth: ResolvedAuth | undefined;
+  private jsonResult: unknown;
+  private failure: EnvelopeError | undefined;
+  private finished = false;
 
   constructor(
     readonly io: CliIo,
     readonly flags: GlobalFlags,
     /** How the command is named in messages: `vosync ls` or `vls`. */
     readonly name: string,
+    /** How the --json document names it: `ls`, `config check` (or `vls`). */
+    readonly command: string = name,
   ) {
     this.json = Boolean(flags.json);
     const verbose = Boolean(flags.verbose || flags.debug || flags.vosDebug);
@@ -266,13 +300,30 @@ export class Ctx {
     };
   }
 
+  /** Text for people on stdout; with --json nothing but the one document goes there. */
   out(text: string): void {
-    this.io.stdout.write(text);
+    if (!this.json) this.io.stdout.write(text);
   }
 
-  /** Prints one JSON document (the whole output of a --json run). */
-  printJson(doc: unknown): void {
-    this.io.stdout.write(JSON.stringify(doc, null, 2) + '\n');
+  /** What the --json document reports as `result`. */
+  result(doc: unknown): void {
+    this.jsonResult = doc;
+  }
+
+  /** Marks the run as failed in the --json document (the words went to stderr already). */
+  failed(code: string, message: string): void {
+    this.failure = { code, message };
+  }
+
+  /**
+   * Prints the --json document once: at the end of the run, or earlier (on one line) for a command that
+   * keeps running once it has started (`serve`, `daemon`).
+   */
+  finish(exitCode: number, opts: { oneLine?: boolean } = {}): void {
+    if (!this.json || this.finished) return;
+    this.finished = true;
+    const outcome = { result: this.jsonResult, ...(this.failure ? { error: this.failure } : {}) };
+    writeEnvelope(this.io.stdout, envelope(this.command, exitCode, outcome), opts.oneLine);
   }
 
   /** How local names become node names and back: the reversible mapping unless --raw-names. */
@@ -386,15 +437,13 @@ export class Ctx {
     return ` (used the token from ${this.auth.source}; run vosync login for a new one)`;
   }
 
-  /** Reports an error: the message (naming the file) on stderr, and in --json mode as the document. */
+  /** Reports an error: the message (naming the file) on stderr, and in --json mode in the document. */
   reportError(e: unknown): number {
     const code = exitCodeFor(e);
     const message = this.explain(e);
     this.io.stderr.write(`${this.name}: ${message}\n`);
     if (this.flags.debug && e instanceof Error && e.stack) this.io.stderr.write(`${e.stack}\n`);
-    if (this.json) {
-      this.printJson({ ok: false, error: { message, kind: errorKind(e), exitCode: code } });
-    }
+    this.failed(errorKind(e), message);
     return code;
   }
 }
@@ -420,7 +469,7 @@ export function action<A extends unknown[]>(
   return async (...args: unknown[]) => {
     const cmd = args[args.length - 1] as Command;
     const flags = cmd.optsWithGlobals<GlobalFlags>();
-    const ctx = new Ctx(io, flags, commandLabel(cmd));
+    const ctx = new Ctx(io, flags, commandLabel(cmd), commandPath(cmd));
     let code = 0;
     try {
       preflight(ctx);
@@ -430,13 +479,16 @@ export function action<A extends unknown[]>(
     } finally {
       await ctx.close().catch(() => undefined);
     }
+    ctx.finish(code);
     io.setExitCode(code);
   };
 }
 
-/** `vosync ls`, or the vostools name (`vls`) when the command is the root of an alias program. */
+/** `vosync config check`, or the vostools name (`vls`) when the command is the root of an alias program. */
 function commandLabel(cmd: Command): string {
-  return cmd.parent ? `${cmd.parent.name()} ${cmd.name()}` : cmd.name();
+  let root = cmd;
+  while (root.parent) root = root.parent;
+  return root === cmd ? cmd.name() : `${root.name()} ${commandPath(cmd)}`;
 }
 
 /** Splits vostools-style comma-separated pattern lists (also accepts the option given several times). */
@@ -473,6 +525,7 @@ export async function eachTarget<T>(
       code = exitCodeFor(e);
       const error = ctx.explain(e);
       ctx.io.stderr.write(`${ctx.name}: ${error}\n`);
+      ctx.failed(errorKind(e), error);
       results.push({ target: item, ok: false, error, exitCode: code });
     }
   }

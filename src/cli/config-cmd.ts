@@ -7,39 +7,26 @@ import {
   formatConfigIssues,
   hostContext,
   loadConfig,
-  resolveConfigPath,
+  type ConfigIssue,
   type HostContext,
   type PairConfig,
   type VosyncConfig,
 } from '../agent/config/index.js';
 import { tildify } from '../agent/config/paths.js';
 import { pathApi } from '../util/platform-paths.js';
-
-/** Exit code for "the config file is wrong or missing". */
-export const EXIT_BAD_CONFIG = 2;
+import { EXIT_BAD_CONFIG, action, type CliIo, type Ctx } from './common.js';
+import { configPathOf, hostOf } from './config-host.js';
 
 export interface CommandResult {
   ok: boolean;
   /** What to print (stdout when ok, stderr otherwise), ending without a newline. */
   text: string;
   exitCode: number;
+  /** The --json document's result. */
+  json: Record<string, unknown>;
+  /** The --json document's error.code when it failed. */
+  errorCode?: string;
 }
-
-/** Where the command writes and how it reports its exit status; replaceable for tests. */
-export interface ConfigCommandIo {
-  out(text: string): void;
-  err(text: string): void;
-  setExitCode(code: number): void;
-  host?: Partial<HostContext>;
-}
-
-const processIo: ConfigCommandIo = {
-  out: (t) => process.stdout.write(t),
-  err: (t) => process.stderr.write(t),
-  setExitCode: (c) => {
-    process.exitCode = c;
-  },
-};
 
 const ARROWS: Record<PairConfig['mode'], string> = { 'two-way': '<->', backup: '->', 'mirror-down': '<-' };
 
@@ -74,15 +61,44 @@ export function summarizeConfig(config: VosyncConfig, host: HostContext = hostCo
   return lines.join('\n');
 }
 
+const issueJson = (i: ConfigIssue) => ({
+  path: i.path,
+  line: i.line ?? null,
+  column: i.column ?? null,
+  message: i.message,
+  expected: i.expected ?? null,
+});
+
+const pairJson = (p: PairConfig) => ({
+  name: p.name,
+  local: p.local,
+  remote: p.remote,
+  mode: p.mode,
+  conflict: p.conflict,
+  deleteLimits: p.deleteLimits,
+  ignore: p.ignore,
+});
+
 /** Validates one file: the summary and exit code 0, or every problem and exit code 2. */
 export function checkConfigFile(file: string, host: Partial<HostContext> = {}): CommandResult {
   const ctx = hostContext(host);
   try {
     const config = loadConfig(file, ctx);
-    return { ok: true, text: summarizeConfig(config, ctx), exitCode: 0 };
+    const json = {
+      file,
+      pairs: config.pairs.map(pairJson),
+      warnings: config.warnings.map(issueJson),
+    };
+    return { ok: true, text: summarizeConfig(config, ctx), exitCode: 0, json };
   } catch (err) {
     if (!(err instanceof ConfigError)) throw err;
-    return { ok: false, text: err.message, exitCode: EXIT_BAD_CONFIG };
+    return {
+      ok: false,
+      text: err.message,
+      exitCode: EXIT_BAD_CONFIG,
+      json: { file, problems: err.issues.map(issueJson) },
+      errorCode: 'config',
+    };
   }
 }
 
@@ -96,23 +112,41 @@ export function initConfigFile(file: string, platform: NodeJS.Platform = process
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
     if (code === 'EEXIST')
-      return { ok: false, text: `${file} already exists; leaving it as it is`, exitCode: 1 };
-    return { ok: false, text: `cannot write ${file}: ${(err as Error).message}`, exitCode: 1 };
+      return {
+        ok: false,
+        text: `${file} already exists; leaving it as it is`,
+        exitCode: 1,
+        json: { file },
+        errorCode: 'exists',
+      };
+    return {
+      ok: false,
+      text: `cannot write ${file}: ${(err as Error).message}`,
+      exitCode: 1,
+      json: { file },
+      errorCode: `local:${code ?? 'error'}`,
+    };
   }
   return {
     ok: true,
     text: `wrote ${file}\nedit its pairs (and auth), then run: vosync config check --config ${JSON.stringify(file)}`,
     exitCode: 0,
+    json: { file },
   };
 }
 
-function emit(io: ConfigCommandIo, r: CommandResult): void {
-  (r.ok ? io.out : io.err)(r.text + '\n');
-  if (r.exitCode !== 0) io.setExitCode(r.exitCode);
+/** Prints a result: text on stdout (or stderr when it failed), and the --json document's parts. */
+function emit(ctx: Ctx, r: CommandResult): number {
+  ctx.result(r.json);
+  if (r.ok) ctx.out(r.text + '\n');
+  else {
+    ctx.io.stderr.write(r.text + '\n');
+    ctx.failed(r.errorCode ?? 'error', r.text);
+  }
+  return r.exitCode;
 }
 
-export function registerConfig(program: Command, io: ConfigCommandIo = processIo): void {
-  const host = (): HostContext => hostContext(io.host);
+export function registerConfig(program: Command, io: CliIo): void {
   const config = program
     .command('config')
     .description('check, locate or create the sync daemon configuration (YAML)');
@@ -121,24 +155,30 @@ export function registerConfig(program: Command, io: ConfigCommandIo = processIo
     .command('check')
     .description('validate the configuration and list every problem with its line and what is expected')
     .option('--config <file>', 'config file (default: $VOSYNC_CONFIG, else the platform location)')
-    .action((flags: { config?: string }) => {
-      const h = host();
-      emit(io, checkConfigFile(resolveConfigPath(flags.config, h), h));
-    });
+    .action(
+      action(io, async (ctx, flags: { config?: string }) =>
+        emit(ctx, checkConfigFile(configPathOf(io, flags.config), hostOf(io))),
+      ),
+    );
 
   config
     .command('path')
     .description('print where the configuration is read from')
-    .action(() => {
-      io.out(resolveConfigPath(undefined, host()) + '\n');
-    });
+    .action(
+      action(io, async (ctx) => {
+        const file = configPathOf(io, undefined);
+        ctx.out(file + '\n');
+        ctx.result({ file, exists: fs.existsSync(file) });
+      }),
+    );
 
   config
     .command('init')
     .description('write the documented example configuration, unless the file already exists')
     .option('--config <file>', 'where to write it (default: the platform location)')
-    .action((flags: { config?: string }) => {
-      const h = host();
-      emit(io, initConfigFile(resolveConfigPath(flags.config, h), h.platform));
-    });
+    .action(
+      action(io, async (ctx, flags: { config?: string }) =>
+        emit(ctx, initConfigFile(configPathOf(io, flags.config), hostOf(io).platform)),
+      ),
+    );
 }

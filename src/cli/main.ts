@@ -3,7 +3,7 @@
 import { buildProgram } from './program.js';
 
 buildProgram()
-  .parseAsync(process.argv)
+  .parseAsync(process.argv.slice(2), { from: 'user' })
   .catch((err: unknown) => {
     process.stderr.write(`vosync: ${err instanceof Error ? err.message : String(err)}\n`);
     process.exitCode = process.exitCode || 1;

@@ -1,9 +1,12 @@
 import { Command } from 'commander';
 import { processIo, type CliIo } from './common.js';
+import { registerAliases } from './alias-install.js';
 import { addGlobalOptions, registerTools } from './commands/index.js';
 import { VERSION } from '../util/version.js';
 import { registerConfig } from './config-cmd.js';
+import { addExamples } from './help-examples.js';
 import { registerDaemon } from './daemon-cmd.js';
+import { registerOnce } from './once-cmd.js';
 import { registerServe } from './serve.js';
 import { registerStatus } from './status-cmd.js';
 import { registerResolve } from './resolve-cmd.js';
@@ -21,17 +24,16 @@ export function buildProgram(io: CliIo = processIo(), opts: { inProcess?: boolea
   addGlobalOptions(program);
   // Settings are copied to subcommands when they are created, so configure before adding them.
   configure(program, io, Boolean(opts.inProcess));
-  registerServe(program);
-  registerConfig(program, {
-    out: (t) => io.stdout.write(t),
-    err: (t) => io.stderr.write(t),
-    setExitCode: (c) => io.setExitCode(c),
-  });
+  registerServe(program, io);
+  registerConfig(program, io);
   registerTools(program, io);
-  registerDaemon(program);
+  registerDaemon(program, io);
+  registerOnce(program, io);
   registerStatus(program, { io });
-  registerTrash(program);
-  registerResolve(program);
+  registerTrash(program, io);
+  registerResolve(program, io);
+  registerAliases(program, io);
+  addExamples(program);
   return program;
 }
 

@@ -8,9 +8,10 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { Command } from 'commander';
 import { locateFile } from '../agent/api/file-state.js';
-import { loadConfig, resolveConfigPath } from '../agent/config/index.js';
 import { conflictOriginal, isConflictCopyName, splitExtension } from '../agent/reconcile/conflict-name.js';
 import { moveToLocalTrash } from '../agent/engine/trash.js';
+import { CliError, EXIT, action, type CliIo, type Ctx } from './common.js';
+import { loadConfigOf } from './config-host.js';
 
 type Keep = 'local' | 'remote' | 'both';
 
@@ -39,42 +40,42 @@ function freeName(root: string, rel: string): string {
   }
 }
 
-export function registerResolve(program: Command): void {
+export function registerResolve(program: Command, io: CliIo): void {
   program
     .command('resolve <path>')
     .description('end a conflict: --keep remote (the version under the name), local (the copy) or both')
     .requiredOption('--keep <which>', 'local, remote or both')
     .option('--config <file>', 'config file')
-    .action((file: string, flags: { keep: string; config?: string }) => {
-      const fail = (msg: string) => {
-        process.stderr.write(`vosync resolve: ${msg}\n`);
-        process.exitCode = 2;
-      };
-      if (!['local', 'remote', 'both'].includes(flags.keep))
-        return fail('--keep takes local, remote or both');
-      const keep = flags.keep as Keep;
-      const config = loadConfig(resolveConfigPath(flags.config));
-      const found = locateFile(config.pairs, { path: path.resolve(file) });
-      if ('error' in found) return fail(found.error);
-      const { pair, rel } = found;
-      const original = isConflictCopyName(rel) ? conflictOriginal(rel) : rel;
-      const copies = isConflictCopyName(rel) ? [rel] : copiesOf(pair.local, rel);
-      if (copies.length === 0) return fail(`${rel} has no conflict copy`);
-      if (copies.length > 1 && keep === 'local')
-        return fail(
-          `${original} has ${copies.length} conflict copies; name the one to keep: ${copies.join(', ')}`,
-        );
-      const abs = (r: string) => path.join(pair.local, ...r.split('/'));
-      const now = Date.now();
-      for (const copy of copies) {
-        if (keep === 'remote') moveToLocalTrash(pair.local, copy, now);
-        else if (keep === 'local') {
-          if (fs.existsSync(abs(original))) moveToLocalTrash(pair.local, original, now);
-          fs.renameSync(abs(copy), abs(original));
-        } else fs.renameSync(abs(copy), abs(freeName(pair.local, original)));
-      }
-      process.stdout.write(
-        `resolved ${original}: kept ${keep === 'both' ? 'both versions' : `the ${keep} version`}\n`,
-      );
-    });
+    .action(
+      action(io, async (ctx: Ctx, file: string, flags: { keep: string; config?: string }) => {
+        const fail = (msg: string, code: number = EXIT.notFound) => {
+          throw new CliError(msg, code);
+        };
+        if (!['local', 'remote', 'both'].includes(flags.keep))
+          return fail('--keep takes local, remote or both', EXIT.invalid);
+        const keep = flags.keep as Keep;
+        const config = loadConfigOf(io, flags.config);
+        const found = locateFile(config.pairs, { path: ctx.local(file) });
+        if ('error' in found) return fail(found.error);
+        const { pair, rel } = found;
+        const original = isConflictCopyName(rel) ? conflictOriginal(rel) : rel;
+        const copies = isConflictCopyName(rel) ? [rel] : copiesOf(pair.local, rel);
+        if (copies.length === 0) return fail(`${rel} has no conflict copy`);
+        if (copies.length > 1 && keep === 'local')
+          return fail(
+            `${original} has ${copies.length} conflict copies; name the one to keep: ${copies.join(', ')}`,
+          );
+        const abs = (r: string) => path.join(pair.local, ...r.split('/'));
+        const now = Date.now();
+        for (const copy of copies) {
+          if (keep === 'remote') moveToLocalTrash(pair.local, copy, now);
+          else if (keep === 'local') {
+            if (fs.existsSync(abs(original))) moveToLocalTrash(pair.local, original, now);
+            fs.renameSync(abs(copy), abs(original));
+          } else fs.renameSync(abs(copy), abs(freeName(pair.local, original)));
+        }
+        ctx.out(`resolved ${original}: kept ${keep === 'both' ? 'both versions' : `the ${keep} version`}\n`);
+        ctx.result({ pair: pair.name, path: original, kept: keep, copies });
+      }),
+    );
 }

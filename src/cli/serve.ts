@@ -1,7 +1,9 @@
+/** `vosync serve`: the embedded VOSpace server, on the command line. */
 import type { Command } from 'commander';
 import { parseUserArg, readUsersFile, type UserSpec } from '../server/auth.js';
 import { parseFaultSpec, type FaultSpec } from '../server/faults.js';
 import type { ServeOptions } from '../server/server.js';
+import { CliError, EXIT, action, type CliIo, type Ctx } from './common.js';
 
 export interface ServeFlags {
   data: string;
@@ -26,16 +28,16 @@ function collect(value: string, previous: string[]): string[] {
 function applyGroups(users: UserSpec[], groups: string[]): void {
   for (const g of groups) {
     const [name, members] = g.split(':');
-    if (!name || !members) throw new Error(`--group ${g}: expected NAME:user1,user2`);
+    if (!name || !members) throw new CliError(`--group ${g}: expected NAME:user1,user2`, EXIT.invalid);
     for (const m of members.split(',')) {
       const u = users.find((x) => x.name === m);
-      if (!u) throw new Error(`--group ${g}: unknown user ${m}`);
+      if (!u) throw new CliError(`--group ${g}: unknown user ${m}`, EXIT.invalid);
       u.groups = [...(u.groups ?? []), name];
     }
   }
 }
 
-export function registerServe(program: Command): void {
+export function registerServe(program: Command, io: CliIo): void {
   program
     .command('serve')
     .description('run the embedded VOSpace server (Vault + ARC look-alike) for tests, demos and benchmarks')
@@ -51,58 +53,71 @@ export function registerServe(program: Command): void {
     .option('--tls-cert <file>', 'serve HTTPS with this certificate (PEM)')
     .option('--tls-key <file>', 'private key for --tls-cert (PEM)')
     .option('-v, --verbose', 'log every request to stderr')
-    .action(async (flags: ServeFlags, cmd: Command) => {
-      // `-v` is also a global option of `vosync`, which claims it wherever it appears on the line.
-      const verbose = Boolean(flags.verbose || cmd.optsWithGlobals<{ verbose?: boolean }>().verbose);
-      // Loaded when used: other commands (the daemon above all) need not carry the server's code.
-      const { startServer } = await import('../server/server.js');
-      const server = await startServer(serveOptions({ ...flags, verbose }));
-      // One line, so a parent process can read the address from the first line of stdout.
-      process.stdout.write(
-        `vosync serve listening on ${server.baseUrl} (vault: ${server.baseUrl}/vault, arc: ${server.baseUrl}/arc, ` +
-          `registry: ${server.baseUrl}/reg/resource-caps)\n`,
-      );
-      if (flags.tls) {
-        process.stdout.write(
-          `its certificates are signed by ${server.caFile}: trust it with NODE_EXTRA_CA_CERTS=${server.caFile}\n`,
+    .action(
+      action(io, async (ctx: Ctx, flags: ServeFlags) => {
+        // `-v` is also a global option of `vosync`, which claims it wherever it appears on the line.
+        const verbose = Boolean(flags.verbose || ctx.flags.verbose);
+        // Loaded when used: other commands (the daemon above all) need not carry the server's code.
+        const { startServer } = await import('../server/server.js');
+        const server = await startServer(serveOptions({ ...flags, verbose }));
+        const base = server.baseUrl;
+        // One line, so a parent process can read the address from the first line of stdout.
+        ctx.out(
+          `vosync serve listening on ${base} (vault: ${base}/vault, arc: ${base}/arc, ` +
+            `registry: ${base}/reg/resource-caps)\n`,
         );
-      }
-      let stopping = false;
-      const stop = (): void => {
-        // A second signal while closing means "now".
-        if (stopping) process.exit(1);
-        stopping = true;
-        server.close().then(
-          () => process.exit(0),
-          (e: unknown) => {
-            process.stderr.write(`vosync serve: error while stopping: ${(e as Error).message}\n`);
-            process.exit(1);
-          },
-        );
-      };
-      process.on('SIGINT', stop);
-      process.on('SIGTERM', stop);
-    });
+        if (flags.tls)
+          ctx.out(
+            `its certificates are signed by ${server.caFile}: trust it with NODE_EXTRA_CA_CERTS=${server.caFile}\n`,
+          );
+        ctx.result({
+          baseUrl: base,
+          vault: `${base}/vault`,
+          arc: `${base}/arc`,
+          registry: `${base}/reg/resource-caps`,
+          caFile: server.caFile,
+        });
+        ctx.finish(0, { oneLine: true });
+        let stopping = false;
+        const stop = (): void => {
+          // A second signal while closing means "now".
+          if (stopping) process.exit(1);
+          stopping = true;
+          server.close().then(
+            () => process.exit(0),
+            (e: unknown) => {
+              process.stderr.write(`vosync serve: error while stopping: ${(e as Error).message}\n`);
+              process.exit(1);
+            },
+          );
+        };
+        process.on('SIGINT', stop);
+        process.on('SIGTERM', stop);
+      }),
+    );
 }
 
-/** Checks the flags and turns them into server options; every problem is an Error with a clear message. */
+/** Checks the flags and turns them into server options; every problem is a usage error (22) that says what. */
 export function serveOptions(flags: ServeFlags): ServeOptions {
   const users = [...(flags.usersFile ? readUsersFile(flags.usersFile) : []), ...flags.user.map(parseUserArg)];
   applyGroups(users, flags.group);
   if (!/^\d{1,5}$/.test(flags.port) || Number(flags.port) > 65535)
-    throw new Error(`--port ${flags.port}: not a port number (0-65535, 0 = any free port)`);
+    throw new CliError(`--port ${flags.port}: not a port number (0-65535, 0 = any free port)`, EXIT.invalid);
   if (Boolean(flags.tlsCert) !== Boolean(flags.tlsKey))
-    throw new Error('--tls-cert and --tls-key go together');
+    throw new CliError('--tls-cert and --tls-key go together', EXIT.invalid);
   if (flags.tls && flags.tlsCert)
-    throw new Error('--tls makes its own certificate: leave out --tls-cert/--tls-key');
+    throw new CliError('--tls makes its own certificate: leave out --tls-cert/--tls-key', EXIT.invalid);
   if (flags.admin && !users.some((u) => u.name === flags.admin))
-    throw new Error(`--admin ${flags.admin}: not one of the users given with --user or --users-file`);
+    throw new CliError(
+      `--admin ${flags.admin}: not one of the users given with --user or --users-file`,
+      EXIT.invalid,
+    );
   let faults: FaultSpec | undefined;
   if (flags.faults) {
     try {
       faults = parseFaultSpec(flags.faults);
     } catch (e) {
-      throw new Error(`--faults ${flags.faults}: ${(e as Error).message}`);
+      throw new CliError(`--faults ${flags.faults}: ${(e as Error).message}`, EXIT.invalid);
     }
   }
   return {

@@ -3,6 +3,10 @@
  * systemd user unit on Linux, a launchd agent on macOS (like `maestral autostart`). On Windows the command
  * prints the Task Scheduler command to use (packaging/windows/README.md). The unit texts come from the
  * builders below; the files in packaging/ are the same texts for a `vosync` found on PATH.
+ *
+ * The unit finds `vosync` (and `vosync` finds `node`) on the PATH captured at install, each time it starts,
+ * so upgrading node or vosync in place needs no new unit; only a vosync that is not on PATH (a clone run as
+ * `node dist/cli/main.js`) is written in with absolute paths.
  */
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
@@ -11,7 +15,8 @@ import path from 'node:path';
 import type { Command } from 'commander';
 import { hostContext, loadConfig, resolveConfigPath, ConfigError } from '../agent/config/index.js';
 import { xdgConfigHome } from '../util/platform-paths.js';
-import type { CliIo } from './common.js';
+import { findOnPath, pathDirs } from '../util/which.js';
+import { CliError, action, type CliIo, type Ctx } from './common.js';
 
 export const SERVICE_NAME = 'vosync.service';
 export const LAUNCHD_LABEL = 'io.vosync.daemon';
@@ -23,18 +28,66 @@ function systemdArg(a: string): string {
   return /[\s"'\\;]/.test(escaped) ? `"${escaped.replace(/\\/g, '\\\\').replace(/"/g, '\\"')}"` : escaped;
 }
 
-/** The systemd user unit that runs `command` (argv; absolute program path first). */
-export function systemdUnit(command: string[]): string {
+/** Where the daemon's service finds vosync and node each time it starts. */
+export interface DaemonLaunch {
+  /** The program (absolute) and its arguments. */
+  argv: string[];
+  /** The PATH the service gets, when `argv` looks vosync up on it. */
+  path?: string;
+}
+
+/** Folders where node and npm's global commands usually are, for a PATH a service manager starts with. */
+const USUAL_BIN_DIRS: Record<string, string[]> = {
+  darwin: ['/opt/homebrew/bin', '/usr/local/bin', '/usr/bin', '/bin'],
+  other: ['/usr/local/bin', '/usr/bin', '/bin'],
+};
+
+/**
+ * How the service starts `vosync daemon --config FILE`: through `/usr/bin/env vosync` on the user's PATH
+ * (captured now, usual folders added) when vosync is on it, through the absolute vosync.cmd on Windows, or
+ * by `self` (this node and this script) when vosync is not on PATH at all.
+ */
+export function daemonLaunch(
+  h: { platform: NodeJS.Platform; env: NodeJS.ProcessEnv },
+  self: string[],
+  configPath: string,
+): DaemonLaunch {
+  const args = ['daemon', '--config', configPath];
+  const found = findOnPath('vosync', h.env, h.platform);
+  if (!found) return { argv: [...self, ...args] };
+  if (h.platform === 'win32') return { argv: [found, ...args] };
+  const usual = USUAL_BIN_DIRS[h.platform === 'darwin' ? 'darwin' : 'other']!;
+  const dirs = [...new Set([...pathDirs(h.env, h.platform), ...usual])];
+  return { argv: ['/usr/bin/env', 'vosync', ...args], path: dirs.join(':') };
+}
+
+/** The PATH a unit written by daemonLaunch gives the service (undefined when it names programs itself). */
+export function unitPath(text: string): string | undefined {
+  const systemd = /^Environment="?PATH=(.*?)"?$/m.exec(text);
+  if (systemd) return systemd[1]!.replace(/\$\$/g, '$').replace(/%%/g, '%');
+  const launchd = /<key>PATH<\/key>\s*<string>([^<]*)<\/string>/.exec(text);
+  return launchd ? unxml(launchd[1]!) : undefined;
+}
+
+/** The systemd user unit that runs `launch` (argv; absolute program path first). */
+export function systemdUnit(launch: DaemonLaunch): string {
   return [
     '# vosync: keeps folders in sync with CANFAR Vault and ARC (VOSpace).',
     '# Written by `vosync service install`; removed by `vosync service uninstall`.',
-    '# Logs: `journalctl --user -u vosync` and the log file named in the config.',
+    '# Logs: `journalctl --user -u vosync` (see the README, "Logs").',
+    '# Without a login session (after logout, at boot) it runs only with: loginctl enable-linger $USER',
     '[Unit]',
     'Description=vosync sync daemon (CANFAR Vault and ARC)',
     '',
     '[Service]',
     'Type=exec',
-    `ExecStart=${command.map(systemdArg).join(' ')}`,
+    ...(launch.path
+      ? [
+          '# vosync and node are looked up on this PATH at each start: upgrading them needs no new unit.',
+          `Environment=${systemdArg(`PATH=${launch.path}`)}`,
+        ]
+      : []),
+    `ExecStart=${launch.argv.map(systemdArg).join(' ')}`,
     '# `systemctl --user reload vosync` makes the daemon read its config file again.',
     'ExecReload=/bin/kill -HUP $MAINPID',
     'Restart=on-failure',
@@ -51,9 +104,18 @@ export function systemdUnit(command: string[]): string {
 
 const xml = (s: string) =>
   s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
+const unxml = (s: string) =>
+  s
+    .replace(/&quot;/g, '"')
+    .replace(/&gt;/g, '>')
+    .replace(/&lt;/g, '<')
+    .replace(/&amp;/g, '&');
 
-/** The launchd agent (~/Library/LaunchAgents) that runs `command`, logging to `logDir`. */
-export function launchdPlist(command: string[], logDir: string): string {
+/**
+ * The launchd agent (~/Library/LaunchAgents) that runs `launch`. The daemon's log is its own rotated file
+ * (VOSYNC_SERVICE tells it that no one reads its stderr); launchd's files in `logDir` catch only a crash.
+ */
+export function launchdPlist(launch: DaemonLaunch, logDir: string): string {
   return [
     '<?xml version="1.0" encoding="UTF-8"?>',
     '<!DOCTYPE plist PUBLIC "-//Apple//DTD PLIST 1.0//EN" "http://www.apple.com/DTDs/PropertyList-1.0.dtd">',
@@ -64,8 +126,14 @@ export function launchdPlist(command: string[], logDir: string): string {
     `  <string>${LAUNCHD_LABEL}</string>`,
     '  <key>ProgramArguments</key>',
     '  <array>',
-    ...command.map((a) => `    <string>${xml(a)}</string>`),
+    ...launch.argv.map((a) => `    <string>${xml(a)}</string>`),
     '  </array>',
+    '  <key>EnvironmentVariables</key>',
+    '  <dict>',
+    ...(launch.path ? ['    <key>PATH</key>', `    <string>${xml(launch.path)}</string>`] : []),
+    '    <key>VOSYNC_SERVICE</key>',
+    '    <string>launchd</string>',
+    '  </dict>',
     '  <key>RunAtLoad</key>',
     '  <true/>',
     '  <key>KeepAlive</key>',
@@ -149,6 +217,18 @@ export function managerCommands(
 const shellWords = (argv: string[]) =>
   argv.map((a) => (/[^\w@%+=:,./-]/.test(a) ? `'${a.replace(/'/g, "'\\''")}'` : a)).join(' ');
 
+/** Linux: whether the user's services run without a login session (`loginctl enable-linger`). */
+function lingerOf(host: ServiceHost): boolean | undefined {
+  const user = host.env['USER'] ?? host.env['LOGNAME'] ?? os.userInfo().username;
+  const r = host.run('loginctl', ['show-user', user, '--property=Linger']);
+  if (r.status !== 0) return undefined;
+  return /Linger=yes/.test(r.output) ? true : /Linger=no/.test(r.output) ? false : undefined;
+}
+
+const LINGER_HINT =
+  'it stops when you log out and starts at your next login; to keep it running without a login session ' +
+  '(and start it at boot): loginctl enable-linger $USER';
+
 export function registerService(
   program: Command,
   deps: { io: CliIo; self: string[]; host?: ServiceHost },
@@ -161,20 +241,18 @@ export function registerService(
     run: realRun,
     uid: process.getuid?.() ?? 0,
   };
-  const out = (s: string) => io.stdout.write(s + '\n');
-  const err = (s: string) => io.stderr.write(s + '\n');
 
-  const runAll = (cmds: [string, string[]][], tolerate = false): boolean => {
+  /** Runs service manager commands in order; the first failure is an error naming the command. */
+  const runAll = (cmds: [string, string[]][], tolerate = false): void => {
     for (const [cmd, args] of cmds) {
       const r = host.run(cmd, args);
-      if (r.status !== 0) {
-        if (!tolerate) {
-          err(`vosync service: ${shellWords([cmd, ...args])} failed${r.output ? `: ${r.output}` : ''}`);
-          return false;
-        }
-      }
+      if (r.status !== 0 && !tolerate)
+        throw new CliError(
+          `${shellWords([cmd, ...args])} failed${r.output ? `: ${r.output}` : ''}`,
+          1,
+          'service-manager',
+        );
     }
-    return true;
   };
 
   const service = program.command('service').description('run the daemon as a login service of this user');
@@ -184,93 +262,137 @@ export function registerService(
     .description('write the systemd user unit (Linux) or launchd agent (macOS) and start it')
     .option('--config <file>', 'config file the service uses (default: the platform location)')
     .option('--no-start', 'only write the unit file')
-    .action((flags: { config?: string; start: boolean }) => {
-      const ctx = hostContext({ env: io.env, homedir: host.homedir, platform: host.platform });
-      const configPath = resolveConfigPath(flags.config, ctx);
-      const command = [...deps.self, 'daemon', '--config', configPath];
-      const file = unitFile(host);
-      if (!file) {
-        // Nothing is installed on Windows: the user runs the printed command.
-        out('Windows has no per-user unit files. To start vosync at logon, run in a command prompt:');
-        out(`  ${windowsTaskCommand(command)}`);
-        out('See packaging/windows/README.md for details and for removing it again.');
-        return io.setExitCode(95);
-      }
-      try {
-        loadConfig(configPath, ctx);
-      } catch (e) {
-        err(`vosync service install: the service would not start: ${(e as ConfigError).message ?? e}`);
-        return io.setExitCode(22);
-      }
-      const text =
-        host.platform === 'darwin'
-          ? launchdPlist(command, path.join(host.homedir, 'Library', 'Logs', 'vosync'))
-          : systemdUnit(command);
-      fs.mkdirSync(path.dirname(file), { recursive: true });
-      if (host.platform === 'darwin')
-        fs.mkdirSync(path.join(host.homedir, 'Library', 'Logs', 'vosync'), { recursive: true });
-      fs.writeFileSync(file, text, { mode: 0o644 });
-      out(`wrote ${file}`);
-      if (!flags.start) {
-        out(
-          `start it with: ${managerCommands(host, 'start', file)
-            .map(([c, a]) => shellWords([c, ...a]))
-            .join(' && ')}`,
-        );
-        return io.setExitCode(0);
-      }
-      if (host.platform === 'darwin') runAll(managerCommands(host, 'stop', file), true);
-      if (!runAll(managerCommands(host, 'start', file))) return io.setExitCode(1);
-      out('vosync now runs at login and is running; check it with: vosync status');
-      io.setExitCode(0);
-    });
+    .action(
+      action(io, async (ctx: Ctx, flags: { config?: string; start: boolean }) => {
+        const hc = hostContext({ env: host.env, homedir: host.homedir, platform: host.platform });
+        const configPath = resolveConfigPath(flags.config, hc);
+        const launch = daemonLaunch(host, deps.self, configPath);
+        const file = unitFile(host);
+        if (!file) {
+          // Nothing is installed on Windows: the user runs the printed command.
+          const command = windowsTaskCommand(launch.argv);
+          ctx.out('Windows has no per-user unit files. To start vosync at logon, run in a command prompt:\n');
+          ctx.out(`  ${command}\n`);
+          ctx.out('See packaging/windows/README.md for details and for removing it again.\n');
+          ctx.result({ command });
+          ctx.failed('unsupported', 'no per-user unit files on Windows: run the printed schtasks command');
+          return 95;
+        }
+        try {
+          loadConfig(configPath, hc);
+        } catch (e) {
+          if (!(e instanceof ConfigError)) throw e;
+          throw new CliError(`the service would not start: ${e.message}`, 22, 'config');
+        }
+        const logDir = path.join(host.homedir, 'Library', 'Logs', 'vosync');
+        const text = host.platform === 'darwin' ? launchdPlist(launch, logDir) : systemdUnit(launch);
+        fs.mkdirSync(path.dirname(file), { recursive: true });
+        if (host.platform === 'darwin') fs.mkdirSync(logDir, { recursive: true });
+        fs.writeFileSync(file, text, { mode: 0o644 });
+        ctx.out(`wrote ${file}\n`);
+        if (!launch.path)
+          ctx.out(
+            'vosync is not on your PATH, so the unit runs this node and this vosync by their paths: ' +
+              'run vosync service install again after upgrading or moving either\n',
+          );
+        const result: Record<string, unknown> = { file, argv: launch.argv, path: launch.path ?? null };
+        ctx.result(result);
+        if (!flags.start) {
+          ctx.out(
+            `start it with: ${managerCommands(host, 'start', file)
+              .map(([c, a]) => shellWords([c, ...a]))
+              .join(' && ')}\n`,
+          );
+          result['started'] = false;
+          return 0;
+        }
+        if (host.platform === 'darwin') runAll(managerCommands(host, 'stop', file), true);
+        runAll(managerCommands(host, 'start', file));
+        result['started'] = true;
+        ctx.out('vosync now runs at login and is running; check it with: vosync status\n');
+        if (host.platform !== 'darwin') {
+          const linger = lingerOf(host);
+          result['linger'] = linger ?? null;
+          if (linger !== true) ctx.out(`note: ${LINGER_HINT}\n`);
+        }
+        return 0;
+      }),
+    );
 
   service
     .command('uninstall')
     .description('stop the service and remove its unit file')
-    .action(() => {
-      const file = unitFile(host);
-      if (!file) {
-        out(`On Windows, remove the logon task with: schtasks /Delete /TN ${WINDOWS_TASK} /F`);
-        return io.setExitCode(95);
-      }
-      if (!fs.existsSync(file)) {
-        out(`not installed (no ${file})`);
-        return io.setExitCode(0);
-      }
-      runAll(managerCommands(host, 'stop', file), true);
-      fs.rmSync(file, { force: true });
-      if (host.platform !== 'darwin') runAll([['systemctl', ['--user', 'daemon-reload']]], true);
-      out(`removed ${file}`);
-      io.setExitCode(0);
-    });
+    .action(
+      action(io, async (ctx: Ctx) => {
+        const file = unitFile(host);
+        if (!file) {
+          ctx.out(`On Windows, remove the logon task with: schtasks /Delete /TN ${WINDOWS_TASK} /F\n`);
+          ctx.failed('unsupported', 'no per-user unit files on Windows: remove the task with schtasks');
+          return 95;
+        }
+        ctx.result({ file, removed: fs.existsSync(file) });
+        if (!fs.existsSync(file)) {
+          ctx.out(`not installed (no ${file})\n`);
+          return 0;
+        }
+        runAll(managerCommands(host, 'stop', file), true);
+        fs.rmSync(file, { force: true });
+        if (host.platform !== 'darwin') runAll([['systemctl', ['--user', 'daemon-reload']]], true);
+        ctx.out(`removed ${file}\n`);
+        return 0;
+      }),
+    );
 
   service
     .command('status')
     .description('say whether the service is installed, enabled and running (exit 0 only when running)')
-    .action(() => {
-      const file = unitFile(host);
-      if (!file) {
-        out(`On Windows, ask the Task Scheduler: schtasks /Query /TN ${WINDOWS_TASK}`);
-        return io.setExitCode(95);
-      }
-      if (!fs.existsSync(file)) {
-        out(`not installed (no ${file}); install with: vosync service install`);
-        return io.setExitCode(3);
-      }
-      out(`installed: ${file}`);
-      let running = true;
-      for (const [cmd, args] of managerCommands(host, 'query', file)) {
-        const r = host.run(cmd, args);
-        const answer =
-          host.platform === 'darwin'
-            ? r.status === 0
-              ? 'loaded'
-              : 'not loaded'
-            : r.output || `exit ${r.status}`;
-        out(`${host.platform === 'darwin' ? 'launchd' : args[1]}: ${answer}`);
-        if (r.status !== 0) running = false;
-      }
-      io.setExitCode(running ? 0 : 3);
-    });
+    .action(
+      action(io, async (ctx: Ctx) => {
+        const file = unitFile(host);
+        if (!file) {
+          ctx.out(`On Windows, ask the Task Scheduler: schtasks /Query /TN ${WINDOWS_TASK}\n`);
+          ctx.failed('unsupported', 'no per-user unit files on Windows: ask schtasks /Query');
+          return 95;
+        }
+        if (!fs.existsSync(file)) {
+          ctx.out(`not installed (no ${file}); install with: vosync service install\n`);
+          ctx.result({ file, installed: false, running: false });
+          return 3;
+        }
+        ctx.out(`installed: ${file}\n`);
+        let running = true;
+        const manager: Record<string, string> = {};
+        for (const [cmd, args] of managerCommands(host, 'query', file)) {
+          const r = host.run(cmd, args);
+          const answer =
+            host.platform === 'darwin'
+              ? r.status === 0
+                ? 'loaded'
+                : 'not loaded'
+              : r.output || `exit ${r.status}`;
+          const key = host.platform === 'darwin' ? 'launchd' : (args[1] ?? cmd);
+          manager[key] = answer;
+          ctx.out(`${key}: ${answer}\n`);
+          if (r.status !== 0) running = false;
+        }
+        // What the unit will run at its next start, looked up as the service manager will.
+        const unitPathValue = unitPath(fs.readFileSync(file, 'utf8'));
+        let vosync: string | null = null;
+        if (unitPathValue !== undefined) {
+          vosync = findOnPath('vosync', { PATH: unitPathValue }, host.platform) ?? null;
+          ctx.out(
+            vosync
+              ? `vosync on the unit's PATH: ${vosync}\n`
+              : "vosync is NOT on the unit's PATH any more (moved or uninstalled?): run vosync service install again\n",
+          );
+        }
+        let linger: boolean | undefined;
+        if (host.platform !== 'darwin') {
+          linger = lingerOf(host);
+          if (linger !== undefined) ctx.out(`linger: ${linger ? 'yes' : `no — ${LINGER_HINT}`}\n`);
+        }
+        ctx.result({ file, installed: true, running, manager, vosync, linger: linger ?? null });
+        return running ? 0 : 3;
+      }),
+    );
 }

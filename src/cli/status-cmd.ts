@@ -6,7 +6,6 @@
  */
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import type { Command } from 'commander';
 import { ApiCallError, daemonAddress, DaemonUnreachable, StatusClient } from '../agent/api/client.js';
@@ -22,9 +21,10 @@ import type {
   SessionDoc,
   StatusDoc,
 } from '../agent/api/schemas.js';
-import { ConfigError, hostContext, loadConfig, resolveConfigPath } from '../agent/config/index.js';
+import { ConfigError, loadConfig, resolveConfigPath } from '../agent/config/index.js';
 import { statusSettingsOf } from '../agent/config/status-address.js';
-import { processIo, type CliIo } from './common.js';
+import { CliError, action, processIo, type CliIo, type Ctx } from './common.js';
+import { hostOf } from './config-host.js';
 import { registerService } from './service-cmd.js';
 
 export interface StatusDeps {
@@ -37,10 +37,6 @@ export interface StatusDeps {
 
 interface ConfigFlags {
   config?: string;
-}
-
-function hostOf(io: CliIo) {
-  return hostContext({ env: io.env, homedir: io.env['HOME'] ?? io.env['USERPROFILE'] ?? os.homedir() });
 }
 
 function clientFor(io: CliIo, flags: ConfigFlags): { client: StatusClient; configPath: string } {
@@ -86,21 +82,22 @@ function defaultOpenBrowser(io: CliIo): (url: string) => void {
   };
 }
 
-/** Runs one command body, turning the known failures into a message and an exit code. */
-async function guarded(io: CliIo, name: string, body: () => Promise<number>): Promise<void> {
-  let code: number;
+/**
+ * Runs one command body, turning the known failures into their exit codes: a config that cannot be read
+ * or a daemon that cannot be asked is "unknown" (3) to monitoring, no such pair or file is 2.
+ */
+async function guarded(body: () => Promise<number>): Promise<number> {
   try {
-    code = await body();
+    return await body();
   } catch (e) {
-    if (e instanceof ConfigError) {
-      io.stderr.write(`vosync ${name}: ${e.message}\n`);
-      code = HEALTH.unknown;
-    } else if (e instanceof DaemonUnreachable || e instanceof ApiCallError) {
-      io.stderr.write(`vosync ${name}: ${e.message}\n`);
-      code = e instanceof ApiCallError && e.status === 404 ? 2 : HEALTH.unknown;
-    } else throw e;
+    if (e instanceof ConfigError) throw new CliError(e.message, HEALTH.unknown, 'config');
+    if (e instanceof DaemonUnreachable) throw new CliError(e.message, HEALTH.unknown, 'not-running');
+    if (e instanceof ApiCallError)
+      throw e.status === 404
+        ? new CliError(e.message, 2, 'not-found')
+        : new CliError(e.message, HEALTH.unknown, 'api');
+    throw e;
   }
-  io.setExitCode(code);
 }
 
 /**
@@ -136,27 +133,41 @@ async function recordDeleteConfirmation(
 const NEEDS_A_LOOK = new Set(['conflict', 'ignored']);
 
 /** `vosync status PATH…`: each path's state in words (or the GET /files documents with --json). */
-async function filesStatus(io: CliIo, client: StatusClient, paths: string[], json: boolean): Promise<number> {
+async function filesStatus(ctx: Ctx, client: StatusClient, paths: string[]): Promise<number> {
   const docs: FileStatusDoc[] = [];
   for (const p of paths) {
-    const abs = path.resolve(io.cwd, p);
+    const abs = ctx.local(p);
     docs.push(await client.call<FileStatusDoc>('GET', `/files?path=${encodeURIComponent(abs)}`));
   }
-  if (json) io.stdout.write(JSON.stringify({ files: docs }, null, 2) + '\n');
-  else {
-    for (const d of docs) {
-      const moving =
-        d.transfer?.size && d.transfer.bytesDone !== null
-          ? ` ${Math.floor((100 * d.transfer.bytesDone) / d.transfer.size)} %`
-          : '';
-      const state = d.transfer
-        ? `${d.transfer.direction === 'up' ? 'uploading' : 'downloading'}${moving}`
-        : d.state;
-      io.stdout.write(`${d.localPath}: ${state}${d.reason ? ` (${d.reason})` : ''}\n`);
-    }
+  ctx.result({ files: docs });
+  for (const d of docs) {
+    const moving =
+      d.transfer?.size && d.transfer.bytesDone !== null
+        ? ` ${Math.floor((100 * d.transfer.bytesDone) / d.transfer.size)} %`
+        : '';
+    const state = d.transfer
+      ? `${d.transfer.direction === 'up' ? 'uploading' : 'downloading'}${moving}`
+      : d.state;
+    ctx.out(`${d.localPath}: ${state}${d.reason ? ` (${d.reason})` : ''}\n`);
   }
   if (docs.some((d) => d.state === 'error')) return HEALTH.critical;
   return docs.some((d) => NEEDS_A_LOOK.has(d.state)) ? HEALTH.warning : HEALTH.ok;
+}
+
+/** A tray plugin's menu: always exit 0, the state is in what it prints (also when the daemon is down). */
+async function trayMenu(ctx: Ctx, flags: ConfigFlags, flavour: TrayFlavour, self: string[]): Promise<number> {
+  let configPath = flags.config;
+  try {
+    const c = clientFor(ctx.io, flags);
+    configPath = c.configPath;
+    const s = await c.client.call<StatusDoc>('GET', '/status');
+    ctx.out(trayOutput(s, { flavour, self, common: ['--config', configPath] }));
+  } catch (e) {
+    const why = e instanceof ConfigError ? 'the config file has errors' : (e as Error).message;
+    const common = configPath ? ['--config', configPath] : [];
+    ctx.out(trayOutput({ unreachable: why }, { flavour, self, common }));
+  }
+  return 0;
 }
 
 function pairQuery(pair: string | undefined): string {
@@ -175,72 +186,58 @@ export function registerStatus(program: Command, deps: StatusDeps = {}): void {
         'with PATHs, the state of each file or folder',
     )
     .option('--config <file>', 'config file (default: the platform location, see `vosync config path`)')
-    .option('--json', 'print the GET /status document (docs/schemas/status.json)')
+    .option('--json', 'print the GET /status document (docs/schemas/status.json) in the --json envelope')
     .option('--tray [flavour]', 'print a tray plugin menu: xbar (default, macOS) or argos (GNOME)')
     .option('--open', 'print a one-time link to the status page (and open it where a desktop is running)')
     .action(
-      async (
-        paths: string[],
-        flags: ConfigFlags & { json?: boolean; tray?: string | boolean; open?: boolean },
-        cmd: Command,
-      ) => {
-        const json = Boolean(flags.json ?? cmd.optsWithGlobals<{ json?: boolean }>().json);
-        const flavour: TrayFlavour | undefined =
-          flags.tray === undefined || flags.tray === false
-            ? undefined
-            : flags.tray === 'argos'
-              ? 'argos'
-              : 'xbar';
-        if (typeof flags.tray === 'string' && flags.tray !== 'xbar' && flags.tray !== 'argos') {
-          io.stderr.write(`vosync status: --tray takes xbar or argos, not ${flags.tray}\n`);
-          return io.setExitCode(22);
-        }
-        if (flavour) {
-          // A tray plugin always exits 0: the state is in what it prints.
-          let configPath = flags.config;
-          try {
-            const c = clientFor(io, flags);
-            configPath = c.configPath;
-            const s = await c.client.call<StatusDoc>('GET', '/status');
-            io.stdout.write(trayOutput(s, { flavour, self, common: ['--config', configPath] }));
-          } catch (e) {
-            const why = e instanceof ConfigError ? 'the config file has errors' : (e as Error).message;
-            const common = configPath ? ['--config', configPath] : [];
-            io.stdout.write(trayOutput({ unreachable: why }, { flavour, self, common }));
-          }
-          return io.setExitCode(0);
-        }
-        await guarded(io, 'status', async () => {
-          const { client } = clientFor(io, flags);
-          if (flags.open) {
-            const s = await client.call<SessionDoc>('POST', '/session');
-            io.stdout.write(
-              `Status page (this link works once, within ${Math.round((s.expiresAt - Date.now()) / 60_000)} min):\n${s.url}\n`,
-            );
-            openBrowser(s.url);
-            return 0;
-          }
-          if (paths.length > 0) return filesStatus(io, client, paths, json);
-          const s = await client.call<StatusDoc>('GET', '/status');
-          if (json) {
-            io.stdout.write(JSON.stringify(s, null, 2) + '\n');
-          } else {
-            const [errors, conflicts, notSynced] = await Promise.all([
-              client.call<ErrorsDoc>('GET', '/errors?limit=100'),
-              client.call<ConflictsDoc>('GET', '/conflicts?limit=100'),
-              client.call<NotSyncedDoc>('GET', '/not-synced?limit=20'),
-            ]);
-            io.stdout.write(
-              humanSummary(s, {
-                errors: errors.errors,
-                conflicts: conflicts.conflicts,
-                notSynced: notSynced.items,
-              }),
-            );
-          }
-          return healthCode(s);
-        });
-      },
+      action(
+        io,
+        async (
+          ctx: Ctx,
+          paths: string[],
+          flags: ConfigFlags & { tray?: string | boolean; open?: boolean },
+        ): Promise<number> => {
+          const flavour: TrayFlavour | undefined =
+            flags.tray === undefined || flags.tray === false
+              ? undefined
+              : flags.tray === 'argos'
+                ? 'argos'
+                : 'xbar';
+          if (typeof flags.tray === 'string' && flags.tray !== 'xbar' && flags.tray !== 'argos')
+            throw new CliError(`--tray takes xbar or argos, not ${flags.tray}`, 22);
+          if (flavour) return trayMenu(ctx, flags, flavour, self);
+          return guarded(async () => {
+            const { client } = clientFor(io, flags);
+            if (flags.open) {
+              const s = await client.call<SessionDoc>('POST', '/session');
+              ctx.out(
+                `Status page (this link works once, within ${Math.round((s.expiresAt - Date.now()) / 60_000)} min):\n${s.url}\n`,
+              );
+              ctx.result({ url: s.url, expiresAt: s.expiresAt });
+              openBrowser(s.url);
+              return 0;
+            }
+            if (paths.length > 0) return filesStatus(ctx, client, paths);
+            const s = await client.call<StatusDoc>('GET', '/status');
+            ctx.result(s);
+            if (!ctx.json) {
+              const [errors, conflicts, notSynced] = await Promise.all([
+                client.call<ErrorsDoc>('GET', '/errors?limit=100'),
+                client.call<ConflictsDoc>('GET', '/conflicts?limit=100'),
+                client.call<NotSyncedDoc>('GET', '/not-synced?limit=20'),
+              ]);
+              ctx.out(
+                humanSummary(s, {
+                  errors: errors.errors,
+                  conflicts: conflicts.conflicts,
+                  notSynced: notSynced.items,
+                }),
+              );
+            }
+            return healthCode(s);
+          });
+        },
+      ),
     );
 
   const control = (name: 'pause' | 'resume' | 'rescan', description: string) =>
@@ -250,12 +247,14 @@ export function registerStatus(program: Command, deps: StatusDeps = {}): void {
       .option('--config <file>', 'config file (default: the platform location, see `vosync config path`)');
 
   control('pause', 'pause one pair (or all): nothing is transferred until resume').action(
-    async (pair: string | undefined, flags: ConfigFlags) =>
-      guarded(io, 'pause', async () => {
+    action(io, async (ctx: Ctx, pair: string | undefined, flags: ConfigFlags) =>
+      guarded(async () => {
         const s = await clientFor(io, flags).client.call<StatusDoc>('POST', `/pause${pairQuery(pair)}`);
-        io.stdout.write(`paused ${pair ?? `all ${s.pairs.length} pair(s)`}\n`);
+        ctx.out(`paused ${pair ?? `all ${s.pairs.length} pair(s)`}\n`);
+        ctx.result({ paused: pair ? [pair] : s.pairs.map((p) => p.name) });
         return 0;
       }),
+    ),
   );
 
   control('resume', 'resume one pair (or all), e.g. after a safety pause')
@@ -263,50 +262,61 @@ export function registerStatus(program: Command, deps: StatusDeps = {}): void {
       '--confirm-deletes',
       'confirm the deletions the pause held back (those shown by vosync status, no others)',
     )
-    .action(async (pair: string | undefined, flags: ConfigFlags & { confirmDeletes?: boolean }) =>
-      guarded(io, 'resume', async () => {
-        const q = new URLSearchParams();
-        if (pair) q.set('pair', pair);
-        if (flags.confirmDeletes) q.set('confirmDeletes', 'true');
-        const qs = q.toString();
-        let s: StatusDoc;
-        try {
-          s = await clientFor(io, flags).client.call<StatusDoc>('POST', `/resume${qs ? `?${qs}` : ''}`);
-        } catch (e) {
-          if (!(e instanceof DaemonUnreachable && flags.confirmDeletes)) throw e;
-          // Unattended use (cron): no daemon to tell, so the confirmation is kept for the next run.
-          const confirmed = await recordDeleteConfirmation(io, flags, pair);
-          if (!confirmed) {
-            io.stderr.write(`vosync resume: no pair named ${pair}\n`);
-            return 2;
-          }
-          const held = confirmed.filter((c) => c.count > 0);
-          const words = held.map((c) => `${c.name} (${c.count} deletion(s))`).join(', ');
-          io.stdout.write(
-            held.length > 0
-              ? `vosync is not running: confirmation recorded for ${words}; the next \`vosync once\` or ` +
-                  '`vosync daemon` carries out exactly these deletions (a different set pauses again)\n'
-              : 'vosync is not running, and no pair holds deletions back: nothing to confirm\n',
-          );
-          return 0;
-        }
-        io.stdout.write(`resumed ${pair ?? `all ${s.pairs.length} pair(s)`}\n`);
-        for (const p of s.pairs)
-          if (flags.confirmDeletes && p.heldDeletes?.confirmed)
-            io.stdout.write(
-              `  ${p.name}: confirmed ${p.heldDeletes.local + p.heldDeletes.remote} deletion(s), as vosync status showed them\n`,
-            );
-        return 0;
-      }),
+    .action(
+      action(
+        io,
+        async (ctx: Ctx, pair: string | undefined, flags: ConfigFlags & { confirmDeletes?: boolean }) =>
+          guarded(async () => {
+            const q = new URLSearchParams();
+            if (pair) q.set('pair', pair);
+            if (flags.confirmDeletes) q.set('confirmDeletes', 'true');
+            const qs = q.toString();
+            let s: StatusDoc;
+            try {
+              s = await clientFor(io, flags).client.call<StatusDoc>('POST', `/resume${qs ? `?${qs}` : ''}`);
+            } catch (e) {
+              if (!(e instanceof DaemonUnreachable && flags.confirmDeletes)) throw e;
+              // Unattended use (cron): no daemon to tell, so the confirmation is kept for the next run.
+              const confirmed = await recordDeleteConfirmation(io, flags, pair);
+              if (!confirmed) throw new CliError(`no pair named ${pair}`, 2);
+              const held = confirmed.filter((c) => c.count > 0);
+              const words = held.map((c) => `${c.name} (${c.count} deletion(s))`).join(', ');
+              ctx.out(
+                held.length > 0
+                  ? `vosync is not running: confirmation recorded for ${words}; the next \`vosync once\` or ` +
+                      '`vosync daemon` carries out exactly these deletions (a different set pauses again)\n'
+                  : 'vosync is not running, and no pair holds deletions back: nothing to confirm\n',
+              );
+              ctx.result({ daemonRunning: false, confirmed: held });
+              return 0;
+            }
+            ctx.out(`resumed ${pair ?? `all ${s.pairs.length} pair(s)`}\n`);
+            const confirmed: { name: string; count: number }[] = [];
+            for (const p of s.pairs)
+              if (flags.confirmDeletes && p.heldDeletes?.confirmed) {
+                const count = p.heldDeletes.local + p.heldDeletes.remote;
+                confirmed.push({ name: p.name, count });
+                ctx.out(`  ${p.name}: confirmed ${count} deletion(s), as vosync status showed them\n`);
+              }
+            ctx.result({
+              daemonRunning: true,
+              resumed: pair ? [pair] : s.pairs.map((p) => p.name),
+              confirmed,
+            });
+            return 0;
+          }),
+      ),
     );
 
   control('rescan', 'rescan one pair (or all) now: list the server and walk the local folder').action(
-    async (pair: string | undefined, flags: ConfigFlags) =>
-      guarded(io, 'rescan', async () => {
-        await clientFor(io, flags).client.call<StatusDoc>('POST', `/rescan${pairQuery(pair)}`);
-        io.stdout.write(`rescan of ${pair ?? 'all pairs'} started\n`);
+    action(io, async (ctx: Ctx, pair: string | undefined, flags: ConfigFlags) =>
+      guarded(async () => {
+        const s = await clientFor(io, flags).client.call<StatusDoc>('POST', `/rescan${pairQuery(pair)}`);
+        ctx.out(`rescan of ${pair ?? 'all pairs'} started\n`);
+        ctx.result({ rescanning: pair ? [pair] : s.pairs.map((p) => p.name) });
         return 0;
       }),
+    ),
   );
 
   program
@@ -315,18 +325,21 @@ export function registerStatus(program: Command, deps: StatusDeps = {}): void {
     .option('--config <file>', 'config file (default: the platform location, see `vosync config path`)')
     .option('-n, --limit <n>', 'how many, newest last', '50')
     .option('--pair <name>', 'only this pair')
-    .action(async (flags: ConfigFlags & { limit: string; pair?: string }) =>
-      guarded(io, 'log', async () => {
-        const q = new URLSearchParams({ limit: flags.limit });
-        if (flags.pair) q.set('pair', flags.pair);
-        const a = await clientFor(io, flags).client.call<ActivityDoc>('GET', `/activity?${q.toString()}`);
-        for (const x of [...a.activity].reverse()) {
-          const at = new Date(x.at).toISOString().replace('T', ' ').slice(0, 19);
-          const words = actionWords(x.action, x.path, x.result, { bytes: x.bytes, message: x.message });
-          io.stdout.write(`${at}  ${x.pair}  ${words}\n`);
-        }
-        return 0;
-      }),
+    .action(
+      action(io, async (ctx: Ctx, flags: ConfigFlags & { limit: string; pair?: string }) =>
+        guarded(async () => {
+          const q = new URLSearchParams({ limit: flags.limit });
+          if (flags.pair) q.set('pair', flags.pair);
+          const a = await clientFor(io, flags).client.call<ActivityDoc>('GET', `/activity?${q.toString()}`);
+          ctx.result(a);
+          for (const x of [...a.activity].reverse()) {
+            const at = new Date(x.at).toISOString().replace('T', ' ').slice(0, 19);
+            const words = actionWords(x.action, x.path, x.result, { bytes: x.bytes, message: x.message });
+            ctx.out(`${at}  ${x.pair}  ${words}\n`);
+          }
+          return 0;
+        }),
+      ),
     );
 
   program
@@ -335,29 +348,33 @@ export function registerStatus(program: Command, deps: StatusDeps = {}): void {
       'make the running daemon read its config file again (like SIGHUP); a file with mistakes changes nothing',
     )
     .option('--config <file>', 'config file (default: the platform location, see `vosync config path`)')
-    .action(async (flags: ConfigFlags) =>
-      guarded(io, 'reload', async () => {
-        const r = await clientFor(io, flags).client.call<ReloadDoc>('POST', '/reload');
-        if (!r.ok) {
-          io.stderr.write(
-            `vosync reload: ${r.file} has ${r.errors.length} problem(s); the daemon keeps its previous config:\n` +
-              r.errors.map((e) => `  ${e}\n`).join(''),
-          );
-          return 1;
-        }
-        const lines = [`reloaded ${r.file}`];
-        if (r.applied.length === 0) lines.push('  nothing changed');
-        if (r.pairsAdded.length) lines.push(`  started: ${r.pairsAdded.join(', ')}`);
-        if (r.pairsRemoved.length)
-          lines.push(`  stopped: ${r.pairsRemoved.join(', ')} (their folders are left as they are)`);
-        if (r.pairsRestarted.length) lines.push(`  restarted: ${r.pairsRestarted.join(', ')}`);
-        const settings = r.applied.filter((a) => !a.startsWith('pairs.'));
-        if (settings.length) lines.push(`  applied: ${settings.join(', ')}`);
-        if (r.restartNeeded.length)
-          lines.push(`  restart the daemon to apply: ${r.restartNeeded.join(', ')}`);
-        io.stdout.write(lines.join('\n') + '\n');
-        return 0;
-      }),
+    .action(
+      action(io, async (ctx: Ctx, flags: ConfigFlags) =>
+        guarded(async () => {
+          const r = await clientFor(io, flags).client.call<ReloadDoc>('POST', '/reload');
+          ctx.result(r);
+          if (!r.ok) {
+            const message =
+              `${r.file} has ${r.errors.length} problem(s); the daemon keeps its previous config:\n` +
+              r.errors.map((e) => `  ${e}\n`).join('');
+            ctx.io.stderr.write(`${ctx.name}: ${message}`);
+            ctx.failed('config', message.trimEnd());
+            return 1;
+          }
+          const lines = [`reloaded ${r.file}`];
+          if (r.applied.length === 0) lines.push('  nothing changed');
+          if (r.pairsAdded.length) lines.push(`  started: ${r.pairsAdded.join(', ')}`);
+          if (r.pairsRemoved.length)
+            lines.push(`  stopped: ${r.pairsRemoved.join(', ')} (their folders are left as they are)`);
+          if (r.pairsRestarted.length) lines.push(`  restarted: ${r.pairsRestarted.join(', ')}`);
+          const settings = r.applied.filter((a) => !a.startsWith('pairs.'));
+          if (settings.length) lines.push(`  applied: ${settings.join(', ')}`);
+          if (r.restartNeeded.length)
+            lines.push(`  restart the daemon to apply: ${r.restartNeeded.join(', ')}`);
+          ctx.out(lines.join('\n') + '\n');
+          return 0;
+        }),
+      ),
     );
 
   registerService(program, { io, self });

@@ -2,8 +2,9 @@
  * `vosync sync` / `vsync`: one-shot copy-if-changed of directory trees, local → remote (like vsync) or
  * remote → local. Remote state comes from one listing per directory; local MD5s from a SQLite cache keyed
  * by path, size, mtime and inode, so an unchanged second run neither hashes nor sends anything. Files move
- * in parallel streams (-j/--nstreams). Nothing is ever deleted on either side. Every failure names the file;
- * the run ends with a summary and exits 1 when any file failed.
+ * in parallel streams (-j/--nstreams). Nothing is deleted on either side unless --delete (sync-delete.ts),
+ * and then to a trash. Every failure names the file; the run ends with a summary and exits 1 when any file
+ * failed.
  */
 import fs from 'node:fs';
 import path from 'node:path';
@@ -19,6 +20,7 @@ import {
   EXIT,
   action,
   collect,
+  errorKind,
   exitCodeFor,
   homeDir,
   splitPatterns,
@@ -30,6 +32,7 @@ import { PathFilter } from './commands/path-filter.js';
 import { TransferProgress, type FileProgress } from './commands/progress.js';
 import { explainWriteFailure, isRemoteArg, joinRemote, splitRemote } from './commands/targets.js';
 import { EMPTY_MD5 } from '../util/md5.js';
+import { localChildren, mirrorDeletes, type MirrorScope } from './sync-delete.js';
 
 export const MAX_STREAMS = 30;
 
@@ -46,6 +49,7 @@ export interface SyncOptions {
   cache_nodes?: boolean;
   cache_filename?: string;
   dryRun?: boolean;
+  delete?: boolean;
 }
 
 type Action = 'sent' | 'would-send' | 'failed';
@@ -83,6 +87,7 @@ class Tally {
     this.failed++;
     const error = this.ctx.explain(e);
     this.files.push({ path: label, destination, action: 'failed', error, exitCode: exitCodeFor(e) });
+    this.ctx.failed(errorKind(e), error);
     this.ctx.io.stderr.write(`${this.ctx.name}: ${error.startsWith(label) ? error : `${label}: ${error}`}\n`);
   }
 }
@@ -125,6 +130,10 @@ export function configureSync(cmd: Command, io: CliIo, dialect: 'vosync' | 'vost
       collect,
     )
     .option('--dry-run', 'show what would be copied; copy nothing')
+    .option(
+      '--delete',
+      'move what DEST has and the source has not to DEST/.vosync-trash/STAMP/ (not in vsync; like rclone sync)',
+    )
     .option('--overwrite', 'copy every file even when the destination looks identical')
     .option('--ignore-checksum', 'decide by size and date only (no MD5s)')
     .option('-r, --recursive', 'accepted for vsync compatibility: sync always descends into directories')
@@ -180,6 +189,7 @@ export async function runSync(ctx: Ctx, paths: string[], opts: SyncOptions): Pro
   const cache = new Md5Cache(cacheFile);
   const tally = new Tally(ctx);
   const started = ctx.io.now();
+  let deleted: { path: string; keptAt: string | null }[] | undefined;
   try {
     ctx.client({ connections: streams * 2 });
     const plan =
@@ -212,7 +222,7 @@ export async function runSync(ctx: Ctx, paths: string[], opts: SyncOptions): Pro
               tally.sent++;
               tally.bytes += outcome.bytes;
               ctx.log.info(`${f.label} -> ${destination}`);
-            } else if (!ctx.json) ctx.out(`would copy ${f.label} -> ${destination}\n`);
+            } else ctx.out(`would copy ${f.label} -> ${destination}\n`);
           }
         } catch (e) {
           tally.fail(f.label, destination, e);
@@ -224,6 +234,24 @@ export async function runSync(ctx: Ctx, paths: string[], opts: SyncOptions): Pro
     }
     await queue.onIdle();
     progress.stop();
+    if (opts.delete) {
+      const index = plan.remoteIndex;
+      const children =
+        direction === 'up'
+          ? (dir: string) =>
+              [...(index.get(dir)?.values() ?? [])].map((n) => ({
+                name: n.name,
+                isDir: n.kind === 'container',
+              }))
+          : localChildren;
+      const run = {
+        direction,
+        dryRun: Boolean(opts.dryRun),
+        topLevel: Boolean(opts.topLevel),
+        failed: tally.failed,
+      };
+      deleted = await mirrorDeletes(ctx, { ...run, mirror: plan.mirror, children }, filter);
+    }
   } finally {
     cache.close();
   }
@@ -231,25 +259,27 @@ export async function runSync(ctx: Ctx, paths: string[], opts: SyncOptions): Pro
   const mb = tally.bytes / 1e6;
   const verb = opts.dryRun ? 'would copy' : direction === 'up' ? 'sent' : 'received';
   const count = opts.dryRun ? tally.files.filter((f) => f.action === 'would-send').length : tally.sent;
+  const removed = deleted
+    ? `, ${opts.dryRun ? 'would delete' : 'deleted'} ${deleted.length} (to the trash)`
+    : '';
   const summary = opts.dryRun
-    ? `${verb} ${count} files, skipped ${tally.skipped}, failed ${tally.failed}`
-    : `${verb} ${count} files (${mb.toFixed(1)} MB at ${(mb / seconds).toFixed(1)} MB/s), skipped ${tally.skipped}, failed ${tally.failed}`;
-  if (ctx.json) {
-    ctx.printJson({
-      ok: tally.failed === 0,
-      direction: direction === 'up' ? 'upload' : 'download',
-      dryRun: Boolean(opts.dryRun),
-      sent: opts.dryRun ? 0 : tally.sent,
-      wouldSend: opts.dryRun ? count : 0,
-      skipped: tally.skipped,
-      failed: tally.failed,
-      bytes: tally.bytes,
-      seconds,
-      hashed: cache.hashed,
-      summary,
-      files: tally.files,
-    });
-  } else ctx.out(summary + '\n');
+    ? `${verb} ${count} files, skipped ${tally.skipped}, failed ${tally.failed}${removed}`
+    : `${verb} ${count} files (${mb.toFixed(1)} MB at ${(mb / seconds).toFixed(1)} MB/s), skipped ${tally.skipped}, failed ${tally.failed}${removed}`;
+  ctx.result({
+    direction: direction === 'up' ? 'upload' : 'download',
+    dryRun: Boolean(opts.dryRun),
+    sent: opts.dryRun ? 0 : tally.sent,
+    wouldSend: opts.dryRun ? count : 0,
+    skipped: tally.skipped,
+    failed: tally.failed,
+    bytes: tally.bytes,
+    seconds,
+    hashed: cache.hashed,
+    summary,
+    files: tally.files,
+    ...(deleted ? { deleted } : {}),
+  });
+  ctx.out(summary + '\n');
   ctx.log.info(`${cache.hashed} files hashed; MD5 cache ${cacheFile}`);
   return tally.failed > 0 ? EXIT.failure : EXIT.ok;
 }
@@ -260,6 +290,8 @@ interface Plan {
   remoteIndex: Map<string, Map<string, NodeInfo>>;
   /** Directories that could not be created: nothing below them is attempted. */
   failedDirs: Set<string>;
+  /** What --delete compares: the destination folders standing for source folders, and what they receive. */
+  mirror: Omit<MirrorScope, 'direction' | 'topLevel'>;
 }
 
 async function planUpload(
@@ -282,6 +314,7 @@ async function planUpload(
   }
   const dirs: { remote: string; label: string }[] = [];
   const files: FileTask[] = [];
+  const roots: string[] = [];
 
   const walk = async (absDir: string, labelDir: string, remoteDir: string, relDir: string): Promise<void> => {
     let entries: fs.Dirent[];
@@ -354,6 +387,7 @@ async function planUpload(
       }
       const root = intoDest ? destRoot : joinRemote(destRoot, name);
       if (!intoDest) dirs.push({ remote: root, label: src });
+      roots.push(root);
       await walk(abs, src, root, '');
     } else if (st.isFile()) {
       if (problem) {
@@ -401,7 +435,12 @@ async function planUpload(
       tally.fail(d.label, d.remote, e);
     }
   }
-  return { files, remoteIndex, failedDirs };
+  const mirror = {
+    roots,
+    dirs: [...remoteIndex.keys()].filter((d) => d === destRoot || dirs.some((x) => x.remote === d)),
+    known: new Set([...files.map((f) => f.remote), ...dirs.map((d) => d.remote)]),
+  };
+  return { files, remoteIndex, failedDirs, mirror };
 }
 
 async function uploadOne(
@@ -455,6 +494,7 @@ async function planDownload(
   if (st && !st.isDirectory()) throw new CliError(`${dest}: not a directory`, EXIT.notDir);
   const dirs: { local: string; label: string }[] = [];
   const files: FileTask[] = [];
+  const roots: string[] = [];
 
   const walk = async (remoteDir: string, localDir: string, relDir: string): Promise<void> => {
     let children: NodeInfo[];
@@ -495,6 +535,7 @@ async function planDownload(
       const intoDest = src.endsWith('/') || info.name === '';
       const root = intoDest ? destAbs : path.join(destAbs, ctx.names.decode(info.name));
       if (!intoDest) dirs.push({ local: root, label: srcRoot });
+      roots.push(root);
       await walk(srcRoot, root, '');
     } else if (info.kind === 'file') {
       files.push({
@@ -522,7 +563,12 @@ async function planDownload(
       }
     }
   }
-  return { files, remoteIndex: new Map(), failedDirs };
+  const mirror = {
+    roots,
+    dirs: [...new Set([...roots, ...dirs.map((d) => d.local)])],
+    known: new Set([...files.map((f) => f.local), ...dirs.map((d) => d.local)]),
+  };
+  return { files, remoteIndex: new Map(), failedDirs, mirror };
 }
 
 async function downloadOne(

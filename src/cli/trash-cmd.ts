@@ -7,7 +7,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { Command } from 'commander';
 import { locateFile } from '../agent/api/file-state.js';
-import { loadConfig, resolveConfigPath, type PairConfig, type VosyncConfig } from '../agent/config/index.js';
+import type { PairConfig, VosyncConfig } from '../agent/config/index.js';
 import { DownloadConfinement } from '../agent/engine/confine.js';
 import { moveToLocalTrash } from '../agent/engine/trash.js';
 import {
@@ -18,6 +18,8 @@ import {
 } from '../agent/engine/trash-versions.js';
 import type { RemoteService } from '../agent/remote/port.js';
 import { connectVospace } from '../agent/remote/vospace/connect.js';
+import { CliError, EXIT, action, type CliIo, type Ctx } from './common.js';
+import { loadConfigOf } from './config-host.js';
 
 async function versionsOf(remotes: RemoteService, pair: PairConfig): Promise<TrashedVersion[]> {
   const remote = await remoteTrashVersions(remotes.forPair(pair));
@@ -38,70 +40,66 @@ async function withRemotes<T>(
   }
 }
 
-export function registerTrash(program: Command): void {
+export function registerTrash(program: Command, io: CliIo): void {
   const trash = program.command('trash').description('the versions vosync moved to a trash, on either side');
   trash
     .command('list [pair]')
     .description('list every kept version, newest first: when, which side, size and path')
     .option('--config <file>', 'config file')
-    .action(async (pairName: string | undefined, flags: { config?: string }) => {
-      const config = loadConfig(resolveConfigPath(flags.config));
-      const pairs = config.pairs.filter((p) => pairName === undefined || p.name === pairName);
-      if (pairs.length === 0) {
-        process.stderr.write(`vosync trash list: no pair named ${pairName}\n`);
-        process.exitCode = 2;
-        return;
-      }
-      await withRemotes(config, async (remotes) => {
-        for (const pair of pairs) {
-          for (const v of await versionsOf(remotes, pair))
-            process.stdout.write(
-              `${pair.name}  ${v.stamp}  ${when(v.at)}  ${v.side.padEnd(6)}  ${v.size}  ${v.path}\n`,
-            );
-        }
-      });
-    });
+    .action(
+      action(io, async (ctx: Ctx, pairName: string | undefined, flags: { config?: string }) => {
+        const config = loadConfigOf(io, flags.config);
+        const pairs = config.pairs.filter((p) => pairName === undefined || p.name === pairName);
+        if (pairs.length === 0) throw new CliError(`no pair named ${pairName}`, EXIT.notFound);
+        const versions: (TrashedVersion & { pair: string })[] = [];
+        await withRemotes(config, async (remotes) => {
+          for (const pair of pairs) {
+            for (const v of await versionsOf(remotes, pair)) {
+              versions.push({ pair: pair.name, ...v });
+              ctx.out(`${pair.name}  ${v.stamp}  ${when(v.at)}  ${v.side.padEnd(6)}  ${v.size}  ${v.path}\n`);
+            }
+          }
+        });
+        ctx.result({ versions });
+      }),
+    );
 
   program
     .command('restore <path>')
     .description('put a trashed version back in place (the newest unless --version); it then syncs')
     .option('--version <stamp>', 'the trash folder of the version to restore (see vosync trash list)')
     .option('--config <file>', 'config file')
-    .action(async (file: string, flags: { config?: string; version?: string }) => {
-      const config = loadConfig(resolveConfigPath(flags.config));
-      const found = locateFile(config.pairs, { path: path.resolve(file) });
-      if ('error' in found) {
-        process.stderr.write(`vosync restore: ${found.error}\n`);
-        process.exitCode = 2;
-        return;
-      }
-      const { pair, rel } = found;
-      await withRemotes(config, async (remotes) => {
-        const all = (await versionsOf(remotes, pair)).filter((v) => v.path === rel);
-        const v = flags.version ? all.find((x) => x.stamp === flags.version) : all[0];
-        if (!v) {
-          process.stderr.write(
-            `vosync restore: no ${flags.version ? `version ${flags.version} of ` : 'kept version of '}${rel} in the trashes\n`,
-          );
-          process.exitCode = 2;
-          return;
-        }
-        const dest = path.join(pair.local, ...rel.split('/'));
-        if (fs.existsSync(dest)) moveToLocalTrash(pair.local, rel, Date.now());
-        fs.mkdirSync(path.dirname(dest), { recursive: true });
-        const where = versionLocation(v, pair.local);
-        if ('file' in where) fs.copyFileSync(where.file, dest, fs.constants.COPYFILE_EXCL);
-        else {
-          const got = await remotes.forPair(pair).download(where.remote, {
-            dest,
-            size: v.size,
-            guard: new DownloadConfinement(pair.local, rel).guard,
-          });
-          fs.renameSync(got.temp, dest);
-        }
-        process.stdout.write(
-          `restored ${rel} from the ${v.side} trash (version ${v.stamp}, ${when(v.at)} UTC)\n`,
-        );
-      });
-    });
+    .action(
+      action(io, async (ctx: Ctx, file: string, flags: { config?: string; version?: string }) => {
+        const config = loadConfigOf(io, flags.config);
+        const found = locateFile(config.pairs, { path: ctx.local(file) });
+        if ('error' in found) throw new CliError(found.error, EXIT.notFound);
+        const { pair, rel } = found;
+        await withRemotes(config, async (remotes) => {
+          const all = (await versionsOf(remotes, pair)).filter((v) => v.path === rel);
+          const v = flags.version ? all.find((x) => x.stamp === flags.version) : all[0];
+          if (!v) {
+            throw new CliError(
+              `no ${flags.version ? `version ${flags.version} of ` : 'kept version of '}${rel} in the trashes`,
+              EXIT.notFound,
+            );
+          }
+          const dest = path.join(pair.local, ...rel.split('/'));
+          if (fs.existsSync(dest)) moveToLocalTrash(pair.local, rel, Date.now());
+          fs.mkdirSync(path.dirname(dest), { recursive: true });
+          const where = versionLocation(v, pair.local);
+          if ('file' in where) fs.copyFileSync(where.file, dest, fs.constants.COPYFILE_EXCL);
+          else {
+            const got = await remotes.forPair(pair).download(where.remote, {
+              dest,
+              size: v.size,
+              guard: new DownloadConfinement(pair.local, rel).guard,
+            });
+            fs.renameSync(got.temp, dest);
+          }
+          ctx.out(`restored ${rel} from the ${v.side} trash (version ${v.stamp}, ${when(v.at)} UTC)\n`);
+          ctx.result({ pair: pair.name, path: rel, side: v.side, version: v.stamp, at: v.at });
+        });
+      }),
+    );
 }

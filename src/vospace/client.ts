@@ -22,13 +22,7 @@ import { DEFAULT_LIST_LIMITS, ListingBudget, type ListLimits } from './listing-b
 import { Registry, type ServiceEndpoints } from './registry.js';
 import { negotiateQuick } from './quick-transfer.js';
 import { findQuota, quotaExceeded } from './quota.js';
-import {
-  fetchToTemp,
-  md5OfFile,
-  negotiate,
-  resolveDownloadUrls,
-  type ProgressCallback,
-} from './transfer.js';
+import { fetchToTemp, md5OfFile, negotiate, resolveDownloadUrls, type ProgressCallback } from './transfer.js';
 import { Uploader, type UploaderOptions } from './uploader.js';
 import { encodeNodePath, parentPath } from './uri.js';
 import {

@@ -1,10 +1,12 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { Readable, Writable } from 'node:stream';
 import { Command } from 'commander';
 import { afterEach, describe, expect, it } from 'vitest';
 import { exampleConfigPath } from '../../src/agent/config/index.js';
-import { checkConfigFile, registerConfig, type ConfigCommandIo } from '../../src/cli/config-cmd.js';
+import type { CliIo } from '../../src/cli/common.js';
+import { checkConfigFile, registerConfig } from '../../src/cli/config-cmd.js';
 
 interface Captured {
   out: string;
@@ -25,11 +27,21 @@ afterEach(() => {
 /** Runs `vosync <args>` through a fresh program with the config commands, capturing output and exit code. */
 async function run(args: string[], home: string, env: Record<string, string> = {}): Promise<Captured> {
   const captured: Captured = { out: '', err: '', exitCode: 0 };
-  const io: ConfigCommandIo = {
-    out: (t) => (captured.out += t),
-    err: (t) => (captured.err += t),
+  const sink = (key: 'out' | 'err') =>
+    new Writable({
+      write(chunk: Buffer, _enc, cb) {
+        captured[key] += chunk.toString();
+        cb();
+      },
+    });
+  const io: CliIo = {
+    stdout: sink('out'),
+    stderr: sink('err'),
+    stdin: Readable.from([]),
+    env: { HOME: home, ...env },
+    cwd: home,
+    now: Date.now,
     setExitCode: (c) => (captured.exitCode = c),
-    host: { env, platform: 'linux', homedir: home },
   };
   const program = new Command().exitOverride().configureOutput({
     writeOut: (t) => (captured.out += t),

@@ -73,6 +73,7 @@ describe('valid configs', () => {
       file: '/home/alice/.local/state/vosync/vosync.log',
       maxSizeMB: 10,
       maxFiles: 5,
+      format: 'text',
     });
     expect(c.status).toEqual({ port: 7878, tokenFile: '/home/alice/.config/vosync/status-token' });
     expect(c.trash).toEqual({ keepDays: 30 });
@@ -119,7 +120,7 @@ describe('valid configs', () => {
         'auth: { tokenFile: $DATA/token }',
         'transfers: { concurrency: 8, requestsPerSecond: 0, bytesPerSecond: "512KiB", retries: 0, timeoutSeconds: 30 }',
         'schedule: { remotePoll: "*/1 * * * *", fullRescan: "0 0 * * SUN" }',
-        'log: { level: debug, file: logs/vosync.log, maxSizeMB: 1.5, maxFiles: 2 }',
+        'log: { level: debug, file: logs/vosync.log, maxSizeMB: 1.5, maxFiles: 2, format: json }',
         'status: { port: 0, tokenFile: "${DATA}/status.token" }',
         'trash: { keepDays: 7 }',
         'state: { dir: /var/lib/vosync }',
@@ -153,6 +154,7 @@ describe('valid configs', () => {
       file: `${CONFIG_DIR}/logs/vosync.log`,
       maxSizeMB: 1.5,
       maxFiles: 2,
+      format: 'json',
     });
     expect(c.status).toEqual({ port: 0, tokenFile: '/srv/data/status.token' });
     expect(c.trash.keepDays).toBe(7);

@@ -128,6 +128,7 @@ describe('pairHealth', () => {
 describe('actions in words', () => {
   it.each([
     ['upload', 'a.txt', 'done', { bytes: 17 }, 'uploaded a.txt (17 B)'],
+    ['download', 'big.fits', 'done', { bytes: 1_234_567, ms: 420 }, 'downloaded big.fits (1.2 MB in 0.4 s)'],
     ['deleteRemote', 'b.txt', 'done', {}, 'deleted on the server (kept in the remote trash) b.txt'],
     ['renameLocal', 'a.txt → a.conflict-x.txt', 'done', {}, 'renamed here a.txt → a.conflict-x.txt'],
     [

@@ -2,7 +2,7 @@ import { X509Certificate } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { json, startHarness, type Harness } from './helpers.js';
+import { envelopeOf, json, startHarness, type Harness } from './helpers.js';
 
 let h: Harness;
 
@@ -84,7 +84,7 @@ describe('login', () => {
       stdin: 'alice-pw\n',
     });
     expect(viaStdin.code, viaStdin.stderr).toBe(0);
-    expect(json(viaStdin)).toMatchObject({ ok: true, user: 'alice' });
+    expect(envelopeOf(viaStdin)).toMatchObject({ ok: true, command: 'login', result: { user: 'alice' } });
     const noPw = await h.run(['login', '-u', 'alice'], { env: noToken });
     expect(noPw.code).toBe(22);
     expect(noPw.stderr).toContain('set CADC_PASSWORD');
@@ -112,7 +112,7 @@ describe('cert', () => {
     const target = path.join(h.tmp, 'certs/mine.pem');
     const r = await h.run(['cert', '--json', '--cert', target]);
     expect(r.code, r.stderr).toBe(0);
-    expect(json(r)).toMatchObject({ ok: true, file: target, subject: 'O=vosync serve, OU=users, CN=alice' });
+    expect(json(r)).toMatchObject({ file: target, subject: 'O=vosync serve, OU=users, CN=alice' });
     expect(savedCertificate(target).cert.validTo).toBeTruthy();
     const bad = await h.run(['cert'], {
       env: { ...noToken, CADC_USERNAME: 'alice', CADC_PASSWORD: 'wrong' },
@@ -141,7 +141,11 @@ describe('cert', () => {
     expect(soon.stderr).toMatch(/warning: certificate .* expires in \d+ hours/);
     const expired = await h.run(['cert', '--check', '--json', '--cert', file], { now: now + 31 * DAY });
     expect(expired.code).toBe(13);
-    expect(json(expired)).toMatchObject({ ok: false, status: 'expired' });
+    expect(envelopeOf(expired)).toMatchObject({
+      ok: false,
+      error: { code: 'expired' },
+      result: { status: 'expired' },
+    });
     const missing = await h.run(['cert', '--check', '--cert', path.join(h.tmp, 'none.pem')]);
     expect(missing.code).toBe(2);
     // Commands using an expired certificate say so.

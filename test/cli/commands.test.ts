@@ -3,7 +3,7 @@ import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { json, startHarness, writeFiles, type Harness } from './helpers.js';
+import { envelopeOf, json, startHarness, writeFiles, type Harness } from './helpers.js';
 
 let h: Harness;
 
@@ -92,11 +92,11 @@ for (const area of ['vos:alice', 'arc:home/alice']) {
       expect(rec.stdout).toContain(`\n${base}/a:\n`);
       expect(rec.stdout).toContain(`\n${base}/a/b:\n`);
 
+      const listed = await h.run(['ls', '--json', `${base}/a`]);
+      expect(envelopeOf(listed)).toMatchObject({ ok: true, command: 'ls', exitCode: 0 });
       const js = json<{
-        ok: boolean;
         items: { kind: string; children: { name: string; size: number; md5: string }[] }[];
-      }>(await h.run(['ls', '--json', `${base}/a`]));
-      expect(js.ok).toBe(true);
+      }>(listed);
       expect(js.items[0]!.kind).toBe('container');
       const one = js.items[0]!.children.find((c) => c.name === 'one.txt')!;
       expect(one.size).toBe(4);
@@ -128,8 +128,8 @@ for (const area of ['vos:alice', 'arc:home/alice']) {
 
       const down = await h.run(['cp', '--json', `${base}/up`, `${tag}/back`]);
       expect(down.code, down.stderr).toBe(0);
-      const summary = json<{ ok: boolean; copied: { destination: string }[]; failed: unknown[] }>(down);
-      expect(summary.ok).toBe(true);
+      const summary = json<{ copied: { destination: string }[]; failed: unknown[] }>(down);
+      expect(envelopeOf(down).ok).toBe(true);
       expect(summary.failed).toEqual([]);
       expect(fs.readFileSync(path.join(local(), 'back/sub/y.txt'), 'utf8')).toBe('yy');
       expect(fs.statSync(path.join(local(), 'back/sub/empty.dat')).size).toBe(0);
@@ -352,9 +352,11 @@ describe('global behaviour', () => {
   it('errors in --json mode are one JSON document with the exit code', async () => {
     const r = await h.run(['ls', '--json', 'vos:alice/none/such']);
     expect(r.code).toBe(2);
-    expect(json(r)).toEqual({
+    expect(JSON.parse(r.stdout)).toEqual({
       ok: false,
-      error: { message: expect.stringContaining('vos:alice/none/such'), kind: 'not-found', exitCode: 2 },
+      command: 'ls',
+      exitCode: 2,
+      error: { code: 'not-found', message: expect.stringContaining('vos:alice/none/such') },
     });
   });
 

@@ -116,6 +116,24 @@ export function writeFiles(root: string, files: Record<string, string | Buffer>)
   }
 }
 
+/** The --json document of a run (docs/schemas/cli/envelope.json). */
+export interface Envelope<T = Record<string, unknown>> {
+  ok: boolean;
+  command: string;
+  exitCode: number;
+  result?: T;
+  error?: { code: string; message: string };
+}
+
+export function envelopeOf<T = Record<string, unknown>>(r: RunResult): Envelope<T> {
+  const doc = JSON.parse(r.stdout) as Envelope<T>;
+  if (doc.exitCode !== r.code) throw new Error(`the document says exit ${doc.exitCode}, the run ${r.code}`);
+  return doc;
+}
+
+/** The `result` of a run's --json document. */
 export function json<T = Record<string, unknown>>(r: RunResult): T {
-  return JSON.parse(r.stdout) as T;
+  const doc = envelopeOf<T>(r);
+  if (doc.result === undefined) throw new Error(`no result in ${r.stdout}`);
+  return doc.result;
 }

@@ -48,7 +48,8 @@ describe('transfer progress', () => {
     big.done(1_000_000);
     p.fileStarted('other.fits').done(1_000_000);
     p.stop();
-    expect(err()).toContain('2.0 MB/2.0 MB');
+    expect(err()).toContain('2.0 MB/2.0 MB | ');
+    expect(err()).toMatch(/\/s \| done \| 2\/2 files/);
     expect(err()).toContain('2/2 files');
     expect(err()).toMatch(/100%/);
     expect(err()).toMatch(/[\d.]+ [kM]B\/s/);
@@ -69,6 +70,8 @@ describe('transfer progress', () => {
     // The bar redraws every 250 ms: wait for one redraw with both files' bytes so far.
     for (let i = 0; i < 40 && !err().includes('1.5 MB/4.0 MB'); i++) await sleep(50);
     expect(err()).toContain('1.5 MB/4.0 MB');
+    // The time left, from the rate so far.
+    expect(err()).toMatch(/1\.5 MB\/4\.0 MB \| [\d.]+ [kM]?B\/s \| about \d+ (s|min) left \| 0\/2 files/);
     expect(err()).toContain('0/2 files');
     a.done(2_000_000);
     a.done(2_000_000); // a second report of the same file counts once

@@ -1,7 +1,9 @@
 /**
  * Runs every example of README's "Command-line tools" section as written — shell blocks through bash with
- * the built `vosync` and `v…` commands on PATH, the TypeScript block through node importing 'vosync' —
- * against `vosync serve` (plus a stand-in for CADC's credential service, which the server lacks).
+ * the built `vosync` on PATH (the `v…` names come from the README's own `vosync aliases install`), the
+ * TypeScript block through node importing 'vosync' — against `vosync serve` (plus a stand-in for CADC's
+ * credential service, which the server lacks). Also: the README is written for people who install from
+ * npm, and every file it links is one the package ships (others are linked by URL).
  */
 import { execFile, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
@@ -9,7 +11,6 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startServer, type RunningServer } from '../../src/server/server.js';
-import { TOOLS } from '../../src/cli/commands/index.js';
 
 const ROOT = path.resolve(__dirname, '../..');
 const MARKER = '<!-- cli-example -->';
@@ -95,19 +96,18 @@ beforeAll(async () => {
     users: [{ name: 'alice', token: 'alicetoken1', password: 'alice-pw' }],
     admin: 'admin',
   });
-  // What `npm link` would install: vosync plus the vostools names.
-  const shim = (name: string, target: string) => {
-    fs.writeFileSync(path.join(bin, name), `#!/bin/sh\nexec "${process.execPath}" "${target}" "$@"\n`, {
-      mode: 0o755,
-    });
-  };
-  shim('vosync', path.join(ROOT, 'dist/cli/main.js'));
-  for (const t of TOOLS) if (t.alias) shim(t.alias, path.join(ROOT, `dist/cli/bin/${t.alias}.js`));
+  // What `npm install -g vosync` installs: the vosync command alone.
+  fs.writeFileSync(
+    path.join(bin, 'vosync'),
+    `#!/bin/sh\nexec "${process.execPath}" "${path.join(ROOT, 'dist/cli/main.js')}" "$@"\n`,
+    { mode: 0o755 },
+  );
   // `import … from 'vosync'` resolves to this checkout, as it would after `npm install vosync`.
   fs.mkdirSync(path.join(work, 'node_modules'));
   fs.symlinkSync(ROOT, path.join(work, 'node_modules/vosync'), 'dir');
   env = {
-    PATH: `${bin}${path.delimiter}${process.env['PATH'] ?? ''}`,
+    // ~/.local/bin, where `vosync aliases install` puts the v… launchers, is on a usual PATH.
+    PATH: [bin, path.join(home, '.local', 'bin'), process.env['PATH'] ?? ''].join(path.delimiter),
     HOME: home,
     VOSYNC_REGISTRY: `${srv.baseUrl}/reg/resource-caps`,
     CADC_USERNAME: 'alice',
@@ -148,5 +148,55 @@ describe('README command-line examples', () => {
         expect(r.stdout).toContain('would copy 0 files, skipped 2, failed 0');
       }
     }, 240_000);
+  });
+});
+
+describe('the README for people who install from npm', () => {
+  const text = fs.readFileSync(path.join(ROOT, 'README.md'), 'utf8');
+
+  it('covers installing, a quick start, the service, logs, troubleshooting, migration and uninstalling', () => {
+    for (const heading of [
+      '## Install',
+      '## Quick start',
+      '## Run as a service',
+      '## Logs',
+      '## Troubleshooting',
+      '## Migrating from vostools',
+      '## Uninstall',
+      '## JSON output',
+    ])
+      expect(text).toContain(`\n${heading}`);
+    for (const words of [
+      'npm install -g vosync',
+      'npx vosync',
+      'vosync aliases install',
+      'loginctl enable-linger',
+      'npm uninstall -g vosync',
+    ])
+      expect(text).toContain(words);
+  });
+
+  it('links only files the npm package ships, or URLs', () => {
+    const pkg = JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as {
+      files: string[];
+      repository: { url: string };
+      homepage: string;
+      bugs: { url: string };
+    };
+    expect(pkg.repository.url).toMatch(/^git\+https:\/\//);
+    expect(pkg.homepage).toMatch(/^https:\/\//);
+    expect(pkg.bugs.url).toMatch(/^https:\/\//);
+    // npm always ships README, LICENSE and package.json.
+    const shipped = (p: string) =>
+      ['README.md', 'LICENSE', 'package.json'].includes(p) ||
+      pkg.files.some((f) => p === f || p.startsWith(`${f}/`));
+    const links = [...text.matchAll(/\]\(([^)#\s]+)(?:#[^)]*)?\)/g)]
+      .map((m) => m[1]!)
+      .filter((l) => !/^[a-z]+:/.test(l));
+    expect(links.length).toBeGreaterThan(4);
+    for (const l of links) {
+      expect(fs.existsSync(path.join(ROOT, l)), l).toBe(true);
+      expect(shipped(l), `${l} is not in package.json's files`).toBe(true);
+    }
   });
 });

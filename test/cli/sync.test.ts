@@ -1,12 +1,11 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { json, startHarness, writeFiles, type Harness } from './helpers.js';
+import { envelopeOf, json, startHarness, writeFiles, type Harness } from './helpers.js';
 
 let h: Harness;
 
 interface SyncDoc {
-  ok: boolean;
   sent: number;
   wouldSend: number;
   skipped: number;
@@ -45,13 +44,13 @@ for (const area of ['vos:alice', 'arc:home/alice']) {
       const first = await h.run(['sync', '--json', '-j', '8', `${tag}-tree/`, dest]);
       expect(first.code, first.stderr).toBe(0);
       const a = json<SyncDoc>(first);
-      expect(a).toMatchObject({ ok: true, sent: n, skipped: 0, failed: 0, hashed: n });
+      expect(a).toMatchObject({ sent: n, skipped: 0, failed: 0, hashed: n });
       const listing = await h.run(['ls', `${dest}/d1/deep`]);
       expect(listing.stdout.split('\n').filter(Boolean)).toHaveLength(n / 12);
       expect((await h.run(['cat', `${dest}/d2/f2.txt`])).stdout).toBe('file 2\n');
 
       const second = json<SyncDoc>(await h.run(['sync', '--json', `${tag}-tree/`, dest]));
-      expect(second).toMatchObject({ ok: true, sent: 0, skipped: n, failed: 0, hashed: 0 });
+      expect(second).toMatchObject({ sent: 0, skipped: n, failed: 0, hashed: 0 });
 
       fs.writeFileSync(path.join(src, 'd0/f4.txt'), 'changed\n');
       writeFiles(src, { 'd3/new.txt': 'new' });
@@ -71,7 +70,7 @@ for (const area of ['vos:alice', 'arc:home/alice']) {
       writeFiles(fresh, more);
       h.srv.faults.disable(); // resets the request count
       const again = json<SyncDoc>(await h.run(['sync', '--json', `${tag}-fresh/`, `${area}/fresh`]));
-      expect(again).toMatchObject({ ok: true, sent: 20, failed: 0 });
+      expect(again).toMatchObject({ sent: 20, failed: 0 });
       const requests = h.srv.faults.stats.requests;
       // 40 for the files, plus discovery and the two folders' listings.
       expect(requests).toBeGreaterThanOrEqual(40);
@@ -80,7 +79,7 @@ for (const area of ['vos:alice', 'arc:home/alice']) {
       // Downloads take the node from the listing too: the bytes only (Vault: its /files redirect, then storage).
       h.srv.faults.disable();
       const down = json<SyncDoc>(await h.run(['sync', '--json', `${area}/fresh/`, `${tag}-fresh-down`]));
-      expect(down).toMatchObject({ ok: true, sent: 21, failed: 0 });
+      expect(down).toMatchObject({ sent: 21, failed: 0 });
       const perFile = tag === 'vault' ? 2 : 1;
       expect(h.srv.faults.stats.requests).toBeGreaterThanOrEqual(21 * perFile);
       expect(h.srv.faults.stats.requests).toBeLessThan(21 * perFile + 10);
@@ -88,10 +87,10 @@ for (const area of ['vos:alice', 'arc:home/alice']) {
 
     it('downloads a tree, and a second run receives nothing', async () => {
       const first = json<SyncDoc>(await h.run(['sync', '--json', `${dest}/`, `${tag}-down`]));
-      expect(first).toMatchObject({ ok: true, sent: n + 1, failed: 0 });
+      expect(first).toMatchObject({ sent: n + 1, failed: 0 });
       expect(fs.readFileSync(path.join(h.work, `${tag}-down/d0/f4.txt`), 'utf8')).toBe('changed\n');
       const second = json<SyncDoc>(await h.run(['sync', '--json', `${dest}/`, `${tag}-down`]));
-      expect(second).toMatchObject({ ok: true, sent: 0, skipped: n + 1, hashed: 0 });
+      expect(second).toMatchObject({ sent: 0, skipped: n + 1, hashed: 0 });
       // Without a trailing slash the source directory itself is created inside DEST.
       const named = await h.run(['sync', `${dest}/d1`, `${tag}-down2`]);
       expect(named.code).toBe(0);
@@ -147,7 +146,8 @@ for (const area of ['vos:alice', 'arc:home/alice']) {
       const r = await h.run(['sync', '--json', `${tag}-bad/`, `${area}/bad`]);
       expect(r.code).toBe(1);
       const doc = json<SyncDoc>(r);
-      expect(doc).toMatchObject({ ok: false, sent: 2, failed: 3 });
+      expect(doc).toMatchObject({ sent: 2, failed: 3 });
+      expect(envelopeOf(r)).toMatchObject({ ok: false, command: 'sync', exitCode: 1 });
       const failed = doc.files.filter((f) => f.action === 'failed').map((f) => f.path);
       expect(failed).toContain(`${tag}-bad/${badName}`);
       expect(failed).toContain(`${tag}-bad/clash`);

@@ -147,7 +147,7 @@ describe('vosync serve', () => {
     expect(Date.now() - started).toBeLessThan(10_000);
     expect(second.stdout).toEqual([]);
     expect(second.stderr()).toContain(
-      `vosync: data directory ${data} is in use by another vosync serve (pid ${child.proc.pid})`,
+      `vosync serve: data directory ${data} is in use by another vosync serve (pid ${child.proc.pid})`,
     );
     // The first one is untouched.
     await expectStatus(200, 'GET', `${child.baseUrl}/vault/nodes/alice`, { token: ALICE });

@@ -60,12 +60,16 @@ describe('vosync status', () => {
   it('prints the GET /status document with --json', async () => {
     const r = await vosync(['status', '--json', '--config', configFile]);
     expect(r.code).toBe(0);
-    const doc = JSON.parse(r.out) as unknown;
+    const envelope = JSON.parse(r.out) as { result: unknown };
+    // The CLI's one envelope around the API's document: both as published.
+    expect(validate(publishedSchema('cli/envelope'), envelope)).toEqual([]);
+    expect(envelope).toMatchObject({ ok: true, command: 'status', exitCode: 0 });
+    const doc = envelope.result;
     expect(validate(publishedSchema('status'), doc)).toEqual([]);
     expect(pairOf(doc, 'notes').upToDate).toBe(true);
     // The global --json before the command means the same.
     const g = await vosync(['--json', 'status', '--config', configFile]);
-    expect(JSON.parse(g.out)).toMatchObject({ state: 'idle' });
+    expect(JSON.parse(g.out)).toMatchObject({ result: { state: 'idle' } });
   });
 
   it('pause, resume and rescan drive the daemon, and the exit code follows the health', async () => {
@@ -124,7 +128,9 @@ describe('vosync status', () => {
     expect(r.code).toBe(1);
     expect(r.out.split('\n')[1]).toMatch(/: ignored \(not synced: name too long for the remote once encoded/);
     const j = await vosync(['status', '--json', file, '--config', configFile]);
-    expect(JSON.parse(j.out)).toMatchObject({ files: [{ path: 'per-file.txt', state: 'synced' }] });
+    expect(JSON.parse(j.out)).toMatchObject({
+      result: { files: [{ path: 'per-file.txt', state: 'synced' }] },
+    });
     fs.rmSync(long);
     await waitUpToDate(d, 'notes');
   });

@@ -1,8 +1,10 @@
 /**
  * Running as a service: `vosync service install|uninstall|status` writes and removes a systemd user unit or a
  * launchd agent in a temporary home, units pass `systemd-analyze verify` (where the tool exists) or an XML
- * check, the packaged templates are what the builders produce, and the tray plugin scripts run vosync
- * with the right arguments. Service managers are never really called: `run` records what would run.
+ * check, a vosync on PATH is looked up by the unit at each start (so a node upgrade needs no new unit), linger
+ * is checked and explained, the packaged templates are what the builders produce, and the tray plugin
+ * scripts run vosync with the right arguments. Service managers are never really called: `run` records what
+ * would run.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
@@ -13,7 +15,13 @@ import { Command } from 'commander';
 import { XMLParser, XMLValidator } from 'fast-xml-parser';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CliIo } from '../../src/cli/common.js';
-import { launchdPlist, registerService, systemdUnit, type ServiceHost } from '../../src/cli/service-cmd.js';
+import {
+  launchdPlist,
+  registerService,
+  systemdUnit,
+  unitPath,
+  type ServiceHost,
+} from '../../src/cli/service-cmd.js';
 
 const REPO = path.join(__dirname, '../..');
 const PACKAGING = path.join(REPO, 'packaging');
@@ -55,23 +63,26 @@ function makeHome(name: string, config = 'pairs: []\n'): { home: string; configF
 
 async function service(
   args: string[],
-  h: { platform: NodeJS.Platform; home: string; fail?: string },
+  h: { platform: NodeJS.Platform; home: string; fail?: string; path?: string; linger?: 'yes' | 'no' },
 ): Promise<Run> {
   const out: string[] = [];
   const err: string[] = [];
   const ran: string[] = [];
   let code = -1;
   const sink = (to: string[]) => new Writable({ write: (c, _e, cb) => (to.push(String(c)), cb()) });
+  const env = { HOME: h.home, USER: 'alice', ...(h.path ? { PATH: h.path } : {}) };
   const io = {
     stdout: sink(out),
     stderr: sink(err),
-    env: { HOME: h.home },
+    env,
+    cwd: h.home,
+    now: Date.now,
     setExitCode: (c: number) => (code = c),
   } as unknown as CliIo;
   const host: ServiceHost = {
     platform: h.platform,
     homedir: h.home,
-    env: { HOME: h.home },
+    env,
     uid: 501,
     run: (cmd, a) => {
       const line = [cmd, ...a].join(' ');
@@ -79,19 +90,21 @@ async function service(
       if (h.fail && line.includes(h.fail)) return { status: 1, output: 'Failed to connect to bus' };
       if (line.endsWith('is-enabled vosync.service')) return { status: 0, output: 'enabled' };
       if (line.endsWith('is-active vosync.service')) return { status: 0, output: 'active' };
+      if (line.startsWith('loginctl show-user alice'))
+        return h.linger ? { status: 0, output: `Linger=${h.linger}` } : { status: 1, output: 'no session' };
       return { status: 0, output: '' };
     },
   };
-  const program = new Command().exitOverride();
+  const program = new Command('vosync').exitOverride();
   registerService(program, { io, self: [NODE, SCRIPT], host });
   await program.parseAsync(args, { from: 'user' });
   return { code, out: out.join(''), err: err.join(''), ran };
 }
 
 describe('packaged unit templates', () => {
-  const systemdTemplate = systemdUnit(['/usr/bin/env', 'vosync', 'daemon']);
+  const systemdTemplate = systemdUnit({ argv: ['/usr/bin/env', 'vosync', 'daemon'] });
   const launchdTemplate = launchdPlist(
-    ['/usr/local/bin/node', '/usr/local/lib/node_modules/vosync/dist/cli/main.js', 'daemon'],
+    { argv: ['/usr/bin/env', 'vosync', 'daemon'], path: '/opt/homebrew/bin:/usr/local/bin:/usr/bin:/bin' },
     '/Users/USERNAME/Library/Logs/vosync',
   );
   const files: [string, string][] = [
@@ -126,7 +139,10 @@ describe('vosync service on Linux (systemd user unit)', () => {
     expect(r.code).toBe(0);
     expect(r.ran).toEqual([]);
     expect(r.out).toBe(
-      `wrote ${unit}\nstart it with: systemctl --user daemon-reload && systemctl --user enable --now vosync.service\n`,
+      `wrote ${unit}\n` +
+        'vosync is not on your PATH, so the unit runs this node and this vosync by their paths: ' +
+        'run vosync service install again after upgrading or moving either\n' +
+        'start it with: systemctl --user daemon-reload && systemctl --user enable --now vosync.service\n',
     );
     const text = fs.readFileSync(unit, 'utf8');
     expect(text).toContain(`ExecStart=${NODE} ${SCRIPT} daemon --config "${configFile}"\n`);
@@ -141,8 +157,10 @@ describe('vosync service on Linux (systemd user unit)', () => {
     expect(ok.ran).toEqual([
       'systemctl --user daemon-reload',
       'systemctl --user enable --now vosync.service',
+      'loginctl show-user alice --property=Linger',
     ]);
     expect(ok.out).toContain('vosync now runs at login');
+    expect(ok.out).toContain('loginctl enable-linger $USER');
     const bad = await service(['service', 'install', '--config', configFile], {
       platform: 'linux',
       home,
@@ -150,7 +168,7 @@ describe('vosync service on Linux (systemd user unit)', () => {
     });
     expect(bad.code).toBe(1);
     expect(bad.err).toBe(
-      'vosync service: systemctl --user enable --now vosync.service failed: Failed to connect to bus\n',
+      'vosync service install: systemctl --user enable --now vosync.service failed: Failed to connect to bus\n',
     );
   });
 
@@ -174,6 +192,40 @@ describe('vosync service on Linux (systemd user unit)', () => {
     expect((await service(['service', 'uninstall'], { platform: 'linux', home })).out).toMatch(
       /^not installed/,
     );
+  });
+
+  it('with vosync on PATH, the unit looks it up there at each start: a node upgrade needs no new unit', async () => {
+    const { home, configFile } = makeHome('linux5');
+    const bin = path.join(home, 'nvm node', 'bin');
+    fs.mkdirSync(bin, { recursive: true });
+    fs.writeFileSync(path.join(bin, 'vosync'), '#!/bin/sh\n', { mode: 0o755 });
+    const userPath = `${bin}:relative/bin:/usr/bin`;
+    const r = await service(['service', 'install', '--config', configFile], {
+      platform: 'linux',
+      home,
+      path: userPath,
+      linger: 'yes',
+    });
+    expect(r.code).toBe(0);
+    expect(r.out).not.toContain('enable-linger');
+    const unit = path.join(home, '.config', 'systemd', 'user', 'vosync.service');
+    const text = fs.readFileSync(unit, 'utf8');
+    // No node or script path pinned: /usr/bin/env finds vosync, whose `#!/usr/bin/env node` finds node.
+    expect(text).toContain(`ExecStart=/usr/bin/env vosync daemon --config "${configFile}"\n`);
+    expect(text).not.toContain(NODE);
+    // The user's PATH as it was (absolute entries only), then the usual folders.
+    expect(text).toContain(`Environment="PATH=${bin}:/usr/bin:/usr/local/bin:/bin"\n`);
+    expect(unitPath(text)).toBe(`${bin}:/usr/bin:/usr/local/bin:/bin`);
+    expect(text).toMatch(/^# Without a login session .*loginctl enable-linger \$USER$/m);
+    if (SYSTEMD_ANALYZE) expect(verifySystemd(unit)).toBe('0');
+
+    // status says which vosync the unit will start, and says so when it has gone (node uninstalled).
+    const st = await service(['service', 'status'], { platform: 'linux', home, linger: 'no' });
+    expect(st.out).toContain(`vosync on the unit's PATH: ${path.join(bin, 'vosync')}\n`);
+    expect(st.out).toContain('linger: no — it stops when you log out');
+    fs.rmSync(path.join(bin, 'vosync'));
+    const gone = await service(['service', 'status'], { platform: 'linux', home });
+    expect(gone.out).toContain("vosync is NOT on the unit's PATH any more");
   });
 
   it('refuses to install a service whose config does not load', async () => {
@@ -204,6 +256,8 @@ describe('vosync service on macOS (launchd agent) and Windows', () => {
       plist: { dict: { key: string[]; string: string[]; array: { string: string[] } } };
     };
     expect(plist.plist.dict.array.string).toEqual([NODE, SCRIPT, 'daemon', '--config', configFile]);
+    // The daemon knows no one reads its stderr there: it logs to its own rotated file.
+    expect(text).toMatch(/<key>VOSYNC_SERVICE<\/key>\s*<string>launchd<\/string>/);
     expect(plist.plist.dict.key).toContain('RunAtLoad');
     expect(plist.plist.dict.string).toContain('io.vosync.daemon');
     expect(fs.existsSync(path.join(home, 'Library', 'Logs', 'vosync'))).toBe(true);

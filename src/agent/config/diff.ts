@@ -31,6 +31,7 @@ const START_UP_SETTINGS: [string, (c: VosyncConfig) => unknown][] = [
   ['log.file', (c) => c.log.file],
   ['log.maxSizeMB', (c) => c.log.maxSizeMB],
   ['log.maxFiles', (c) => c.log.maxFiles],
+  ['log.format', (c) => c.log.format],
 ];
 
 function byName(pairs: readonly PairConfig[]): Map<string, PairConfig> {

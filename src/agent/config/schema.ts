@@ -20,6 +20,7 @@ import {
   CONFLICT_POLICIES,
   DEFAULT_REGISTRY,
   DEFAULTS,
+  LOG_FORMATS,
   LOG_LEVELS,
   SYNC_MODES,
   type PairConfig,
@@ -27,6 +28,7 @@ import {
   type VosyncConfig,
 } from './types.js';
 import { CRON_EXPECTED, cronProblem, parseByteRate, parseShare } from './units.js';
+import { CRON, PATH, doc } from './key-doc.js';
 
 export interface SchemaContext {
   host: HostContext;
@@ -152,11 +154,35 @@ export function buildSchemas(sc: SchemaContext) {
   });
 
   const auth = z.strictObject({
-    certificate: pathField.optional(),
-    token: z.string().trim().min(1).optional(),
-    tokenFile: pathField.optional(),
-    username: z.string().trim().min(1).optional(),
-    anonymous: z.boolean().optional(),
+    certificate: pathField
+      .optional()
+      .meta(
+        doc(
+          'A CADC proxy certificate (PEM with the private key), as cadc-get-cert or vosync cert write it',
+          PATH,
+        ),
+      ),
+    token: z
+      .string()
+      .trim()
+      .min(1)
+      .optional()
+      .meta(doc('A bearer token written here (keep the file private, chmod 600)')),
+    tokenFile: pathField
+      .optional()
+      .meta(
+        doc(
+          'A file holding the bearer token (vosync login writes ~/.config/vosync/token); read again when needed',
+          PATH,
+        ),
+      ),
+    username: z
+      .string()
+      .trim()
+      .min(1)
+      .optional()
+      .meta(doc('Log in with this CADC user name; the password comes only from $CADC_PASSWORD')),
+    anonymous: z.boolean().optional().meta(doc('true: no credentials, public data only')),
   });
   const defaultCert = expandPath(DEFAULTS.certificate, host, sc.baseDir);
   const authField = section(auth).transform((a, ctx): AuthConfig => {
@@ -207,49 +233,152 @@ export function buildSchemas(sc: SchemaContext) {
   });
 
   const transfers = z.strictObject({
-    concurrency: z.number().int().min(1).max(256).default(DEFAULTS.transfers.concurrency),
-    requestsPerSecond: z.number().min(0).default(DEFAULTS.transfers.requestsPerSecond),
-    bytesPerSecond: byteRateField(DEFAULTS.transfers.bytesPerSecond),
-    retries: z.number().int().min(0).max(100).default(DEFAULTS.transfers.retries),
-    timeoutSeconds: z.number().positive().max(86_400).default(DEFAULTS.transfers.timeoutSeconds),
+    concurrency: z
+      .number()
+      .int()
+      .min(1)
+      .max(256)
+      .default(DEFAULTS.transfers.concurrency)
+      .meta(doc('Files transferred at the same time (1 to 256), over all pairs')),
+    requestsPerSecond: z
+      .number()
+      .min(0)
+      .default(DEFAULTS.transfers.requestsPerSecond)
+      .meta(doc('Most HTTP requests per second to the services; 0 = no limit')),
+    bytesPerSecond: byteRateField(DEFAULTS.transfers.bytesPerSecond).meta(
+      doc(
+        'Most bytes per second over all transfers; 0 = no limit',
+        'bytes, or a size with a unit: "10MB", "512KiB", "1.5GB/s"',
+      ),
+    ),
+    retries: z
+      .number()
+      .int()
+      .min(0)
+      .max(100)
+      .default(DEFAULTS.transfers.retries)
+      .meta(
+        doc(
+          'Retries of a request that may pass later (5xx, resets, timeouts), with back-off honouring Retry-After',
+        ),
+      ),
+    timeoutSeconds: z
+      .number()
+      .positive()
+      .max(86_400)
+      .default(DEFAULTS.transfers.timeoutSeconds)
+      .meta(doc('A request that receives nothing for this long is abandoned (and retried)')),
   });
 
+  const remotePollDoc = doc('When to list the remote folders for changes made elsewhere', CRON);
+  const fullRescanDoc = doc(
+    'When to rescan the local folders fully (the safety net for missed watcher events)',
+    CRON,
+  );
   const schedule = z.strictObject({
-    remotePoll: cronField.default(DEFAULTS.schedule.remotePoll),
-    fullRescan: cronField.default(DEFAULTS.schedule.fullRescan),
+    remotePoll: cronField.default(DEFAULTS.schedule.remotePoll).meta(remotePollDoc),
+    fullRescan: cronField.default(DEFAULTS.schedule.fullRescan).meta(fullRescanDoc),
   });
-  const pairSchedule = z.strictObject({ remotePoll: cronField.optional(), fullRescan: cronField.optional() });
+  const pairSchedule = z.strictObject({
+    remotePoll: cronField.optional().meta({ ...remotePollDoc, default: 'the global schedule' }),
+    fullRescan: cronField.optional().meta({ ...fullRescanDoc, default: 'the global schedule' }),
+  });
 
   const log = z.strictObject({
-    level: z.enum(LOG_LEVELS).default(DEFAULTS.log.level),
-    file: pathField.optional(),
-    maxSizeMB: z.number().positive().default(DEFAULTS.log.maxSizeMB),
-    maxFiles: z.number().int().min(1).default(DEFAULTS.log.maxFiles),
+    level: z.enum(LOG_LEVELS).default(DEFAULTS.log.level).meta(doc('The least important lines logged')),
+    file: pathField
+      .optional()
+      .meta({ ...doc('The log file, rotated to FILE.1 … FILE.N', PATH), default: 'vosync.log in state.dir' }),
+    maxSizeMB: z
+      .number()
+      .positive()
+      .default(DEFAULTS.log.maxSizeMB)
+      .meta(doc('Size in MB at which the file is rotated')),
+    maxFiles: z
+      .number()
+      .int()
+      .min(1)
+      .default(DEFAULTS.log.maxFiles)
+      .meta(doc('Rotated files kept (FILE.1 is the newest)')),
+    format: z
+      .enum(LOG_FORMATS)
+      .default(DEFAULTS.log.format)
+      .meta(
+        doc(
+          "The file's lines: text for people, json for log tools (under systemd the file is written only for json)",
+        ),
+      ),
   });
 
   const status = z.strictObject({
-    port: z.number().int().min(0).max(65535).default(DEFAULTS.status.port),
-    tokenFile: pathField.optional(),
+    port: z
+      .number()
+      .int()
+      .min(0)
+      .max(65535)
+      .default(DEFAULTS.status.port)
+      .meta(doc('TCP port of the loopback status API; 0 = any free port')),
+    tokenFile: pathField.optional().meta({
+      ...doc('File holding the API token (mode 0600)', PATH),
+      default: 'status-token next to the config file',
+    }),
   });
 
-  const trash = z.strictObject({ keepDays: z.number().int().min(1).default(DEFAULTS.trash.keepDays) });
-  const state = z.strictObject({ dir: pathField.optional() });
+  const trash = z.strictObject({
+    keepDays: z
+      .number()
+      .int()
+      .min(1)
+      .default(DEFAULTS.trash.keepDays)
+      .meta(doc('Days a trashed version is kept before it is removed for good')),
+  });
+  const state = z.strictObject({
+    dir: pathField.optional().meta({
+      ...doc('Where the index (SQLite) and other state live', PATH),
+      default:
+        '$XDG_STATE_HOME/vosync (Linux), ~/Library/Application Support/vosync/state (macOS), %LOCALAPPDATA%\\vosync (Windows)',
+    }),
+  });
   const notifications = z.strictObject({
-    enabled: z.boolean().default(DEFAULTS.notifications.enabled),
-    offlineMinutes: z.number().positive().max(10_080).default(DEFAULTS.notifications.offlineMinutes),
-    command: pathField.optional(),
+    enabled: z
+      .boolean()
+      .default(DEFAULTS.notifications.enabled)
+      .meta(doc('Desktop notifications: a new conflict, a safety pause, a failing action, a long outage')),
+    offlineMinutes: z
+      .number()
+      .positive()
+      .max(10_080)
+      .default(DEFAULTS.notifications.offlineMinutes)
+      .meta(doc('Minutes out of reach before "offline" is said')),
+    command: pathField
+      .optional()
+      .meta(doc('A program to run instead, with the title and the message as its two arguments', PATH)),
   });
 
   const deleteLimits = z.strictObject({
-    maxShare: shareField(DEFAULTS.pair.deleteLimits.maxShare),
-    maxCount: z.number().int().min(0).default(DEFAULTS.pair.deleteLimits.maxCount),
+    maxShare: shareField(DEFAULTS.pair.deleteLimits.maxShare).meta(
+      doc(
+        "A run deleting more than this share of the pair's files pauses it and asks first",
+        'a number 0 to 1, or "50%"',
+      ),
+    ),
+    maxCount: z
+      .number()
+      .int()
+      .min(0)
+      .default(DEFAULTS.pair.deleteLimits.maxCount)
+      .meta(doc('A run deleting more than this many files pauses the pair and asks first')),
   });
 
   const pairFields = {
     name: z
       .string()
       .regex(PAIR_NAME_RE, { error: `expected a pair name of ${PAIR_NAME_EXPECTED}` })
-      .optional(),
+      .optional()
+      .meta({
+        ...doc(`A unique name: ${PAIR_NAME_EXPECTED}`),
+        default: "derived from the local folder's name",
+      }),
     local: z
       .string()
       .superRefine((v, ctx) => {
@@ -258,20 +387,63 @@ export function buildSchemas(sc: SchemaContext) {
             expected: 'a local folder path (put the vos:/arc: location under remote)',
           });
       })
-      .pipe(pathField),
-    remote: remoteField,
-    mode: z.enum(SYNC_MODES).default(DEFAULTS.pair.mode),
-    ignore: z.preprocess(nullAsAbsent, z.array(z.string().min(1)).default([])),
+      .pipe(pathField)
+      .meta(
+        doc(
+          'The local folder; not a file system root, nor your whole home folder unless allowHomeRoot',
+          PATH,
+        ),
+      ),
+    remote: remoteField.meta(
+      doc(
+        'The remote folder, below the service root',
+        'vos:path, arc:path, vos://authority/path or scheme:path',
+      ),
+    ),
+    mode: z
+      .enum(SYNC_MODES)
+      .default(DEFAULTS.pair.mode)
+      .meta(doc('two-way: both directions; backup: upload only; mirror-down: download only')),
+    ignore: z.preprocess(nullAsAbsent, z.array(z.string().min(1)).default([])).meta({
+      ...doc(
+        'Paths never synced, in .gitignore syntax (a .vosyncignore file in any folder adds more)',
+        'list of patterns',
+      ),
+      default: '[]',
+    }),
   };
 
   const pairObject = z.strictObject({
     ...pairFields,
-    conflict: z.enum(CONFLICT_POLICIES).default(DEFAULTS.pair.conflict),
-    deleteLimits: section(deleteLimits),
-    propagateDeletes: z.boolean().optional(),
-    nameEncoding: z.boolean().default(true),
-    allowHomeRoot: z.boolean().default(false),
-    schedule: section(pairSchedule),
+    conflict: z
+      .enum(CONFLICT_POLICIES)
+      .default(DEFAULTS.pair.conflict)
+      .meta(
+        doc(
+          'Which version keeps the name when both sides changed a file; the other is kept as a conflict copy (two-way)',
+        ),
+      ),
+    deleteLimits: section(deleteLimits).meta(
+      doc('When a run deletes this much, the pair pauses and asks first'),
+    ),
+    propagateDeletes: z
+      .boolean()
+      .optional()
+      .meta({
+        ...doc('backup mode only: also delete on the server what was deleted here'),
+        default: 'false',
+      }),
+    nameEncoding: z
+      .boolean()
+      .default(true)
+      .meta(
+        doc('Store names CADC cannot hold as ~HH escapes (My~20Paper.pdf); false: such files stay local'),
+      ),
+    allowHomeRoot: z
+      .boolean()
+      .default(false)
+      .meta(doc('Allow the local folder to be your whole home folder')),
+    schedule: section(pairSchedule).meta(doc("This pair's own schedule (unset keys follow the global one)")),
   });
 
   const pair = pairObject.transform((p, ctx) => {
@@ -316,17 +488,38 @@ export function buildSchemas(sc: SchemaContext) {
     registry: z
       .string()
       .refine(isHttpUrl, { error: 'expected the http(s) URL of a registry resource-caps document' })
-      .default(DEFAULT_REGISTRY),
-    services: z.preprocess(nullAsAbsent, services.default({})),
-    auth: authField,
-    transfers: section(transfers),
-    schedule: section(schedule),
-    log: section(log),
-    status: section(status),
-    trash: section(trash),
-    notifications: section(notifications),
-    state: section(state),
-    pairs: z.preprocess(nullAsAbsent, z.array(pair).default([])),
+      .default(DEFAULT_REGISTRY)
+      .meta(
+        doc('The registry that finds the Vault and ARC services (an IVOA resource-caps document)', 'URL'),
+      ),
+    services: z.preprocess(nullAsAbsent, services.default({})).meta({
+      ...doc(
+        'Extra URI schemes for remotes: scheme → ivo:// identifier or http(s) service URL (vos:, vault:, arc: are built in)',
+        'map',
+      ),
+      default: '{}',
+    }),
+    auth: authField.meta({
+      ...doc('How to authenticate: exactly one of its keys'),
+      default: 'certificate: ~/.ssl/cadcproxy.pem',
+    }),
+    transfers: section(transfers).meta(doc('Transfer limits, shared by all pairs')),
+    schedule: section(schedule).meta(
+      doc('When periodic work happens (local changes are seen at once by the watcher)'),
+    ),
+    log: section(log).meta(doc("The daemon's log")),
+    status: section(status).meta(
+      doc('The loopback status API that vosync status, the tray and the page read'),
+    ),
+    trash: section(trash).meta(doc('Versions replaced or deleted are kept in a trash on their side first')),
+    notifications: section(notifications).meta(
+      doc('Desktop notifications (notify-send on Linux, osascript on macOS)'),
+    ),
+    state: section(state).meta(doc('Where vosync keeps its index and other state')),
+    pairs: z.preprocess(nullAsAbsent, z.array(pair).default([])).meta({
+      ...doc('The folders to keep in sync: one local folder and one remote folder each', 'list of pairs'),
+      default: '[]',
+    }),
   });
 
   const root = rootObject.transform((c): Omit<VosyncConfig, 'source' | 'warnings'> => {
@@ -343,6 +536,7 @@ export function buildSchemas(sc: SchemaContext) {
         file: c.log.file ?? p.join(stateDir, DEFAULTS.log.fileName),
         maxSizeMB: c.log.maxSizeMB,
         maxFiles: c.log.maxFiles,
+        format: c.log.format,
       },
       status: {
         port: c.status.port,
@@ -375,7 +569,23 @@ export function buildSchemas(sc: SchemaContext) {
     'pairs[].schedule': Object.keys(pairSchedule.shape),
   };
 
-  return { root, pair, pairFields, state: section(state), log: section(log), knownKeys };
+  /** Every object of the file by its structural path, for the generated reference (reference.ts). */
+  const sections: Record<string, z.ZodObject> = {
+    '': rootObject,
+    auth,
+    transfers,
+    schedule,
+    log,
+    status,
+    trash,
+    notifications,
+    state,
+    'pairs[]': pairObject,
+    'pairs[].deleteLimits': deleteLimits,
+    'pairs[].schedule': pairSchedule,
+  };
+
+  return { root, pair, pairFields, state: section(state), log: section(log), knownKeys, sections };
 }
 
 export type ParsedPair = z.output<ReturnType<typeof buildSchemas>['pair']>;

@@ -19,12 +19,20 @@ export const CONFLICT_POLICIES = [
 ] as const satisfies readonly ConflictPolicy[];
 export const LOG_LEVELS = ['error', 'warn', 'info', 'debug'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
+export const LOG_FORMATS = ['text', 'json'] as const;
+export type LogFileFormat = (typeof LOG_FORMATS)[number];
 
 /** Built-in defaults; the example file documents the same values. */
 export const DEFAULTS = {
   transfers: { concurrency: 4, requestsPerSecond: 0, bytesPerSecond: 0, retries: 5, timeoutSeconds: 120 },
   schedule: { remotePoll: '*/5 * * * *', fullRescan: '0 * * * *' },
-  log: { level: 'info' as LogLevel, fileName: 'vosync.log', maxSizeMB: 10, maxFiles: 5 },
+  log: {
+    level: 'info' as LogLevel,
+    fileName: 'vosync.log',
+    maxSizeMB: 10,
+    maxFiles: 5,
+    format: 'text' as LogFileFormat,
+  },
   status: { port: 7878, tokenFileName: 'status-token' },
   trash: { keepDays: 30 },
   notifications: { enabled: true, offlineMinutes: 10 },
@@ -92,7 +100,7 @@ export interface VosyncConfig {
   auth: AuthConfig;
   transfers: TransferLimits;
   schedule: Schedules;
-  log: { level: LogLevel; file: string; maxSizeMB: number; maxFiles: number };
+  log: { level: LogLevel; file: string; maxSizeMB: number; maxFiles: number; format: LogFileFormat };
   /** Loopback status API. Port 0 = pick a free port. The token file is created with mode 0600. */
   status: { port: number; tokenFile: string };
   trash: { keepDays: number };

@@ -3,6 +3,7 @@
  * executor's internal action names.
  */
 import type { PlanAction } from '../reconcile/index.js';
+import { humanBytes } from '../../util/bytes.js';
 
 const DONE: Record<PlanAction['type'], string> = {
   upload: 'uploaded',
@@ -51,15 +52,25 @@ export function plannedWords(a: PlanAction): string {
   return `would ${WOULD[a.type]} ${what}${size !== undefined ? ` (${size} B)` : ''}`;
 }
 
-/** `uploaded a.txt (17 B)`, `renamed here a.txt → a.conflict-….txt`, or `upload of a.txt failed: …`. */
+/** ` (1.2 MB in 0.4 s)`, ` (17 B)`, or nothing. */
+function sizeAndTime(bytes: number | undefined, ms: number | undefined): string {
+  const parts = [bytes ? humanBytes(bytes) : '', ms !== undefined ? `${(ms / 1000).toFixed(1)} s` : ''];
+  if (!parts[0] && !parts[1]) return '';
+  return ` (${parts.filter(Boolean).join(' in ')})`;
+}
+
+/**
+ * `uploaded a.txt (1.2 MB in 0.4 s)`, `renamed here a.txt → a.conflict-….txt`, or `upload of a.txt
+ * failed: …`; `ms` is how long the transfer took, where known.
+ */
 export function actionWords(
   type: string,
   what: string,
   result: 'done' | 'skipped' | 'failed',
-  detail?: { bytes?: number; message?: string | null },
+  detail?: { bytes?: number; message?: string | null; ms?: number },
 ): string {
   const t = type as PlanAction['type'];
-  const bytes = detail?.bytes ? ` (${detail.bytes} B)` : '';
+  const bytes = sizeAndTime(detail?.bytes, detail?.ms);
   if (result === 'done') return `${DONE[t] ?? type} ${what}${bytes}`;
   const doing = DOING[t] ?? type;
   const of = t === 'upload' || t === 'download' ? `${doing} of ${what}` : `${doing} ${what}`;

@@ -78,11 +78,11 @@ function certStatus(file: string, now: number): CertStatus {
 async function check(ctx: Ctx, file: string, warnDays: number): Promise<number> {
   const s = certStatus(file, ctx.io.now());
   const status = s.daysLeft < 0 ? 'expired' : s.daysLeft < warnDays ? 'expiring' : 'valid';
-  if (ctx.json) ctx.printJson({ ok: status === 'valid', status, ...s });
+  ctx.result({ status, ...s });
   if (status === 'expired') {
-    ctx.io.stderr.write(
-      `${ctx.name}: certificate ${file} expired on ${s.validUntil}; renew with: vosync cert\n`,
-    );
+    const message = `certificate ${file} expired on ${s.validUntil}; renew with: vosync cert`;
+    ctx.io.stderr.write(`${ctx.name}: ${message}\n`);
+    ctx.failed('expired', message);
     return EXIT.permission;
   }
   if (status === 'expiring') {
@@ -91,8 +91,7 @@ async function check(ctx: Ctx, file: string, warnDays: number): Promise<number> 
     );
     return EXIT.failure;
   }
-  if (!ctx.json)
-    ctx.out(`certificate ${file} is valid until ${s.validUntil} (${describeDays(s.daysLeft)} left)\n`);
+  ctx.out(`certificate ${file} is valid until ${s.validUntil} (${describeDays(s.daysLeft)} left)\n`);
   return EXIT.ok;
 }
 
@@ -147,8 +146,8 @@ async function fetchCertificate(ctx: Ctx, opts: CertOptions, file: string): Prom
   }
   writePrivateFile(file, text);
   const s = certStatus(file, ctx.io.now());
-  if (ctx.json) ctx.printJson({ ok: true, ...s });
-  else if (!opts.quiet) ctx.out(`DONE. ${days} day certificate saved in ${file}\n`);
+  ctx.result(s);
+  if (!opts.quiet) ctx.out(`DONE. ${days} day certificate saved in ${file}\n`);
   return EXIT.ok;
 }
 

@@ -124,12 +124,10 @@ export function configureCheck(cmd: Command, io: CliIo): Command {
           `${report.identical} identical, ${n('differs')} differ, ${n('only-here')} only here, ` +
           `${n('only-there')} only on the server` +
           (n('unverified') ? `, ${n('unverified')} not verified` : '');
-        if (ctx.json) ctx.printJson({ ok: report.differences.length === 0, ...report });
-        else {
-          for (const d of report.differences)
-            ctx.out(`${WORDS[d.verdict]}: ${d.path}${d.detail ? ` (${d.detail})` : ''}\n`);
-          ctx.out(`check: ${summary}\n`);
-        }
+        ctx.result({ ...report, summary });
+        for (const d of report.differences)
+          ctx.out(`${WORDS[d.verdict]}: ${d.path}${d.detail ? ` (${d.detail})` : ''}\n`);
+        ctx.out(`check: ${summary}\n`);
         return report.differences.length === 0 ? EXIT.ok : EXIT.failure;
       }),
     );

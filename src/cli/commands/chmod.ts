@@ -76,11 +76,11 @@ export function configureChmod(cmd: Command, io: CliIo): Command {
           const client = ctx.client();
           if (opts.recursive) {
             await setPropertiesRecursive(ctx, node, props);
-            if (ctx.json) ctx.printJson({ ok: true, node: nodeJson(await client.getInfo(node), node) });
+            if (ctx.json) ctx.result({ node: nodeJson(await client.getInfo(node), node) });
             return;
           }
           const info = await client.setProperties(node, props);
-          if (ctx.json) ctx.printJson({ ok: true, node: nodeJson(info, node) });
+          ctx.result({ node: nodeJson(info, node) });
         },
       ),
     );

@@ -18,6 +18,7 @@ import {
   action,
   collect,
   describeError,
+  errorKind,
   exitCodeFor,
   splitPatterns,
   type CliIo,
@@ -70,6 +71,8 @@ interface Failure {
   source: string;
   destination: string;
   error: string;
+  /** The kind of error, as in the --json document's error.code. */
+  code: string;
   exitCode: number;
 }
 
@@ -144,6 +147,7 @@ class Planner {
         source: srcLabel,
         destination: dst,
         error: describeError(e),
+        code: errorKind(e),
         exitCode: exitCodeFor(e),
       });
       return;
@@ -309,7 +313,10 @@ async function execute(ctx: Ctx, opts: CpOptions, planner: Planner): Promise<num
     return answer?.trim() === 'y';
   };
   let aborted = false;
-  for (const f of failed) ctx.io.stderr.write(`${ctx.name}: ${f.source}: ${f.error}\n`);
+  for (const f of failed) {
+    ctx.io.stderr.write(`${ctx.name}: ${f.source}: ${f.error}\n`);
+    ctx.failed(f.code, `${f.source}: ${f.error}`);
+  }
   if (failed.length > 0 && !opts.ignore) aborted = true;
 
   for (const op of aborted ? [] : planner.ops) {
@@ -396,8 +403,9 @@ async function execute(ctx: Ctx, opts: CpOptions, planner: Planner): Promise<num
           ? await explainWriteFailure(client, op.dst, caught)
           : caught;
       const message = ctx.explain(e);
-      failed.push({ source, destination, error: message, exitCode: exitCodeFor(e) });
+      failed.push({ source, destination, error: message, code: errorKind(e), exitCode: exitCodeFor(e) });
       ctx.io.stderr.write(`${ctx.name}: ${message}\n`);
+      ctx.failed(errorKind(e), message);
       if (!opts.ignore) break;
     }
   }
@@ -407,8 +415,6 @@ async function execute(ctx: Ctx, opts: CpOptions, planner: Planner): Promise<num
   const bytes = copied.filter((c) => !c.skipped).reduce((n, c) => n + c.bytes, 0);
   const code =
     failed.length === 0 ? EXIT.ok : opts.ignore ? EXIT.failure : failed[failed.length - 1]!.exitCode;
-  if (ctx.json) {
-    ctx.printJson({ ok: failed.length === 0, copied, skipped, failed, bytes, seconds, exitCode: code });
-  }
+  ctx.result({ copied, skipped, failed, bytes, seconds });
   return code;
 }

@@ -20,6 +20,7 @@ import { configureMv } from './mv.js';
 import { configureRm, configureRmdir } from './rm.js';
 import { configureTag } from './tag.js';
 import { VERSION } from '../../util/version.js';
+import { addAliasExamples } from '../help-examples.js';
 
 export type Dialect = 'vosync' | 'vostools';
 
@@ -79,5 +80,6 @@ export function aliasProgram(alias: string, io: CliIo): Command {
   const cmd = new Command(alias).version(VERSION, '--version');
   addGlobalOptions(cmd);
   tool.configure(cmd, io, 'vostools');
+  addAliasExamples(cmd, tool.name);
   return cmd;
 }

@@ -46,7 +46,7 @@ export function configureInfo(cmd: Command, io: CliIo): Command {
           }
           return { ...nodeJson(info, n), uri, properties: info.properties };
         });
-        if (ctx.json) ctx.printJson({ ok: code === 0, results });
+        ctx.result({ results });
         return code;
       }),
     );

@@ -16,7 +16,7 @@ export function configureLn(cmd: Command, io: CliIo): Command {
         }
         const info = await ctx.client().link(target, link);
         ctx.log.info(`${link} -> ${info.target ?? target}`);
-        if (ctx.json) ctx.printJson({ ok: true, node: nodeJson(info, link) });
+        ctx.result({ node: nodeJson(info, link) });
       }),
     );
 }

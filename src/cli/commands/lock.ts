@@ -19,8 +19,8 @@ export function configureLock(cmd: Command, io: CliIo): Command {
         const client = ctx.client();
         if (!opts.lock && !opts.unlock) {
           const info = await client.getInfo(node);
-          if (ctx.json) ctx.printJson({ ok: true, node, locked: info.locked });
-          else ctx.out(`${node} is ${info.locked ? 'locked' : 'not locked'}\n`);
+          ctx.result({ node, locked: info.locked });
+          ctx.out(`${node} is ${info.locked ? 'locked' : 'not locked'}\n`);
           return info.locked ? EXIT.ok : EXIT.failure;
         }
         const info = await client.lock(node, Boolean(opts.lock));
@@ -31,7 +31,7 @@ export function configureLock(cmd: Command, io: CliIo): Command {
           );
         }
         ctx.log.info(`${node} ${info.locked ? 'locked' : 'unlocked'}`);
-        if (ctx.json) ctx.printJson({ ok: true, node, locked: info.locked });
+        ctx.result({ node, locked: info.locked });
         return EXIT.ok;
       }),
     );

@@ -62,8 +62,8 @@ export function configureLogin(cmd: Command, io: CliIo): Command {
         const token = await loginForToken(ctx.client({ credentials: { kind: 'anonymous' } }), user, password);
         const file = tokenFilePath(ctx.io.env);
         writePrivateFile(file, token + '\n');
-        if (ctx.json) ctx.printJson({ ok: true, user, tokenFile: file });
-        else ctx.io.stderr.write(`logged in as ${user}; token saved in ${file}\n`);
+        ctx.result({ user, tokenFile: file });
+        if (!ctx.json) ctx.io.stderr.write(`logged in as ${user}; token saved in ${file}\n`);
       }),
     );
 }
@@ -74,8 +74,8 @@ export function configureLogout(cmd: Command, io: CliIo): Command {
       const file = tokenFilePath(ctx.io.env);
       const existed = fs.existsSync(file);
       fs.rmSync(file, { force: true });
-      if (ctx.json) ctx.printJson({ ok: true, removed: existed ? file : null });
-      else ctx.io.stderr.write(existed ? `removed ${file}\n` : 'not logged in\n');
+      ctx.result({ removed: existed ? file : null });
+      if (!ctx.json) ctx.io.stderr.write(existed ? `removed ${file}\n` : 'not logged in\n');
     }),
   );
 }

@@ -156,6 +156,6 @@ async function runLs(ctx: Ctx, nodes: string[], opts: LsOptions): Promise<number
       many || opts.recursive ? (opts.recursive ? d.arg.replace(/\/+$/, '') : d.info.name) : undefined;
     json.push(await listContainer(d.arg, d.info, header));
   }
-  if (ctx.json) ctx.printJson({ ok: true, items: json });
+  ctx.result({ items: json });
   return EXIT.ok;
 }

@@ -17,7 +17,7 @@ export function configureMkdir(cmd: Command, io: CliIo): Command {
           ctx.log.info(`created ${n}`);
           return n;
         });
-        if (ctx.json) ctx.printJson({ ok: code === 0, results });
+        ctx.result({ results });
         return code;
       }),
     );

@@ -25,7 +25,7 @@ export function configureMv(cmd: Command, io: CliIo): Command {
           ctx.log.info(`${src} -> ${uri}`);
           return { destination: uri };
         });
-        if (ctx.json) ctx.printJson({ ok: code === 0, results });
+        ctx.result({ results });
         return code;
       }),
     );

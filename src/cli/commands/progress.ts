@@ -1,9 +1,11 @@
 /**
- * The progress bar of cp and sync: bytes, percentage and rate on stderr, only on a terminal and only once a
- * copy has run for a couple of seconds, so short copies and scripts see nothing.
+ * The progress bar of cp and sync: bytes, percentage, rate and time left on stderr, only on a terminal and
+ * only once a copy has run for half a second, so short copies and scripts see nothing.
  */
 import cliProgress from 'cli-progress';
 import type { Ctx } from '../common.js';
+import { duration } from '../../agent/api/present.js';
+import { etaSeconds } from '../../agent/status/progress.js';
 import { humanBytes } from '../../util/bytes.js';
 
 export interface ProgressOptions {
@@ -39,7 +41,7 @@ export class TransferProgress {
     this.started = ctx.io.now();
     this.enabled = Boolean(ctx.io.stderr.isTTY) && !ctx.json;
     if (this.enabled) {
-      this.timer = setTimeout(() => this.show(), opts.delayMs ?? 2000);
+      this.timer = setTimeout(() => this.show(), opts.delayMs ?? 500);
       this.timer.unref();
     }
   }
@@ -64,10 +66,15 @@ export class TransferProgress {
   private payload() {
     const seconds = Math.max(0.001, (this.ctx.io.now() - this.started) / 1000);
     const bytes = this.bytesNow();
+    const rate = bytes / seconds;
+    const eta = etaSeconds(this.opts.totalBytes - bytes, rate);
     return {
       bytes: humanBytes(bytes),
       totalBytes: humanBytes(this.opts.totalBytes),
-      rate: `${humanBytes(Math.round(bytes / seconds))}/s`,
+      rate: `${humanBytes(Math.round(rate))}/s`,
+      // Not `eta`: cli-progress fills that token itself, with its own estimate.
+      left:
+        eta === null ? (bytes >= this.opts.totalBytes ? 'done' : 'starting') : `about ${duration(eta)} left`,
       files: `${this.doneFiles}/${this.opts.totalFiles}`,
       file: this.current.length > 40 ? '…' + this.current.slice(-39) : this.current,
     };
@@ -77,7 +84,7 @@ export class TransferProgress {
     this.bar = new cliProgress.SingleBar(
       {
         stream: this.ctx.io.stderr as unknown as NodeJS.WriteStream,
-        format: '{bar} {percentage}% | {bytes}/{totalBytes} | {rate} | {files} files | {file}',
+        format: '{bar} {percentage}% | {bytes}/{totalBytes} | {rate} | {left} | {files} files | {file}',
         hideCursor: true,
         clearOnComplete: false,
         barsize: 24,

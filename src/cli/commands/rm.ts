@@ -33,7 +33,7 @@ export function configureRm(cmd: Command, io: CliIo): Command {
           ctx.log.info(`removed ${n}`);
           return n;
         });
-        if (ctx.json) ctx.printJson({ ok: code === 0, results });
+        ctx.result({ results });
         return code;
       }),
     );
@@ -64,7 +64,7 @@ export function configureRmdir(cmd: Command, io: CliIo): Command {
           ctx.log.info(`removed ${n}`);
           return n;
         });
-        if (ctx.json) ctx.printJson({ ok: code === 0, results });
+        ctx.result({ results });
         return code;
       }),
     );

@@ -84,13 +84,12 @@ export function configureTag(cmd: Command, io: CliIo): Command {
               const uri = propertyUri(args[0]!);
               const value = info.properties[uri];
               if (value === undefined) throw new CliError(`${node}: no property ${args[0]}`, EXIT.notFound);
-              if (ctx.json) ctx.printJson({ ok: true, node, properties: { [uri]: value } });
-              else ctx.out(`${value}\n`);
+              ctx.result({ node, properties: { [uri]: value } });
+              ctx.out(`${value}\n`);
               return;
             }
-            if (ctx.json) ctx.printJson({ ok: true, node, properties: info.properties });
-            else
-              for (const [k, v] of Object.entries(info.properties).sort()) ctx.out(`${shortName(k)}=${v}\n`);
+            ctx.result({ node, properties: info.properties });
+            for (const [k, v] of Object.entries(info.properties).sort()) ctx.out(`${shortName(k)}=${v}\n`);
             return;
           }
           const props = parseTagArgs(args, Boolean(opts.remove));
@@ -103,8 +102,7 @@ export function configureTag(cmd: Command, io: CliIo): Command {
           }
           if (opts.recursive) await setPropertiesRecursive(ctx, node, props);
           else await client.setProperties(node, props);
-          if (ctx.json)
-            ctx.printJson({ ok: true, node, properties: (await client.getInfo(node)).properties });
+          if (ctx.json) ctx.result({ node, properties: (await client.getInfo(node)).properties });
         },
       ),
     );
