@@ -106,6 +106,12 @@ describe('prepare: the agent’s own writes cut short become bases', () => {
       adopted: undefined,
     },
     {
+      name: 'our push negotiation left an empty node, the bytes never went: ours, of nothing',
+      remote: [node('f', undefined, 0)],
+      bases: [],
+      adopted: { ...base('f', A), size: 0, md5: undefined, localMtimeMs: 0, localIno: 0, uploaded: true },
+    },
+    {
       name: 'the index already knows that version as synced: nothing to adopt',
       remote: [node('f', A)],
       bases: [base('f', A)],
@@ -118,6 +124,19 @@ describe('prepare: the agent’s own writes cut short become bases', () => {
     );
     expect(out.outcomes).toEqual(adopted ? [{ path: 'f', base: adopted }] : []);
     expect(out.settled.uploads).toEqual(['f']);
+  });
+
+  it('takes no empty node for its own where the remote has no placeholders', () => {
+    const sent = [{ md5: A, size: 3, mtimeMs: 1000, ino: 7 }];
+    const out = prepare(
+      input({
+        local: [dir('f')],
+        remote: [node('f', undefined, 0)],
+        placeholders: false,
+        journals: journals({ uploads: new Map([['f', sent]]) }),
+      }),
+    );
+    expect(out.outcomes).toEqual([]);
   });
 
   it('judges uploads, moves and folders it made only against a fresh listing, and keeps their entries till then', () => {

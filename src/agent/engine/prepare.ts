@@ -6,7 +6,7 @@
  * applies them. Each special case is an entry state in test/agent/prepare.test.ts.
  */
 import type { ScanProblem } from '../local/local-scan.js';
-import type { BaseEntry, SyncMode } from '../model.js';
+import type { BaseEntry, RemoteEntry, SyncMode } from '../model.js';
 import { conflictCopyMd5s } from '../reconcile/conflict-name.js';
 import { isPlaceholder } from '../remote/port.js';
 import type { RemoteProblem } from '../remote/remote-scan.js';
@@ -169,12 +169,31 @@ function adoptOwnWrites(
     // The server holds a version this machine sent, or another machine set it aside for its own.
     adopt(p, ownWriteBase(p, sent, remote, base));
     adopt(p, setAsideOwnWriteBase(p, sent, remote, copies.get(p) ?? new Set(), base));
+    if (input.placeholders) adopt(p, ownPlaceholderBase(p, remote, trees.base.get(p)));
     out.settled.uploads.push(p);
   }
   for (const [p, made] of journals.mkdirs) {
     adopt(p, ownMkdirBase(p, made, trees.remote.get(p), trees.base.get(p)));
     out.settled.mkdirs.push(p);
   }
+}
+
+/**
+ * The empty node our own push negotiation left where an upload was cut before its bytes: our write, of nothing.
+ * As a base, whatever the path holds here now (the file, a folder that replaced it, nothing) is a local change
+ * over it, not a conflict with it; bytes another machine puts there later are a remote change.
+ */
+function ownPlaceholderBase(p: string, remote: RemoteEntry | undefined, base: BaseEntry | undefined) {
+  if (base || !remote || !isPlaceholder(remote)) return undefined;
+  return {
+    path: p,
+    kind: 'file',
+    size: 0,
+    localMtimeMs: 0,
+    localIno: 0,
+    remoteDateMs: remote.dateMs,
+    uploaded: true,
+  } satisfies BaseEntry;
 }
 
 /** Takes empty new remote nodes out of the plan while they may still be uploads in progress elsewhere. */
