@@ -3,7 +3,8 @@
  * prints the plan instead, and `--confirm-deletes` lets the deletions the last pause held back go on.
  */
 import type { Command } from 'commander';
-import { Daemon, serverUnreachable } from '../agent/daemon.js';
+import { Daemon } from '../agent/daemon.js';
+import { serverUnreachable } from '../agent/pair-runner.js';
 import { plannedWords } from '../agent/status/action-words.js';
 import {
   confirmHeldDeletes,

@@ -1,0 +1,78 @@
+/**
+ * What a finished cycle means for the status: the pair's state, what is still pending, which files to mark and
+ * which failures to record, whether it is up to date and whether to try again soon. Pure: the pair runner
+ * feeds it the cycle's result and applies what it returns.
+ */
+import type { CycleResult } from '../engine/pair-sync.js';
+import { quotaReason } from '../engine/quota-holds.js';
+
+/** Messages of failures that mean the server could not be reached at all. */
+export const UNREACHABLE =
+  /cannot reach|ECONNREFUSED|ECONNRESET|ENOTFOUND|EAI_AGAIN|EHOSTUNREACH|ENETUNREACH|socket hang up/i;
+
+export interface Pending {
+  uploads: number;
+  downloads: number;
+  deletes: number;
+  other: number;
+}
+
+export interface FileMark {
+  path: string;
+  state: 'ignored' | 'error' | 'pending';
+  reason: string;
+}
+
+export interface CycleOutcome {
+  /** The state after a cycle that was not paused. */
+  state: 'error' | 'offline' | 'idle';
+  pending: Pending;
+  /** Nothing left to do and no local change waiting to be synced. */
+  upToDate: boolean;
+  /** Something is left that a retry soon may do: transient failures, skipped actions, uploads elsewhere. */
+  retrySoon: boolean;
+  /** The failed actions to record, in words (a refusal for space names the allocation). */
+  failures: { path: string; message: string; transient: boolean }[];
+  /** Paths not synced and why (names the other side cannot hold, unreadable files …). */
+  notSynced: { path: string; reason: string }[];
+  /** Per-file states to show: not synced, held back, waiting for another machine's upload. */
+  marks: FileMark[];
+}
+
+/** The status a finished, unpaused cycle leaves; `localChangesWaiting`: the watcher holds unsynced changes. */
+export function cycleOutcome(result: CycleResult, localChangesWaiting: boolean): CycleOutcome {
+  const report = result.report;
+  const failed = report?.failed ?? [];
+  const skipped = report?.skipped ?? [];
+  const problems = [...result.localProblems, ...result.remoteProblems];
+  const pending: Pending = { uploads: 0, downloads: 0, deletes: 0, other: 0 };
+  for (const f of [...failed, ...skipped]) {
+    if (f.type === 'upload' || f.type === 'mkdirRemote') pending.uploads++;
+    else if (f.type === 'download' || f.type === 'mkdirLocal') pending.downloads++;
+    else if (f.type === 'deleteLocal' || f.type === 'deleteRemote') pending.deletes++;
+    else pending.other++;
+  }
+  // Files another machine is still uploading: pending downloads, looked at again soon.
+  pending.downloads += result.waiting.length;
+  const permanent = failed.filter((f) => !f.transient);
+  // Transfers that failed because the server could not be reached mean offline, not idle.
+  const unreachable = failed.some((f) => f.transient && UNREACHABLE.test(f.message));
+  const failing = permanent.length > 0 || result.held.length > 0;
+  return {
+    state: failing ? 'error' : unreachable ? 'offline' : 'idle',
+    pending,
+    upToDate: result.clean && !localChangesWaiting,
+    retrySoon: permanent.length < failed.length || skipped.length > 0 || result.waiting.length > 0,
+    failures: failed.map((f) => ({
+      path: f.path,
+      message: f.kind === 'quota' ? quotaReason(f.quota) : f.message,
+      transient: f.transient,
+    })),
+    notSynced: problems.map((p) => ({ path: p.path, reason: p.message })),
+    marks: [
+      ...problems.map((p): FileMark => ({ path: p.path, state: 'ignored', reason: p.message })),
+      ...result.held.map((h): FileMark => ({ path: h.path, state: 'error', reason: h.reason })),
+      ...result.waiting.map((w): FileMark => ({ path: w.path, state: 'pending', reason: w.reason })),
+    ],
+  };
+}

@@ -1,0 +1,129 @@
+/** The status a finished cycle leaves, as a table: each row a cycle's result and what the status must say. */
+import { describe, expect, it } from 'vitest';
+import type { ActionFailure, ExecutionReport } from '../../src/agent/engine/executor.js';
+import type { CycleResult } from '../../src/agent/engine/pair-sync.js';
+import { cycleOutcome } from '../../src/agent/status/cycle-outcome.js';
+
+function report(over: Partial<ExecutionReport> = {}): ExecutionReport {
+  return { done: 0, skipped: [], failed: [], bytesUp: 0, bytesDown: 0, aborted: false, trashed: [], ...over };
+}
+
+function result(over: Partial<CycleResult> = {}): CycleResult {
+  const r: CycleResult = {
+    pairId: 1,
+    notices: [],
+    localProblems: [],
+    remoteProblems: [],
+    hashedCount: 0,
+    waiting: [],
+    held: [],
+    clean: false,
+    report: report(),
+    ...over,
+  };
+  return r;
+}
+
+const failure = (over: Partial<ActionFailure>): ActionFailure => ({
+  path: 'f',
+  type: 'upload',
+  kind: 'error',
+  message: 'boom',
+  transient: false,
+  ...over,
+});
+
+const none = { uploads: 0, downloads: 0, deletes: 0, other: 0 };
+
+describe('cycleOutcome', () => {
+  it.each([
+    {
+      name: 'a clean cycle with nothing waiting: idle and up to date',
+      cycle: result({ clean: true }),
+      waiting: false,
+      want: { state: 'idle', upToDate: true, retrySoon: false, pending: none },
+    },
+    {
+      name: 'a clean cycle while the watcher holds changes: idle, not up to date',
+      cycle: result({ clean: true }),
+      waiting: true,
+      want: { state: 'idle', upToDate: false, retrySoon: false, pending: none },
+    },
+    {
+      name: 'a permanent failure: error, pending upload, no quick retry',
+      cycle: result({ report: report({ failed: [failure({})] }) }),
+      waiting: false,
+      want: { state: 'error', upToDate: false, retrySoon: false, pending: { ...none, uploads: 1 } },
+    },
+    {
+      name: 'a transfer cut because the server went away: offline, retried soon',
+      cycle: result({
+        report: report({
+          failed: [failure({ type: 'download', transient: true, message: 'connect ECONNREFUSED 127.0.0.1' })],
+        }),
+      }),
+      waiting: false,
+      want: { state: 'offline', upToDate: false, retrySoon: true, pending: { ...none, downloads: 1 } },
+    },
+    {
+      name: 'a transient failure of another kind: idle, retried soon',
+      cycle: result({ report: report({ failed: [failure({ type: 'deleteRemote', transient: true })] }) }),
+      waiting: false,
+      want: { state: 'idle', upToDate: false, retrySoon: true, pending: { ...none, deletes: 1 } },
+    },
+    {
+      name: 'an action skipped because the world moved: retried soon',
+      cycle: result({ report: report({ skipped: [{ path: 'm', type: 'moveRemote', reason: 'changed' }] }) }),
+      waiting: false,
+      want: { state: 'idle', upToDate: false, retrySoon: true, pending: { ...none, other: 1 } },
+    },
+    {
+      name: 'a file another machine is still uploading: a pending download, retried soon',
+      cycle: result({ waiting: [{ path: 'w', reason: 'being uploaded' }] }),
+      waiting: false,
+      want: { state: 'idle', upToDate: false, retrySoon: true, pending: { ...none, downloads: 1 } },
+    },
+    {
+      name: 'an upload held back for space: error until it can go',
+      cycle: result({ held: [{ path: 'big', reason: 'quota exceeded' }] }),
+      waiting: false,
+      want: { state: 'error', upToDate: false, retrySoon: false, pending: none },
+    },
+  ])('$name', ({ cycle, waiting, want }) => {
+    expect(cycleOutcome(cycle, waiting)).toMatchObject(want);
+  });
+
+  it('marks not-synced, held and waiting files, and words a refusal for space by its allocation', () => {
+    const out = cycleOutcome(
+      result({
+        localProblems: [{ path: 'bad', kind: 'error', message: 'not synced: name too long' }],
+        remoteProblems: [{ path: 'far', message: 'not synced: too long for this disk' }],
+        held: [{ path: 'big', reason: 'quota exceeded on vos:alice' }],
+        waiting: [{ path: 'w', reason: 'being uploaded' }],
+        report: report({
+          failed: [
+            failure({
+              path: 'q',
+              kind: 'quota',
+              quota: { container: 'vos:alice', quota: 10, used: 11 },
+            }),
+          ],
+        }),
+      }),
+      false,
+    );
+    expect(out.notSynced).toEqual([
+      { path: 'bad', reason: 'not synced: name too long' },
+      { path: 'far', reason: 'not synced: too long for this disk' },
+    ]);
+    expect(out.marks).toEqual([
+      { path: 'bad', state: 'ignored', reason: 'not synced: name too long' },
+      { path: 'far', state: 'ignored', reason: 'not synced: too long for this disk' },
+      { path: 'big', state: 'error', reason: 'quota exceeded on vos:alice' },
+      { path: 'w', state: 'pending', reason: 'being uploaded' },
+    ]);
+    expect(out.failures).toEqual([
+      { path: 'q', message: 'quota exceeded on vos:alice (11 B of 10 B used)', transient: false },
+    ]);
+  });
+});
