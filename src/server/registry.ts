@@ -8,12 +8,13 @@ import { Fault } from './errors.js';
 import { first, formParams, readBody, sendText, sendXml } from './http.js';
 import type { ServiceName } from './store.js';
 import { GMS_RESOURCE_ID } from '../vospace/gms.js';
+import { ARC_RESOURCE_ID, VAULT_RESOURCE_ID } from '../vospace/location.js';
 import { CRED_RESOURCE_ID } from '../vospace/registry.js';
 import { escapeXml } from '../vospace/xml.js';
 
 export const RESOURCE_IDS: Record<ServiceName, string> = {
-  vault: 'ivo://cadc.nrc.ca/vault',
-  arc: 'ivo://cadc.nrc.ca/arc',
+  vault: VAULT_RESOURCE_ID,
+  arc: ARC_RESOURCE_ID,
 };
 
 const ANON = '';

@@ -11,10 +11,14 @@ import {
   splitNodePath,
 } from './uri.js';
 
+/** CADC's registry ids of its two VOSpace services. */
+export const VAULT_RESOURCE_ID = 'ivo://cadc.nrc.ca/vault';
+export const ARC_RESOURCE_ID = 'ivo://cadc.nrc.ca/arc';
+
 export const BUILTIN_SCHEMES: Readonly<Record<string, string>> = {
-  vos: 'ivo://cadc.nrc.ca/vault',
-  vault: 'ivo://cadc.nrc.ca/vault',
-  arc: 'ivo://cadc.nrc.ca/arc',
+  vos: VAULT_RESOURCE_ID,
+  vault: VAULT_RESOURCE_ID,
+  arc: ARC_RESOURCE_ID,
 };
 
 export interface NodeLocation {
