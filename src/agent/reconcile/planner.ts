@@ -15,6 +15,10 @@
  * others are left alone with a `case-clash` notice: never downloaded (that would overwrite the holder), never
  * deleted on either side (a case-only difference must not cause a delete). If the holder leaves the local disk in
  * this plan (deleted remotely), the next member takes its place in the same plan.
+ *
+ * Longer than most modules on purpose: the walk, conflict resolution and the action emitters share one plan under
+ * construction (taken names, trashed subtrees, the case-clash holders) that splitting would thread through every
+ * call; the decision table and comparisons it applies live in table.ts and compare.ts.
  */
 import type { BaseEntry, ConflictPolicy, EntryKind, LocalEntry, RemoteEntry, SyncMode } from '../model.js';
 import { conflictCopyMd5s, conflictCopyName } from './conflict-name.js';

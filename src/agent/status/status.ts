@@ -2,6 +2,8 @@
  * What the daemon knows about itself, for the status API, `vosync status` and the tray: per-pair state,
  * pending work, recent activity, conflicts and errors. Whether a pair is up to date, and why not, is the
  * health rule's answer (health.ts), asked with everything known at the moment of the question.
+ * One store on purpose (it is a little over 600 lines): the API and the notifications read one consistent
+ * picture, and every rule it applies (health, progress, cycle outcome) lives in its own pure module.
  */
 import {
   pairHealth,
