@@ -140,6 +140,24 @@ export class LocalSide implements Side {
   }
 }
 
+/** A remote side's nodes as a record each: path below the pair's root, kind, and MD5 of files. */
+type RemoteRecord = { rel: string; kind: ItemKind; md5?: string };
+
+/** The tree users see on a remote side: every node outside the remote trash. */
+function remoteTree(records: RemoteRecord[]): Tree {
+  const out: Tree = new Map();
+  for (const r of records) {
+    if (isAtOrBelow(r.rel, REMOTE_TRASH)) continue;
+    out.set(r.rel, r.kind === 'file' ? { kind: 'file', md5: r.md5! } : { kind: 'dir' });
+  }
+  return sortTree(out);
+}
+
+/** The MD5s of the files in a remote side's trash. */
+function remoteTrashMd5s(records: RemoteRecord[]): string[] {
+  return records.filter((r) => r.kind === 'file' && isAtOrBelow(r.rel, REMOTE_TRASH)).map((r) => r.md5!);
+}
+
 export class RemoteSide implements Side {
   readonly name = 'remote';
   private n = 0;
@@ -155,7 +173,7 @@ export class RemoteSide implements Side {
     return rel === '' ? `vos:${this.rootPath}` : `vos:${this.rootPath}/${encodePath(rel)}`;
   }
 
-  private records(): { rel: string; kind: ItemKind; md5?: string }[] {
+  private records(): RemoteRecord[] {
     const store = this.env.srv.store;
     const out: { rel: string; kind: ItemKind; md5?: string }[] = [];
     for (const r of store.subtree('vault', this.rootPath)) {
@@ -171,20 +189,11 @@ export class RemoteSide implements Side {
   }
 
   tree(): Promise<Tree> {
-    const out: Tree = new Map();
-    for (const r of this.records()) {
-      if (isAtOrBelow(r.rel, REMOTE_TRASH)) continue;
-      out.set(r.rel, r.kind === 'file' ? { kind: 'file', md5: r.md5! } : { kind: 'dir' });
-    }
-    return Promise.resolve(sortTree(out));
+    return Promise.resolve(remoteTree(this.records()));
   }
 
   trashMd5s(): Promise<string[]> {
-    return Promise.resolve(
-      this.records()
-        .filter((r) => r.kind === 'file' && isAtOrBelow(r.rel, REMOTE_TRASH))
-        .map((r) => r.md5!),
-    );
+    return Promise.resolve(remoteTrashMd5s(this.records()));
   }
 
   async writeFile(rel: string, content: string): Promise<void> {
@@ -225,7 +234,7 @@ export class MemorySide implements Side {
     return rel === '' ? this.rootPath : `${this.rootPath}/${rel}`;
   }
 
-  private records(): { rel: string; kind: ItemKind; md5?: string }[] {
+  private records(): RemoteRecord[] {
     return this.store
       .subtree(this.rootPath)
       .filter(([p]) => p !== this.rootPath)
@@ -237,20 +246,11 @@ export class MemorySide implements Side {
   }
 
   tree(): Promise<Tree> {
-    const out: Tree = new Map();
-    for (const r of this.records()) {
-      if (isAtOrBelow(r.rel, REMOTE_TRASH)) continue;
-      out.set(r.rel, r.kind === 'file' ? { kind: 'file', md5: r.md5! } : { kind: 'dir' });
-    }
-    return Promise.resolve(sortTree(out));
+    return Promise.resolve(remoteTree(this.records()));
   }
 
   trashMd5s(): Promise<string[]> {
-    return Promise.resolve(
-      this.records()
-        .filter((r) => r.kind === 'file' && isAtOrBelow(r.rel, REMOTE_TRASH))
-        .map((r) => r.md5!),
-    );
+    return Promise.resolve(remoteTrashMd5s(this.records()));
   }
 
   /** As an upload through the client would: an empty file is an empty node without a checksum. */
