@@ -1,8 +1,8 @@
 /**
- * What the daemon tells the status store while a pair works, beyond its state: local changes noticed,
- * pending counts when a plan is about to run (judged from the index with the reconciler's rules), the plan's
- * transfers and their sizes, counts going down as actions finish, the transfers in flight, and what is
- * queued while the server cannot be reached. Keeps daemon.ts to a few calls.
+ * What a pair runner tells the status store while a pair works, beyond its state: local changes noticed, the
+ * plan about to run as pending counts and transfers with their sizes, counts going down as actions finish, the
+ * transfers in flight, and what is queued while the server cannot be reached (judged from the index with the
+ * reconciler's rules, as there is no plan then).
  */
 import type { PairConfig } from '../config/index.js';
 import type { ActionEvent, TransferEvent } from '../engine/executor.js';
@@ -55,25 +55,23 @@ export class PairReporter {
       const p = st.pair(this.name).pending;
       this.scanned = p.localChanges ?? 0;
       st.update(this.name, { pending: { ...p, localChanges: 0 } });
-    } else if (phase === 'syncing') {
-      const rec = this.o.index.getPair(this.name);
-      if (!rec) return;
-      // Reading the trees again costs ~15 ms per 1,000 paths: big pairs report leftovers only, after the cycle.
-      const sizes = this.o.index.treeCounts(rec.id);
-      if (Math.max(sizes.local, sizes.remote, sizes.base) > MAX_COUNTED_PATHS) return;
-      const counts = countPending(this.o.index.loadTrees(rec.id), this.o.pair);
-      st.update(this.name, { pending: { ...counts, localChanges: 0 } });
     }
   }
 
-  /** The plan about to run: its uploads and downloads, with their sizes, are what is left to move. */
+  /**
+   * The plan about to run is what is pending (each action counted as `action` counts it off when done), and its
+   * uploads and downloads, with their sizes, are what is left to move.
+   */
   planned(plan: Plan): void {
+    const pending: Pending = { uploads: 0, downloads: 0, deletes: 0, other: 0 };
     const up = new Map<string, number>();
     const down = new Map<string, number>();
     for (const a of plan.actions) {
+      pending[PENDING_KEY[a.type] ?? 'other']++;
       if (a.type === 'upload') up.set(a.path, a.expectLocal.size);
       else if (a.type === 'download') down.set(a.path, a.expectRemote.size);
     }
+    this.o.status.update(this.name, { pending: { ...pending, localChanges: 0 } });
     this.o.status.setTransfersLeft(this.name, up, down);
   }
 
