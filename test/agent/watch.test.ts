@@ -106,19 +106,6 @@ describe('startWatcher', () => {
     for (const s of reports('doc.txt')) expect(s.state.get('doc.txt')).not.toBe('absent');
   });
 
-  it('reports a file written in chunks once, when complete', async () => {
-    await start({ stableMs: 1500 });
-    const fd = fs.openSync(path.join(root, 'big.dat'), 'w');
-    for (let i = 0; i < 6; i++) {
-      fs.writeSync(fd, Buffer.alloc(1000, i));
-      await sleep(100);
-    }
-    fs.closeSync(fd);
-    write('after.txt', 'x'); // a later sentinel: once it is reported, big.dat had every chance to be too
-    await waitFor('the sentinel', () => reports('after.txt').length > 0);
-    expect(reports('big.dat').map((s) => s.state.get('big.dat'))).toEqual([6000]);
-  });
-
   it('does not report ignored paths', async () => {
     await start({ patterns: ['*.tmp', 'build/'] });
     write('.DS_Store', 'junk');
