@@ -72,6 +72,12 @@ describe('cycleOutcome', () => {
       want: { state: 'idle', upToDate: false, retrySoon: true, pending: { ...none, deletes: 1 } },
     },
     {
+      name: 'a folder that could not be made: pending as other, like moves and bookkeeping',
+      cycle: result({ report: report({ failed: [failure({ type: 'mkdirRemote' })] }) }),
+      waiting: false,
+      want: { state: 'error', upToDate: false, retrySoon: false, pending: { ...none, other: 1 } },
+    },
+    {
       name: 'an action skipped because the world moved: retried soon',
       cycle: result({ report: report({ skipped: [{ path: 'm', type: 'moveRemote', reason: 'changed' }] }) }),
       waiting: false,

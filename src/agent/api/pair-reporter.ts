@@ -10,15 +10,9 @@ import type { Plan } from '../reconcile/index.js';
 import type { SyncIndex } from '../store/index-db.js';
 import type { Pending, StatusStore } from '../status/status.js';
 import { countPending, transfersLeft } from './file-state.js';
+import { pendingKind } from '../status/cycle-outcome.js';
 
 type Phase = 'scanning-local' | 'scanning-remote' | 'planning' | 'syncing';
-
-const PENDING_KEY: Record<string, keyof Pending> = {
-  upload: 'uploads',
-  download: 'downloads',
-  deleteLocal: 'deletes',
-  deleteRemote: 'deletes',
-};
 
 /** Above this many paths, pending counts are not worked out while a cycle runs. */
 export const MAX_COUNTED_PATHS = 10_000;
@@ -67,7 +61,7 @@ export class PairReporter {
     const up = new Map<string, number>();
     const down = new Map<string, number>();
     for (const a of plan.actions) {
-      pending[PENDING_KEY[a.type] ?? 'other']++;
+      pending[pendingKind(a.type)]++;
       if (a.type === 'upload') up.set(a.path, a.expectLocal.size);
       else if (a.type === 'download') down.set(a.path, a.expectRemote.size);
     }
@@ -113,7 +107,7 @@ export class PairReporter {
     this.moved.delete(path);
     this.o.status.endTransfer(this.name, path);
     if (e.result === 'done') {
-      this.o.status.adjustPending(this.name, PENDING_KEY[a.type] ?? 'other', -1);
+      this.o.status.adjustPending(this.name, pendingKind(a.type), -1);
       this.o.status.transferDone(this.name, path);
     }
   }

@@ -5,16 +5,21 @@
  */
 import type { CycleResult } from '../engine/pair-sync.js';
 import { quotaReason } from '../engine/quota-holds.js';
+import type { PlanAction } from '../reconcile/index.js';
 
 /** Messages of failures that mean the server could not be reached at all. */
 export const UNREACHABLE =
   /cannot reach|ECONNREFUSED|ECONNRESET|ENOTFOUND|EAI_AGAIN|EHOSTUNREACH|ENETUNREACH|socket hang up/i;
 
-export interface Pending {
-  uploads: number;
-  downloads: number;
-  deletes: number;
-  other: number;
+type PendingKind = 'uploads' | 'downloads' | 'deletes' | 'other';
+export type Pending = Record<PendingKind, number>;
+
+/** Which pending count an action is: file transfers and deletions by name, folders and bookkeeping as other. */
+export function pendingKind(type: PlanAction['type']): PendingKind {
+  if (type === 'upload') return 'uploads';
+  if (type === 'download') return 'downloads';
+  if (type === 'deleteLocal' || type === 'deleteRemote') return 'deletes';
+  return 'other';
 }
 
 export interface FileMark {
@@ -46,12 +51,7 @@ export function cycleOutcome(result: CycleResult, localChangesWaiting: boolean):
   const skipped = report?.skipped ?? [];
   const problems = [...result.localProblems, ...result.remoteProblems];
   const pending: Pending = { uploads: 0, downloads: 0, deletes: 0, other: 0 };
-  for (const f of [...failed, ...skipped]) {
-    if (f.type === 'upload' || f.type === 'mkdirRemote') pending.uploads++;
-    else if (f.type === 'download' || f.type === 'mkdirLocal') pending.downloads++;
-    else if (f.type === 'deleteLocal' || f.type === 'deleteRemote') pending.deletes++;
-    else pending.other++;
-  }
+  for (const f of [...failed, ...skipped]) pending[pendingKind(f.type)]++;
   // Files another machine is still uploading: pending downloads, looked at again soon.
   pending.downloads += result.waiting.length;
   const permanent = failed.filter((f) => !f.transient);
