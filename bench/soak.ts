@@ -12,7 +12,7 @@
  */
 import { parseArgs } from 'node:util';
 import { SimWorld } from '../test/sim/world.js';
-import { runMultiSeed, type MultiStats } from '../test/sim/multi.js';
+import { newMultiStats, runMultiSeed } from '../test/sim/multi.js';
 import { runSeed, sweepCrashes } from '../test/sim/run.js';
 
 interface Args {
@@ -141,19 +141,7 @@ async function soakMulti(args: Args, agents: 2 | 3): Promise<number> {
   let ran = 0;
   let next = args.from;
   const last = args.from + args.seeds - 1;
-  const totals: Omit<MultiStats, 'settleRounds'> = {
-    cycles: 0,
-    turns: 0,
-    switches: 0,
-    crashes: 0,
-    faultCycles: 0,
-    midCycleChanges: 0,
-    conflicts: 0,
-    concurrent: 0,
-    skipped: 0,
-    placeholderWaits: 0,
-    conflictCopies: 0,
-  };
+  const totals = newMultiStats();
   const lane = async (): Promise<void> => {
     const world = SimWorld.start({ tmpPrefix: 'vosync-soak-', inMemory: true });
     try {

@@ -200,16 +200,9 @@ function md5s(t: Tree): string[] {
   return [...t.values()].filter((i) => i.md5).map((i) => i.md5!);
 }
 
-export async function runMultiSeed(world: SimWorld, opts: MultiOptions): Promise<MultiOutcome> {
-  const { seed } = opts;
-  const rng = Rng.derive(seed, `multi-${opts.agents}`);
-  const turnRng = Rng.derive(seed, `turns-${opts.agents}`);
-  const trace: string[] = [];
-  const log = (line: string): void => {
-    trace.push(line);
-    opts.log?.(line);
-  };
-  const stats: MultiStats = {
+/** Every count at zero: one seed's start, or the soak's totals. */
+export function newMultiStats(): MultiStats {
+  return {
     cycles: 0,
     turns: 0,
     switches: 0,
@@ -223,6 +216,18 @@ export async function runMultiSeed(world: SimWorld, opts: MultiOptions): Promise
     conflictCopies: 0,
     settleRounds: 0,
   };
+}
+
+export async function runMultiSeed(world: SimWorld, opts: MultiOptions): Promise<MultiOutcome> {
+  const { seed } = opts;
+  const rng = Rng.derive(seed, `multi-${opts.agents}`);
+  const turnRng = Rng.derive(seed, `turns-${opts.agents}`);
+  const trace: string[] = [];
+  const log = (line: string): void => {
+    trace.push(line);
+    opts.log?.(line);
+  };
+  const stats = newMultiStats();
   const violations: string[] = [];
   const withFaults = opts.faults ?? true;
   const withCrashes = opts.crashes ?? true;

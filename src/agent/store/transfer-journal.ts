@@ -49,6 +49,23 @@ function entriesOf<T>(
   return out;
 }
 
+/** One kind of journal entry: a meta key per path under `prefix`, holding a value as JSON. */
+function metaJournal<T>(prefix: string, read: (value: string) => T = (v) => JSON.parse(v) as T) {
+  return {
+    write(index: SyncIndex, pairId: number, path: string, value: T): void {
+      index.setMeta(pairId, prefix + path, JSON.stringify(value));
+    },
+    clear(index: SyncIndex, pairId: number, path: string): void {
+      index.setMeta(pairId, prefix + path, null);
+    },
+    all(index: SyncIndex, pairId: number): Map<string, T> {
+      return entriesOf(index, pairId, prefix, read);
+    },
+  };
+}
+
+const uploads = metaJournal<UploadIntent[]>(UPLOAD_INTENT, parse);
+
 /** Writes a version down before its bytes are sent. */
 export function journalUpload(index: SyncIndex, pairId: number, path: string, sent: UploadIntent): void {
   const key = UPLOAD_INTENT + path;
@@ -58,14 +75,10 @@ export function journalUpload(index: SyncIndex, pairId: number, path: string, se
 }
 
 /** Forgets a path's sent versions: an upload of it is recorded, so the server holds a known version. */
-export function clearUploadJournal(index: SyncIndex, pairId: number, path: string): void {
-  index.setMeta(pairId, UPLOAD_INTENT + path, null);
-}
+export const clearUploadJournal = uploads.clear;
 
 /** Every path with sent-but-unrecorded versions. */
-export function journalledUploads(index: SyncIndex, pairId: number): Map<string, UploadIntent[]> {
-  return entriesOf(index, pairId, UPLOAD_INTENT, parse);
-}
+export const journalledUploads = uploads.all;
 
 /**
  * The base to record when the server holds one of our own sent versions of a path that the index does not
@@ -135,17 +148,10 @@ export interface DownloadIntent {
   remoteDateMs: number;
 }
 
-export function journalDownload(index: SyncIndex, pairId: number, path: string, d: DownloadIntent): void {
-  index.setMeta(pairId, DOWNLOAD_INTENT + path, JSON.stringify(d));
-}
-
-export function clearDownloadJournal(index: SyncIndex, pairId: number, path: string): void {
-  index.setMeta(pairId, DOWNLOAD_INTENT + path, null);
-}
-
-export function journalledDownloads(index: SyncIndex, pairId: number): Map<string, DownloadIntent> {
-  return entriesOf(index, pairId, DOWNLOAD_INTENT, (v) => JSON.parse(v) as DownloadIntent);
-}
+const downloads = metaJournal<DownloadIntent>(DOWNLOAD_INTENT);
+export const journalDownload = downloads.write;
+export const clearDownloadJournal = downloads.clear;
+export const journalledDownloads = downloads.all;
 
 /** The base to record when the local file is still the one a journalled download put there. */
 export function ownDownloadBase(
@@ -169,17 +175,14 @@ export function ownDownloadBase(
 /** Index meta key prefix of a server-side move (replaying a local rename) not yet recorded, by source path. */
 export const MOVE_INTENT = 'move-intent:';
 
+const moves = metaJournal<string>(MOVE_INTENT, (v) => (JSON.parse(v) as { to: string }).to);
+
 export function journalMove(index: SyncIndex, pairId: number, from: string, to: string): void {
   index.setMeta(pairId, MOVE_INTENT + from, JSON.stringify({ to }));
 }
 
-export function clearMoveJournal(index: SyncIndex, pairId: number, from: string): void {
-  index.setMeta(pairId, MOVE_INTENT + from, null);
-}
-
-export function journalledMoves(index: SyncIndex, pairId: number): Map<string, string> {
-  return entriesOf(index, pairId, MOVE_INTENT, (v) => (JSON.parse(v) as { to: string }).to);
-}
+export const clearMoveJournal = moves.clear;
+export const journalledMoves = moves.all;
 
 /** Index meta key prefix of a folder being made on the server, not yet recorded. */
 export const MKDIR_INTENT = 'mkdir-intent:';
@@ -190,17 +193,10 @@ export interface MkdirIntent {
   ino: number;
 }
 
-export function journalMkdir(index: SyncIndex, pairId: number, path: string, local: MkdirIntent): void {
-  index.setMeta(pairId, MKDIR_INTENT + path, JSON.stringify(local));
-}
-
-export function clearMkdirJournal(index: SyncIndex, pairId: number, path: string): void {
-  index.setMeta(pairId, MKDIR_INTENT + path, null);
-}
-
-export function journalledMkdirs(index: SyncIndex, pairId: number): Map<string, MkdirIntent> {
-  return entriesOf(index, pairId, MKDIR_INTENT, (v) => JSON.parse(v) as MkdirIntent);
-}
+const mkdirs = metaJournal<MkdirIntent>(MKDIR_INTENT);
+export const journalMkdir = mkdirs.write;
+export const clearMkdirJournal = mkdirs.clear;
+export const journalledMkdirs = mkdirs.all;
 
 /** The base to record when the server holds a folder at a path this agent was making one and the index has none. */
 export function ownMkdirBase(
