@@ -18,9 +18,8 @@ interface TreeSpec<E extends { path: string }> {
   table: string;
   /** Data columns after (pair_id, path). */
   columns: readonly string[];
+  /** The data columns' values of an entry, as stored (so a stored row equal to them holds the entry). */
   values(e: E): unknown[];
-  /** True when the stored row (`row[0]` is the path, data columns follow) already holds `e`. */
-  same(row: unknown[], e: E): boolean;
   /** Builds an entry from a row laid out as `[path, ...columns]`. */
   fromRow(row: unknown[]): E;
 }
@@ -31,8 +30,6 @@ export const LOCAL: TreeSpec<LocalEntry> = {
   table: 'local_entries',
   columns: ['kind', 'size', 'mtime_ms', 'ino', 'md5'],
   values: (e) => [e.kind, e.size, e.mtimeMs, e.ino, e.md5 ?? null],
-  same: (r, e) =>
-    r[1] === e.kind && r[2] === e.size && r[3] === e.mtimeMs && r[4] === e.ino && r[5] === (e.md5 ?? null),
   fromRow: (r) => {
     const e: LocalEntry = {
       path: r[0] as string,
@@ -51,7 +48,6 @@ export const REMOTE: TreeSpec<RemoteEntry> = {
   table: 'remote_entries',
   columns: ['kind', 'size', 'date_ms', 'md5'],
   values: (e) => [e.kind, e.size, e.dateMs, e.md5 ?? null],
-  same: (r, e) => r[1] === e.kind && r[2] === e.size && r[3] === e.dateMs && r[4] === (e.md5 ?? null),
   fromRow: (r) => {
     const e: RemoteEntry = {
       path: r[0] as string,
@@ -77,14 +73,6 @@ export const BASE: TreeSpec<BaseEntry> = {
     e.remoteDateMs,
     e.uploaded ? 1 : 0,
   ],
-  same: (r, e) =>
-    r[1] === e.kind &&
-    r[2] === e.size &&
-    r[3] === (e.md5 ?? null) &&
-    r[4] === e.localMtimeMs &&
-    r[5] === e.localIno &&
-    r[6] === e.remoteDateMs &&
-    r[7] === (e.uploaded ? 1 : 0),
   fromRow: (r) => {
     const e: BaseEntry = {
       path: r[0] as string,
@@ -172,7 +160,7 @@ export class TreeTable<E extends { path: string }> {
         continue;
       }
       seen.add(path);
-      if (this.spec.same(row, e)) stats.unchanged++;
+      if (this.spec.values(e).every((v, i) => row[i + 1] === v)) stats.unchanged++;
       else {
         toWrite.push(e);
         stats.updated++;
