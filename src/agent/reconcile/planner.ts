@@ -465,33 +465,17 @@ export class Planner {
         break;
       }
       case 'local':
-        this.applyWinner(
-          'local',
-          p,
-          l,
-          r,
-          `conflict (${what}): local wins; remote version goes to the remote trash`,
-        );
+      case 'remote': {
+        const loser = s === 'local' ? 'remote' : 'local';
+        const reason = `conflict (${what}): ${s} wins; ${loser} version goes to the ${loser} trash`;
+        this.applyWinner(s, p, l, r, reason);
         this.notice(
           'conflict',
           p,
-          `${what}: the local version won; the remote version is in the remote trash`,
+          `${what}: the ${s} version won; the ${loser} version is in the ${loser} trash`,
         );
         break;
-      case 'remote':
-        this.applyWinner(
-          'remote',
-          p,
-          l,
-          r,
-          `conflict (${what}): remote wins; local version goes to the local trash`,
-        );
-        this.notice(
-          'conflict',
-          p,
-          `${what}: the remote version won; the local version is in the local trash`,
-        );
-        break;
+      }
     }
     return BOTH;
   }
