@@ -1,6 +1,5 @@
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { parseConfigText, type PairConfig } from '../../src/agent/config/index.js';
@@ -15,32 +14,25 @@ import {
 import { syncPair, syncUntilStable, type PairContext } from '../../src/agent/engine/pair-sync.js';
 import { REMOTE_TRASH } from '../../src/agent/remote/remote-scan.js';
 import { parseFaultSpec } from '../../src/server/faults.js';
-import { startServer, type RunningServer } from '../../src/server/server.js';
+import type { RunningServer } from '../../src/server/server.js';
+import { startAliceServer, type AliceServer } from '../support/alice-server.js';
 import { Client } from '../../src/vospace/client.js';
 import { vospaceRemote } from '../../src/agent/remote/vospace/connect.js';
 
+let server: AliceServer;
 let srv: RunningServer;
 let tmp: string;
 let client: Client;
 let n = 0;
 
 beforeAll(async () => {
-  tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'vosync-pair-'));
-  srv = await startServer({
-    dataDir: path.join(tmp, 'server'),
-    users: [{ name: 'alice', token: 'alicetoken1' }],
-  });
-  client = new Client({
-    registryUrl: `${srv.baseUrl}/reg/resource-caps`,
-    cacheDir: path.join(tmp, 'cache'),
-    credentials: { kind: 'token', token: 'alicetoken1' },
-  });
+  server = await startAliceServer('pair');
+  ({ srv, tmp } = server);
+  client = server.client();
 });
 
 afterAll(async () => {
-  await client.close();
-  await srv.close();
-  fs.rmSync(tmp, { recursive: true, force: true });
+  await server.close();
 });
 
 interface Pair {

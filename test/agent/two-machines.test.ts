@@ -5,40 +5,32 @@
  * machines. Each case ends with both folders identical and one more cycle on each planning nothing.
  */
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseConfigText, type PairConfig } from '../../src/agent/config/index.js';
 import { SyncIndex } from '../../src/agent/store/index-db.js';
 import { syncPair, syncUntilStable, type PairContext } from '../../src/agent/engine/pair-sync.js';
 import { isPlanEmpty } from '../../src/agent/reconcile/index.js';
-import { startServer, type RunningServer } from '../../src/server/server.js';
+import type { RunningServer } from '../../src/server/server.js';
+import { startAliceServer, type AliceServer } from '../support/alice-server.js';
 import { Client } from '../../src/vospace/client.js';
 import { vospaceRemote } from '../../src/agent/remote/vospace/connect.js';
 import { PLACEHOLDER_GRACE_MS } from '../../src/agent/engine/prepare.js';
 
+let server: AliceServer;
 let srv: RunningServer;
 let tmp: string;
 let client: Client;
 let n = 0;
 
 beforeAll(async () => {
-  tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'vosync-two-'));
-  srv = await startServer({
-    dataDir: path.join(tmp, 'server'),
-    users: [{ name: 'alice', token: 'alicetoken1' }],
-  });
-  client = new Client({
-    registryUrl: `${srv.baseUrl}/reg/resource-caps`,
-    cacheDir: path.join(tmp, 'cache'),
-    credentials: { kind: 'token', token: 'alicetoken1' },
-  });
+  server = await startAliceServer('two');
+  ({ srv, tmp } = server);
+  client = server.client();
 });
 
 afterAll(async () => {
-  await client.close();
-  await srv.close();
-  fs.rmSync(tmp, { recursive: true, force: true });
+  await server.close();
 });
 
 interface Machine {
