@@ -294,9 +294,10 @@ export class Executor {
       }
       md5 = h.md5;
     }
-    const current = await this.checkRemote(a.path, a.expectRemote, 'upload');
+    // The remote's own read just before the bytes go checks the node (below); a version to be set aside first is
+    // checked here, so that only the version the plan saw goes to the trash.
     let replaces = a.expectRemote;
-    if (current && a.trashRemoteFirst) {
+    if (a.trashRemoteFirst && (await this.checkRemote(a.path, a.expectRemote, 'upload'))) {
       await this.trashRemote(a.path);
       replaces = null;
     }
@@ -308,7 +309,8 @@ export class Executor {
       mtimeMs: a.expectLocal.mtimeMs,
       ino: a.expectLocal.ino,
     });
-    // Checked again by the remote's own last read before the transfer: a node written meanwhile is not replaced.
+    // The remote's last read before the transfer: a node written since the scan is not replaced (a conflict error,
+    // and the action is skipped for the next cycle to re-plan).
     let result: Awaited<ReturnType<Remote['upload']>>;
     const moving = this.transferEvents(a.path, 'up', a.expectLocal.size);
     try {
