@@ -48,7 +48,8 @@ const pushes = () => requests.filter((r) => r.startsWith('GET /vault/synctrans?'
 
 /** Waits for `n` more finished cycles of the pair (the daemon polls every second in these tests). */
 async function cycles(n: number): Promise<void> {
-  const count = () => (fs.readFileSync(d.logFile, 'utf8').match(/data: (cycle done|nothing to do)/g) ?? []).length;
+  const count = () =>
+    (fs.readFileSync(d.logFile, 'utf8').match(/data: (cycle done|nothing to do)/g) ?? []).length;
   const target = count() + n;
   await waitFor(`${n} more cycles`, () => count() >= target);
 }
