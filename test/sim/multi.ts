@@ -20,6 +20,7 @@ import { SyncIndex } from '../../src/agent/store/index-db.js';
 import { syncPair, type CycleResult, type PairContext } from '../../src/agent/engine/pair-sync.js';
 import { isPlanEmpty } from '../../src/agent/reconcile/index.js';
 import { VosError } from '../../src/util/errors.js';
+import { EMPTY_MD5 } from '../../src/util/md5.js';
 import { MemoryRemote } from '../support/memory-remote.js';
 import { Fate, instrumentIndex } from './crash.js';
 import { Faults, simGate } from './gate.js';
@@ -369,7 +370,7 @@ export async function runMultiSeed(world: SimWorld, opts: MultiOptions): Promise
         windows.delete(window);
         index.close();
       }
-      a.ledger.noteSynced(await a.local.tree(), await remote.tree());
+      a.ledger.noteSynced(await a.local.tree(), await remote.tree(), syncedBases(a.indexFile, a.pair.name));
       if (fate.crashedAt) {
         stats.crashes++;
         log(`  [${a.id}] crashed at point ${fate.crashedAt.point} (${fate.crashedAt.label})`);
@@ -478,9 +479,11 @@ export async function runMultiSeed(world: SimWorld, opts: MultiOptions): Promise
       // equal its original only when two machines wrote those bytes there (the twin change): one kept them aside
       // against another version, and the other machine's write of the same bytes replaced that version later
       // (or between the scan and the download that follows the rename), which no plan can foresee.
-      // Nor is a copy a user edited into the original's bytes (a copy is a file like any other).
+      // Nor is a copy a user edited into the original's bytes (a copy is a file like any other), nor an empty
+      // copy of an empty file: empty files written anywhere are the same bytes (the ledger does not track them).
       if (
         item.md5 &&
+        item.md5 !== EMPTY_MD5 &&
         original?.md5 === item.md5 &&
         !writers.twin(original.md5, conflictOriginal(p)) &&
         !writers.wroteAt(item.md5, p)
@@ -513,6 +516,23 @@ export async function runMultiSeed(world: SimWorld, opts: MultiOptions): Promise
   stats.switches = sched.switches;
   for (const v of violations) log(`VIOLATION: ${v}`);
   return { seed, agents: opts.agents, violations, trace, stats };
+}
+
+/**
+ * The file versions an agent's index records as in sync (its bases), path → MD5: a version downloaded and
+ * recorded, then deleted locally in the same cycle, is still the synced one that a new local write replaces.
+ */
+function syncedBases(indexFile: string, pairName: string): Map<string, string> {
+  const index = SyncIndex.open(indexFile);
+  try {
+    const rec = index.getPair(pairName);
+    const out = new Map<string, string>();
+    if (!rec) return out;
+    for (const [p, b] of index.loadTrees(rec.id).base) if (b.kind === 'file' && b.md5) out.set(p, b.md5);
+    return out;
+  } finally {
+    index.close();
+  }
 }
 
 /** Every content version no user destroyed is somewhere: in place or in a conflict copy on a side, or in a trash. */

@@ -41,6 +41,14 @@ export class Ledger {
     this.written.set(md5(content), path);
   }
 
+  /** This replica's user moved `from` to `to`: a version written at an old path counts as written at its new one. */
+  movedLocally(t: Tree, from: string, to: string): void {
+    for (const [q, i] of t) {
+      if (i.kind !== 'file' || !i.md5 || !isAtOrBelow(q, from)) continue;
+      if (this.written.get(i.md5) === q) this.written.set(i.md5, to + q.slice(from.length));
+    }
+  }
+
   /** Path → the version both sides last held there (observed from the real bytes after each sync cycle). */
   private readonly synced = new Map<string, string>();
 
@@ -48,12 +56,16 @@ export class Ledger {
     for (const m of md5s) this.owed.delete(m);
   }
 
-  /** After a sync cycle: where both sides hold the same file, that version is now the synced one. */
-  noteSynced(local: Tree, remote: Tree): void {
+  /**
+   * After a sync cycle: where both sides hold the same file, or the agent's index records the version the remote
+   * holds as synced (`bases`, path → MD5), that version is now the synced one.
+   */
+  noteSynced(local: Tree, remote: Tree, bases: ReadonlyMap<string, string> = new Map()): void {
     for (const [p, l] of local) {
       const r = remote.get(p);
       if (l.kind === 'file' && r?.kind === 'file' && l.md5 === r.md5) this.synced.set(p, l.md5!);
     }
+    for (const [p, m] of bases) if (remote.get(p)?.md5 === m) this.synced.set(p, m);
   }
 
   /**
@@ -156,6 +168,7 @@ export class User {
         .filter((q) => isAtOrBelow(q, from))
         .map((q) => to + q.slice(from.length));
       this.ledger.localArrival(arriving, t, await this.remote.tree());
+      this.ledger.movedLocally(t, from, to);
     }
     await side.move(from, to);
   }

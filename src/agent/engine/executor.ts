@@ -301,23 +301,23 @@ export class Executor {
       await this.trashRemote(a.path);
       replaces = null;
     }
-    // Journal first: whatever happens to this upload (cut, killed, abandoned because the file changed), the
-    // bytes it leaves on the server are recognised as our own, never as a foreign change or a conflict.
-    journalUpload(this.ctx.index, this.ctx.pairId, a.path, {
-      md5,
-      size: a.expectLocal.size,
-      mtimeMs: a.expectLocal.mtimeMs,
-      ino: a.expectLocal.ino,
-    });
-    // The remote's last read before the transfer: a node written since the scan is not replaced (a conflict error,
-    // and the action is skipped for the next cycle to re-plan).
+    const sent = { md5, size: a.expectLocal.size, mtimeMs: a.expectLocal.mtimeMs, ino: a.expectLocal.ino };
     let result: Awaited<ReturnType<Remote['upload']>>;
     const moving = this.transferEvents(a.path, 'up', a.expectLocal.size);
     try {
       result = await this.ctx.remote.upload(a.path, {
         file,
         md5,
-        precondition: (now) => remoteMatches(now, replaces),
+        // Judged on the remote's last read, just before anything is written: a node written since the scan is not
+        // replaced (a conflict error; the action is skipped and re-planned). Only once it holds is the version
+        // journalled, before any write: whatever then happens to this upload (cut, killed, abandoned because the
+        // file changed), what it leaves on the server (an empty node a push negotiation made, or the bytes) is
+        // recognised as our own, never as a foreign change or a conflict.
+        precondition: (now) => {
+          if (!remoteMatches(now, replaces)) return false;
+          journalUpload(this.ctx.index, this.ctx.pairId, a.path, sent);
+          return true;
+        },
         onProgress: moving,
       });
     } catch (e) {
