@@ -29,6 +29,7 @@ import { listing } from './listing.js';
 import { rescan } from './rescan.js';
 import { resumableUpload } from './resumable-upload.js';
 import { smallFiles } from './small-files.js';
+import { startup } from './startup.js';
 
 export const BENCHMARKS: Record<string, (ctx: BenchContext) => Promise<BenchResult>> = {
   'small-files': smallFiles,
@@ -38,6 +39,7 @@ export const BENCHMARKS: Record<string, (ctx: BenchContext) => Promise<BenchResu
   listing,
   latency,
   'daemon-resources': daemonResources,
+  startup,
 };
 
 export interface RunOptions {

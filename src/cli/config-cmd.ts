@@ -1,150 +1,6 @@
 /** `vosync config check | path | init`: validate, locate and create the daemon's config file. */
-import fs from 'node:fs';
 import type { Command } from 'commander';
-import {
-  ConfigError,
-  exampleConfigPath,
-  formatConfigIssues,
-  hostContext,
-  loadConfig,
-  type ConfigIssue,
-  type HostContext,
-  type PairConfig,
-  type VosyncConfig,
-} from '../agent/config/index.js';
-import { tildify } from '../agent/config/paths.js';
-import { pathApi } from '../util/platform-paths.js';
-import { EXIT_BAD_CONFIG, action, type CliIo, type Ctx } from './common.js';
-import { configPathOf, hostOf } from './config-host.js';
-
-export interface CommandResult {
-  ok: boolean;
-  /** What to print (stdout when ok, stderr otherwise), ending without a newline. */
-  text: string;
-  exitCode: number;
-  /** The --json document's result. */
-  json: Record<string, unknown>;
-  /** The --json document's error.code when it failed. */
-  errorCode?: string;
-}
-
-const ARROWS: Record<PairConfig['mode'], string> = { 'two-way': '<->', backup: '->', 'mirror-down': '<-' };
-
-function pairLine(pair: PairConfig, host: HostContext): string {
-  const limits = `${Math.round(pair.deleteLimits.maxShare * 1000) / 10}% / ${pair.deleteLimits.maxCount}`;
-  const extras = [
-    pair.mode,
-    pair.mode === 'backup' ? null : `conflicts: ${pair.conflict}`,
-    `delete limit: ${limits}`,
-    pair.propagateDeletes ? 'deletes propagate' : null,
-    pair.ignore.length > 0
-      ? `${pair.ignore.length} ignore pattern${pair.ignore.length === 1 ? '' : 's'}`
-      : null,
-  ].filter((x): x is string => x !== null);
-  return `  ${pair.name}: ${tildify(pair.local, host)} ${ARROWS[pair.mode]} ${pair.remote} (${extras.join(', ')})`;
-}
-
-/** The human summary `config check` prints for a valid file. */
-export function summarizeConfig(config: VosyncConfig, host: HostContext = hostContext()): string {
-  const n = config.pairs.length;
-  const lines = [`config OK: ${n} pair${n === 1 ? '' : 's'} (${config.source})`];
-  for (const pair of config.pairs) lines.push(pairLine(pair, host));
-  if (config.warnings.length > 0) {
-    lines.push(`${config.warnings.length} warning${config.warnings.length === 1 ? '' : 's'}:`);
-    lines.push(
-      formatConfigIssues(config.warnings, config.source)
-        .split('\n')
-        .map((l) => `  ${l}`)
-        .join('\n'),
-    );
-  }
-  return lines.join('\n');
-}
-
-const issueJson = (i: ConfigIssue) => ({
-  path: i.path,
-  line: i.line ?? null,
-  column: i.column ?? null,
-  message: i.message,
-  expected: i.expected ?? null,
-});
-
-const pairJson = (p: PairConfig) => ({
-  name: p.name,
-  local: p.local,
-  remote: p.remote,
-  mode: p.mode,
-  conflict: p.conflict,
-  deleteLimits: p.deleteLimits,
-  ignore: p.ignore,
-});
-
-/** Validates one file: the summary and exit code 0, or every problem and exit code 2. */
-export function checkConfigFile(file: string, host: Partial<HostContext> = {}): CommandResult {
-  const ctx = hostContext(host);
-  try {
-    const config = loadConfig(file, ctx);
-    const json = {
-      file,
-      pairs: config.pairs.map(pairJson),
-      warnings: config.warnings.map(issueJson),
-    };
-    return { ok: true, text: summarizeConfig(config, ctx), exitCode: 0, json };
-  } catch (err) {
-    if (!(err instanceof ConfigError)) throw err;
-    return {
-      ok: false,
-      text: err.message,
-      exitCode: EXIT_BAD_CONFIG,
-      json: { file, problems: err.issues.map(issueJson) },
-      errorCode: 'config',
-    };
-  }
-}
-
-/** Writes the documented example to `file` unless something is already there. Never overwrites. */
-export function initConfigFile(file: string, platform: NodeJS.Platform = process.platform): CommandResult {
-  const example = fs.readFileSync(exampleConfigPath(), 'utf8');
-  try {
-    fs.mkdirSync(pathApi(platform).dirname(file), { recursive: true, mode: 0o700 });
-    // 'wx' fails if the file exists, so a concurrent writer cannot be overwritten either.
-    fs.writeFileSync(file, example, { flag: 'wx', mode: 0o600 });
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    if (code === 'EEXIST')
-      return {
-        ok: false,
-        text: `${file} already exists; leaving it as it is`,
-        exitCode: 1,
-        json: { file },
-        errorCode: 'exists',
-      };
-    return {
-      ok: false,
-      text: `cannot write ${file}: ${(err as Error).message}`,
-      exitCode: 1,
-      json: { file },
-      errorCode: `local:${code ?? 'error'}`,
-    };
-  }
-  return {
-    ok: true,
-    text: `wrote ${file}\nedit its pairs (and auth), then run: vosync config check --config ${JSON.stringify(file)}`,
-    exitCode: 0,
-    json: { file },
-  };
-}
-
-/** Prints a result: text on stdout (or stderr when it failed), and the --json document's parts. */
-function emit(ctx: Ctx, r: CommandResult): number {
-  ctx.result(r.json);
-  if (r.ok) ctx.out(r.text + '\n');
-  else {
-    ctx.io.stderr.write(r.text + '\n');
-    ctx.failed(r.errorCode ?? 'error', r.text);
-  }
-  return r.exitCode;
-}
+import { action, lazy, type CliIo } from './common.js';
 
 export function registerConfig(program: Command, io: CliIo): void {
   const config = program
@@ -156,8 +12,9 @@ export function registerConfig(program: Command, io: CliIo): void {
     .description('validate the configuration and list every problem with its line and what is expected')
     .option('--config <file>', 'config file (default: $VOSYNC_CONFIG, else the platform location)')
     .action(
-      action(io, async (ctx, flags: { config?: string }) =>
-        emit(ctx, checkConfigFile(configPathOf(io, flags.config), hostOf(io))),
+      action(
+        io,
+        lazy(async () => (await import('./config-run.js')).runConfigCheck),
       ),
     );
 
@@ -165,11 +22,10 @@ export function registerConfig(program: Command, io: CliIo): void {
     .command('path')
     .description('print where the configuration is read from')
     .action(
-      action(io, async (ctx) => {
-        const file = configPathOf(io, undefined);
-        ctx.out(file + '\n');
-        ctx.result({ file, exists: fs.existsSync(file) });
-      }),
+      action(
+        io,
+        lazy(async () => (await import('./config-run.js')).runConfigPath),
+      ),
     );
 
   config
@@ -177,8 +33,9 @@ export function registerConfig(program: Command, io: CliIo): void {
     .description('write the documented example configuration, unless the file already exists')
     .option('--config <file>', 'where to write it (default: the platform location)')
     .action(
-      action(io, async (ctx, flags: { config?: string }) =>
-        emit(ctx, initConfigFile(configPathOf(io, flags.config), hostOf(io).platform)),
+      action(
+        io,
+        lazy(async () => (await import('./config-run.js')).runConfigInit),
       ),
     );
 }

@@ -13,7 +13,6 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { Command } from 'commander';
-import { hostContext, loadConfig, resolveConfigPath, ConfigError } from '../agent/config/index.js';
 import { xdgConfigHome } from '../util/platform-paths.js';
 import { findOnPath, pathDirs } from '../util/which.js';
 import { CliError, action, type CliIo, type Ctx } from './common.js';
@@ -264,6 +263,9 @@ export function registerService(
     .option('--no-start', 'only write the unit file')
     .action(
       action(io, async (ctx: Ctx, flags: { config?: string; start: boolean }) => {
+        // Loaded here, not with the command's definition: the config's code (zod, yaml) is heavy to start.
+        const { hostContext, loadConfig, resolveConfigPath, ConfigError } =
+          await import('../agent/config/index.js');
         const hc = hostContext({ env: host.env, homedir: host.homedir, platform: host.platform });
         const configPath = resolveConfigPath(flags.config, hc);
         const launch = daemonLaunch(host, deps.self, configPath);

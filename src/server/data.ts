@@ -191,13 +191,13 @@ async function putArc(ctx: RequestContext, path: string, caller: Caller, exact =
   try {
     checkDeclaredLength(ctx, target.path, target.node);
     const got = await receiveBody(ctx);
-    respondStored(ctx, commitUpload(ctx, target.path, got, target.create));
+    respondStored(ctx, await commitUpload(ctx, target.path, got, target.create));
   } catch (e) {
     // Cavern creates the node before writing and empties it when the write fails: a new file refused for
     // the quota stays behind empty. (An existing file keeps its old bytes here, where Cavern truncates it.)
     if (!target.node && e instanceof Fault && e.status === 413 && !ctx.service.get(target.path)) {
       const empty = { temp: ctx.service.store.tempPath(), length: 0, md5: EMPTY_MD5 };
-      commitUpload(ctx, target.path, empty, target.create);
+      await commitUpload(ctx, target.path, empty, target.create);
     }
     throw e;
   }
@@ -262,7 +262,7 @@ async function servePreauth(ctx: RequestContext, token: string, path: string): P
     const n = exactDataNode(ctx, path, issuer, 'write');
     checkDeclaredLength(ctx, path, n);
     const got = await receiveBody(ctx);
-    respondStored(ctx, commitUpload(ctx, path, got, undefined));
+    respondStored(ctx, await commitUpload(ctx, path, got, undefined));
     return;
   }
   throw faults.methodNotAllowed(method, 'GET, HEAD, PUT, POST');

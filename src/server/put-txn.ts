@@ -217,7 +217,7 @@ async function commit(ctx: RequestContext, t: PutTxn, target: WriteTarget): Prom
         throw new Fault(412, `checksum mismatch: md5:${expected} != md5:${now.md5}`);
       const temp = ctx.service.store.tempPath();
       ctx.txns.linkForCommit(now, temp);
-      const node = commitUpload(
+      const node = await commitUpload(
         ctx,
         target.path,
         {

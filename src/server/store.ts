@@ -126,6 +126,54 @@ export function fsyncDir(p: string): void {
   fsyncFile(p);
 }
 
+async function fsyncFileAsync(p: string): Promise<void> {
+  const fh = await fs.promises.open(p, 'r');
+  try {
+    await fh.sync();
+  } finally {
+    await fh.close();
+  }
+}
+
+async function fsyncDirAsync(p: string): Promise<void> {
+  if (process.platform !== 'win32') await fsyncFileAsync(p);
+}
+
+/**
+ * fsyncs of one file, shared: `sync()` resolves after an fsync that started after it was called, and callers
+ * that arrive while one runs share the next.
+ */
+class SharedSync {
+  private running: Promise<void> | undefined;
+  private next: Promise<void> | undefined;
+
+  constructor(private readonly file: string) {}
+
+  sync(): Promise<void> {
+    if (!this.running) return this.start();
+    const after = () => {
+      this.next = undefined;
+      return this.start();
+    };
+    this.next ??= this.running.then(after, after);
+    return this.next;
+  }
+
+  private start(): Promise<void> {
+    const p = fsyncFileAsync(this.file).finally(() => {
+      if (this.running === p) this.running = undefined;
+    });
+    this.running = p;
+    return p;
+  }
+}
+
+interface PendingCommit {
+  fn: () => unknown;
+  resolve: (value: unknown) => void;
+  reject: (error: unknown) => void;
+}
+
 const SCHEMA_VERSION = 2;
 
 export class NodeStore {
@@ -143,6 +191,7 @@ export class NodeStore {
     const dbFile = path.join(dataDir, 'nodes.sqlite');
     privateFiles(dbFile, `${dbFile}-wal`, `${dbFile}-shm`);
     this.db = openDatabase(dbFile);
+    this.walSync = new SharedSync(`${dbFile}-wal`);
     this.db.pragma('journal_mode = WAL');
     // FULL: a metadata commit that was acknowledged to a client must survive a crash of the host too.
     this.db.pragma('synchronous = FULL');
@@ -368,6 +417,61 @@ export class NodeStore {
 
   private deferredRemovals: string[] | undefined;
 
+  private pendingCommits: PendingCommit[] = [];
+  private readonly walSync: SharedSync;
+
+  /**
+   * Runs `fn` in a transaction shared with the other commits asked for in the same turn of the event loop, and
+   * resolves once that transaction is durable. Each `fn` runs in a savepoint of its own: one that throws rolls
+   * back alone and rejects its promise, the others commit. The COMMIT itself does not wait for the disk
+   * (`synchronous = NORMAL` for this transaction only); the WAL is fsynced after it on a libuv thread, one
+   * fsync shared by every commit made before it starts, and only then are the promises resolved and dropped
+   * blobs unlinked: as durable as a FULL commit, without the event loop waiting for the disk.
+   */
+  commitSoon<T>(fn: () => T): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      this.pendingCommits.push({ fn, resolve: resolve as (v: unknown) => void, reject });
+      if (this.pendingCommits.length === 1) setImmediate(() => void this.flushCommits());
+    });
+  }
+
+  private async flushCommits(): Promise<void> {
+    const batch = this.pendingCommits;
+    this.pendingCommits = [];
+    const removals: string[] = [];
+    const outcomes: ({ ok: true; value: unknown } | { ok: false; error: unknown })[] = [];
+    try {
+      this.db.pragma('synchronous = NORMAL');
+      try {
+        this.db.transaction(() => {
+          for (const c of batch) {
+            this.deferredRemovals = [];
+            try {
+              outcomes.push({ ok: true, value: this.db.transaction(c.fn)() });
+              removals.push(...this.deferredRemovals);
+            } catch (error) {
+              outcomes.push({ ok: false, error });
+            }
+          }
+        })();
+      } finally {
+        this.deferredRemovals = undefined;
+        this.db.pragma('synchronous = FULL');
+      }
+      await this.walSync.sync();
+    } catch (error) {
+      // The COMMIT or the WAL's fsync failed: nothing of the batch may be acknowledged.
+      for (const c of batch) c.reject(error);
+      return;
+    }
+    for (const b of removals) fs.rmSync(this.blobPath(b), { force: true });
+    batch.forEach((c, i) => {
+      const o = outcomes[i]!;
+      if (o.ok) c.resolve(o.value);
+      else c.reject(o.error);
+    });
+  }
+
   // --- blobs -------------------------------------------------------------------------------------------
 
   blobPath(blob: string): string {
@@ -381,16 +485,18 @@ export class NodeStore {
 
   /**
    * Moves a fully written and verified temp file into the blob area and returns its blob name. The bytes are
-   * fsynced before the rename and the directory entry after it (and the shard directory's own entry when it
-   * is new), so once the metadata commits and the upload is acknowledged, a host crash cannot leave the node
-   * pointing at a missing or short blob.
+   * fsynced before the rename (unless `synced` says the writer did) and the directory entry after it (and the
+   * shard directory's own entry when it is new), so once the metadata commits and the upload is acknowledged, a
+   * host crash cannot leave the node pointing at a missing or short blob. The fsyncs run on libuv's threads:
+   * the event loop serves other requests while the disk works.
    */
-  adoptBlob(tempFile: string): string {
+  async adoptBlob(tempFile: string, opts: { synced?: boolean } = {}): Promise<string> {
     const blob = randomUUID().replace(/-/g, '');
-    const made = this.blobShard(blob);
-    fsyncFile(tempFile);
-    fs.renameSync(tempFile, this.blobPath(blob));
-    this.syncShard(blob, made);
+    const made = await this.blobShardAsync(blob);
+    if (!opts.synced) await fsyncFileAsync(tempFile);
+    await fs.promises.rename(tempFile, this.blobPath(blob));
+    await fsyncDirAsync(path.dirname(this.blobPath(blob)));
+    if (made) await fsyncDirAsync(this.blobDir);
     return blob;
   }
 
@@ -406,6 +512,14 @@ export class NodeStore {
     }
     this.syncShard(copy, made);
     return copy;
+  }
+
+  private async blobShardAsync(blob: string): Promise<boolean> {
+    const made = await fs.promises.mkdir(path.dirname(this.blobPath(blob)), {
+      recursive: true,
+      mode: DIR_MODE,
+    });
+    return made !== undefined;
   }
 
   /** Creates the blob's shard directory; true when it was new. */

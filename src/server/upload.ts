@@ -22,6 +22,8 @@ export interface Received {
   md5: string;
   /** The upload's Content-Type when the request that commits it is not the one that carried it. */
   contentType?: string;
+  /** The bytes were fsynced as the temp file was closed. */
+  synced?: boolean;
 }
 
 /** Streams a request body into a temp file, computing MD5 and length; checks Content-Length and Digest. */
@@ -38,7 +40,8 @@ export async function receiveBody(ctx: RequestContext): Promise<Received> {
     },
   });
   try {
-    await pipeline(req, counter, fs.createWriteStream(temp, { mode: FILE_MODE }));
+    // `flush`: fsynced before it is closed, on a libuv thread, so no other request waits for this disk.
+    await pipeline(req, counter, fs.createWriteStream(temp, { mode: FILE_MODE, flush: true }));
   } catch (e) {
     fs.rmSync(temp, { force: true });
     const err = e as NodeJS.ErrnoException;
@@ -62,7 +65,7 @@ export async function receiveBody(ctx: RequestContext): Promise<Received> {
     fs.rmSync(temp, { force: true });
     throw new Fault(412, `checksum mismatch: md5:${expected} != md5:${md5}`);
   }
-  return { temp, length, md5 };
+  return { temp, length, md5, synced: true };
 }
 
 /** Refuses an upload whose declared `Content-Length` alone would exceed the quota, before reading the body. */
@@ -86,21 +89,21 @@ export interface CreateAs {
  * Commits a received upload onto a node (creating the DataNode at `path` when `create` says so). `alsoInCommit`
  * runs inside the same metadata transaction (a PUT transaction ends there, in one step with the new data).
  */
-export function commitUpload(
+export async function commitUpload(
   ctx: RequestContext,
   path: string,
   got: Received,
   create: CreateAs | undefined,
   alsoInCommit?: () => void,
-): NodeRecord {
+): Promise<NodeRecord> {
   const svc = ctx.service;
   const store = svc.store;
   const empty = got.length === 0;
-  const blob = empty ? null : store.adoptBlob(got.temp);
+  const blob = empty ? null : await store.adoptBlob(got.temp, { synced: got.synced === true });
   if (empty) fs.rmSync(got.temp, { force: true });
   const now = ctx.now();
   const contentType = got.contentType ?? ctx.req.headers['content-type'];
-  return store.transaction(() => {
+  return store.commitSoon(() => {
     let node = svc.get(path);
     if (!node) {
       if (!create) {

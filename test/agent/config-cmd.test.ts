@@ -6,7 +6,8 @@ import { Command } from 'commander';
 import { afterEach, describe, expect, it } from 'vitest';
 import { exampleConfigPath } from '../../src/agent/config/index.js';
 import type { CliIo } from '../../src/cli/common.js';
-import { checkConfigFile, registerConfig } from '../../src/cli/config-cmd.js';
+import { registerConfig } from '../../src/cli/config-cmd.js';
+import { checkConfigFile } from '../../src/cli/config-run.js';
 
 interface Captured {
   out: string;

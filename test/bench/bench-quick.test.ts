@@ -62,6 +62,10 @@ const EXPECTED: Record<string, { figures: string[]; withBaseline: string[] }> = 
     ],
     withBaseline: [],
   },
+  startup: {
+    figures: ['version.seconds', 'vlsHelp.seconds', 'lsHelp.seconds'],
+    withBaseline: ['version.seconds', 'vlsHelp.seconds', 'lsHelp.seconds'],
+  },
 };
 
 let tmp: string;

@@ -2,13 +2,13 @@
 process.env['TZ'] = 'UTC';
 
 import { describe, expect, it } from 'vitest';
-import { parseChmod } from '../../src/cli/commands/chmod.js';
+import { parseChmod } from '../../src/cli/commands/chmod-run.js';
 import { permissionProperties } from '../../src/vospace/node.js';
 import { PathFilter } from '../../src/cli/commands/path-filter.js';
-import { parseTagArgs, propertyUri } from '../../src/cli/commands/tag.js';
+import { parseTagArgs, propertyUri } from '../../src/cli/commands/tag-run.js';
 import { globMatch, splitRemote } from '../../src/cli/commands/targets.js';
 import { vlsCreator, vlsDate, vlsLine, vlsSize } from '../../src/cli/commands/vls-format.js';
-import { sortOrder } from '../../src/cli/commands/ls.js';
+import { sortOrder } from '../../src/cli/commands/ls-run.js';
 import { CliError } from '../../src/cli/common.js';
 import type { NodeInfo } from '../../src/vospace/node.js';
 

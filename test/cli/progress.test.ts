@@ -2,7 +2,8 @@ import { Readable, Writable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, expect, it } from 'vitest';
 import { TransferProgress } from '../../src/cli/commands/progress.js';
-import { Ctx, type CliIo } from '../../src/cli/common.js';
+import type { CliIo } from '../../src/cli/common.js';
+import { Ctx } from '../../src/cli/ctx.js';
 
 function io(tty: boolean): { io: CliIo; err: () => string } {
   const chunks: string[] = [];

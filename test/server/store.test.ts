@@ -26,18 +26,18 @@ function dataNode(blob: string | null): NodeRecord {
   };
 }
 
-function blobFrom(store: NodeStore, content: string): string {
+async function blobFrom(store: NodeStore, content: string): Promise<string> {
   const tmp = store.tempPath();
   fs.writeFileSync(tmp, content);
   return store.adoptBlob(tmp);
 }
 
-it('keeps the previous blob when the replacing transaction does not commit', () => {
+it('keeps the previous blob when the replacing transaction does not commit', async () => {
   dir = fs.mkdtempSync(path.join(os.tmpdir(), 'vosync-store-'));
   const store = new NodeStore(dir);
-  const v1 = blobFrom(store, 'one');
+  const v1 = await blobFrom(store, 'one');
   store.insert(dataNode(v1));
-  const v2 = blobFrom(store, 'two');
+  const v2 = await blobFrom(store, 'two');
   expect(() =>
     store.transaction(() => {
       store.replaceData(store.get('vault', 'alice/x')!, v2, 3, null, 1);
@@ -51,5 +51,31 @@ it('keeps the previous blob when the replacing transaction does not commit', () 
   expect(fs.existsSync(store.blobPath(v1))).toBe(false);
   expect(fs.readFileSync(store.blobPath(store.get('vault', 'alice/x')!.blob!), 'utf8')).toBe('two');
   // The orphaned blob of the failed attempt is collected at the next start.
+  store.close();
+});
+
+it('commits uploads finishing together in one transaction, each in its own savepoint', async () => {
+  dir = fs.mkdtempSync(path.join(os.tmpdir(), 'vosync-store-'));
+  const store = new NodeStore(dir);
+  const v1 = await blobFrom(store, 'one');
+  store.insert(dataNode(v1));
+  const [v2, v3] = [await blobFrom(store, 'two'), await blobFrom(store, 'three')];
+  const y = { ...dataNode(null), path: 'alice/y', name: 'y' };
+  const replaced = store.commitSoon(() => store.replaceData(store.get('vault', 'alice/x')!, v2, 3, null, 1));
+  const refused = store.commitSoon(() => {
+    store.replaceData(store.get('vault', 'alice/x')!, v3, 5, null, 2);
+    throw new Error('over quota');
+  });
+  const created = store.commitSoon(() => store.insert(y));
+  // Nothing is visible, and no old blob gone, before the shared commit.
+  expect(store.get('vault', 'alice/y')).toBeUndefined();
+  await expect(replaced).resolves.toMatchObject({ blob: v2 });
+  await expect(refused).rejects.toThrow('over quota');
+  await created;
+  expect(store.get('vault', 'alice/x')!.blob).toBe(v2);
+  expect(store.get('vault', 'alice/y')).toBeDefined();
+  // The committed replacement's old blob is unlinked once the commit is durable; the refused one's is not.
+  expect(fs.existsSync(store.blobPath(v1))).toBe(false);
+  expect(fs.readFileSync(store.blobPath(v3), 'utf8')).toBe('three');
   store.close();
 });

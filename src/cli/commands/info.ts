@@ -1,53 +1,15 @@
 /** `vosync info`: everything the service says about a node, as `key: value` lines or JSON. */
 import type { Command } from 'commander';
-import { locationUri } from '../../vospace/location.js';
-import { permissionString, type NodeInfo } from '../../vospace/node.js';
-import { action, eachTarget, requireRemote, type CliIo, type Ctx } from '../common.js';
-import { expandRemote, isRemoteArg, nodeJson } from './targets.js';
-
-function describe(info: NodeInfo, location: string, uri: string): string {
-  const rows: [string, string][] = [
-    ['location', location],
-    ['uri', uri],
-    ['type', info.kind],
-    ['size', String(info.size)],
-    ['md5', info.md5 ?? ''],
-    ['modified', info.date === undefined ? '' : new Date(info.date).toISOString()],
-    ['creator', info.creator ?? ''],
-    ['permissions', permissionString(info)],
-    ['public', String(info.isPublic)],
-    ['read groups', info.readGroups.join(' ')],
-    ['write groups', info.writeGroups.join(' ')],
-    ['locked', String(info.locked)],
-  ];
-  if (info.kind === 'link') rows.push(['target', info.target ?? '']);
-  let out = rows.map(([k, v]) => `${k}: ${v}`).join('\n') + '\nproperties:\n';
-  for (const [k, v] of Object.entries(info.properties).sort()) out += `  ${k} = ${v}\n`;
-  return out;
-}
+import { action, lazy, type CliIo } from '../common.js';
 
 export function configureInfo(cmd: Command, io: CliIo): Command {
   return cmd
     .description('show a node’s metadata: type, size, MD5, dates, owner, permissions, all properties')
     .argument('<nodes...>', 'remote nodes (wildcards allowed in the last part)')
     .action(
-      action(io, async (ctx: Ctx, nodes: string[]) => {
-        requireRemote(nodes, isRemoteArg);
-        const client = ctx.client();
-        const targets: string[] = [];
-        for (const n of nodes) targets.push(...(await expandRemote(client, n)));
-        let first = true;
-        const { code, results } = await eachTarget(ctx, targets, async (n) => {
-          const info = await client.getInfo(n);
-          const uri = locationUri(client.location(n));
-          if (!ctx.json) {
-            ctx.out((first ? '' : '\n') + describe(info, n, uri));
-            first = false;
-          }
-          return { ...nodeJson(info, n), uri, properties: info.properties };
-        });
-        ctx.result({ results });
-        return code;
-      }),
+      action(
+        io,
+        lazy(async () => (await import('./info-run.js')).runInfo),
+      ),
     );
 }

@@ -1,7 +1,6 @@
 /** `vosync ln` / `vln`: create a link node pointing at another node or an external URL. */
 import type { Command } from 'commander';
-import { CliError, EXIT, action, requireRemote, type CliIo, type Ctx } from '../common.js';
-import { isRemoteArg, nodeJson } from './targets.js';
+import { action, lazy, type CliIo } from '../common.js';
 
 export function configureLn(cmd: Command, io: CliIo): Command {
   return cmd
@@ -9,14 +8,9 @@ export function configureLn(cmd: Command, io: CliIo): Command {
     .argument('<target>', 'what the link points at: a vos:/arc: node or an http(s):// URL')
     .argument('<link>', 'the link node to create')
     .action(
-      action(io, async (ctx: Ctx, target: string, link: string) => {
-        requireRemote([link], isRemoteArg);
-        if (!isRemoteArg(target) && !/^(https?|file|vos):\/\//i.test(target)) {
-          throw new CliError(`${target}: a link target must be a remote node or a URL`, EXIT.invalid);
-        }
-        const info = await ctx.client().link(target, link);
-        ctx.log.info(`${link} -> ${info.target ?? target}`);
-        ctx.result({ node: nodeJson(info, link) });
-      }),
+      action(
+        io,
+        lazy(async () => (await import('./ln-run.js')).runLn),
+      ),
     );
 }

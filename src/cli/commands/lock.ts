@@ -1,7 +1,6 @@
 /** `vosync lock` / `vlock`: lock or unlock a node; without --lock/--unlock report the state (exit 0 = locked). */
 import type { Command } from 'commander';
-import { CliError, EXIT, action, requireRemote, type CliIo, type Ctx } from '../common.js';
-import { isRemoteArg } from './targets.js';
+import { action, lazy, type CliIo } from '../common.js';
 
 export function configureLock(cmd: Command, io: CliIo): Command {
   return cmd
@@ -12,27 +11,9 @@ export function configureLock(cmd: Command, io: CliIo): Command {
     .option('--lock', 'lock the node')
     .option('--unlock', 'unlock the node')
     .action(
-      action(io, async (ctx: Ctx, node: string, opts: { lock?: boolean; unlock?: boolean }) => {
-        requireRemote([node], isRemoteArg);
-        if (opts.lock && opts.unlock)
-          throw new CliError('--lock and --unlock exclude each other', EXIT.invalid);
-        const client = ctx.client();
-        if (!opts.lock && !opts.unlock) {
-          const info = await client.getInfo(node);
-          ctx.result({ node, locked: info.locked });
-          ctx.out(`${node} is ${info.locked ? 'locked' : 'not locked'}\n`);
-          return info.locked ? EXIT.ok : EXIT.failure;
-        }
-        const info = await client.lock(node, Boolean(opts.lock));
-        if (opts.lock && !info.locked) {
-          throw new CliError(
-            `${node}: the service does not support locks (ARC ignores them)`,
-            EXIT.unsupported,
-          );
-        }
-        ctx.log.info(`${node} ${info.locked ? 'locked' : 'unlocked'}`);
-        ctx.result({ node, locked: info.locked });
-        return EXIT.ok;
-      }),
+      action(
+        io,
+        lazy(async () => (await import('./lock-run.js')).runLock),
+      ),
     );
 }

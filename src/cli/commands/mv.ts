@@ -1,32 +1,15 @@
 /** `vosync mv` / `vmv`: server-side move or rename within one service; into a directory when DEST is one. */
 import type { Command } from 'commander';
-import { CliError, EXIT, action, eachTarget, requireRemote, type CliIo, type Ctx } from '../common.js';
-import { isRemoteArg } from './targets.js';
+import { action, lazy, type CliIo } from '../common.js';
 
 export function configureMv(cmd: Command, io: CliIo): Command {
   return cmd
     .description('move or rename remote nodes within one service (vmv)')
     .argument('<paths...>', 'SOURCE… DEST (remote); an existing directory DEST receives the sources')
     .action(
-      action(io, async (ctx: Ctx, paths: string[]) => {
-        if (paths.length < 2) throw new CliError('mv needs a SOURCE and a DEST', EXIT.invalid);
-        requireRemote(paths, isRemoteArg, '; mv works on remote nodes (use cp, then rm, across sides)');
-        const dest = paths[paths.length - 1]!;
-        const sources = paths.slice(0, -1);
-        const client = ctx.client();
-        if (sources.length > 1 && !(await client.isdir(dest))) {
-          throw new CliError(
-            `cannot move ${sources.length} nodes into ${dest}: not a directory`,
-            EXIT.notDir,
-          );
-        }
-        const { code, results } = await eachTarget(ctx, sources, async (src) => {
-          const uri = await client.move(src, dest);
-          ctx.log.info(`${src} -> ${uri}`);
-          return { destination: uri };
-        });
-        ctx.result({ results });
-        return code;
-      }),
+      action(
+        io,
+        lazy(async () => (await import('./mv-run.js')).runMv),
+      ),
     );
 }
