@@ -21,6 +21,8 @@ const EXPECTED: Record<string, { figures: string[]; withBaseline: string[] }> = 
       'cli.again.seconds',
       'cli.upload.vsCadc',
       'cli.download.vsCadc',
+      'cli.upload.cpuMsPerFile',
+      'cli.download.cpuMsPerFile',
       'engine.upload.filesPerSecond',
       'engine.download.filesPerSecond',
       'serverFloor.upload.filesPerSecond',
