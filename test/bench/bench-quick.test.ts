@@ -68,6 +68,26 @@ const EXPECTED: Record<string, { figures: string[]; withBaseline: string[] }> = 
     figures: ['version.seconds', 'vlsHelp.seconds', 'lsHelp.seconds'],
     withBaseline: ['version.seconds', 'vlsHelp.seconds', 'lsHelp.seconds'],
   },
+  // Quick sizes: pairs of 200 and 2,000 files, and the growth from one to the other.
+  scale: {
+    figures: [
+      ...['n200', 'n2000'].flatMap((n) =>
+        [
+          'noChange.seconds',
+          'noChange.hashed',
+          'noChangeCached.seconds',
+          'oneEdit.p50.seconds',
+          'index.MB',
+          'index.bytesPerFile',
+          'firstSync.peakRss.MB',
+          'cycles.peakRss.MB',
+          'rssAfter.MB',
+        ].map((k) => `${n}.${k}`),
+      ),
+      ...['noChange', 'noChangeCached', 'oneEdit', 'index', 'peak'].map((k) => `growth.n200-n2000.${k}`),
+    ],
+    withBaseline: [],
+  },
 };
 
 let tmp: string;
@@ -117,6 +137,7 @@ describe('npm run bench -- --quick', () => {
       'resumable-upload/cuts',
       'rescan/scan.seconds',
       'rescan/scan.filesHashed',
+      'scale/n200.noChange.hashed',
       'listing/vaultFlat.seconds',
       'latency/p50.seconds',
       'latency/p99.seconds',
