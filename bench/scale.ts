@@ -7,7 +7,8 @@
  *   before it does anything);
  * - one-edit cycles: one file rewritten, then a cycle on the cached listing, as the daemon runs one after a
  *   watcher batch (the watcher's own quiet time is not in it);
- * - the index's size on disk, and the RSS of the process running the cycles (peak and after the cycle).
+ * - the index's size on disk, and the RSS of the process running the cycles (peak, and after the cycle once
+ *   the heap was compacted as the daemon does after a big pair's cycle).
  *
  * The cycles run in a process of their own (bench/lib/cycle-worker.ts, the built engine, index and client kept
  * open between cycles as in the daemon) against a `vosync serve` child. The remote side is seeded with the same
@@ -214,7 +215,7 @@ function rowFigures(r: Row): Figure[] {
     }),
     figure({
       key: `${k}.rssAfter.MB`,
-      label: `${files}: RSS after the last cycle`,
+      label: `${files}: RSS after the last cycle (and the daemon's compaction)`,
       value: r.edits[r.edits.length - 1]!.rss / MB,
       unit: 'MB',
     }),

@@ -1,7 +1,8 @@
 /**
  * One pair's sync cycles in a process of their own, for the scale benchmark: the daemon's cycle (`syncPair`)
- * from the built dist/, the index and the client kept open between cycles as the daemon keeps them, driven over
- * stdin. The process holds nothing else, so its RSS is the cycle's.
+ * from the built dist/, the index and the client kept open between cycles and the heap compacted after a big
+ * pair's cycle, as the daemon does (pair-runner.ts), driven over stdin. The process holds nothing else, so its
+ * RSS is the cycle's.
  *
  * bench/scale.ts transpiles this file and runs it with plain `node`, not through ts-register: the TypeScript
  * compiler that the loader hooks keep in memory would add about 90 MB to every RSS figure. Hence only `node:`
@@ -17,6 +18,7 @@ import readline from 'node:readline';
 import { pathToFileURL } from 'node:url';
 import type * as ConfigModule from '../../src/agent/config/index.js';
 import type * as PairSyncModule from '../../src/agent/engine/pair-sync.js';
+import type * as HeapModule from '../../src/agent/heap.js';
 import type * as ConnectModule from '../../src/agent/remote/vospace/connect.js';
 import type * as IndexModule from '../../src/agent/store/index-db.js';
 import type * as ClientModule from '../../src/vospace/client.js';
@@ -43,9 +45,9 @@ export interface CycleReply {
   skipped: number;
   bytesUp: number;
   paused: string | null;
-  /** RSS when the cycle ended, and the highest RSS during it (bytes). */
-  rss: number;
+  /** The highest RSS during the cycle, and the RSS once the daemon's after-cycle compaction ran (bytes). */
   peak: number;
+  rss: number;
   /** False when the peak could not be reset before the cycle: `peak` is then the highest since the start. */
   peakIsCycles: boolean;
 }
@@ -62,6 +64,7 @@ const { syncPair } = (await import(dist('agent/engine/pair-sync.js'))) as typeof
 const { vospaceRemote } = (await import(dist('agent/remote/vospace/connect.js'))) as typeof ConnectModule;
 const { SyncIndex } = (await import(dist('agent/store/index-db.js'))) as typeof IndexModule;
 const { Client } = (await import(dist('vospace/client.js'))) as typeof ClientModule;
+const { COMPACT_AFTER_ENTRIES, compactHeap } = (await import(dist('agent/heap.js'))) as typeof HeapModule;
 
 const pair = parseConfigText(
   `pairs:\n  - name: scale\n    local: ${args.local}\n    remote: ${args.remote}\n    mode: two-way\n`,
@@ -108,6 +111,9 @@ async function cycle(cachedRemote: boolean): Promise<CycleReply> {
   });
   const seconds = (performance.now() - t0) / 1000;
   const cpu = process.cpuUsage(cpu0);
+  const { peak } = memory();
+  const counts = index.treeCounts(r.pairId);
+  if (counts.local + counts.remote + counts.base >= COMPACT_AFTER_ENTRIES) compactHeap();
   return {
     seconds,
     cpuSeconds: (cpu.user + cpu.system) / 1e6,
@@ -118,7 +124,8 @@ async function cycle(cachedRemote: boolean): Promise<CycleReply> {
     skipped: r.report?.skipped.length ?? 0,
     bytesUp: r.report?.bytesUp ?? 0,
     paused: r.paused ?? null,
-    ...memory(),
+    peak,
+    rss: memory().rss,
     peakIsCycles,
   };
 }
