@@ -28,6 +28,7 @@ import { toMarkdown, toText, type BenchResult } from './lib/report.js';
 import { listing } from './listing.js';
 import { rescan } from './rescan.js';
 import { resumableUpload } from './resumable-upload.js';
+import { scale } from './scale.js';
 import { smallFiles } from './small-files.js';
 import { startup } from './startup.js';
 
@@ -40,6 +41,7 @@ export const BENCHMARKS: Record<string, (ctx: BenchContext) => Promise<BenchResu
   latency,
   'daemon-resources': daemonResources,
   startup,
+  scale,
 };
 
 export interface RunOptions {

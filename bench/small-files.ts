@@ -6,7 +6,9 @@
  * - baselines in the same run: one plain HTTP PUT/GET per file against a plain Node HTTP server, one plain PUT/GET
  *   per file against `vosync serve` itself (ARC's /files endpoint), and CADC's `vsync` (up) and `vcp` (down)
  *   when `VSYNC_CMD` is set;
- * - requests per file of each vosync path, counted on a small sample against a logging server.
+ * - requests per file of each vosync path, counted on a small sample against a logging server;
+ * - the client's CPU per file (user + system of the `vosync sync` process, and of CADC's vsync/vcp beside it):
+ *   unlike files per second, that ratio holds whatever the server costs, and here the server shares the machine.
  */
 import fs from 'node:fs';
 import path from 'node:path';
@@ -26,7 +28,7 @@ import {
   startVosyncServer,
   type ServerProc,
 } from './lib/procs.js';
-import { atLeast, figure, type BenchResult, type Figure } from './lib/report.js';
+import { atLeast, atMost, figure, type BenchResult, type Figure } from './lib/report.js';
 import { vospaceRemote } from '../src/agent/remote/vospace/connect.js';
 
 interface Rates {
@@ -34,8 +36,14 @@ interface Rates {
   down: number;
 }
 
+/** The client process's user + system CPU seconds per file, each way (the server's CPU not included). */
+interface CpuPerFile {
+  upCpu: number;
+  downCpu: number;
+}
+
 /** `vosync sync` up: the first run's seconds, and a second run over the unchanged tree (must send nothing). */
-interface CliRuns extends Rates {
+interface CliRuns extends Rates, CpuPerFile {
   upSeconds: number;
   againSeconds: number;
   againHashed: number;
@@ -139,6 +147,8 @@ async function vosyncCli(
     up: n / up.seconds,
     down: n / down.seconds,
     upSeconds: up.seconds,
+    upCpu: up.cpuSeconds / n,
+    downCpu: down.cpuSeconds / n,
     againSeconds: again.seconds,
     againHashed: second.hashed,
   };
@@ -191,7 +201,7 @@ async function cadc(
   tree: Tree,
   remote: string,
   downDir: string,
-): Promise<Rates & { downFiles?: number; notes: string[] }> {
+): Promise<Rates & CpuPerFile & { downFiles?: number; notes: string[] }> {
   const cmd = ctx.vsyncCmd!;
   const notes: string[] = [];
   const run = (args: string[]) =>
@@ -214,10 +224,12 @@ async function cadc(
   const subsetFiles = tree.files.filter((f) => subset.some((d) => f.rel.startsWith(d + '/'))).length;
   fs.mkdirSync(downDir, { recursive: true });
   let seconds = 0;
+  let downCpu = 0;
   for (const d of subset) {
     const r = await run(['vcp', `${remote}/${path.basename(tree.root)}/${d}`, downDir + '/']);
     if (r.code !== 0) throw new Error(`CADC vcp ${d}: exit ${r.code}: ${r.stderr.slice(-2000)}`);
     seconds += r.seconds;
+    downCpu += r.cpuSeconds;
   }
   const got = countFiles(downDir);
   if (got !== subsetFiles) throw new Error(`CADC vcp: ${got} files downloaded, expected ${subsetFiles}`);
@@ -226,7 +238,14 @@ async function cadc(
       `\`vcp\` (recursive, one stream: vsync cannot download) for the download, on ${subsetFiles} of the files ` +
       `(${subset.length} folder(s), one vcp per folder), rate = files ÷ summed wall time.`,
   );
-  return { up: n / up.seconds, down: subsetFiles / seconds, downFiles: subsetFiles, notes };
+  return {
+    up: n / up.seconds,
+    down: subsetFiles / seconds,
+    upCpu: up.cpuSeconds / n,
+    downCpu: downCpu / subsetFiles,
+    downFiles: subsetFiles,
+    notes,
+  };
 }
 
 async function countRemote(client: Client, root: string): Promise<number> {
@@ -461,6 +480,28 @@ export async function smallFiles(ctx: BenchContext): Promise<BenchResult> {
       ...(cadcRates?.down ? { baseline: { label: 'CADC vcp', value: cadcRates.down, unit: 'files/s' } } : {}),
       ratioTarget: atLeast(10),
       ...(cadcRates ? {} : { note: 'VSYNC_CMD not set' }),
+    }),
+    figure({
+      key: 'cli.upload.cpuMsPerFile',
+      label: '`vosync sync` upload, client CPU (user + system) per file',
+      value: cli ? cli.upCpu * 1000 : undefined,
+      unit: 'ms',
+      ...(cadcRates
+        ? { baseline: { label: 'CADC vsync', value: cadcRates.upCpu * 1000, unit: 'ms' } }
+        : { note: 'VSYNC_CMD not set' }),
+      ratioMeaning: 'lower is better',
+      ratioTarget: atMost(0.1),
+    }),
+    figure({
+      key: 'cli.download.cpuMsPerFile',
+      label: '`vosync sync` download, client CPU (user + system) per file',
+      value: cli ? cli.downCpu * 1000 : undefined,
+      unit: 'ms',
+      ...(cadcRates
+        ? { baseline: { label: 'CADC vcp', value: cadcRates.downCpu * 1000, unit: 'ms' } }
+        : { note: 'VSYNC_CMD not set' }),
+      ratioMeaning: 'lower is better',
+      ratioTarget: atMost(0.1),
     }),
     figure({
       key: 'engine.upload.filesPerSecond',

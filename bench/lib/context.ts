@@ -27,6 +27,12 @@ export interface Sizes {
   latencyTreeFiles: number;
   daemonFiles: number;
   idleSeconds: number;
+  /**
+   * The scale table's pair sizes: scaleMin files, then ten times more at each step up to scaleMax
+   * (`--size scaleMax=1000000` adds the million-file row, which takes a long time and several GB of disk).
+   */
+  scaleMin: number;
+  scaleMax: number;
 }
 
 export const FULL: Sizes = {
@@ -41,6 +47,8 @@ export const FULL: Sizes = {
   latencyTreeFiles: 1_000,
   daemonFiles: 100_000,
   idleSeconds: 60,
+  scaleMin: 10_000,
+  scaleMax: 100_000,
 };
 
 export const QUICK: Sizes = {
@@ -55,6 +63,8 @@ export const QUICK: Sizes = {
   latencyTreeFiles: 50,
   daemonFiles: 2_000,
   idleSeconds: 3,
+  scaleMin: 200,
+  scaleMax: 2_000,
 };
 
 export interface BenchContext {

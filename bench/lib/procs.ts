@@ -94,6 +94,11 @@ export async function startRawServer(dataDir: string): Promise<Proc & { baseUrl:
 export interface CommandResult {
   code: number | null;
   seconds: number;
+  /**
+   * User + system CPU seconds of the command and every process it waited for, from this process's children
+   * totals: exact as long as no other child of this process ends while the command runs.
+   */
+  cpuSeconds: number;
   stdout: string;
   stderr: string;
 }
@@ -106,6 +111,7 @@ export function runCommand(
 ): Promise<CommandResult> {
   return new Promise((resolve, reject) => {
     const t0 = performance.now();
+    const cpu0 = childrenCpuSeconds();
     const child = spawn(cmd, args, {
       env: { ...process.env, ...opts.env },
       cwd: opts.cwd,
@@ -120,8 +126,15 @@ export function runCommand(
       if (stderr.length < 1_000_000) stderr += d.toString();
     });
     child.once('error', reject);
+    // 'close' comes after the child was reaped, so its CPU is in the children totals by then.
     child.once('close', (code) =>
-      resolve({ code, seconds: (performance.now() - t0) / 1000, stdout, stderr }),
+      resolve({
+        code,
+        seconds: (performance.now() - t0) / 1000,
+        cpuSeconds: childrenCpuSeconds() - cpu0,
+        stdout,
+        stderr,
+      }),
     );
   });
 }
@@ -148,12 +161,25 @@ export function memoryOf(pid: number): { rss: number; peak: number } {
 
 /** User + system CPU seconds a process has used so far (Linux, from /proc/PID/stat). */
 export function cpuSecondsOf(pid: number): number {
+  const fields = statFields(pid);
+  return (Number(fields[11]) + Number(fields[12])) / USER_HZ;
+}
+
+/**
+ * User + system CPU seconds of this process's children that have ended and been reaped (the kernel adds a
+ * child's own children's totals when it reaps them): getrusage(RUSAGE_CHILDREN), which Node does not expose.
+ * Works for any program, Node or not, run through a shell or not.
+ */
+export function childrenCpuSeconds(): number {
+  const fields = statFields('self');
+  return (Number(fields[13]) + Number(fields[14])) / USER_HZ;
+}
+
+/** The fields of /proc/PID/stat after the command name, from `state` on (so index 11 is utime). */
+function statFields(pid: number | 'self'): string[] {
   const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
   // The command name may contain spaces; fields after it are space separated.
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  const utime = Number(fields[11]);
-  const stime = Number(fields[12]);
-  return (utime + stime) / USER_HZ;
+  return stat.slice(stat.lastIndexOf(')') + 2).split(' ');
 }
 
 /** Clock ticks per second of /proc times: 100 on every mainstream Linux build. */

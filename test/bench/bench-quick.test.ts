@@ -21,6 +21,8 @@ const EXPECTED: Record<string, { figures: string[]; withBaseline: string[] }> = 
       'cli.again.seconds',
       'cli.upload.vsCadc',
       'cli.download.vsCadc',
+      'cli.upload.cpuMsPerFile',
+      'cli.download.cpuMsPerFile',
       'engine.upload.filesPerSecond',
       'engine.download.filesPerSecond',
       'serverFloor.upload.filesPerSecond',
@@ -65,6 +67,30 @@ const EXPECTED: Record<string, { figures: string[]; withBaseline: string[] }> = 
   startup: {
     figures: ['version.seconds', 'vlsHelp.seconds', 'lsHelp.seconds'],
     withBaseline: ['version.seconds', 'vlsHelp.seconds', 'lsHelp.seconds'],
+  },
+  // Quick sizes: pairs of 200 and 2,000 files, and the growth from one to the other.
+  scale: {
+    figures: [
+      ...['n200', 'n2000'].flatMap((n) =>
+        [
+          'noChange.seconds',
+          'noChange.hashed',
+          'noChangeCached.seconds',
+          'oneEdit.p50.seconds',
+          'index.MB',
+          'index.bytesPerFile',
+          'firstSync.peakRss.MB',
+          'noChange.peakRss.MB',
+          'noChangeCached.peakRss.MB',
+          'oneEdit.peakRss.MB',
+          'rssAfter.MB',
+        ].map((k) => `${n}.${k}`),
+      ),
+      ...['noChange', 'noChangeCached', 'oneEdit', 'index', 'noChangePeak', 'oneEditPeak'].map(
+        (k) => `growth.n200-n2000.${k}`,
+      ),
+    ],
+    withBaseline: [],
   },
 };
 
@@ -115,6 +141,7 @@ describe('npm run bench -- --quick', () => {
       'resumable-upload/cuts',
       'rescan/scan.seconds',
       'rescan/scan.filesHashed',
+      'scale/n200.noChange.hashed',
       'listing/vaultFlat.seconds',
       'latency/p50.seconds',
       'latency/p99.seconds',
