@@ -2,7 +2,7 @@
  * vosync's benchmarks. Each reports its figures with the baseline measured in the same run and the target it is
  * held to. Needs the built CLI (`npm run build`): servers and daemons run as child processes of it.
  *
- *   npm run bench                                   all benchmarks, full sizes (about 15 minutes)
+ *   npm run bench                                   all benchmarks, full sizes (about 18 minutes)
  *   npm run bench -- --quick                        small sizes (seconds; what the test runs)
  *   npm run bench -- --only rescan,listing          some of them (names below)
  *   npm run bench -- --markdown out.md --json out.json
