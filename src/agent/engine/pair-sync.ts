@@ -347,22 +347,27 @@ export function machineName(): string {
 /** Index meta key prefix: when an empty remote node was first seen (local clock). */
 const PLACEHOLDER_SEEN = 'placeholder-seen:';
 
-/** Makes what `prepare` decided durable: adopted bases, settled journal entries, placeholder marks. */
+/**
+ * Makes what `prepare` decided durable, in one transaction: a replayed move's bases leave the old paths and
+ * arrive at the new ones together with its journal entry cleared, or not at all.
+ */
 function recordPrepared(
   index: SyncIndex,
   pairId: number,
   prepared: Prepared,
   seenBefore: ReadonlyMap<string, number>,
 ): void {
-  for (const o of prepared.outcomes) index.commitOutcome(pairId, o);
-  for (const p of prepared.settled.downloads) clearDownloadJournal(index, pairId, p);
-  for (const p of prepared.settled.moves) clearMoveJournal(index, pairId, p);
-  for (const p of prepared.settled.uploads) clearUploadJournal(index, pairId, p);
-  for (const p of prepared.settled.mkdirs) clearMkdirJournal(index, pairId, p);
-  for (const [p, since] of prepared.placeholderSeen)
-    index.setMeta(pairId, PLACEHOLDER_SEEN + p, String(since));
-  for (const p of seenBefore.keys())
-    if (!prepared.placeholderSeen.has(p)) index.setMeta(pairId, PLACEHOLDER_SEEN + p, null);
+  index.transaction(() => {
+    if (prepared.outcomes.length > 0) index.commitOutcomes(pairId, prepared.outcomes);
+    for (const p of prepared.settled.downloads) clearDownloadJournal(index, pairId, p);
+    for (const p of prepared.settled.moves) clearMoveJournal(index, pairId, p);
+    for (const p of prepared.settled.uploads) clearUploadJournal(index, pairId, p);
+    for (const p of prepared.settled.mkdirs) clearMkdirJournal(index, pairId, p);
+    for (const [p, since] of prepared.placeholderSeen)
+      index.setMeta(pairId, PLACEHOLDER_SEEN + p, String(since));
+    for (const p of seenBefore.keys())
+      if (!prepared.placeholderSeen.has(p)) index.setMeta(pairId, PLACEHOLDER_SEEN + p, null);
+  });
 }
 
 /** Takes the uploads `hold` holds back out of the plan (uploads are leaves: nothing else waits on them). */
