@@ -163,7 +163,8 @@ export class RotatingFile extends Writable {
       const from = rotatedName(this.file, n);
       if (fs.existsSync(from)) fs.renameSync(from, rotatedName(this.file, n + 1));
     }
-    fs.renameSync(this.file, rotatedName(this.file, 1));
+    // Someone (logrotate, the user) may have removed the file under us: there is then nothing to keep.
+    if (fs.existsSync(this.file)) fs.renameSync(this.file, rotatedName(this.file, 1));
     this.fd = this.open();
     this.size = 0;
   }

@@ -117,6 +117,25 @@ describe('log lines for people', () => {
     for (const f of [newest, older, oldest]) expect(Buffer.byteLength(f)).toBeLessThanOrEqual(1024);
   });
 
+  it('start a new file when the log was removed under them (logrotate, the user), instead of failing', async () => {
+    const file = tempFile();
+    const log: Logger = createLogger({ file, maxSizeMB: 1 / 1024, maxFiles: 2, env: SERVICE_ENV });
+    const line = (n: number) => `line ${n} ${'x'.repeat(80)}`;
+    log.info(line(0));
+    const written = async (n: number) => {
+      const end = Date.now() + 5000;
+      while (!(fs.existsSync(file) && fs.readFileSync(file, 'utf8').includes(line(n))) && Date.now() < end)
+        await new Promise((r) => setTimeout(r, 10));
+    };
+    await written(0);
+    fs.rmSync(file);
+    // Enough to pass maxBytes: the next line rotates a file that is no longer there.
+    for (let n = 1; n <= 12; n++) log.info(line(n));
+    await written(12);
+    log.close();
+    expect(fs.readFileSync(file, 'utf8')).toContain(line(12));
+  });
+
   it('are stored once: the journal, or the file under a service, or the terminal and the file by hand', () => {
     expect(logRouting({ journal: true, service: false, format: 'text' })).toEqual({
       console: 'journal',
