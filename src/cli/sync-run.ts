@@ -357,7 +357,8 @@ async function planUpload(
   }
   const mirror = {
     roots,
-    dirs: [...remoteIndex.keys()].filter((d) => d === destRoot || dirs.some((x) => x.remote === d)),
+    // The listed folders are the destination and the source's folders, nothing else.
+    dirs: [...remoteIndex.keys()],
     known: new Set([...files.map((f) => f.remote), ...dirs.map((d) => d.remote)]),
   };
   return { files, remoteIndex, failedDirs, mirror };
