@@ -10,6 +10,7 @@ import path from 'node:path';
 import { CliError, EXIT, type Ctx } from './common.js';
 import type { PathFilter } from './commands/path-filter.js';
 import { joinRemote, splitRemote } from './commands/targets.js';
+import { VosError } from '../util/errors.js';
 
 /** The trash folder's name, on either side (the daemon's remote trash has the same name). */
 export const SYNC_TRASH = '.vosync-trash';
@@ -89,15 +90,28 @@ export async function moveToTrash(
 ): Promise<{ path: string; keptAt: string }[]> {
   const when = stamp(ctx.io.now());
   const kept: { path: string; keptAt: string }[] = [];
+  const made = new Set<string>();
   for (const x of extras) {
     if (direction === 'up') {
-      const keptAt = joinRemote(joinRemote(joinRemote(x.root.replace(/\/+$/, ''), SYNC_TRASH), when), x.rel);
-      await ctx.client().mkdir(splitRemote(keptAt).parent, { parents: true });
-      await ctx.client().move(x.path, keptAt);
+      let keptAt = joinRemote(joinRemote(joinRemote(x.root.replace(/\/+$/, ''), SYNC_TRASH), when), x.rel);
+      const parent = splitRemote(keptAt).parent;
+      if (!made.has(parent)) await ctx.client().mkdir(parent, { parents: true });
+      made.add(parent);
+      try {
+        await ctx.client().move(x.path, keptAt);
+      } catch (e) {
+        // A version trashed under this name in the same second (another run): keep both.
+        if (!(e instanceof VosError && e.kind === 'exists')) throw e;
+        keptAt = `${keptAt}.${process.pid}-${ctx.io.now()}`;
+        await ctx.client().move(x.path, keptAt);
+      }
       kept.push({ path: x.path, keptAt });
     } else {
-      const keptAt = path.join(x.root, SYNC_TRASH, when, ...x.rel.split('/'));
-      fs.mkdirSync(path.dirname(keptAt), { recursive: true });
+      const dest = path.join(x.root, SYNC_TRASH, when, ...x.rel.split('/'));
+      fs.mkdirSync(path.dirname(dest), { recursive: true });
+      // A version trashed under this name in the same second (another run) is never written over.
+      let keptAt = dest;
+      for (let i = 2; fs.existsSync(keptAt); i++) keptAt = `${dest}.${i}`;
       fs.renameSync(x.path, keptAt);
       kept.push({ path: x.path, keptAt });
     }

@@ -7,6 +7,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { json, startHarness, writeFiles, type Harness } from './helpers.js';
+import type { Ctx } from '../../src/cli/common.js';
+import { moveToTrash, type Extra } from '../../src/cli/sync-delete.js';
 
 let h: Harness;
 
@@ -101,5 +103,24 @@ describe('sync --delete, server → local', () => {
     expect(fs.readFileSync(path.join(dest, '.vosync-trash', stamp!, 'mine.txt'), 'utf8')).toBe('my bytes');
     expect(fs.readFileSync(path.join(dest, '.vosync-trash', stamp!, 'd', 'deep.txt'), 'utf8')).toBe('deep');
     expect(r.stdout).toContain(`deleted ${path.join(dest, 'mine.txt')} (kept as `);
+  });
+});
+
+describe('the trash of sync --delete', () => {
+  it('never writes over a version kept under the same name in the same second', async () => {
+    const root = fs.mkdtempSync(path.join(h.work, 'same-second-'));
+    const ctx = {
+      io: { now: () => Date.UTC(2026, 11, 5, 12) },
+      log: { info: () => undefined },
+    } as unknown as Ctx;
+    const extra = (content: string) => {
+      fs.writeFileSync(path.join(root, 'x.txt'), content);
+      return { root, rel: 'x.txt', path: path.join(root, 'x.txt') } as Extra;
+    };
+    const first = await moveToTrash(ctx, 'down', [extra('first')]);
+    const second = await moveToTrash(ctx, 'down', [extra('second')]);
+    expect(second[0]!.keptAt).not.toBe(first[0]!.keptAt);
+    expect(fs.readFileSync(first[0]!.keptAt, 'utf8')).toBe('first');
+    expect(fs.readFileSync(second[0]!.keptAt, 'utf8')).toBe('second');
   });
 });
