@@ -224,6 +224,8 @@ async function commit(ctx: RequestContext, t: PutTxn, target: WriteTarget): Prom
           temp,
           length: now.length,
           md5: now.md5,
+          // Each acknowledged segment was fsynced before its answer: the bytes are on disk already.
+          synced: true,
           ...(now.contentType ? { contentType: now.contentType } : {}),
         },
         target.create,
