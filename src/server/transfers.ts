@@ -346,7 +346,7 @@ function moveOrCopy(ctx: RequestContext, job: Job, t: TransferDoc, caller: Calle
   // Vault checks quotas at push negotiation only: its moves are not held to them.
   const into = svc.quotaAt(destContainer.path);
   const from = t.keepBytes ? undefined : svc.quotaAt(parentPath(src.path) ?? '');
-  if (into && into.container.path !== from?.container.path) {
+  if (svc.flavour.quotaOnWrite && into && into.container.path !== from?.container.path) {
     const bytes = src.type === 'ContainerNode' ? svc.store.bytesBelow(svc.name, src.path) : src.length;
     svc.checkQuota(finalPath, bytes, 0);
   }
