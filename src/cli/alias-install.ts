@@ -220,7 +220,7 @@ function list(ctx: Ctx, h: LauncherHost, flags: Flags): number {
     const s = shadowing(alias, h);
     const installed = isOurLauncher(file);
     const runs = s.runs === null ? 'not on PATH' : `${s.runs}${s.ours ? ' (vosync)' : ' (another program)'}`;
-    ctx.out(`${alias.padEnd(7)} ${installed ? 'installed' : 'not installed'.padEnd(9)}  runs: ${runs}\n`);
+    ctx.out(`${alias.padEnd(7)} ${(installed ? 'installed' : 'not installed').padEnd(13)}  runs: ${runs}\n`);
     return { ...s, installed };
   });
   ctx.result({ dir, aliases: rows });
