@@ -105,7 +105,7 @@ const JOURNAL_PRIORITY: Record<string, number> = { error: 3, warn: 4, info: 6, d
 const pad = (n: number) => String(n).padStart(2, '0');
 
 /** Local time to the second, as people read it: `2026-03-01 14:05:09`. */
-export function localTime(t: Date): string {
+function localTime(t: Date): string {
   return (
     `${t.getFullYear()}-${pad(t.getMonth() + 1)}-${pad(t.getDate())} ` +
     `${pad(t.getHours())}:${pad(t.getMinutes())}:${pad(t.getSeconds())}`
@@ -113,11 +113,11 @@ export function localTime(t: Date): string {
 }
 
 /** `2026-03-01 14:05:09 INFO  results: uploaded a.txt (1.2 MB in 0.4 s)` */
-export function textLine(level: string, message: string, at: Date): string {
+function textLine(level: string, message: string, at: Date): string {
   return `${localTime(at)} ${LEVEL_WORD[level] ?? level.toUpperCase()} ${message}`;
 }
 
-export function journalLine(level: string, message: string): string {
+function journalLine(level: string, message: string): string {
   return `<${JOURNAL_PRIORITY[level] ?? 6}>${message}`;
 }
 
@@ -126,7 +126,7 @@ const journalFormat = winston.format.printf((i) => journalLine(i.level, String(i
 const jsonFormat = winston.format.combine(winston.format.timestamp(), winston.format.json());
 
 /** The rotated names: `vosync.log.1` is the newest old file, `vosync.log.N` the oldest kept. */
-export function rotatedName(file: string, n: number): string {
+function rotatedName(file: string, n: number): string {
   return `${file}.${n}`;
 }
 
@@ -135,7 +135,7 @@ export function rotatedName(file: string, n: number): string {
  * `file.2` …, keeps at most `maxFiles` old files, and starts a new `file` (mode 0600: lines name every
  * synced path).
  */
-export class RotatingFile extends Writable {
+class RotatingFile extends Writable {
   private fd: number;
   private size: number;
 
