@@ -223,6 +223,42 @@ describe('trees', () => {
     expect(index.treeCounts(id).local).toBe(20_000 - 5 + 3);
   });
 
+  it('reads and replaces a subtree alone, whatever sorts between a folder and its contents', () => {
+    const index = open();
+    const { id } = index.ensurePair(pairInit);
+    const paths = ['a', 'a/x', 'a/y/z', 'a b', 'a-c', 'a0', 'ab', 'b'];
+    index.replaceLocalTree(
+      id,
+      paths.map((p) => local(p)),
+    );
+    expect([...index.loadTreesUnder(id, ['a']).local.keys()].sort()).toEqual(['a', 'a/x', 'a/y/z']);
+    expect([...index.loadTreesUnder(id, ['a/y', 'b']).local.keys()].sort()).toEqual(['a/y/z', 'b']);
+    expect(index.loadTreesUnder(id, ['']).local.size).toBe(paths.length);
+
+    const now = new Map([
+      ['a', local('a')],
+      ['a/x', local('a/x', { size: 99 })],
+      ['a/new', local('a/new')],
+    ]);
+    expect(index.replaceLocalUnder(id, ['a'], now)).toEqual({
+      inserted: 1,
+      updated: 1,
+      deleted: 1,
+      unchanged: 1,
+    });
+    expect([...index.loadLocalTree(id).keys()].sort()).toEqual([
+      'a',
+      'a b',
+      'a-c',
+      'a/new',
+      'a/x',
+      'a0',
+      'ab',
+      'b',
+    ]);
+    expect(index.loadLocalTree(id).get('a/x')?.size).toBe(99);
+  });
+
   it('keeps pairs apart and round-trips remote entries', () => {
     const index = open();
     const a = index.ensurePair(pairInit).id;

@@ -245,6 +245,19 @@ export class SyncIndex {
     }));
   }
 
+  /** The three trees at and below each of `roots` (none below another; '' is the whole pair). */
+  loadTreesUnder(pairId: number, roots: readonly string[]): Trees {
+    return this.transaction(() => {
+      const trees: Trees = { local: new Map(), remote: new Map(), base: new Map() };
+      for (const root of roots) {
+        this.local.loadUnder(pairId, root, trees.local);
+        this.remote.loadUnder(pairId, root, trees.remote);
+        this.base.loadUnder(pairId, root, trees.base);
+      }
+      return trees;
+    });
+  }
+
   /** Local paths that look like conflict copies (a cheap pre-filter; isConflictCopyName decides). */
   conflictCopyCandidates(pairId: number): string[] {
     return this.stmts.conflictCopies.all(pairId) as string[];
@@ -291,6 +304,15 @@ export class SyncIndex {
   ): ReplaceStats {
     const map = toMap(entries);
     return this.transaction(() => this.local.replace(pairId, map));
+  }
+
+  /** Replaces the local entries at and below each of `roots` (none below another) after a scan of them alone. */
+  replaceLocalUnder(
+    pairId: number,
+    roots: readonly string[],
+    entries: ReadonlyMap<string, LocalEntry>,
+  ): ReplaceStats {
+    return this.transaction(() => this.local.replaceUnder(pairId, roots, entries));
   }
 
   /** Replaces the whole remote tree after a full listing, in one transaction, writing only rows that differ. */

@@ -93,6 +93,7 @@ export const BASE: TreeSpec<BaseEntry> = {
 export class TreeTable<E extends { path: string }> {
   private readonly selectAll: Database.Statement;
   private readonly selectOne: Database.Statement;
+  private readonly selectUnder: Database.Statement;
   private readonly upsertStmt: Database.Statement;
   private readonly deleteStmt: Database.Statement;
   private readonly countStmt: Database.Statement;
@@ -106,6 +107,12 @@ export class TreeTable<E extends { path: string }> {
     this.selectAll = db.prepare(`SELECT path, ${cols} FROM ${table} WHERE pair_id = ?`).raw(true);
     this.selectOne = db
       .prepare(`SELECT path, ${cols} FROM ${table} WHERE pair_id = ? AND path = ?`)
+      .raw(true);
+    // A folder's descendants sort between `folder/` and `folder0` ('0' follows '/' in byte order).
+    this.selectUnder = db
+      .prepare(
+        `SELECT path, ${cols} FROM ${table} WHERE pair_id = ? AND (path = ? OR (path >= ? AND path < ?))`,
+      )
       .raw(true);
     // The WHERE keeps identical rows untouched: no page writes, no WAL growth for a no-change rescan.
     this.upsertStmt = db.prepare(
@@ -124,6 +131,19 @@ export class TreeTable<E extends { path: string }> {
       map.set(e.path, e);
     }
     return map;
+  }
+
+  /** The entries at `root` and below it (the whole tree for ''), added to `into`. */
+  loadUnder(pairId: number, root: string, into: Map<string, E> = new Map()): Map<string, E> {
+    if (root === '') {
+      for (const [p, e] of this.load(pairId)) into.set(p, e);
+      return into;
+    }
+    for (const row of this.selectUnder.iterate(pairId, root, `${root}/`, `${root}0`) as Iterable<unknown[]>) {
+      const e = this.spec.fromRow(row);
+      into.set(e.path, e);
+    }
+    return into;
   }
 
   get(pairId: number, path: string): E | undefined {
@@ -147,12 +167,32 @@ export class TreeTable<E extends { path: string }> {
    * Makes the stored tree equal to `entries`, writing only the rows that differ. Caller runs it in a transaction.
    */
   replace(pairId: number, entries: ReadonlyMap<string, E>): ReplaceStats {
+    return this.replaceRows(pairId, this.selectAll.iterate(pairId) as Iterable<unknown[]>, entries);
+  }
+
+  /**
+   * Makes the stored entries at and below each of `roots` equal to those of `entries` (which must lie there),
+   * leaving the rest of the tree alone. Caller runs it in a transaction.
+   */
+  replaceUnder(pairId: number, roots: readonly string[], entries: ReadonlyMap<string, E>): ReplaceStats {
+    if (roots.includes('')) return this.replace(pairId, entries);
+    const stored: unknown[][] = [];
+    for (const root of roots)
+      stored.push(...(this.selectUnder.all(pairId, root, `${root}/`, `${root}0`) as unknown[][]));
+    return this.replaceRows(pairId, stored, entries);
+  }
+
+  private replaceRows(
+    pairId: number,
+    storedRows: Iterable<unknown[]>,
+    entries: ReadonlyMap<string, E>,
+  ): ReplaceStats {
     const stats: ReplaceStats = { inserted: 0, updated: 0, deleted: 0, unchanged: 0 };
     const toDelete: string[] = [];
     const toWrite: E[] = [];
     const seen = new Set<string>();
     // Read everything first: better-sqlite3 cannot write while a read cursor is open on the connection.
-    for (const row of this.selectAll.iterate(pairId) as Iterable<unknown[]>) {
+    for (const row of storedRows) {
       const path = row[0] as string;
       const e = entries.get(path);
       if (!e) {
