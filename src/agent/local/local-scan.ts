@@ -18,7 +18,7 @@ import path from 'node:path';
 import { setImmediate as yieldToLoop } from 'node:timers/promises';
 import { hashFile, hashFileSync, type HashResult, SMALL_FILE_BYTES } from './hash.js';
 import { isAlwaysIgnoredName } from './ignore.js';
-import { absOf, isAscii, isInOrUnder, joinRel, toNfc } from './names.js';
+import { absOf, isAscii, isInOrUnder, joinRel, parentOf, resolveDiskPath, toNfc } from './names.js';
 import type { LocalEntry } from '../model.js';
 import { EMPTY_MD5 } from '../../util/md5.js';
 
@@ -267,6 +267,21 @@ class Walker {
     }
   }
 
+  /**
+   * Observes the path `rel` alone, and everything below it when it is a folder. Its ancestors must be folders
+   * (the caller's business); a path that is gone, or only reachable through a link, is simply absent.
+   */
+  async visitPath(rel: string): Promise<void> {
+    const parentRel = parentOf(rel);
+    const parent = resolveDiskPath(this.root, parentRel);
+    const found = parent?.stats.isDirectory() ? resolveDiskPath(this.root, rel) : undefined;
+    if (!parent || !found) return;
+    const parentDisk = parent.diskRel;
+    const diskName = found.diskRel.slice(parentDisk === '' ? 0 : parentDisk.length + 1);
+    const sub = this.visit(parentRel, parentDisk, absOf(this.root, parentDisk), diskName, isAscii(diskName));
+    if (sub) await this.walk(sub[0], sub[1]);
+  }
+
   /** Hashes the larger new or changed files found by the walk, `hashConcurrency` at a time. */
   async hashPending(): Promise<void> {
     const queue = this.pending.splice(0);
@@ -356,6 +371,22 @@ export async function scanLocal(options: LocalScanOptions): Promise<LocalScanRes
   checkRoot(root);
   const walker = new Walker(root, options);
   await walker.walk('', '');
+  await walker.hashPending();
+  walker.carryOverUnreadable();
+  return walker.result();
+}
+
+/**
+ * Scans only the given paths of a pair (each with its subtree when it is a folder), as `scanLocal` scans the
+ * whole root: `entries` holds what is at or below them now. `previous` needs only their previous entries.
+ */
+export async function scanLocalPaths(
+  options: LocalScanOptions & { paths: readonly string[] },
+): Promise<LocalScanResult> {
+  const root = path.resolve(options.root);
+  checkRoot(root);
+  const walker = new Walker(root, options);
+  for (const p of options.paths) await walker.visitPath(p);
   await walker.hashPending();
   walker.carryOverUnreadable();
   return walker.result();
