@@ -9,9 +9,9 @@ import type { PairConfig } from '../config/index.js';
 import { checkDeleteSafety, checkRootGuard, heldDeletes, type HeldDeletes } from './delete-safety.js';
 import { executePlan, type ActionEvent, type ExecutionReport, type TransferEvent } from './executor.js';
 import { PAIR_META_DIR, createIgnoreMatcher, type IgnoreMatcher } from '../local/ignore.js';
-import type { PairRecord, SyncIndex } from '../store/index-db.js';
-import { LocalRootError, scanLocal, type ScanProblem } from '../local/local-scan.js';
-import type { RemoteEntry } from '../model.js';
+import type { PairRecord, SyncIndex, Trees } from '../store/index-db.js';
+import { LocalRootError, scanLocal, scanLocalPaths, type ScanProblem } from '../local/local-scan.js';
+import type { LocalEntry, RemoteEntry } from '../model.js';
 import {
   isPlanEmpty,
   reconcile,
@@ -22,7 +22,8 @@ import {
 } from '../reconcile/index.js';
 import type { Remote } from '../remote/port.js';
 import { scanRemote, type RemoteProblem } from '../remote/remote-scan.js';
-import { prepare, type Prepared } from './prepare.js';
+import { prepare, type Journals, type Prepared } from './prepare.js';
+import { scopeOf, type Scope } from './scope.js';
 import { ROOT_MARKER } from './trash.js';
 import {
   clearDownloadJournal,
@@ -64,6 +65,11 @@ export interface PairContext {
    * Safe because the executor re-reads every remote node before replacing or deleting it.
    */
   useCachedRemote?: boolean;
+  /**
+   * Paths the watcher saw change. With the cached listing, the cycle observes, plans and records only these and
+   * what they touch (see scope.ts); the full cycle runs when it cannot be scoped.
+   */
+  changedPaths?: readonly string[];
   /** Why an upload is held back this cycle (refused for space, its file and quota unchanged), or undefined. */
   holdUpload?: (a: UploadAction) => string | undefined;
 }
@@ -87,6 +93,8 @@ export interface CycleResult {
   held: { path: string; reason: string }[];
   /** True when nothing was left to do after this cycle's plan (no failures, no skips, plan executed). */
   clean: boolean;
+  /** Set when the cycle looked only at these paths and their subtrees (the rest of the pair is as it was). */
+  scope?: string[];
 }
 
 export function markerPath(localRoot: string): string {
@@ -141,8 +149,9 @@ export async function syncPair(ctx: PairContext): Promise<CycleResult> {
     result.paused = reason;
     return result;
   };
-  // Only whether anything was ever synced matters here: a count, not 100,000 records loaded for nothing.
-  const hasBase = index.treeCounts(rec.id).base > 0;
+  // Only how many entries were ever synced matters here: a count, not 100,000 records loaded for nothing.
+  const baseCount = index.treeCounts(rec.id).base;
+  const hasBase = baseCount > 0;
 
   // Root guard, local: an unmounted or replaced folder must never read as "the user deleted everything".
   const markerPresent = fs.existsSync(markerPath(pair.local));
@@ -153,27 +162,54 @@ export async function syncPair(ctx: PairContext): Promise<CycleResult> {
     );
   }
 
+  const journals: Journals = {
+    downloads: journalledDownloads(index, rec.id),
+    moves: journalledMoves(index, rec.id),
+    uploads: journalledUploads(index, rec.id),
+    mkdirs: journalledMkdirs(index, rec.id),
+  };
+  const cachedRemoteUsable =
+    ctx.useCachedRemote === true && rec.firstSyncDone && rec.lastRemotePollOkAt !== null;
+  const caseInsensitive = ctx.caseInsensitiveLocal ?? detectCaseInsensitive(pair.local);
+  const scope =
+    cachedRemoteUsable && ctx.changedPaths && !caseInsensitive && journalsEmpty(journals)
+      ? scopeFor(index, rec.id, ctx.changedPaths)
+      : undefined;
+
   ctx.onPhase?.('scanning-local');
   const ignore = ignoreFor(pair);
   let local;
+  let observed: Trees | undefined;
   try {
-    local = await scanLocal({
-      root: pair.local,
-      previous: index.loadLocalTree(rec.id),
-      ignore,
-      ...(ctx.signal ? { signal: ctx.signal } : {}),
-    });
+    if (scope) {
+      observed = index.loadTreesUnder(rec.id, scope.roots);
+      local = await scanLocalPaths({
+        root: pair.local,
+        paths: scope.roots,
+        previous: observed.local,
+        ignore,
+        ...(ctx.signal ? { signal: ctx.signal } : {}),
+      });
+    } else {
+      local = await scanLocal({
+        root: pair.local,
+        previous: index.loadLocalTree(rec.id),
+        ignore,
+        ...(ctx.signal ? { signal: ctx.signal } : {}),
+      });
+    }
   } catch (e) {
     if (e instanceof LocalRootError) return pause(`local folder unusable: ${e.message}`);
     throw e;
   }
   result.localProblems = local.problems;
   result.hashedCount = local.hashedCount;
-  index.replaceLocalTree(rec.id, local.entries);
-  index.updatePair(rec.id, { lastLocalScanOkAt: ctx.now() });
+  if (scope) index.replaceLocalUnder(rec.id, scope.roots, local.entries);
+  else {
+    index.replaceLocalTree(rec.id, local.entries);
+    index.updatePair(rec.id, { lastLocalScanOkAt: ctx.now() });
+  }
 
-  const cachedRemoteUsable =
-    ctx.useCachedRemote === true && rec.firstSyncDone && rec.lastRemotePollOkAt !== null;
   if (!cachedRemoteUsable) {
     ctx.onPhase?.('scanning-remote');
     const remote = await scanRemote(remoteFolder, {
@@ -209,13 +245,8 @@ export async function syncPair(ctx: PairContext): Promise<CycleResult> {
     if (key.startsWith(PLACEHOLDER_SEEN))
       placeholderSeen.set(key.slice(PLACEHOLDER_SEEN.length), Number(value));
   const prepared = prepare({
-    trees: index.loadTrees(rec.id),
-    journals: {
-      downloads: journalledDownloads(index, rec.id),
-      moves: journalledMoves(index, rec.id),
-      uploads: journalledUploads(index, rec.id),
-      mkdirs: journalledMkdirs(index, rec.id),
-    },
+    trees: scope ? scopedTrees(index, rec.id, scope, observed!, local.entries) : index.loadTrees(rec.id),
+    journals,
     freshListing: !cachedRemoteUsable,
     unreadable: local.unreadable,
     nameProblem: (name) => remoteFolder.nameProblem(name),
@@ -238,23 +269,29 @@ export async function syncPair(ctx: PairContext): Promise<CycleResult> {
     conflictPolicy: pair.conflict,
     now: ctx.now(),
     host: ctx.host ?? machineName(),
-    caseInsensitiveLocal: ctx.caseInsensitiveLocal ?? detectCaseInsensitive(pair.local),
+    caseInsensitiveLocal: caseInsensitive,
     propagateLocalDeletes: pair.propagateDeletes,
+    // Part of the pair's base is no sign of a first sync.
+    ...(scope ? { firstSync: !hasBase } : {}),
   });
   if (ctx.holdUpload) result.held = takeHeldUploads(plan, ctx.holdUpload);
   result.plan = plan;
   result.notices = plan.notices;
   result.summary = summarizePlan(plan);
 
-  const guard = checkRootGuard({ present: trees.local, base: trees.base, rootMarkerPresent: true });
-  if (guard.verdict === 'pause') return pause(guard.reason);
-  const remoteGuard = checkRootGuard({ present: trees.remote, base: trees.base, side: 'remote' });
-  if (remoteGuard.verdict === 'pause') return pause(remoteGuard.reason);
+  if (scope) result.scope = scope.roots;
+  // A scope that holds part of the pair cannot look emptied; its deletions still count against the caps below.
+  if (!scope || trees.base.size >= baseCount) {
+    const guard = checkRootGuard({ present: trees.local, base: trees.base, rootMarkerPresent: true });
+    if (guard.verdict === 'pause') return pause(guard.reason);
+    const remoteGuard = checkRootGuard({ present: trees.remote, base: trees.base, side: 'remote' });
+    if (remoteGuard.verdict === 'pause') return pause(remoteGuard.reason);
+  }
   // A confirmation (by the daemon, `vosync resume` or `vosync once`) names the set of deletions a pause
   // showed; it lets this plan through only if the plan deletes exactly that set.
   const confirmed = index.getMeta(rec.id, CONFIRMED_DELETES);
   if (!ctx.overrideDeleteLimits) {
-    const safety = checkDeleteSafety(plan, trees.base.size, {
+    const safety = checkDeleteSafety(plan, scope ? baseCount : trees.base.size, {
       maxDeleteShare: pair.deleteLimits.maxShare,
       maxDeleteCount: pair.deleteLimits.maxCount,
     });
@@ -368,6 +405,37 @@ function recordPrepared(
     for (const p of seenBefore.keys())
       if (!prepared.placeholderSeen.has(p)) index.setMeta(pairId, PLACEHOLDER_SEEN + p, null);
   });
+}
+
+function journalsEmpty(j: Journals): boolean {
+  return j.downloads.size + j.moves.size + j.uploads.size + j.mkdirs.size === 0;
+}
+
+/** The scope of the changed paths, or undefined when the whole pair must be looked at. */
+function scopeFor(index: SyncIndex, pairId: number, changed: readonly string[]): Scope | undefined {
+  const scope = scopeOf(changed, (p) => {
+    const r = index.getEntry(pairId, p);
+    return r.local?.kind === 'dir' && r.remote?.kind === 'dir' && r.base?.kind === 'dir';
+  });
+  return 'roots' in scope ? scope : undefined;
+}
+
+/** The trees to plan a scoped cycle from: what is at and below the roots, under their settled ancestors. */
+function scopedTrees(
+  index: SyncIndex,
+  pairId: number,
+  scope: Scope,
+  observed: Trees,
+  local: ReadonlyMap<string, LocalEntry>,
+): Trees {
+  const trees: Trees = { local: new Map(local), remote: observed.remote, base: observed.base };
+  for (const a of scope.ancestors) {
+    const r = index.getEntry(pairId, a);
+    if (r.local) trees.local.set(a, r.local);
+    if (r.remote) trees.remote.set(a, r.remote);
+    if (r.base) trees.base.set(a, r.base);
+  }
+  return trees;
 }
 
 /** Takes the uploads `hold` holds back out of the plan (uploads are leaves: nothing else waits on them). */

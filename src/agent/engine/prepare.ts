@@ -9,6 +9,7 @@ import type { ScanProblem } from '../local/local-scan.js';
 import type { BaseEntry, RemoteEntry, SyncMode } from '../model.js';
 import { conflictCopyMd5s } from '../reconcile/conflict-name.js';
 import { isPlaceholder } from '../remote/port.js';
+import { topMost } from './scope.js';
 import type { RemoteProblem } from '../remote/remote-scan.js';
 import type { Outcome, Trees } from '../store/index-db.js';
 import {
@@ -213,14 +214,6 @@ function holdPlaceholders(input: PrepareInput, trees: Trees, out: Prepared): voi
 
 function localNameTooLong(rel: string): boolean {
   return rel.split('/').some((seg) => Buffer.byteLength(seg) > LOCAL_NAME_MAX_BYTES);
-}
-
-/** The paths of a set that are not below another one of the set. */
-function topMost(paths: string[]): string[] {
-  const sorted = [...paths].sort();
-  const out: string[] = [];
-  for (const p of sorted) if (!out.some((t) => p.startsWith(t + '/'))) out.push(p);
-  return out;
 }
 
 /** The top-most local paths whose names the remote cannot hold, and why. */

@@ -49,7 +49,7 @@ function writable<T>(view: ReadonlyMap<string, T>, input: ReadonlyMap<string, T>
 
 export function reconcile(input: ReconcileInput): Plan {
   const propagate = input.propagateLocalDeletes ?? false;
-  const firstSync = input.base.size === 0;
+  const firstSync = input.firstSync ?? input.base.size === 0;
   const views: Views = {
     local: withAncestors<LocalEntry>(input.local, (path) => ({
       path,

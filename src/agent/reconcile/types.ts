@@ -37,6 +37,11 @@ export interface ReconcileInput {
   caseInsensitiveLocal: boolean;
   /** Backup mode only: push local deletions (and local renames) to the remote. Default false. */
   propagateLocalDeletes?: boolean;
+  /**
+   * Nothing was ever synced (every conflict keeps both versions). Default: `base` is empty — say it when the
+   * trees are only part of the pair.
+   */
+  firstSync?: boolean;
 }
 
 /** What the executor expects to find locally before acting. */

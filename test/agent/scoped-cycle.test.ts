@@ -1,0 +1,217 @@
+/**
+ * Cycles scoped to the paths a watcher reported (pair-sync with `changedPaths`), against the real server: they
+ * observe, plan and record only those paths, keep the whole pair's safety rules, and plan what a cycle over the
+ * whole pair would plan for the same changes.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parseConfigText, type PairConfig } from '../../src/agent/config/index.js';
+import { syncPair, syncUntilStable, type PairContext } from '../../src/agent/engine/pair-sync.js';
+import { isPlanEmpty, type Plan } from '../../src/agent/reconcile/index.js';
+import { vospaceRemote } from '../../src/agent/remote/vospace/connect.js';
+import { SyncIndex } from '../../src/agent/store/index-db.js';
+import { journalUpload } from '../../src/agent/store/transfer-journal.js';
+import type { Client } from '../../src/vospace/client.js';
+import { startAliceServer, type AliceServer } from '../support/alice-server.js';
+import { Rng } from '../sim/rng.js';
+
+let server: AliceServer;
+let client: Client;
+let n = 0;
+
+beforeAll(async () => {
+  server = await startAliceServer('scoped');
+  client = server.client();
+});
+afterAll(async () => {
+  await server.close();
+});
+
+interface Pair {
+  local: string;
+  ctx: PairContext;
+  index: SyncIndex;
+}
+
+function makePair(extra = ''): Pair {
+  n++;
+  const local = path.join(server.tmp, `local${n}`);
+  fs.mkdirSync(local, { recursive: true });
+  const pair = parseConfigText(
+    `pairs:\n  - name: s${n}\n    local: ${local}\n    remote: vos:alice/scoped${n}\n${extra}`,
+    'test.yaml',
+  ).pairs[0] as PairConfig;
+  const index = SyncIndex.open(path.join(server.tmp, `index${n}.sqlite`));
+  let clock = Date.UTC(2026, 11, 5, 12, 0, 0);
+  return {
+    local,
+    index,
+    ctx: {
+      pair,
+      remote: vospaceRemote(client, pair),
+      index,
+      now: () => (clock += 1000),
+      host: 'testhost',
+      concurrency: 4,
+      caseInsensitiveLocal: false,
+    },
+  };
+}
+
+const write = (p: Pair, rel: string, content: string) => {
+  fs.mkdirSync(path.dirname(path.join(p.local, rel)), { recursive: true });
+  fs.writeFileSync(path.join(p.local, rel), content);
+};
+
+async function converge(p: Pair): Promise<void> {
+  await syncUntilStable(p.ctx);
+  const again = await syncPair(p.ctx);
+  expect(again.plan && isPlanEmpty(again.plan)).toBe(true);
+}
+
+/** A watcher-triggered cycle: the cached listing, and the changed paths. */
+const scoped = (p: Pair, changed: string[], extra: Partial<PairContext> = {}) =>
+  syncPair({ ...p.ctx, useCachedRemote: true, changedPaths: changed, ...extra });
+
+const actions = (plan: Plan | undefined) =>
+  (plan?.actions ?? []).map((a) => `${a.type} ${'path' in a ? a.path : `${a.from} → ${a.to}`}`).sort();
+
+async function seeded(): Promise<Pair> {
+  const p = makePair();
+  for (const d of ['a', 'b', 'c/d']) for (let i = 0; i < 4; i++) write(p, `${d}/${i}.txt`, `${d} ${i}`);
+  await converge(p);
+  return p;
+}
+
+describe('a cycle scoped to the changed paths', () => {
+  it('observes, plans and uploads only the reported path', async () => {
+    const p = await seeded();
+    write(p, 'a/1.txt', 'edited');
+    // Changed too, but not reported: a scoped cycle must not even look at it.
+    write(p, 'b/2.txt', 'unreported edit');
+    const r = await scoped(p, ['a/1.txt']);
+    expect(r.scope).toEqual(['a/1.txt']);
+    expect(actions(r.plan)).toEqual(['upload a/1.txt']);
+    expect(r.report?.failed).toEqual([]);
+    const pairId = r.pairId;
+    expect(p.index.getEntry(pairId, 'b/2.txt').local?.size).toBe('b 2'.length);
+    // The full cycle (the hourly rescan) is the safety net for what a watcher missed.
+    const full = await syncPair(p.ctx);
+    expect(full.scope).toBeUndefined();
+    expect(actions(full.plan)).toEqual(['upload b/2.txt']);
+  });
+
+  it('replays a move across folders when both ends are reported', async () => {
+    const p = await seeded();
+    fs.renameSync(path.join(p.local, 'a/0.txt'), path.join(p.local, 'b/moved.txt'));
+    const r = await scoped(p, ['a/0.txt', 'b/moved.txt']);
+    expect(actions(r.plan)).toEqual(['moveRemote a/0.txt → b/moved.txt']);
+    expect(await client.isfile('vos:alice/scoped' + n + '/b/moved.txt')).toBe(true);
+  });
+
+  it('widens to a new folder and creates it on the server with its contents', async () => {
+    const p = await seeded();
+    write(p, 'new/deep/f.txt', 'fresh');
+    const r = await scoped(p, ['new/deep/f.txt']);
+    expect(r.scope).toEqual(['new']);
+    expect(actions(r.plan)).toEqual(['mkdirRemote new', 'mkdirRemote new/deep', 'upload new/deep/f.txt']);
+  });
+
+  it('counts its deletions against the whole pair, not against the scope', async () => {
+    const p = await seeded();
+    fs.rmSync(path.join(p.local, 'c'), { recursive: true });
+    // 6 of 17 synced entries: under the 50 % cap of the pair, though all of the scope.
+    const r = await scoped(p, ['c'], {
+      pair: { ...p.ctx.pair, deleteLimits: { maxShare: 0.5, maxCount: 100 } },
+    });
+    expect(r.paused).toBeUndefined();
+    expect(actions(r.plan)).toEqual([
+      'deleteRemote c',
+      'deleteRemote c/d',
+      ...[0, 1, 2, 3].map((i) => `deleteRemote c/d/${i}.txt`),
+    ]);
+  });
+
+  it('still pauses when the scope is the whole pair and it emptied', async () => {
+    const p = makePair();
+    for (const f of ['x.txt', 'y.txt', 'z.txt']) write(p, f, f);
+    await converge(p);
+    for (const f of ['x.txt', 'y.txt', 'z.txt']) fs.rmSync(path.join(p.local, f));
+    const r = await scoped(p, ['x.txt', 'y.txt', 'z.txt']);
+    expect(r.paused).toMatch(/emptied/);
+  });
+
+  it('looks at the whole pair while a transfer of its own is unrecorded', async () => {
+    const p = await seeded();
+    const pairId = p.index.getPair(p.ctx.pair.name)!.id;
+    const st = fs.statSync(path.join(p.local, 'b/1.txt'));
+    journalUpload(p.index, pairId, 'b/1.txt', {
+      md5: 'x'.repeat(32),
+      size: st.size,
+      mtimeMs: st.mtimeMs,
+      ino: st.ino,
+    });
+    write(p, 'a/1.txt', 'edited');
+    const r = await scoped(p, ['a/1.txt']);
+    expect(r.scope).toBeUndefined();
+    expect(actions(r.plan)).toEqual(['upload a/1.txt']);
+  });
+
+  it('plans what a cycle over the whole pair plans, after random changes', async () => {
+    const p = await seeded();
+    const rng = new Rng(20261205);
+    const dirs = ['a', 'b', 'c', 'c/d', 'e'];
+    for (let round = 0; round < 12; round++) {
+      const changed = new Set<string>();
+      for (let k = rng.int(1, 4); k > 0; k--) {
+        const files = listFiles(p.local);
+        const op = rng.int(0, 3);
+        if (op === 0 || files.length === 0) {
+          const f = `${rng.pick(dirs)}/n${round}-${k}.txt`;
+          write(p, f, `new ${round} ${k}`);
+          changed.add(f);
+        } else if (op === 1) {
+          const f = rng.pick(files);
+          write(p, f, `edit ${round} ${k}`);
+          changed.add(f);
+        } else if (op === 2) {
+          const f = rng.pick(files);
+          fs.rmSync(path.join(p.local, f));
+          changed.add(f);
+        } else {
+          const f = rng.pick(files);
+          const to = `${rng.pick(dirs)}/m${round}-${k}.txt`;
+          fs.mkdirSync(path.dirname(path.join(p.local, to)), { recursive: true });
+          fs.renameSync(path.join(p.local, f), path.join(p.local, to));
+          changed.add(f).add(to);
+        }
+      }
+      const asScoped = await scoped(p, [...changed], { dryRun: true, overrideDeleteLimits: true });
+      const asWhole = await syncPair({
+        ...p.ctx,
+        useCachedRemote: true,
+        dryRun: true,
+        overrideDeleteLimits: true,
+      });
+      expect(asScoped.scope).toBeDefined();
+      expect(actions(asScoped.plan), `round ${round}: ${[...changed].join(' ')}`).toEqual(
+        actions(asWhole.plan),
+      );
+      const ran = await scoped(p, [...changed], { overrideDeleteLimits: true });
+      expect(ran.report?.failed).toEqual([]);
+    }
+    await converge(p);
+  });
+});
+
+function listFiles(root: string, rel = ''): string[] {
+  const out: string[] = [];
+  for (const d of fs.readdirSync(path.join(root, rel), { withFileTypes: true })) {
+    const q = rel === '' ? d.name : `${rel}/${d.name}`;
+    if (d.name.startsWith('.')) continue;
+    if (d.isDirectory()) out.push(...listFiles(root, q));
+    else out.push(q);
+  }
+  return out.sort();
+}
