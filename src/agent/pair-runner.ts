@@ -21,7 +21,7 @@ import {
 } from './engine/pair-sync.js';
 import { QuotaHolds } from './engine/quota-holds.js';
 import { CycleLog, humanDuration } from './status/cycle-log.js';
-import { UNREACHABLE, cycleOutcome } from './status/cycle-outcome.js';
+import { UNREACHABLE, cycleOutcome, leavesWorkBehind, withCarriedOver } from './status/cycle-outcome.js';
 import { conflictCopyInfo } from './reconcile/conflict-name.js';
 import type { Notice } from './reconcile/index.js';
 import { heldDeletesView, type ConflictItem, type PairState, type StatusStore } from './status/status.js';
@@ -55,6 +55,8 @@ export interface CycleRequest {
   full: boolean;
   remote: boolean;
   local: boolean;
+  /** The local paths the watcher reported for this cycle; undefined: look at the whole pair. */
+  changed?: Set<string>;
 }
 
 export class PairRunner {
@@ -79,6 +81,8 @@ export class PairRunner {
   private offlineSince: number | undefined;
   /** Not-synced paths already said in the log (each is said once, not every cycle). */
   private reportedNotSynced = new Set<string>();
+  /** The last cycle's result, scoped cycles' merged into it: what the status says of the whole pair. */
+  private lastResult: CycleResult | undefined;
   /** Uploads refused for space: held back until their file or the allocation changes, or a full rescan. */
   private readonly quotaHolds = new QuotaHolds();
   private reporter!: PairReporter;
@@ -151,7 +155,11 @@ export class PairRunner {
         );
         if (batch.paths.length === 0 && batch.subtrees.length === 0 && !batch.fullRescan) return;
         this.reporter.noticed(batch.paths.length + batch.subtrees.length);
-        this.request({ local: true, full: batch.fullRescan || batch.ignoreRulesChanged });
+        this.request({
+          local: true,
+          full: batch.fullRescan || batch.ignoreRulesChanged,
+          changed: batch.paths,
+        });
       },
       onError: (e) => this.log.warn(`pair ${pair.name}: watcher: ${e.message}`),
     });
@@ -170,13 +178,19 @@ export class PairRunner {
   }
 
   /** Asks for a cycle; requests made while one runs are merged into the next. */
-  request(r: Partial<CycleRequest>): void {
+  request(r: Partial<Omit<CycleRequest, 'changed'>> & { changed?: readonly string[] }): void {
     if (this.stopped) return;
     const p = this.pending ?? { full: false, remote: false, local: false };
+    let changed = p.changed;
+    // Changed paths add up; a local request that names none stands for the whole pair.
+    if (r.local)
+      changed =
+        r.changed && (!p.local || p.changed) ? new Set([...(p.changed ?? []), ...r.changed]) : undefined;
     this.pending = {
       full: p.full || !!r.full,
       remote: p.remote || !!r.remote,
       local: p.local || !!r.local,
+      ...(changed ? { changed } : {}),
     };
     if (!this.running) this.running = this.loop().finally(() => (this.running = undefined));
   }
@@ -252,6 +266,10 @@ export class PairRunner {
     if (req.full) this.quotaHolds.releaseAll();
     else await this.recheckQuotaHolds();
     this.cycleLog = new CycleLog(name, this.d.now);
+    // After a failed poll, only a fresh listing may count as knowing the remote side.
+    const useCachedRemote = !this.remoteFailed && req.local && !req.remote && !req.full;
+    // Work left for a retry is picked up by a cycle over the whole pair, not one over the changed paths.
+    const scoped = useCachedRemote && req.changed && this.lastResult && !leavesWorkBehind(this.lastResult);
     try {
       result = await syncPair({
         pair: this.pair,
@@ -278,8 +296,8 @@ export class PairRunner {
           );
         },
         signal: this.abort.signal,
-        // After a failed poll, only a fresh listing may count as knowing the remote side.
-        useCachedRemote: !this.remoteFailed && req.local && !req.remote && !req.full,
+        useCachedRemote,
+        ...(scoped && req.changed ? { changedPaths: [...req.changed] } : {}),
         holdUpload: (a) => this.quotaHolds.reasonFor(a.path, a.expectLocal),
         ...(this.d.host ? { host: this.d.host } : {}),
       });
@@ -312,6 +330,10 @@ export class PairRunner {
       }
       return;
     }
+    if (result.scope)
+      this.log.debug(`${name}: cycle scoped to ${result.scope.length} path(s): ${result.scope.join(', ')}`);
+    result = withCarriedOver(this.lastResult, result);
+    this.lastResult = result.paused ? undefined : result;
     this.retryDelayMs = 2000;
     this.remoteFailed = false;
     if (this.offlineSince !== undefined) {

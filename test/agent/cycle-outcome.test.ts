@@ -2,7 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import type { ActionFailure, ExecutionReport } from '../../src/agent/engine/executor.js';
 import type { CycleResult } from '../../src/agent/engine/pair-sync.js';
-import { cycleOutcome } from '../../src/agent/status/cycle-outcome.js';
+import { cycleOutcome, leavesWorkBehind, withCarriedOver } from '../../src/agent/status/cycle-outcome.js';
 
 function report(over: Partial<ExecutionReport> = {}): ExecutionReport {
   return { done: 0, skipped: [], failed: [], bytesUp: 0, bytesDown: 0, aborted: false, trashed: [], ...over };
@@ -131,5 +131,64 @@ describe('cycleOutcome', () => {
     expect(out.failures).toEqual([
       { path: 'q', message: 'quota exceeded on vos:alice (11 B of 10 B used)', transient: false },
     ]);
+  });
+});
+
+describe('a scoped cycle carries over what the last result said of the rest of the pair', () => {
+  const before = result({
+    clean: false,
+    report: report({ failed: [failure({ path: 'out/f' }), failure({ path: 'in/g' })] }),
+    localProblems: [{ path: 'out/link', kind: 'symlink', message: 'symbolic link not synced' }],
+    held: [{ path: 'in/big', reason: 'quota' }],
+    notices: [{ kind: 'conflict', path: 'in/c', message: 'both changed' }],
+  });
+
+  it('keeps failures and problems outside the scope, and replaces those inside', () => {
+    const merged = withCarriedOver(before, result({ clean: true, scope: ['in'] }));
+    expect(merged.report?.failed.map((f) => f.path)).toEqual(['out/f']);
+    expect(merged.localProblems.map((p) => p.path)).toEqual(['out/link']);
+    expect(merged.held).toEqual([]);
+    expect(merged.notices).toEqual([]);
+    // A failure elsewhere still stands: the pair is not clean, so not up to date.
+    expect(merged.clean).toBe(false);
+    expect(cycleOutcome(merged, false)).toMatchObject({ state: 'error', upToDate: false });
+  });
+
+  it('is clean when neither part leaves anything to do', () => {
+    const quiet = result({ clean: true, localProblems: before.localProblems });
+    const merged = withCarriedOver(quiet, result({ clean: true, scope: ['in'] }));
+    expect(merged.clean).toBe(true);
+    expect(cycleOutcome(merged, false)).toMatchObject({ state: 'idle', upToDate: true });
+    expect(cycleOutcome(merged, false).notSynced).toEqual([
+      { path: 'out/link', reason: 'symbolic link not synced' },
+    ]);
+  });
+
+  it('leaves a cycle over the whole pair, or a pause, as it is', () => {
+    const whole = result({ clean: true });
+    expect(withCarriedOver(before, whole)).toBe(whole);
+    const paused = result({ paused: 'why', scope: ['in'] });
+    expect(withCarriedOver(before, paused)).toBe(paused);
+  });
+
+  it.each([
+    {
+      name: 'a transient failure',
+      r: result({ report: report({ failed: [failure({ transient: true })] }) }),
+      want: true,
+    },
+    {
+      name: 'a skipped action',
+      r: result({ report: report({ skipped: [{ path: 'f', type: 'upload', reason: 'x' }] }) }),
+      want: true,
+    },
+    { name: 'a wait for another machine', r: result({ waiting: [{ path: 'f', reason: 'x' }] }), want: true },
+    {
+      name: 'a permanent failure only',
+      r: result({ report: report({ failed: [failure({})] }) }),
+      want: false,
+    },
+  ])('$name leaves work for a full cycle: $want', ({ r, want }) => {
+    expect(leavesWorkBehind(r)).toBe(want);
   });
 });

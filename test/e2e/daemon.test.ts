@@ -147,6 +147,40 @@ describe('daemon end to end (real processes)', () => {
     }
   });
 
+  it('answers a local edit with a cycle over that path alone, keeping what it said of the rest', async () => {
+    const dir = path.join(tmp, 'scoped');
+    const local = path.join(dir, 'folder');
+    fs.mkdirSync(local, { recursive: true });
+    put(local, 'a/1.txt', 'one');
+    put(local, 'b/2.txt', 'two');
+    fs.symlinkSync('b/2.txt', path.join(local, 'link'));
+    // No poll in the test's time: every cycle after the first is the watcher's.
+    const cfg = writeConfig(dir, server.baseUrl, [{ name: 'sc', local, remote: 'vos:alice/e2e-scoped' }], {
+      remotePoll: '0 0 1 1 *',
+    });
+    const d = await startDaemonProc(cfg, dir);
+    try {
+      // The link is not synced, so the pair asks for attention and is never "up to date": settled is the goal.
+      await waitSettled(d, 'sc');
+      expect((await waitForPair(d, 'sc', (p) => p.notSynced === 1)).notSynced).toBe(1);
+      put(local, 'a/1.txt', 'one, edited');
+      await waitForPair(d, 'sc', () =>
+        fs.readFileSync(path.join(dir, 'vosync.log'), 'utf8').includes('scoped'),
+      );
+      await waitSettled(d, 'sc');
+      expect(await remoteGet('vos:alice/e2e-scoped/a/1.txt')).toBe('one, edited');
+      expect(fs.readFileSync(path.join(dir, 'vosync.log'), 'utf8')).toMatch(
+        /sc: cycle scoped to 1 path\(s\): a\/1\.txt/,
+      );
+      // The link outside the scope is still reported as not synced, and only that.
+      const after = (await status(d)).pairs.find((p) => p.name === 'sc')!;
+      expect(after).toMatchObject({ state: 'idle', notSynced: 1, errors: 0 });
+      expect(after.health.reasons).toEqual(['1 not synced']);
+    } finally {
+      await d.kill('SIGKILL');
+    }
+  });
+
   it('stops instead of deleting en masse, and never deletes the remote when the local folder is emptied', async () => {
     const dir = path.join(tmp, 'safety');
     const local = path.join(dir, 'folder');

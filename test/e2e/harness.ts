@@ -150,6 +150,8 @@ export interface PairStatusView {
   pending: Record<string, number>;
   transfers: number;
   conflicts: number;
+  notSynced: number;
+  errors: number;
   health: { level: string; reasons: string[] };
 }
 

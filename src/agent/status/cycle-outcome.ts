@@ -6,6 +6,7 @@
 import type { CycleResult } from '../engine/pair-sync.js';
 import { quotaReason } from '../engine/quota-holds.js';
 import type { PlanAction } from '../reconcile/index.js';
+import { isAtOrBelow } from '../reconcile/paths.js';
 
 /** Messages of failures that mean the server could not be reached at all. */
 export const UNREACHABLE =
@@ -75,4 +76,49 @@ export function cycleOutcome(result: CycleResult, localChangesWaiting: boolean):
       ...result.waiting.map((w): FileMark => ({ path: w.path, state: 'pending', reason: w.reason })),
     ],
   };
+}
+
+/** Work a cycle left for a retry soon (transient failures, skipped actions, uploads elsewhere): only a full cycle picks it up. */
+export function leavesWorkBehind(result: CycleResult): boolean {
+  const report = result.report;
+  return (
+    result.waiting.length > 0 ||
+    (report?.skipped.length ?? 0) > 0 ||
+    (report?.failed.some((f) => f.transient) ?? false)
+  );
+}
+
+/**
+ * A scoped cycle's result completed with what the previous result said of the rest of the pair: problems,
+ * failures, held uploads, waits and notices outside the scope still stand, and the pair is clean only when
+ * neither part leaves anything to do.
+ */
+export function withCarriedOver(previous: CycleResult | undefined, scoped: CycleResult): CycleResult {
+  const scope = scoped.scope;
+  if (!scope || !previous || scoped.paused) return scoped;
+  const outside = (x: { path: string }): boolean => !scope.some((r) => isAtOrBelow(x.path, r));
+  const carried = {
+    failed: previous.report?.failed.filter(outside) ?? [],
+    skipped: previous.report?.skipped.filter(outside) ?? [],
+    waiting: previous.waiting.filter(outside),
+    held: previous.held.filter(outside),
+  };
+  const merged: CycleResult = {
+    ...scoped,
+    notices: [...previous.notices.filter(outside), ...scoped.notices],
+    localProblems: [...previous.localProblems.filter(outside), ...scoped.localProblems],
+    remoteProblems: [...previous.remoteProblems.filter(outside), ...scoped.remoteProblems],
+    waiting: [...carried.waiting, ...scoped.waiting],
+    held: [...carried.held, ...scoped.held],
+    clean:
+      scoped.clean &&
+      carried.failed.length + carried.skipped.length + carried.waiting.length + carried.held.length === 0,
+  };
+  if (scoped.report)
+    merged.report = {
+      ...scoped.report,
+      failed: [...carried.failed, ...scoped.report.failed],
+      skipped: [...carried.skipped, ...scoped.report.skipped],
+    };
+  return merged;
 }
