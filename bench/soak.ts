@@ -169,7 +169,8 @@ async function soakMulti(args: Args, agents: 2 | 3): Promise<number> {
   console.log(
     `soak: ${ran} seeds (${args.from}..${last}) of ${agents} agents in ${secs} s — ${t.cycles} sync cycles, ` +
       `${t.turns} scheduler turns (${t.switches} switches between agents), ${t.crashes} crashes, ` +
-      `${t.faultCycles} cycles under faults, ${t.midCycleChanges} mid-cycle changes`,
+      `${t.faultCycles} cycles under faults, ${t.midCycleChanges} mid-cycle changes, ` +
+      `${t.scopedCycles} cycles scoped to the changed paths`,
   );
   console.log(
     `races: ${t.concurrent} possibly-concurrent writes kept as conflicts (of ${t.conflicts} conflicts), ` +

@@ -31,6 +31,8 @@ import { LocalSide, MemorySide, isAtOrBelow, md5, type Side, type Tree } from '.
 import { Ledger, User } from './user.js';
 import type { SimWorld } from './world.js';
 import { PLACEHOLDER_GRACE_MS } from '../../src/agent/engine/prepare.js';
+import { leavesWorkBehind } from '../../src/agent/status/cycle-outcome.js';
+import { changedSinceScan } from './watcher-view.js';
 
 export interface MultiOptions {
   seed: number;
@@ -50,6 +52,8 @@ export interface MultiStats {
   crashes: number;
   faultCycles: number;
   midCycleChanges: number;
+  /** Cycles that observed and planned only the paths changed since the last scan (a watcher batch's cycle). */
+  scopedCycles: number;
   /** Conflicts planned, and those of them planned because a remote version may have been written concurrently. */
   conflicts: number;
   concurrent: number;
@@ -110,6 +114,14 @@ class Writers {
   moved(from: string, to: string, who: string): void {
     for (const [p, s] of [...this.byPath]) {
       if (isAtOrBelow(p, from)) for (const w of s) this.add(to + p.slice(from.length), w);
+    }
+    // The bytes written at a path are written at the path they were moved to as well.
+    for (const [k, s] of [...this.wrote]) {
+      const at = k.lastIndexOf(' ');
+      const p = k.slice(0, at);
+      if (!isAtOrBelow(p, from)) continue;
+      const moved = `${to + p.slice(from.length)} ${k.slice(at + 1)}`;
+      this.wrote.set(moved, new Set([...(this.wrote.get(moved) ?? []), ...s]));
     }
     this.add(from, who);
     this.add(to, who);
@@ -195,6 +207,8 @@ interface Agent {
   /** The machine's own clock (mtimes of its user's writes, conflict-copy names, placeholder ages). */
   clock: { t: number };
   cycles: number;
+  /** The last cycle's result (none after a crash): a scoped cycle follows only one that left nothing behind. */
+  lastResult?: CycleResult;
 }
 
 function md5s(t: Tree): string[] {
@@ -210,6 +224,7 @@ export function newMultiStats(): MultiStats {
     crashes: 0,
     faultCycles: 0,
     midCycleChanges: 0,
+    scopedCycles: 0,
     conflicts: 0,
     concurrent: 0,
     skipped: 0,
@@ -266,7 +281,7 @@ export async function runMultiSeed(world: SimWorld, opts: MultiOptions): Promise
     const clock = { t: START };
     const local = new LocalSide(localRoot, () => (clock.t += 1000));
     locals.push(local);
-    const ledger = i === 1 ? owed : owed.replica();
+    const ledger = (i === 1 ? owed : owed.replica()).named(name);
     agents.push({
       id: name,
       local,
@@ -315,6 +330,7 @@ export async function runMultiSeed(world: SimWorld, opts: MultiOptions): Promise
 
   const conflictNotices: { where: string; path: string }[] = [];
   let meddle = 0;
+  const scopeRng = Rng.derive(seed, 'scoped-cycles');
   const sched = new Scheduler(Rng.derive(seed, `schedule-${opts.agents}`), async (agent, what) => {
     // A request takes a while: the server's clock moves on between turns (0.1–1.5 s).
     world.clock.advance(turnRng.int(1, 15) * 100);
@@ -343,8 +359,17 @@ export async function runMultiSeed(world: SimWorld, opts: MultiOptions): Promise
         asking: (request, of) => window.asking(request, of),
       });
       windows.add(window);
+      // As the daemon does after a watcher batch: the cached listing, and only the paths that changed.
+      const last = a.lastResult;
+      a.lastResult = undefined;
+      const changed =
+        !c.settling && last && !last.paused && !leavesWorkBehind(last) && scopeRng.chance(0.5)
+          ? await changedSinceScan(a.pair, a.indexFile)
+          : undefined;
+      if (changed) log(`  [${a.id}] scoped to ${changed.join(' ') || '(nothing)'}`);
       const index = instrumentIndex(SyncIndex.open(a.indexFile), fate);
       const ctx: PairContext = {
+        ...(changed ? { useCachedRemote: true, changedPaths: changed } : {}),
         pair: a.pair,
         remote: new MemoryRemote(world.store, remoteRoot, { gate }),
         index,
@@ -376,6 +401,8 @@ export async function runMultiSeed(world: SimWorld, opts: MultiOptions): Promise
         log(`  [${a.id}] crashed at point ${fate.crashedAt.point} (${fate.crashedAt.label})`);
       }
       if (!result) return result;
+      if (!fate.crashedAt) a.lastResult = result;
+      if (result.scope) stats.scopedCycles++;
       const where = `${a.id} cycle ${a.cycles}`;
       if (result.paused) log(`  [${a.id}] paused: ${result.paused}`);
       if (result.waiting.length > 0) stats.placeholderWaits++;

@@ -18,14 +18,28 @@ export type UserOp = 'create' | 'edit' | 'delete' | 'rename' | 'swap' | 'case-re
 /** Content versions that existed and were not deliberately destroyed by the user (see User.destroying). */
 export class Ledger {
   /** `owed` is shared by the ledgers of replicas of one folder (see `replica`). */
-  constructor(private readonly owed = new Map<string, string>()) {}
+  constructor(
+    private readonly owed = new Map<string, string>(),
+    private readonly replicas = new Map<string, Ledger>(),
+  ) {}
 
   /**
    * The ledger of another replica of the same remote folder (a second machine): the same versions owed, its
    * own view of what it last held in sync with the remote.
    */
   replica(): Ledger {
-    return new Ledger(this.owed);
+    return new Ledger(this.owed, this.replicas);
+  }
+
+  /** Names this replica after its machine, so that a change made on two machines at once reaches both ledgers. */
+  named(label: string): this {
+    this.replicas.set(label, this);
+    return this;
+  }
+
+  /** The ledger of the replica named `label`, if one is. */
+  of(label: string | undefined): Ledger | undefined {
+    return label === undefined ? undefined : this.replicas.get(label);
   }
 
   add(content: string, where: string): void {
@@ -266,6 +280,10 @@ export class User {
         const c = this.content(`both:${p}`);
         this.ledger.retire(filesAtOrBelow(t, p));
         this.ledger.retire(filesAtOrBelow(ot, p));
+        // New content arriving on each machine: the remote's synced version may go, as after any local write.
+        const remoteTree = await this.remote.tree();
+        if (side.name === 'local') this.ledger.localArrival([p], t, remoteTree);
+        if (other.name === 'local') this.ledger.of(other.label)?.localArrival([p], ot, remoteTree);
         await side.writeFile(p, c);
         await other.writeFile(p, c);
         this.ledger.add(c, `both:${p}`);
