@@ -2,7 +2,7 @@
  * The in-memory remote: a VOSpace service held in a Map, behind the Remote port, for the simulation. It answers
  * as the embedded server does wherever the engine can tell (test/remote/contract.ts runs against both), and it
  * splits each operation into the requests the VOSpace adapter would send — an upload reads the node, negotiates
- * (which leaves an empty node where there was none), sends the bytes, reads the node again — so a simulation can
+ * (which leaves an empty node where there was none), sends the bytes (verified, so not read back) — so a simulation can
  * interleave machines, cut requests and kill the process between any two of them through a gate.
  */
 import { createHash } from 'node:crypto';
@@ -187,13 +187,6 @@ export class MemoryRemote implements Remote {
     });
   }
 
-  /** The node just written, read back as the adapter does. */
-  private async written(request: Requests, rel: string): Promise<RemoteNode> {
-    const node = await this.read(request, rel);
-    if (!node) throw this.missing(rel);
-    return node;
-  }
-
   stat(rel: string): Promise<RemoteNode | undefined> {
     return this.read(this.requests('stat'), rel);
   }
@@ -218,14 +211,14 @@ export class MemoryRemote implements Remote {
     if (current?.kind === 'dir') throw new VosError('exists', `${this.uri}/${rel} is a container`);
     if (current?.kind === 'file' && current.size === st.size && current.md5 === req.md5) {
       req.onProgress?.(st.size, st.size);
-      return { sent: false, md5: req.md5, size: st.size, node: await this.written(request, rel) };
+      return { sent: false, md5: req.md5, size: st.size, node: current };
     }
     const p = this.at(rel);
     if (st.size === 0) {
       if (current?.kind === 'file' && current.size > 0)
         await request('delete', rel, () => this.store.delete(p));
       if (!current || current.size > 0) await request('putNode', rel, () => this.store.touch(p));
-      return { sent: true, md5: EMPTY_MD5, size: 0, node: await this.written(request, rel) };
+      return { sent: true, md5: EMPTY_MD5, size: 0 };
     }
     try {
       await request('negotiate', rel, () => {
@@ -248,7 +241,7 @@ export class MemoryRemote implements Remote {
     const after = fs.statSync(req.file);
     if (after.size !== st.size || after.mtimeMs !== st.mtimeMs)
       throw new VosError('conflict', `${req.file} changed while it was being uploaded; try again`);
-    return { sent: true, md5: req.md5, size: st.size, node: await this.written(request, rel) };
+    return { sent: true, md5: req.md5, size: st.size };
   }
 
   private async removeEmptyNode(request: Requests, rel: string): Promise<void> {

@@ -7,11 +7,12 @@ import fs from 'node:fs';
 import path from 'node:path';
 import PQueue from 'p-queue';
 import { DownloadConfinement, assertInsideRoot } from './confine.js';
+import { LandedUploads, uploadOutcome } from './landed-uploads.js';
 import { hashFile } from '../local/hash.js';
 import { statEntry } from '../local/local-scan.js';
 import { diskRelOf } from '../local/names.js';
 import type { Outcome, SyncIndex } from '../store/index-db.js';
-import type { BaseEntry, LocalEntry, RemoteEntry } from '../model.js';
+import type { BaseEntry, RemoteEntry } from '../model.js';
 import type {
   DeleteLocalAction,
   DeleteRemoteAction,
@@ -100,6 +101,9 @@ export interface ExecutionReport {
 /** The world no longer matches the plan: not an error, a reason to re-plan. */
 class Stale extends Error {}
 
+/** An upload whose bytes landed: it is reported once its folder's listing has dated it (LandedUploads). */
+const AWAITING_DATE = Symbol('awaiting its date');
+
 function abs(root: string, diskRel: string): string {
   return path.join(root, ...diskRel.split('/'));
 }
@@ -144,9 +148,13 @@ export class Executor {
 
   /** One trash folder per cycle (its start time names it), not one per file. */
   private readonly trashTime: number;
+  private readonly queue: PQueue;
+  private readonly landed: LandedUploads;
 
   constructor(private readonly ctx: ExecutorContext) {
     this.trashTime = ctx.now();
+    this.queue = new PQueue({ concurrency: Math.max(1, ctx.concurrency) });
+    this.landed = new LandedUploads(ctx.remote);
   }
 
   /** The on-disk spelling of an index (NFC) path: macOS and other tools may have written the name in NFD. */
@@ -170,9 +178,14 @@ export class Executor {
     this.ctx.index.commitOutcome(this.ctx.pairId, o);
   }
 
+  /** Waits for the transfers in flight, and for the uploads among them to be dated and recorded. */
+  private async settleAll(): Promise<void> {
+    await this.queue.onIdle();
+    await this.landed.flushAll();
+  }
+
   /** Runs the plan in order; consecutive independent transfers run in parallel. */
   async run(plan: Plan): Promise<ExecutionReport> {
-    const queue = new PQueue({ concurrency: Math.max(1, this.ctx.concurrency) });
     const parallel = new Set<PlanAction['type']>(['upload', 'download', 'recordSynced', 'forgetBase']);
     let batchDirs = new Set<string>();
     for (const action of plan.actions) {
@@ -184,26 +197,36 @@ export class Executor {
         const p = 'path' in action ? action.path : '';
         // Keep one transfer per path in flight (a conflict copy and its original never race).
         if (batchDirs.has(p)) {
-          await queue.onIdle();
+          await this.settleAll();
           batchDirs = new Set();
         }
         batchDirs.add(p);
-        void queue.add(() => this.runOne(action));
-        if (queue.size > this.ctx.concurrency * 4) await queue.onSizeLessThan(this.ctx.concurrency * 2);
+        void this.queue.add(() => this.runOne(action));
+        if (this.queue.size > this.ctx.concurrency * 4)
+          await this.queue.onSizeLessThan(this.ctx.concurrency * 2);
       } else {
-        await queue.onIdle();
+        await this.settleAll();
         batchDirs = new Set();
         await this.runOne(action);
       }
     }
-    await queue.onIdle();
+    await this.settleAll();
     return this.report;
   }
 
-  private async runOne(action: PlanAction): Promise<void> {
+  private runOne(action: PlanAction): Promise<void> {
+    return this.settle(action, () => this.apply(action));
+  }
+
+  /** Runs (a step of) an action and reports how it ended, unless it is an upload still waiting for its date. */
+  private async settle(
+    action: PlanAction,
+    step: () => Promise<number | void | typeof AWAITING_DATE>,
+  ): Promise<void> {
     const where = 'path' in action ? action.path : `${action.from} → ${action.to}`;
     try {
-      const bytes = await this.apply(action);
+      const bytes = await step();
+      if (bytes === AWAITING_DATE) return;
       this.report.done++;
       this.ctx.onAction?.({ action, result: 'done', ...(bytes ? { bytes } : {}) });
     } catch (e) {
@@ -234,7 +257,7 @@ export class Executor {
     }
   }
 
-  private async apply(a: PlanAction): Promise<number | void> {
+  private async apply(a: PlanAction): Promise<number | void | typeof AWAITING_DATE> {
     switch (a.type) {
       case 'upload':
         return this.upload(a);
@@ -283,7 +306,7 @@ export class Executor {
     return st;
   }
 
-  private async upload(a: UploadAction): Promise<number> {
+  private async upload(a: UploadAction): Promise<number | typeof AWAITING_DATE> {
     const file = abs(this.ctx.localRoot, this.onDisk(a.path));
     this.checkLocal(a.path, a.expectLocal, 'upload');
     let md5 = a.expectLocal.md5;
@@ -327,38 +350,28 @@ export class Executor {
       }
       throw e;
     }
-    // What the server now holds: its date is part of the base, for servers that report no MD5.
-    const remote: RemoteEntry = {
+    const landed = { md5, size: result.size, sent: result.sent };
+    if (result.node) return this.recordUpload(a, landed, result.node);
+    const full = this.landed.add({
       path: a.path,
-      kind: 'file',
-      size: result.node.size,
-      dateMs: result.node.dateMs ?? 0,
-      md5: result.node.md5 ?? result.md5,
-    };
-    const base: BaseEntry = {
-      path: a.path,
-      kind: 'file',
-      size: a.expectLocal.size,
-      md5,
-      localMtimeMs: a.expectLocal.mtimeMs,
-      localIno: a.expectLocal.ino,
-      remoteDateMs: remote.dateMs,
-      uploaded: true,
-    };
-    const local: LocalEntry = {
-      path: a.path,
-      kind: 'file',
-      size: a.expectLocal.size,
-      mtimeMs: a.expectLocal.mtimeMs,
-      ino: a.expectLocal.ino,
-      md5,
-    };
+      record: (node) => this.settle(a, async () => this.recordUpload(a, landed, await node())),
+    });
+    if (full !== undefined) void this.queue.add(() => this.landed.flush(full));
+    return AWAITING_DATE;
+  }
+
+  /** Records an upload with its node as the server holds it, and clears its journal, in one transaction. */
+  private recordUpload(
+    a: UploadAction,
+    sent: { md5: string; size: number; sent: boolean },
+    node: RemoteNode,
+  ): number {
     this.ctx.index.transaction(() => {
-      this.commit({ path: a.path, base, local, remote });
+      this.commit(uploadOutcome(a, sent, node));
       clearUploadJournal(this.ctx.index, this.ctx.pairId, a.path);
     });
-    this.report.bytesUp += result.sent ? result.size : 0;
-    return result.size;
+    this.report.bytesUp += sent.sent ? sent.size : 0;
+    return sent.size;
   }
 
   private async download(a: DownloadAction): Promise<number> {

@@ -52,8 +52,12 @@ export interface UploadResult {
   sent: boolean;
   md5: string;
   size: number;
-  /** The node as the remote holds it now. */
-  node: RemoteNode;
+  /**
+   * The node as the remote holds it, when the upload read it anyway (nothing was sent: it held these bytes).
+   * Bytes sent are not read back, their MD5 was verified by the server as they landed: the node's date comes from
+   * one listing of its folder after a batch of uploads (the executor's landed uploads).
+   */
+  node?: RemoteNode;
 }
 
 export interface DownloadRequest {

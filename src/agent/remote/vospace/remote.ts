@@ -69,15 +69,15 @@ export class VospaceRemote implements Remote {
   }
 
   async upload(rel: string, req: UploadRequest): Promise<UploadResult> {
-    const loc = this.location(rel);
-    const result = await this.client.upload(req.file, loc, {
+    let seen: RemoteNode | undefined;
+    const result = await this.client.upload(req.file, this.location(rel), {
       md5: req.md5,
-      precondition: (now) => req.precondition(now && toRemoteNode(now)),
+      precondition: (now) => req.precondition((seen = now && toRemoteNode(now))),
       ...(req.onProgress ? { onProgress: req.onProgress } : {}),
     });
-    // What the server now holds: its date belongs in the base, for servers that report no MD5.
-    const node = toRemoteNode(await this.client.getInfo(loc));
-    return { sent: !result.skipped, md5: result.md5, size: result.size, node };
+    // Sent bytes were checked against their MD5 by the server (the PUT's Digest): no read-back.
+    if (!result.skipped) return { sent: true, md5: result.md5, size: result.size };
+    return { sent: false, md5: result.md5, size: result.size, ...(seen ? { node: seen } : {}) };
   }
 
   async download(rel: string, req: DownloadRequest): Promise<DownloadResult> {
