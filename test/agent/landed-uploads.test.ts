@@ -1,6 +1,13 @@
 /** Landed uploads dated by one listing of their folder: the batch rule, the listing, and the reads it falls back on. */
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { parseConfigText } from '../../src/agent/config/index.js';
+import type { ActionEvent } from '../../src/agent/engine/executor.js';
 import { LandedUploads, listingBatch } from '../../src/agent/engine/landed-uploads.js';
+import { syncPair } from '../../src/agent/engine/pair-sync.js';
+import { SyncIndex } from '../../src/agent/store/index-db.js';
 import type { RemoteNode } from '../../src/agent/remote/port.js';
 import { VosError } from '../../src/util/errors.js';
 import { MemoryRemote, MemoryStore, type RequestGate } from '../support/memory-remote.js';
@@ -71,5 +78,50 @@ describe('landed uploads', () => {
     expect(full.slice(0, 63).every((f) => f === undefined)).toBe(true);
     expect(full[63]).toBe('d');
     expect(full[64]).toBeUndefined();
+    // Asked for once: more uploads landing before the listing takes them do not ask again.
+    expect(land(landed, ['d/g']).full).toEqual([undefined]);
+  });
+
+  it('records a cycle of 100 uploads into one folder: each with the date the server gave it', async () => {
+    const w = world();
+    const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'vosync-landed-'));
+    try {
+      const local = path.join(tmp, 'local');
+      fs.mkdirSync(path.join(local, 'e'), { recursive: true });
+      for (let i = 0; i < 100; i++) fs.writeFileSync(path.join(local, 'e', `f${i}`), `file ${i}`);
+      const pair = parseConfigText(
+        `pairs:\n  - name: p\n    local: ${local}\n    remote: vos:root\n`,
+        't.yaml',
+      ).pairs[0]!;
+      const index = SyncIndex.open(path.join(tmp, 'index.sqlite'));
+      let clock = Date.UTC(2026, 0, 5);
+      const ctx = {
+        pair,
+        remote: w.remote,
+        index,
+        now: () => (clock += 1000),
+        host: 'h',
+        concurrency: 4,
+        caseInsensitiveLocal: false,
+      };
+      const done: ActionEvent[] = [];
+      const r = await syncPair({ ...ctx, onAction: (e) => done.push(e) });
+      expect(r.report?.failed).toEqual([]);
+      expect(done.filter((e) => e.action.type === 'upload' && e.result === 'done')).toHaveLength(100);
+      // Listed once 64 uploads waited, and once for the rest at the end; each node read once, before its bytes.
+      expect(w.log.filter((l) => l === 'list e')).toHaveLength(2);
+      expect(w.log.filter((l) => l.startsWith('getInfo e/'))).toHaveLength(100);
+      const base = index.loadBaseTree(r.pairId);
+      for (let i = 0; i < 100; i++) {
+        expect(base.get(`e/f${i}`)).toMatchObject({
+          remoteDateMs: w.store.get(`root/e/f${i}`)!.dateMs,
+          uploaded: true,
+        });
+      }
+      expect((await syncPair(ctx)).plan?.actions).toEqual([]);
+      index.close();
+    } finally {
+      fs.rmSync(tmp, { recursive: true, force: true });
+    }
   });
 });

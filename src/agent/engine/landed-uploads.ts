@@ -30,16 +30,21 @@ export function listingBatch(childrenLastListed: number): number {
 export class LandedUploads {
   private readonly waiting = new Map<string, Landed[]>();
   private readonly listedSize = new Map<string, number>();
+  /** Folders whose listing was asked for and has not taken its batch yet. */
+  private readonly due = new Set<string>();
 
   constructor(private readonly remote: Remote) {}
 
-  /** Adds a landed upload; returns its folder when enough of its uploads wait for it to be listed now. */
+  /** Adds a landed upload; returns its folder when enough of its uploads wait for it to be listed now (once). */
   add(landed: Landed): string | undefined {
     const folder = parentOf(landed.path);
     const batch = this.waiting.get(folder) ?? [];
     batch.push(landed);
     this.waiting.set(folder, batch);
-    return batch.length >= listingBatch(this.listedSize.get(folder) ?? 0) ? folder : undefined;
+    if (this.due.has(folder) || batch.length < listingBatch(this.listedSize.get(folder) ?? 0))
+      return undefined;
+    this.due.add(folder);
+    return folder;
   }
 
   /** Lists every folder with uploads waiting, one after the other (in name order, so runs replay exactly). */
@@ -50,6 +55,7 @@ export class LandedUploads {
   /** Lists one folder and records its waiting uploads; those the listing does not show are read one by one. */
   async flush(folder: string): Promise<void> {
     const batch = this.waiting.get(folder);
+    this.due.delete(folder);
     if (!batch) return;
     this.waiting.delete(folder);
     const listed = await this.list(folder);
