@@ -5,8 +5,8 @@
  * - a no-change cycle as the daemon's full rescan runs it (local scan, remote listing, plan; nothing to do):
  *   seconds and files hashed, and the same cycle on the cached listing (what a watcher-triggered cycle costs
  *   before it does anything);
- * - one-edit cycles: one file rewritten, then a cycle on the cached listing, as the daemon runs one after a
- *   watcher batch (the watcher's own quiet time is not in it);
+ * - one-edit cycles: one file rewritten, then a cycle on the cached listing scoped to that file, as the daemon
+ *   runs one after a watcher batch (the watcher's own quiet time is not in it);
  * - the index's size on disk, and the RSS of the process running the cycles (peak, and after the cycle once
  *   the heap was compacted as the daemon does after a big pair's cycle).
  *
@@ -78,7 +78,8 @@ function startWorker(script: string, args: WorkerArgs) {
   };
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   return {
-    cycle: (cachedRemote: boolean) => ask<CycleReply>({ cycle: { cachedRemote } }),
+    cycle: (cachedRemote: boolean, changed?: string[]) =>
+      ask<CycleReply>({ cycle: { cachedRemote, ...(changed ? { changed } : {}) } }),
     async close(): Promise<CloseReply> {
       const r = await ask<CloseReply>({ close: true });
       child.stdin.end();
@@ -135,7 +136,13 @@ async function measure(ctx: BenchContext, worker: string, n: number): Promise<Ro
       const f = tree.files[i % tree.files.length]!;
       const body = Buffer.concat([Buffer.from(`edit ${i}\n`), randomBytes(100 + ((i * 131) % 4000))]);
       fs.writeFileSync(path.join(tree.root, f.rel), body);
-      edits.push(check('one-edit cycle', await w.cycle(true), (r) => r.done >= 1 && r.bytesUp > 0));
+      edits.push(
+        check(
+          'one-edit cycle',
+          await w.cycle(true, [f.rel]),
+          (r) => r.scoped && r.done >= 1 && r.bytesUp > 0,
+        ),
+      );
     }
     const { indexBytes } = await w.close();
     return { n, dirs, firstSync, noChange, noChangeCached, edits, indexBytes };

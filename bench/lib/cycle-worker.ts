@@ -36,6 +36,8 @@ export interface WorkerArgs {
 
 export interface CycleReply {
   seconds: number;
+  /** The cycle looked only at the changed paths it was given (a watcher batch's cycle). */
+  scoped: boolean;
   /** User + system CPU of this process during the cycle. */
   cpuSeconds: number;
   hashed: number;
@@ -95,7 +97,7 @@ function resetPeak(): boolean {
   }
 }
 
-async function cycle(cachedRemote: boolean): Promise<CycleReply> {
+async function cycle(cachedRemote: boolean, changed?: string[]): Promise<CycleReply> {
   const peakIsCycles = resetPeak();
   const cpu0 = process.cpuUsage();
   const t0 = performance.now();
@@ -108,6 +110,7 @@ async function cycle(cachedRemote: boolean): Promise<CycleReply> {
     concurrency: args.concurrency,
     caseInsensitiveLocal: false,
     useCachedRemote: cachedRemote,
+    ...(changed ? { changedPaths: changed } : {}),
   });
   const seconds = (performance.now() - t0) / 1000;
   const cpu = process.cpuUsage(cpu0);
@@ -116,6 +119,7 @@ async function cycle(cachedRemote: boolean): Promise<CycleReply> {
   if (counts.local + counts.remote + counts.base >= COMPACT_AFTER_ENTRIES) compactHeap();
   return {
     seconds,
+    scoped: r.scope !== undefined,
     cpuSeconds: (cpu.user + cpu.system) / 1e6,
     hashed: r.hashedCount,
     actions: r.plan?.actions.length ?? 0,
@@ -146,8 +150,8 @@ async function close(): Promise<CloseReply> {
 
 const reply = (value: object) => process.stdout.write(JSON.stringify(value) + '\n');
 for await (const line of readline.createInterface({ input: process.stdin })) {
-  const req = JSON.parse(line) as { cycle?: { cachedRemote: boolean }; close?: true };
-  if (req.cycle) reply(await cycle(req.cycle.cachedRemote));
+  const req = JSON.parse(line) as { cycle?: { cachedRemote: boolean; changed?: string[] }; close?: true };
+  if (req.cycle) reply(await cycle(req.cycle.cachedRemote, req.cycle.changed));
   else if (req.close) {
     reply(await close());
     break;
