@@ -216,6 +216,8 @@ export class PairRunner {
   }
 
   private async loop(): Promise<void> {
+    // Only a cycle over the whole pair builds whole trees; a scoped one leaves little to give back.
+    let builtTrees = false;
     while (this.pending && !this.stopped) {
       if (this.paused) {
         this.pending = undefined;
@@ -228,8 +230,9 @@ export class PairRunner {
       } finally {
         this.reporter.cycleEnded();
       }
+      builtTrees ||= this.lastResult?.scope === undefined;
     }
-    this.releaseMemory();
+    if (builtTrees) this.releaseMemory();
   }
 
   /** After the cycles of a big pair, hand the trees' memory back now rather than minutes later. */

@@ -210,6 +210,8 @@ export async function syncPair(ctx: PairContext): Promise<CycleResult> {
     index.updatePair(rec.id, { lastLocalScanOkAt: ctx.now() });
   }
 
+  // The listing just taken, kept for planning instead of reading 100,000 rows back from the index.
+  let listed: Map<string, RemoteEntry> | undefined;
   if (!cachedRemoteUsable) {
     ctx.onPhase?.('scanning-remote');
     const remote = await scanRemote(remoteFolder, {
@@ -237,6 +239,7 @@ export async function syncPair(ctx: PairContext): Promise<CycleResult> {
       }
     }
     index.replaceRemoteTree(rec.id, remoteEntries);
+    listed = remoteEntries;
     index.updatePair(rec.id, { lastRemotePollOkAt: ctx.now() });
   }
   ctx.onPhase?.('planning');
@@ -245,7 +248,13 @@ export async function syncPair(ctx: PairContext): Promise<CycleResult> {
     if (key.startsWith(PLACEHOLDER_SEEN))
       placeholderSeen.set(key.slice(PLACEHOLDER_SEEN.length), Number(value));
   const prepared = prepare({
-    trees: scope ? scopedTrees(index, rec.id, scope, observed!, local.entries) : index.loadTrees(rec.id),
+    trees: scope
+      ? scopedTrees(index, rec.id, scope, observed!, local.entries)
+      : {
+          local: local.entries,
+          remote: listed ?? index.loadRemoteTree(rec.id),
+          base: index.loadBaseTree(rec.id),
+        },
     journals,
     freshListing: !cachedRemoteUsable,
     unreadable: local.unreadable,
