@@ -225,6 +225,12 @@ describe.each(['vault', 'arc'] as const)('%s: PUT transactions', (svc) => {
     for (let i = 0; i < 50 && state.headers['content-length'] !== '1000'; i++) state = await head(url, id);
     expect(state.headers['content-length']).toBe('1000');
     expect(state.headers['digest']).toBe(digestOf(one));
+    // The partial bytes are gone from the transaction's file too, not merely hidden (the cut is noticed
+    // as the socket closes, so give it a moment).
+    const txnFile = path.join(ts.dataDir, 'txns', id);
+    for (let i = 0; i < 40 && fs.statSync(txnFile).size !== 1000; i++)
+      await new Promise((r) => setTimeout(r, 50));
+    expect(fs.statSync(txnFile).size).toBe(1000);
     expect((await append(url, id, two)).headers['digest']).toBe(digestOf(Buffer.concat([one, two])));
     expect((await commit(url, id)).status).toBe(201);
     expect((await nodeBytes(svc, p)).body.equals(Buffer.concat([one, two]))).toBe(true);
@@ -336,6 +342,8 @@ describe('PUT transactions across a restart', () => {
     expect(state.headers['content-length']).toBe(String(one.length));
     expect(state.headers['digest']).toBe(digestOf(one));
     expect(fs.existsSync(path.join(ts.dataDir, 'txns', 'stray'))).toBe(false);
+    // The unacknowledged bytes were cut off the file at the restart.
+    expect(fs.statSync(path.join(ts.dataDir, 'txns', id)).size).toBe(one.length);
     const whole = Buffer.concat([one, two]);
     expect((await append(moved, id, two)).headers['digest']).toBe(digestOf(whole));
     expect((await commit(moved, id)).status).toBe(201);
