@@ -158,6 +158,21 @@ describe('a cycle scoped to the changed paths', () => {
     expect(actions(r.plan)).toEqual(['upload a/1.txt']);
   });
 
+  it('on a disk that folds case, plans a changed name with the names it clashes with', async () => {
+    const p = await seeded();
+    const folding = { caseInsensitiveLocal: true };
+    await client.upload(path.join(p.local, 'a/2.txt'), `vos:alice/scoped${n}/a/READ.txt`);
+    write(p, 'a/read.txt', 'mine');
+    // A poll lists the remote name; the two spellings clash on this disk, and the one on it keeps the name.
+    const polled = await syncPair({ ...p.ctx, ...folding });
+    expect(polled.plan?.notices.map((x) => `${x.kind} ${x.path}`)).toEqual(['case-clash a/READ.txt']);
+    write(p, 'a/read.txt', 'mine, edited');
+    const r = await scoped(p, ['a/read.txt'], folding);
+    expect(r.scope).toEqual(['a/READ.txt', 'a/read.txt']);
+    expect(actions(r.plan)).toEqual(['upload a/read.txt']);
+    expect(r.plan?.notices.map((x) => `${x.kind} ${x.path}`)).toEqual(['case-clash a/READ.txt']);
+  });
+
   it('plans what a cycle over the whole pair plans, after random changes', async () => {
     const p = await seeded();
     const rng = new Rng(20261205);

@@ -172,8 +172,8 @@ export async function syncPair(ctx: PairContext): Promise<CycleResult> {
     ctx.useCachedRemote === true && rec.firstSyncDone && rec.lastRemotePollOkAt !== null;
   const caseInsensitive = ctx.caseInsensitiveLocal ?? detectCaseInsensitive(pair.local);
   const scope =
-    cachedRemoteUsable && ctx.changedPaths && !caseInsensitive && journalsEmpty(journals)
-      ? scopeFor(index, rec.id, ctx.changedPaths)
+    cachedRemoteUsable && ctx.changedPaths && journalsEmpty(journals)
+      ? scopeFor(index, rec.id, ctx.changedPaths, caseInsensitive)
       : undefined;
 
   ctx.onPhase?.('scanning-local');
@@ -420,9 +420,23 @@ function journalsEmpty(j: Journals): boolean {
   return j.downloads.size + j.moves.size + j.uploads.size + j.mkdirs.size === 0;
 }
 
-/** The scope of the changed paths, or undefined when the whole pair must be looked at. */
-function scopeFor(index: SyncIndex, pairId: number, changed: readonly string[]): Scope | undefined {
-  const scope = scopeOf(changed, (p) => {
+/**
+ * The scope of the changed paths, or undefined when the whole pair must be looked at. On a disk that folds
+ * letter case, names that differ from a changed one only in case are planned with it (the clash rules need the
+ * whole group); SQLite folds ASCII letters only, so other names take the full cycle.
+ */
+function scopeFor(
+  index: SyncIndex,
+  pairId: number,
+  changed: readonly string[],
+  caseInsensitive: boolean,
+): Scope | undefined {
+  let paths = changed;
+  if (caseInsensitive) {
+    if (!changed.every((p) => /^[\x20-\x7e]*$/.test(p))) return undefined;
+    paths = [...changed, ...changed.flatMap((p) => index.caseTwins(pairId, p))];
+  }
+  const scope = scopeOf(paths, (p) => {
     const r = index.getEntry(pairId, p);
     return r.local?.kind === 'dir' && r.remote?.kind === 'dir' && r.base?.kind === 'dir';
   });

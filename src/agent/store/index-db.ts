@@ -258,6 +258,14 @@ export class SyncIndex {
     });
   }
 
+  /** Known siblings of `path`, on any side, whose names differ from its name only in ASCII letter case. */
+  caseTwins(pairId: number, path: string): string[] {
+    const twins = new Set<string>();
+    for (const t of [this.local, this.remote, this.base])
+      for (const p of t.caseTwins(pairId, path)) twins.add(p);
+    return [...twins];
+  }
+
   /** Local paths that look like conflict copies (a cheap pre-filter; isConflictCopyName decides). */
   conflictCopyCandidates(pairId: number): string[] {
     return this.stmts.conflictCopies.all(pairId) as string[];

@@ -94,6 +94,7 @@ export class TreeTable<E extends { path: string }> {
   private readonly selectAll: Database.Statement;
   private readonly selectOne: Database.Statement;
   private readonly selectUnder: Database.Statement;
+  private readonly selectCaseTwins: Database.Statement;
   private readonly upsertStmt: Database.Statement;
   private readonly deleteStmt: Database.Statement;
   private readonly countStmt: Database.Statement;
@@ -114,6 +115,13 @@ export class TreeTable<E extends { path: string }> {
         `SELECT path, ${cols} FROM ${table} WHERE pair_id = ? AND (path = ? OR (path >= ? AND path < ?))`,
       )
       .raw(true);
+    // Siblings of a path (same parent range, no further '/') whose names differ from its own only in ASCII case.
+    this.selectCaseTwins = db
+      .prepare(
+        `SELECT path FROM ${table} WHERE pair_id = ? AND path >= ? AND path < ? AND instr(substr(path, ?), '/') = 0
+         AND lower(path) = lower(?) AND path <> ?`,
+      )
+      .pluck(true);
     // The WHERE keeps identical rows untouched: no page writes, no WAL growth for a no-change rescan.
     this.upsertStmt = db.prepare(
       `INSERT INTO ${table} (pair_id, path, ${cols}) VALUES (?, ?, ${columns.map(() => '?').join(', ')})
@@ -144,6 +152,14 @@ export class TreeTable<E extends { path: string }> {
       into.set(e.path, e);
     }
     return into;
+  }
+
+  /** The stored siblings of `path` whose names differ from its name only in (ASCII) letter case. */
+  caseTwins(pairId: number, path: string): string[] {
+    const slash = path.lastIndexOf('/');
+    const parent = slash < 0 ? '' : path.slice(0, slash);
+    const [from, to] = parent === '' ? ['', '\u{10FFFF}'] : [`${parent}/`, `${parent}0`];
+    return this.selectCaseTwins.all(pairId, from, to, from.length + 1, path, path) as string[];
   }
 
   get(pairId: number, path: string): E | undefined {
