@@ -150,7 +150,7 @@ export async function syncPair(ctx: PairContext): Promise<CycleResult> {
     return result;
   };
   // Only how many entries were ever synced matters here: a count, not 100,000 records loaded for nothing.
-  const baseCount = index.treeCounts(rec.id).base;
+  const baseCount = index.baseCount(rec.id);
   const hasBase = baseCount > 0;
 
   // Root guard, local: an unmounted or replaced folder must never read as "the user deleted everything".

@@ -283,6 +283,11 @@ export class SyncIndex {
     return this.base.load(pairId);
   }
 
+  /** How many entries were ever synced (a count, not the records). */
+  baseCount(pairId: number): number {
+    return this.base.count(pairId);
+  }
+
   treeCounts(pairId: number): { local: number; remote: number; base: number } {
     return this.transaction(() => ({
       local: this.local.count(pairId),

@@ -111,9 +111,7 @@ export class TreeTable<E extends { path: string }> {
       .raw(true);
     // A folder's descendants sort between `folder/` and `folder0` ('0' follows '/' in byte order).
     this.selectUnder = db
-      .prepare(
-        `SELECT path, ${cols} FROM ${table} WHERE pair_id = ? AND (path = ? OR (path >= ? AND path < ?))`,
-      )
+      .prepare(`SELECT path, ${cols} FROM ${table} WHERE pair_id = ? AND path >= ? AND path < ?`)
       .raw(true);
     // Siblings of a path (same parent range, no further '/') whose names differ from its own only in ASCII case.
     this.selectCaseTwins = db
@@ -147,7 +145,9 @@ export class TreeTable<E extends { path: string }> {
       for (const [p, e] of this.load(pairId)) into.set(p, e);
       return into;
     }
-    for (const row of this.selectUnder.iterate(pairId, root, `${root}/`, `${root}0`) as Iterable<unknown[]>) {
+    const self = this.get(pairId, root);
+    if (self) into.set(root, self);
+    for (const row of this.selectUnder.iterate(pairId, `${root}/`, `${root}0`) as Iterable<unknown[]>) {
       const e = this.spec.fromRow(row);
       into.set(e.path, e);
     }
@@ -193,8 +193,11 @@ export class TreeTable<E extends { path: string }> {
   replaceUnder(pairId: number, roots: readonly string[], entries: ReadonlyMap<string, E>): ReplaceStats {
     if (roots.includes('')) return this.replace(pairId, entries);
     const stored: unknown[][] = [];
-    for (const root of roots)
-      stored.push(...(this.selectUnder.all(pairId, root, `${root}/`, `${root}0`) as unknown[][]));
+    for (const root of roots) {
+      const self = this.selectOne.get(pairId, root) as unknown[] | undefined;
+      if (self) stored.push(self);
+      stored.push(...(this.selectUnder.all(pairId, `${root}/`, `${root}0`) as unknown[][]));
+    }
     return this.replaceRows(pairId, stored, entries);
   }
 
