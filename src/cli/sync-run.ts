@@ -276,7 +276,8 @@ async function planUpload(
         continue;
       }
       try {
-        const id = identityOf(await fs.promises.lstat(abs, { bigint: true }));
+        // Synchronous: one lstat costs less than a thread-pool round trip, and the walk waits for it anyway.
+        const id = identityOf(fs.lstatSync(abs, { bigint: true }));
         files.push({ label, local: abs, remote, size: id.size, id });
       } catch (err) {
         tally.fail(label, remote, err);
@@ -375,13 +376,16 @@ async function uploadOne(
   const { parent, last } = splitRemote(f.remote);
   const remote = index.get(parent)?.get(last);
   if (remote?.kind === 'container') throw new VosError('exists', `${f.remote} is a directory on the server`);
+  const listed = index.has(parent);
   let md5: string | undefined;
   if (!opts.overwrite) {
     if (opts.ignoreChecksum) {
       if (remote?.kind === 'file' && remote.size === f.size && (remote.date ?? 0) >= mtimeMs(f.id!)) {
         return { action: 'skipped', bytes: 0 };
       }
-    } else {
+    } else if (!listed || (remote?.kind === 'file' && remote.size === f.size)) {
+      // Only a file of the same size on the server can hold the same bytes; any other is sent without reading
+      // it first, its MD5 taken from the bytes sent.
       md5 = await cache.md5(f.local, f.id!);
       if (sameContent(remote, f.size, md5)) return { action: 'skipped', bytes: 0 };
     }
@@ -393,11 +397,13 @@ async function uploadOne(
       ...(md5 ? { md5 } : {}),
       ...(onProgress ? { onProgress } : {}),
       // The folder's listing already said what is there: no need to ask for the node again (one request less).
-      ...(index.has(parent) ? { current: remote ?? null } : {}),
+      ...(listed ? { current: remote ?? null } : {}),
     });
   } catch (e) {
     throw await explainWriteFailure(ctx.client(), f.remote, e);
   }
+  // Remember the MD5 of what was sent, so the next run does not hash the file.
+  if (!md5) cache.storeIfUnchanged(f.local, f.id!, r.md5);
   return r.skipped ? { action: 'skipped', bytes: 0 } : { action: 'sent', bytes: r.size };
 }
 

@@ -22,7 +22,8 @@ import { DEFAULT_LIST_LIMITS, ListingBudget, type ListLimits } from './listing-b
 import { Registry, type ServiceEndpoints } from './registry.js';
 import { negotiateQuick } from './quick-transfer.js';
 import { findQuota, quotaExceeded } from './quota.js';
-import { fetchToTemp, md5OfFile, negotiate, resolveDownloadUrls, type ProgressCallback } from './transfer.js';
+import { fetchToTemp, negotiate, resolveDownloadUrls, type ProgressCallback } from './transfer.js';
+import { md5OfFile } from '../util/local-read.js';
 import { Uploader, type UploaderOptions } from './uploader.js';
 import { encodeNodePath, parentPath } from './uri.js';
 import {
@@ -425,7 +426,7 @@ export class Client {
       throw new VosError('exists', `${displayLocation(loc)} is a container`);
     let md5 = opts.md5;
     if (remote?.kind === 'file' && remote.size === st.size && remote.md5) {
-      md5 ??= await md5OfFile(localFile);
+      md5 ??= await md5OfFile(localFile, st.size);
       if (md5 === remote.md5) {
         opts.onProgress?.(st.size, st.size);
         return { md5, size: st.size, skipped: true };
@@ -513,7 +514,7 @@ export class Client {
     const md5 = opts.expectMd5 ?? info.md5;
     try {
       const st = fs.statSync(localFile);
-      if (st.isFile() && st.size === info.size && md5 && (await md5OfFile(localFile)) === md5) {
+      if (st.isFile() && st.size === info.size && md5 && (await md5OfFile(localFile, st.size)) === md5) {
         return { md5, size: st.size, skipped: true };
       }
     } catch {

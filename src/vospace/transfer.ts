@@ -19,6 +19,7 @@ import {
 import { follow303, kindForJobError } from './jobs.js';
 import { type NodeLocation, displayLocation, locationUri } from './location.js';
 import { normaliseMd5 } from './node.js';
+import { readWholeFile } from '../util/local-read.js';
 import { openTempFile, tempPathFor, type TempGuard } from '../util/temp-files.js';
 import type { ServiceEndpoints } from './registry.js';
 import { encodeNodePath } from './uri.js';
@@ -141,7 +142,7 @@ export const SMALL_UPLOAD_BYTES = 1024 * 1024;
 async function readWhole(file: string, size: number, what: string): Promise<Buffer> {
   let buf: Buffer;
   try {
-    buf = await fs.promises.readFile(file);
+    buf = await readWholeFile(file, size);
   } catch (e) {
     throw new VosError('local', `${file}: ${(e as NodeJS.ErrnoException).code ?? e}`);
   }
@@ -150,17 +151,6 @@ async function readWhole(file: string, size: number, what: string): Promise<Buff
   return buf;
 }
 
-export async function md5OfFile(file: string): Promise<string> {
-  const hash = createHash('md5');
-  await pipeline(fs.createReadStream(file), hash);
-  return hash.digest('hex');
-}
-
-/**
- * Uploads a local file to the endpoints of a push negotiation. With a known MD5 the server verifies it
- * (Digest header, 412 on mismatch); otherwise it is computed while streaming and checked against the
- * server's reply.
- */
 /** Bytes moved so far of a transfer, and its total when known. */
 export type ProgressCallback = (bytesDone: number, totalBytes: number | undefined) => void;
 
@@ -174,6 +164,11 @@ export function tapChunks(see: (chunk: Buffer) => void): Transform {
   });
 }
 
+/**
+ * Uploads a local file to the endpoints of a push negotiation. With an MD5 known beforehand (given, or hashed from
+ * a small file's buffer) the server verifies it (Digest header, 412 on mismatch); otherwise it is computed while
+ * streaming. Either way it is checked against the MD5 the server says it stored.
+ */
 export async function putFile(
   session: HttpSession,
   endpoints: string[],
@@ -187,19 +182,20 @@ export async function putFile(
     opts.size <= SMALL_UPLOAD_BYTES && !session.bandwidth
       ? await readWhole(file, opts.size, what)
       : undefined;
-  const smallMd5 = small && !opts.md5 ? createHash('md5').update(small).digest('hex') : undefined;
+  // Hashed from the buffer that is sent: the Digest header then lets the server check every byte it got.
+  const known = opts.md5 ?? (small ? createHash('md5').update(small).digest('hex') : undefined);
   for (const url of endpoints) {
     for (let integrityTries = 0; integrityTries < 3; integrityTries++) {
       let hash: Hash | undefined;
       const headers: Record<string, string> = { 'content-length': String(opts.size) };
-      if (opts.md5) headers['digest'] = `md5=${Buffer.from(opts.md5, 'hex').toString('base64')}`;
+      if (known) headers['digest'] = `md5=${Buffer.from(known, 'hex').toString('base64')}`;
       if (opts.contentType) headers['content-type'] = opts.contentType;
       const body = (): Readable => {
         const stages: Transform[] = [];
         const throttle = throttled(session.bandwidth);
         if (throttle) stages.push(throttle);
         // With the MD5 known, the server checks the bytes against the Digest header: no need to hash them again.
-        if (!opts.md5) {
+        if (!known) {
           const h = createHash('md5');
           hash = h;
           stages.push(tapChunks((chunk) => h.update(chunk)));
@@ -234,7 +230,7 @@ export async function putFile(
         if (res.status === 403 || res.status === 404 || res.status >= 500) break;
         throw lastError;
       }
-      const sent = opts.md5 ?? smallMd5 ?? hash?.digest('hex');
+      const sent = known ?? hash?.digest('hex');
       const stored = responseMd5(res);
       if (!sent) throw new VosError('local', `${what}: no checksum computed`);
       if (stored && stored !== sent) {

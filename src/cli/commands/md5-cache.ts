@@ -3,11 +3,10 @@
  * are unchanged, so a second run over unchanged files hashes nothing. Writes are batched in transactions
  * because a sync may record ten thousand entries.
  */
-import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import { pipeline } from 'node:stream/promises';
 import type Database from 'better-sqlite3';
+import { md5OfFile } from '../../util/local-read.js';
 import { openDatabase } from '../../util/sqlite.js';
 
 export interface FileIdentity {
@@ -80,18 +79,25 @@ export class Md5Cache {
   async md5(absPath: string, before: FileIdentity): Promise<string> {
     const cached = this.lookup(absPath, before);
     if (cached) return cached;
-    const hash = createHash('md5');
-    await pipeline(fs.createReadStream(absPath), hash);
+    const md5 = await md5OfFile(absPath, before.size);
     this.hashed++;
-    const after = identityOf(await fs.promises.lstat(absPath, { bigint: true }));
-    if (!sameIdentity(before, after)) {
+    if (!this.storeIfUnchanged(absPath, before, md5)) {
       throw Object.assign(new Error(`${absPath}: changed while it was being read; try again`), {
         code: 'EBUSY',
       });
     }
-    const md5 = hash.digest('hex');
-    this.store(absPath, before, md5);
     return md5;
+  }
+
+  /**
+   * Remembers an MD5 learnt from bytes read after `before` was seen (as an upload does), if the file still is as
+   * `before` says; returns whether it was. A synchronous lstat: cheaper than a thread-pool round trip.
+   */
+  storeIfUnchanged(absPath: string, before: FileIdentity, md5: string): boolean {
+    const now = fs.lstatSync(absPath, { bigint: true, throwIfNoEntry: false });
+    if (!now || !sameIdentity(before, identityOf(now))) return false;
+    this.store(absPath, before, md5);
+    return true;
   }
 
   close(): void {
