@@ -7,18 +7,18 @@ import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import { pipeline } from 'node:stream/promises';
 
-/** Files up to this size are read synchronously (the agent's hasher draws the same line). */
-export const SYNC_READ_BYTES = 256 * 1024;
+/** Files up to this size are read and written synchronously (the agent's hasher draws the same line). */
+export const SYNC_IO_BYTES = 256 * 1024;
 
 /** The file's bytes; `size` (from a recent stat) only chooses how it is read, the caller checks the length. */
 export async function readWholeFile(file: string, size: number): Promise<Buffer> {
-  return size <= SYNC_READ_BYTES ? fs.readFileSync(file) : fs.promises.readFile(file);
+  return size <= SYNC_IO_BYTES ? fs.readFileSync(file) : fs.promises.readFile(file);
 }
 
 /** The MD5 (hex) of a file's bytes; `size` (from a recent stat) only chooses how it is read. */
 export async function md5OfFile(file: string, size: number): Promise<string> {
   const hash = createHash('md5');
-  if (size <= SYNC_READ_BYTES) hash.update(fs.readFileSync(file));
+  if (size <= SYNC_IO_BYTES) hash.update(fs.readFileSync(file));
   else await pipeline(fs.createReadStream(file), hash);
   return hash.digest('hex');
 }

@@ -5,6 +5,7 @@
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
+import { Writable } from 'node:stream';
 import { VosError } from './errors.js';
 
 /** Temp files carry this prefix so scanners ignore them and start-up can clean them. */
@@ -79,4 +80,35 @@ export function createEmptyTemp(dest: string, guard?: TempGuard): string {
   fs.rmSync(temp, { force: true });
   fs.closeSync(openTempFile(temp, 0, guard));
   return temp;
+}
+
+/**
+ * A Writable over a temp file opened by openTempFile, for bytes that arrived whole and are few: written with
+ * synchronous calls (a thread-pool round trip costs more than writing a few KiB), made durable with one
+ * asynchronous fdatasync when the stream ends (the bytes and the length, what a crash must not lose), and closed
+ * when it is destroyed.
+ */
+export function smallTempWriter(fd: number): Writable {
+  return new Writable({
+    write(chunk: Buffer, _encoding, cb) {
+      try {
+        for (let done = 0; done < chunk.length;) done += fs.writeSync(fd, chunk, done);
+        cb();
+      } catch (e) {
+        cb(e as Error);
+      }
+    },
+    final(cb) {
+      fs.fdatasync(fd, (e) => cb(e));
+    },
+    destroy(err, cb) {
+      try {
+        fs.closeSync(fd);
+      } catch (e) {
+        cb(err ?? (e as Error));
+        return;
+      }
+      cb(err);
+    },
+  });
 }

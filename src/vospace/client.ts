@@ -513,12 +513,13 @@ export class Client {
     if (info.kind === 'container') throw new VosError('invalid', `${displayLocation(loc)} is a container`);
     const md5 = opts.expectMd5 ?? info.md5;
     try {
-      const st = fs.statSync(localFile);
-      if (st.isFile() && st.size === info.size && md5 && (await md5OfFile(localFile, st.size)) === md5) {
+      // Absent (the usual case) without the cost of an exception.
+      const st = fs.statSync(localFile, { throwIfNoEntry: false });
+      if (st?.isFile() && st.size === info.size && md5 && (await md5OfFile(localFile, st.size)) === md5) {
         return { md5, size: st.size, skipped: true };
       }
     } catch {
-      // absent: download
+      // unreadable: download
     }
     fs.mkdirSync(path.dirname(localFile), { recursive: true });
     const ep = await this.endpoints(loc);

@@ -6,7 +6,7 @@
 import { createHash, type Hash } from 'node:crypto';
 import fs from 'node:fs';
 import { Transform, type Readable, type Writable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
+import { finished, pipeline } from 'node:stream/promises';
 import { VosError, httpError } from './errors.js';
 import {
   header,
@@ -19,8 +19,8 @@ import {
 import { follow303, kindForJobError } from './jobs.js';
 import { type NodeLocation, displayLocation, locationUri } from './location.js';
 import { normaliseMd5 } from './node.js';
-import { readWholeFile } from '../util/local-read.js';
-import { openTempFile, tempPathFor, type TempGuard } from '../util/temp-files.js';
+import { SYNC_IO_BYTES, readWholeFile } from '../util/local-read.js';
+import { openTempFile, smallTempWriter, tempPathFor, type TempGuard } from '../util/temp-files.js';
 import type { ServiceEndpoints } from './registry.js';
 import { encodeNodePath } from './uri.js';
 import {
@@ -283,12 +283,14 @@ export async function resolveDownloadUrls(
 }
 
 /**
- * How the temp file of a download is opened for writing (see openTempFile). Replaceable only so fault tests can
- * simulate a full disk where mounting a small file system is not allowed; nothing else changes it.
+ * How the temp file of a download is opened for writing (see openTempFile); the stream fsyncs the file before it
+ * closes. `small`: the bytes are few and come in one piece. Replaceable only so fault tests can simulate a full
+ * disk where mounting a small file system is not allowed; nothing else changes it.
  */
 export const tempFiles = {
-  openForWrite(file: string, offset: number, guard?: TempGuard): Writable {
-    return fs.createWriteStream(file, { fd: openTempFile(file, offset, guard), start: offset });
+  openForWrite(file: string, offset: number, guard?: TempGuard, small = false): Writable {
+    const fd = openTempFile(file, offset, guard);
+    return small ? smallTempWriter(fd) : fs.createWriteStream(file, { fd, start: offset, flush: true });
   },
 };
 
@@ -298,12 +300,8 @@ export const tempFiles = {
  * elsewhere.
  */
 function usableTempSize(temp: string): number {
-  let st: fs.Stats;
-  try {
-    st = fs.lstatSync(temp);
-  } catch {
-    return 0;
-  }
+  const st = fs.lstatSync(temp, { throwIfNoEntry: false });
+  if (!st) return 0;
   if (st.isFile() && st.nlink === 1) return st.size;
   fs.rmSync(temp, { force: true, recursive: st.isDirectory() });
   return 0;
@@ -348,7 +346,7 @@ export async function fetchToTemp(
       if (res.status === 204) {
         await res.body.dump();
         fs.closeSync(openTempFile(temp, 0, expect.guard));
-        return await verify(temp, what, createHash('md5').digest('hex'), 0, expect, undefined);
+        return verify(temp, what, createHash('md5').digest('hex'), 0, expect, undefined);
       }
       if (res.status !== 200 && res.status !== 206) {
         const text = await res.body.text().catch(() => '');
@@ -392,29 +390,40 @@ export async function fetchToTemp(
       const lm = Date.parse(header(res, 'last-modified') ?? '');
       // Bytes beyond the expected size are never written: an endless or oversized body stops here.
       let received = offset;
+      let size: number;
       try {
-        const tap = new Transform({
-          transform(chunk: Buffer, _e, cb) {
-            received += chunk.length;
-            if (expect.size !== undefined && received > expect.size) {
-              cb(
-                new VosError(
-                  'integrity',
-                  `${what}: the server sent more than the expected ${expect.size} bytes`,
-                ),
-              );
-              return;
-            }
-            hash.update(chunk);
-            expect.onProgress?.(received, total);
-            cb(null, chunk);
-          },
-        });
         expect.onProgress?.(offset, total);
-        const sink = tempFiles.openForWrite(temp, offset, expect.guard);
-        const throttle = throttled(session.bandwidth);
-        if (throttle) await pipeline(res.body, throttle, tap, sink);
-        else await pipeline(res.body, tap, sink);
+        if (offset === 0 && total !== undefined && total <= SYNC_IO_BYTES && !session.bandwidth) {
+          // A few KiB of declared length (the HTTP layer holds the body to it): taken whole, written in one go.
+          const body = Buffer.from(await res.body.arrayBuffer());
+          hash.update(body);
+          size = body.length;
+          expect.onProgress?.(size, total);
+          await finished(tempFiles.openForWrite(temp, 0, expect.guard, true).end(body));
+        } else {
+          const tap = new Transform({
+            transform(chunk: Buffer, _e, cb) {
+              received += chunk.length;
+              if (expect.size !== undefined && received > expect.size) {
+                cb(
+                  new VosError(
+                    'integrity',
+                    `${what}: the server sent more than the expected ${expect.size} bytes`,
+                  ),
+                );
+                return;
+              }
+              hash.update(chunk);
+              expect.onProgress?.(received, total);
+              cb(null, chunk);
+            },
+          });
+          const sink = tempFiles.openForWrite(temp, offset, expect.guard);
+          const throttle = throttled(session.bandwidth);
+          if (throttle) await pipeline(res.body, throttle, tap, sink);
+          else await pipeline(res.body, tap, sink);
+          size = fs.statSync(temp).size;
+        }
       } catch (e) {
         // The guard's refusal (or another local failure): retrying cannot help, and the temp stays untouched.
         if (e instanceof VosError && e.kind === 'local') throw e;
@@ -435,7 +444,6 @@ export async function fetchToTemp(
         if (e instanceof VosError) fs.rmSync(temp, { force: true });
         continue;
       }
-      const size = fs.statSync(temp).size;
       if (total !== undefined && size !== total) {
         lastError = new VosError('integrity', `${what}: received ${size} of ${total} bytes`);
         continue;
@@ -446,7 +454,7 @@ export async function fetchToTemp(
         lastError = new VosError('integrity', `${what}: downloaded MD5 ${md5} does not match ${wantMd5}`);
         continue;
       }
-      return await verify(temp, what, md5, size, expect, Number.isNaN(lm) ? undefined : lm);
+      return verify(temp, what, md5, size, expect, Number.isNaN(lm) ? undefined : lm);
     }
   }
   if (lastError instanceof VosError) throw naming(lastError, what);
@@ -471,14 +479,15 @@ export async function delayForRetry(session: HttpSession, attempt: number): Prom
   await new Promise((r) => setTimeout(r, ms));
 }
 
-async function verify(
+/** The checks on a received temp file (already fsynced by its writer, see tempFiles); a failed one removes it. */
+function verify(
   temp: string,
   what: string,
   md5: string,
   size: number,
   expect: { md5?: string; size?: number },
   lastModified: number | undefined,
-): Promise<DownloadResult> {
+): DownloadResult {
   if (expect.size !== undefined && size !== expect.size) {
     fs.rmSync(temp, { force: true });
     throw new VosError('integrity', `${what}: got ${size} bytes, expected ${expect.size}`);
@@ -486,13 +495,6 @@ async function verify(
   if (expect.md5 && normaliseMd5(expect.md5) !== md5) {
     fs.rmSync(temp, { force: true });
     throw new VosError('integrity', `${what}: MD5 ${md5} does not match expected ${expect.md5}`);
-  }
-  // Asynchronous: a synchronous fsync per file would stall every other transfer in flight meanwhile.
-  const handle = await fs.promises.open(temp, 'r');
-  try {
-    await handle.sync();
-  } finally {
-    await handle.close();
   }
   const out: DownloadResult = { file: temp, md5, size };
   if (lastModified !== undefined) out.lastModified = lastModified;
