@@ -6,7 +6,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Command } from 'commander';
-import { Client } from '../vospace/client.js';
+import { Client, type ClientOptions } from '../vospace/client.js';
 import { VosError } from '../vospace/errors.js';
 import { certificateDaysLeft, certificateProblem, type Credentials } from '../vospace/http.js';
 import { DEFAULT_REGISTRY, defaultCacheDir } from '../vospace/registry.js';
@@ -65,6 +65,8 @@ export class Ctx {
   private jsonResult: unknown;
   private failure: EnvelopeError | undefined;
   private finished = false;
+  /** -d: debug lines are shown. */
+  private readonly debugging: boolean;
 
   constructor(
     readonly io: CliIo,
@@ -77,6 +79,7 @@ export class Ctx {
     this.json = Boolean(flags.json);
     const verbose = Boolean(flags.verbose || flags.debug || flags.vosDebug);
     const debug = Boolean(flags.debug || flags.vosDebug);
+    this.debugging = debug;
     const line = (prefix: string, msg: string) => io.stderr.write(`${prefix}${msg}\n`);
     this.log = {
       info: (m) => (verbose ? line('', m) : undefined),
@@ -170,13 +173,21 @@ export class Ctx {
       ...(bytesPerSecond > 0 ? { bytesPerSecond } : {}),
       // One clear line soon when the server cannot be reached at all, not a minute of silent retries.
       retry: { unreachableGiveUpMs: 2000 },
+      ...this.debugHooks(),
+    });
+    return this.clientInstance;
+  }
+
+  /** Only with -d: the session then describes every request, which costs CPU per file in a bulk copy. */
+  private debugHooks(): Pick<ClientOptions, 'onRetry' | 'onExchange'> {
+    if (!this.debugging) return {};
+    return {
       onRetry: (r) => this.log.debug(`retry ${r.attempt} of ${r.url} in ${r.delayMs} ms: ${r.reason}`),
       onExchange: (x) =>
         this.log.debug(
           `HTTP ${x.method} ${x.url} → ${x.status} in ${x.ms} ms${x.bytes !== undefined ? ` (${x.bytes} bytes)` : ''}`,
         ),
-    });
-    return this.clientInstance;
+    };
   }
 
   private checkCertificate(file: string): void {
