@@ -1,7 +1,6 @@
 /** `vosync sync` / `vsync` when it runs (its options are in sync-cmd.ts): plan, copy, summary. */
 import fs from 'node:fs';
 import path from 'node:path';
-import PQueue from 'p-queue';
 import { VosError } from '../vospace/errors.js';
 import { type NodeInfo } from '../vospace/node.js';
 import type { ProgressCallback } from '../vospace/transfer.js';
@@ -65,6 +64,15 @@ function streamsOf(opts: SyncOptions): number {
   return n;
 }
 
+/** Runs `fn` on every item, `streams` at a time: plain workers, no queue entry or promise per item waiting. */
+async function inParallel<T>(items: T[], streams: number, fn: (item: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) await fn(items[next++]!);
+  };
+  await Promise.all(Array.from({ length: Math.min(streams, items.length) }, worker));
+}
+
 function isBelow(child: string, dirs: Set<string>): string | undefined {
   for (const d of dirs) if (child.startsWith(d.endsWith('/') || d.endsWith(':') ? d : d + '/')) return d;
   return undefined;
@@ -120,39 +128,35 @@ export async function runSync(ctx: Ctx, paths: string[], opts: SyncOptions): Pro
       totalBytes: plan.files.reduce((n, f) => n + f.size, 0),
       totalFiles: plan.files.length,
     });
-    const queue = new PQueue({ concurrency: streams });
-    for (const f of plan.files) {
-      void queue.add(async () => {
-        const destination = direction === 'up' ? f.remote : f.local;
-        let file: FileProgress | undefined;
-        try {
-          const blocked = plan.failedDirs.size > 0 ? isBelow(destination, plan.failedDirs) : undefined;
-          if (blocked)
-            throw new CliError(`${destination}: not copied because ${blocked} could not be created`, 1);
-          file = progress.fileStarted(f.label);
-          const onProgress = progress.shown ? file.moved : undefined;
-          const outcome =
-            direction === 'up'
-              ? await uploadOne(ctx, f, plan.remoteIndex, opts, cache, onProgress)
-              : await downloadOne(ctx, f, opts, cache, onProgress);
-          if (outcome.action === 'skipped') tally.skipped++;
-          else {
-            tally.files.push({ path: f.label, destination, action: outcome.action, bytes: outcome.bytes });
-            if (outcome.action === 'sent') {
-              tally.sent++;
-              tally.bytes += outcome.bytes;
-              ctx.log.info(`${f.label} -> ${destination}`);
-            } else ctx.out(`would copy ${f.label} -> ${destination}\n`);
-          }
-        } catch (e) {
-          tally.fail(f.label, destination, e);
-        } finally {
-          if (file) file.done(f.size);
-          else progress.fileStarted(f.label).done(f.size);
+    await inParallel(plan.files, streams, async (f) => {
+      const destination = direction === 'up' ? f.remote : f.local;
+      let file: FileProgress | undefined;
+      try {
+        const blocked = plan.failedDirs.size > 0 ? isBelow(destination, plan.failedDirs) : undefined;
+        if (blocked)
+          throw new CliError(`${destination}: not copied because ${blocked} could not be created`, 1);
+        file = progress.fileStarted(f.label);
+        const onProgress = progress.shown ? file.moved : undefined;
+        const outcome =
+          direction === 'up'
+            ? await uploadOne(ctx, f, plan.remoteIndex, opts, cache, onProgress)
+            : await downloadOne(ctx, f, opts, cache, onProgress);
+        if (outcome.action === 'skipped') tally.skipped++;
+        else {
+          tally.files.push({ path: f.label, destination, action: outcome.action, bytes: outcome.bytes });
+          if (outcome.action === 'sent') {
+            tally.sent++;
+            tally.bytes += outcome.bytes;
+            ctx.log.info(`${f.label} -> ${destination}`);
+          } else ctx.out(`would copy ${f.label} -> ${destination}\n`);
         }
-      });
-    }
-    await queue.onIdle();
+      } catch (e) {
+        tally.fail(f.label, destination, e);
+      } finally {
+        if (file) file.done(f.size);
+        else progress.fileStarted(f.label).done(f.size);
+      }
+    });
     progress.stop();
     if (opts.delete) {
       const index = plan.remoteIndex;
