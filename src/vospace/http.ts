@@ -252,9 +252,9 @@ export class HttpSession {
     return this.trusted.has(new URL(url).origin);
   }
 
-  private authHeaders(url: string): Record<string, string> {
+  private authHeaders(trusted: boolean): Record<string, string> {
     const c = this.opts.credentials;
-    if (c?.kind === 'token' && this.isTrusted(url)) return { authorization: `Bearer ${c.token}` };
+    if (c?.kind === 'token' && trusted) return { authorization: `Bearer ${c.token}` };
     return {};
   }
 
@@ -340,10 +340,12 @@ export class HttpSession {
 
   private async once(req: HttpRequest): Promise<HttpResponse> {
     await this.requestLimiter?.take(1);
-    const trusted = this.isTrusted(req.url);
+    // Parsed once: the origin decides the credentials, and undici takes the parsed URL as it is.
+    const url = new URL(req.url);
+    const trusted = this.trusted.has(url.origin);
     const headers: Record<string, string> = {
       'user-agent': this.opts.userAgent ?? `vosync/${VERSION}`,
-      ...this.authHeaders(req.url),
+      ...this.authHeaders(trusted),
       ...req.headers,
     };
     const body = typeof req.body === 'function' ? req.body() : req.body;
@@ -359,7 +361,7 @@ export class HttpSession {
       });
     let r: Dispatcher.ResponseData;
     try {
-      r = await request(req.url, {
+      r = await request(url, {
         method: req.method as Dispatcher.HttpMethod,
         headers,
         body: body ?? null,
