@@ -39,7 +39,8 @@ export function openTempFile(file: string, offset: number, guard?: TempGuard): n
     // A hard link planted since the caller's check would carry the bytes to another name.
     if (fs.fstatSync(fd).nlink !== 1)
       throw new VosError('local', `${file}: not written, because it is also linked from elsewhere`);
-    fs.ftruncateSync(fd, offset);
+    // A file this call created is empty already.
+    if (!created || offset > 0) fs.ftruncateSync(fd, offset);
     return fd;
   } catch (e) {
     const st = fs.fstatSync(fd);
