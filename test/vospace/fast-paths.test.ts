@@ -1,11 +1,14 @@
 import { createHash, randomBytes } from 'node:crypto';
 import fs from 'node:fs';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { parseFaultSpec } from '../../src/server/faults.js';
 import { startServer, type RunningServer } from '../../src/server/server.js';
 import { Client } from '../../src/vospace/client.js';
+import { putFile } from '../../src/vospace/transfer.js';
 
 /** The per-file request paths of bulk transfers: quick negotiation, and no re-read of what the caller knows. */
 
@@ -118,6 +121,35 @@ describe('uploads', () => {
     expect(seen()[0]).toBe('GET /arc/synctrans?…');
     expect(seen()).toHaveLength(2);
     expect(await remoteBytes('arc:home/alice/fast/d.bin')).toEqual(data);
+  });
+
+  it('send a small file with the MD5 of the very bytes sent, for the server to check them', async () => {
+    const { file, data } = localFile('digest.bin', 4096);
+    // A recording storage host: what the PUT carried, answered with the MD5 of what arrived.
+    const got: { digest: string | undefined; body: Buffer }[] = [];
+    const storage = http.createServer((req, res) => {
+      const chunks: Buffer[] = [];
+      req.on('data', (c: Buffer) => chunks.push(c));
+      req.on('end', () => {
+        const body = Buffer.concat(chunks);
+        got.push({ digest: req.headers['digest'] as string | undefined, body });
+        res.writeHead(201, { digest: `md5=${createHash('md5').update(body).digest('base64')}` });
+        res.end();
+      });
+    });
+    await new Promise<void>((resolve) => storage.listen(0, '127.0.0.1', resolve));
+    try {
+      const { port } = storage.address() as AddressInfo;
+      const r = await putFile(client.session, [`http://127.0.0.1:${port}/data/x`], file, 'x', {
+        size: data.length,
+      });
+      expect(r).toEqual({ md5: md5(data), size: 4096 });
+      expect(got).toHaveLength(1);
+      expect(got[0]!.body).toEqual(data);
+      expect(got[0]!.digest).toBe(`md5=${createHash('md5').update(data).digest('base64')}`);
+    } finally {
+      await new Promise((resolve) => storage.close(resolve));
+    }
   });
 
   it('fall back to the full negotiation when the quick one is refused, keeping its precise error', async () => {
