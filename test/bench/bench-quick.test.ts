@@ -60,6 +60,7 @@ const EXPECTED: Record<string, { figures: string[]; withBaseline: string[] }> = 
       'peakRss.MB',
       'settleCpu.percent',
       'bigEdits.p50.seconds',
+      'bigEdits.p99.seconds',
       'idleCpu.percent',
     ],
     withBaseline: [],

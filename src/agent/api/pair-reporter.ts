@@ -6,7 +6,7 @@
  */
 import type { PairConfig } from '../config/index.js';
 import type { ActionEvent, TransferEvent } from '../engine/executor.js';
-import type { Plan } from '../reconcile/index.js';
+import type { Plan, PlanAction } from '../reconcile/index.js';
 import type { SyncIndex } from '../store/index-db.js';
 import type { Pending, StatusStore } from '../status/status.js';
 import { countPending, transfersLeft } from './file-state.js';
@@ -29,6 +29,8 @@ export class PairReporter {
 
   /** Bytes moved so far by each transfer in flight, as the executor reports them. */
   private readonly moved = new Map<string, number>();
+  /** Uploads whose bytes landed and were counted done; their 'done' action follows. */
+  private readonly landed = new Set<string>();
 
   /** Local changes the running cycle's scan took over from the watcher's count. */
   private scanned = 0;
@@ -93,6 +95,12 @@ export class PairReporter {
 
   /** A transfer started or moved on: the live list shows it, with its bytes. */
   transfer(e: TransferEvent): void {
+    if (e.phase === 'landed') {
+      // Its bytes are on the server, verified: no longer left, though its record waits for its date.
+      this.landed.add(e.path);
+      this.finished(e.path, 'upload');
+      return;
+    }
     this.moved.set(e.path, e.bytes);
     if (e.phase !== 'started') return;
     this.o.status.beginTransfer(
@@ -104,17 +112,25 @@ export class PairReporter {
   action(e: ActionEvent): void {
     const a = e.action;
     const path = 'path' in a ? a.path : a.to;
+    if (this.landed.delete(path)) return;
+    if (e.result === 'done') this.finished(path, a.type);
+    else {
+      this.moved.delete(path);
+      this.o.status.endTransfer(this.name, path);
+    }
+  }
+
+  private finished(path: string, type: PlanAction['type']): void {
     this.moved.delete(path);
     this.o.status.endTransfer(this.name, path);
-    if (e.result === 'done') {
-      this.o.status.adjustPending(this.name, pendingKind(a.type), -1);
-      this.o.status.transferDone(this.name, path);
-    }
+    this.o.status.adjustPending(this.name, pendingKind(type), -1);
+    this.o.status.transferDone(this.name, path);
   }
 
   /** Nothing of a finished cycle can still be in flight. */
   cycleEnded(): void {
     this.moved.clear();
+    this.landed.clear();
     this.o.status.endTransfers(this.name);
   }
 }

@@ -59,11 +59,14 @@ export interface ExecutorContext {
   signal?: AbortSignal;
 }
 
-/** A transfer under way: `bytes` moved so far of `size` (null when unknown). */
+/**
+ * A transfer under way: `bytes` moved so far of `size` (null when unknown). `landed`: the server verified all of
+ * an upload's bytes; its 'done' follows once the upload is dated and recorded (LandedUploads).
+ */
 export interface TransferEvent {
   path: string;
   direction: 'up' | 'down';
-  phase: 'started' | 'progress';
+  phase: 'started' | 'progress' | 'landed';
   bytes: number;
   size: number | null;
 }
@@ -352,6 +355,13 @@ export class Executor {
     }
     const landed = { md5, size: result.size, sent: result.sent };
     if (result.node) return this.recordUpload(a, landed, result.node);
+    this.ctx.onTransfer?.({
+      path: a.path,
+      direction: 'up',
+      phase: 'landed',
+      bytes: result.size,
+      size: result.size,
+    });
     const full = this.landed.add({
       path: a.path,
       record: (node) => this.settle(a, async () => this.recordUpload(a, landed, await node())),
