@@ -168,11 +168,16 @@ export async function syncPair(ctx: PairContext): Promise<CycleResult> {
     uploads: journalledUploads(index, rec.id),
     mkdirs: journalledMkdirs(index, rec.id),
   };
+  // The agent's own writes a crash or a cut left unrecorded are judged only against a fresh listing: while any
+  // is pending, the cycle lists the remote side whatever asked for it.
   const cachedRemoteUsable =
-    ctx.useCachedRemote === true && rec.firstSyncDone && rec.lastRemotePollOkAt !== null;
+    ctx.useCachedRemote === true &&
+    rec.firstSyncDone &&
+    rec.lastRemotePollOkAt !== null &&
+    journalsEmpty(journals);
   const caseInsensitive = ctx.caseInsensitiveLocal ?? detectCaseInsensitive(pair.local);
   const scope =
-    cachedRemoteUsable && ctx.changedPaths && journalsEmpty(journals)
+    cachedRemoteUsable && ctx.changedPaths
       ? scopeFor(index, rec.id, ctx.changedPaths, caseInsensitive)
       : undefined;
 
