@@ -21,6 +21,19 @@ export const OPEN_MULTI_SEEDS: { agents: 2 | 3; seed: number; bug: string }[] = 
  */
 export const MULTI_REGRESSION_SEEDS: { agents: 2 | 3; seed: number; bug: string }[] = [
   {
+    agents: 3,
+    seed: 1102,
+    bug: 'harness: the same content written on two machines did not release the synced version',
+  },
+  {
+    agents: 3,
+    seed: 2597,
+    bug: 'harness: bytes written at a path did not follow a user’s case-rename of it',
+  },
+  { agents: 3, seed: 566, bug: 'harness: a user renamed a conflict copy back onto its original' },
+  { agents: 3, seed: 679, bug: 'harness: a copy set aside was changed by whoever wrote its original' },
+  { agents: 3, seed: 1924, bug: 'harness: a copy renamed by a user is not the agent’s copy' },
+  {
     agents: 2,
     seed: 5187,
     bug: 'an empty node our own cut upload left was taken for another machine’s file (a spurious conflict)',

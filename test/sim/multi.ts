@@ -111,7 +111,22 @@ class Writers {
     this.byPath.set(p, s);
   }
 
+  /** `from → to` of every rename a user made. */
+  private readonly renames = new Set<string>();
+
+  /** Whether a user renamed `from` to `to` at some point. */
+  renamed(from: string, to: string): boolean {
+    return this.renames.has(`${from}\0${to}`);
+  }
+
+  /** Whether a user renamed something to `to` at some point (its name is the user's, not the agent's). */
+  renamedTo(to: string): boolean {
+    for (const r of this.renames) if (r.endsWith(`\0${to}`)) return true;
+    return false;
+  }
+
   moved(from: string, to: string, who: string): void {
+    this.renames.add(`${from}\0${to}`);
     for (const [p, s] of [...this.byPath]) {
       if (isAtOrBelow(p, from)) for (const w of s) this.add(to + p.slice(from.length), w);
     }
@@ -403,6 +418,7 @@ export async function runMultiSeed(world: SimWorld, opts: MultiOptions): Promise
       if (!result) return result;
       if (!fate.crashedAt) a.lastResult = result;
       if (result.scope) stats.scopedCycles++;
+      else if (changed) log(`  [${a.id}] (not scoped: the whole pair)`);
       const where = `${a.id} cycle ${a.cycles}`;
       if (result.paused) log(`  [${a.id}] paused: ${result.paused}`);
       if (result.waiting.length > 0) stats.placeholderWaits++;
@@ -513,7 +529,11 @@ export async function runMultiSeed(world: SimWorld, opts: MultiOptions): Promise
         item.md5 !== EMPTY_MD5 &&
         original?.md5 === item.md5 &&
         !writers.twin(original.md5, conflictOriginal(p)) &&
-        !writers.wroteAt(item.md5, p)
+        !writers.wroteAt(item.md5, p) &&
+        // A user renamed the copy back onto its original (another machine had the copy already, and syncs it),
+        // or gave the copy its name (a case-rename of a copy made for another spelling).
+        !writers.renamed(p, conflictOriginal(p)) &&
+        !writers.renamedTo(p)
       )
         violations.push(
           `conflict copy ${p} holds the very content of ${conflictOriginal(p)} (md5 ${item.md5.slice(0, 8)})`,
@@ -524,8 +544,11 @@ export async function runMultiSeed(world: SimWorld, opts: MultiOptions): Promise
       // The machine named in a conflict copy at or above the path wrote it, even if it was killed before its
       // cycle could report the conflict (so the notice above never credited it).
       for (let q = n.path; q !== ''; q = q.includes('/') ? q.slice(0, q.lastIndexOf('/')) : '') {
-        const host = conflictCopyInfo(q)?.host ?? conflictCopyInfo(q, true)?.host;
-        if (host) w.add(host);
+        const info = conflictCopyInfo(q)?.host ? conflictCopyInfo(q) : conflictCopyInfo(q, true);
+        if (!info?.host) continue;
+        w.add(info.host);
+        // A copy set aside holds what was written at its original and below it: those writers changed it too.
+        for (const o of writers.around(info.original + n.path.slice(q.length))) w.add(o);
       }
       if (w.size < 2)
         violations.push(
