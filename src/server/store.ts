@@ -174,7 +174,7 @@ interface PendingCommit {
   reject: (error: unknown) => void;
 }
 
-const SCHEMA_VERSION = 2;
+const SCHEMA_VERSION = 3;
 
 export class NodeStore {
   readonly db: Database.Database;
@@ -275,6 +275,15 @@ export class NodeStore {
           touched INTEGER NOT NULL
         );
         PRAGMA user_version = 2;
+      `);
+    }
+    if (version < 3) {
+      // ARC lists children in storage (rowid) order, a page at a time: this index holds each folder's children
+      // in that order (rowid is its implicit last column), so a page is a range read instead of a sort of the
+      // whole folder per page.
+      this.db.exec(`
+        CREATE INDEX nodes_by_parent_position ON nodes (service, parent);
+        PRAGMA user_version = 3;
       `);
     }
   }

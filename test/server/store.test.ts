@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import Database from 'better-sqlite3';
 import { afterEach, expect, it } from 'vitest';
 import { NodeStore, type NodeRecord } from '../../src/server/store.js';
 
@@ -78,4 +79,42 @@ it('commits uploads finishing together in one transaction, each in its own savep
   expect(fs.existsSync(store.blobPath(v1))).toBe(false);
   expect(fs.readFileSync(store.blobPath(v3), 'utf8')).toBe('three');
   store.close();
+});
+
+it('lists a folder in storage order, page by page, from an index added to older data directories', () => {
+  dir = fs.mkdtempSync(path.join(os.tmpdir(), 'vosync-store-'));
+  const file = path.join(dir, 'nodes.sqlite');
+  // A data directory of the previous schema: without the index of children in storage order.
+  new NodeStore(dir).close();
+  const old = new Database(file);
+  old.exec('DROP INDEX nodes_by_parent_position; PRAGMA user_version = 2;');
+  old.close();
+  const store = new NodeStore(dir);
+  const child = (folder: string, name: string): NodeRecord => ({
+    ...dataNode(null),
+    service: 'arc',
+    path: `${folder}/${name}`,
+    name,
+  });
+  // Two folders' children interleaved, in reverse name order, one deleted: pages follow storage order.
+  for (let i = 9; i >= 0; i--) {
+    store.insert(child('a', `n${i}`));
+    store.insert(child('b', `n${i}`));
+  }
+  store.delete(child('a', 'n5'));
+  const names: string[] = [];
+  let after = 0;
+  for (;;) {
+    const page = store.childrenByInsertion('arc', 'a', after, 4);
+    names.push(...page.map((c) => c.node.name));
+    if (page.length < 4) break;
+    after = page[page.length - 1]!.position;
+  }
+  expect(names).toEqual(['n9', 'n8', 'n7', 'n6', 'n4', 'n3', 'n2', 'n1', 'n0']);
+  store.close();
+  const db = new Database(file, { readonly: true });
+  const indexes = db.prepare("SELECT name FROM sqlite_master WHERE type = 'index'").pluck().all();
+  expect(indexes).toContain('nodes_by_parent_position');
+  expect(db.pragma('user_version', { simple: true })).toBe(3);
+  db.close();
 });
