@@ -4,7 +4,7 @@
  */
 import { XMLParser } from 'fast-xml-parser';
 import { VOSPACE_NS } from './uri.js';
-import { XmlSyntaxError, child, childrenNamed, parseXmlTree, type XmlElement } from './xml-tree.js';
+import { XmlSyntaxError, XmlTreeReader, child, childrenNamed, type XmlElement } from './xml-tree.js';
 
 export const XSI_NS = 'http://www.w3.org/2001/XMLSchema-instance';
 export const CORE = 'ivo://ivoa.net/vospace/core#';
@@ -273,25 +273,84 @@ function readNode(el: XmlElement): NodeDoc {
   return node;
 }
 
+const FORBIDDEN_DECLARATION = /<!DOCTYPE|<!ENTITY/i;
+
 /**
- * Reads a node document (as sent by clients or returned by servers). Uses the lean reader of xml-tree.ts: a
- * listing of 100,000 children is ~120 MB of XML, too slow for the general-purpose parser.
+ * Reads a node document in pieces as they arrive (`write`, then `end`), handing each listed child to `onChild`
+ * as soon as its element ends, so a listing of 100,000 children is read while it downloads and never exists as
+ * one tree. Uses the lean reader of xml-tree.ts: such a listing is ~80 MB of XML, too slow for the
+ * general-purpose parser. The same refusals as `parseNodeXml` (DTDs, another root, another namespace).
  */
-export function parseNodeXml(text: string, maxBytes = Number.POSITIVE_INFINITY): NodeDoc {
-  if (text.length > maxBytes || Buffer.byteLength(text, 'utf8') > maxBytes)
-    throw new XmlInputError(`document larger than ${maxBytes} bytes`);
-  if (/<!DOCTYPE|<!ENTITY/i.test(text))
-    throw new XmlInputError('DTDs and entity declarations are not accepted');
-  let root: XmlElement;
+export class NodeDocReader {
+  private readonly reader: XmlTreeReader;
+  /** The root's `nodes` element whose children are the listing (the first one, as `child()` finds it). */
+  private listed: XmlElement | undefined;
+  /** The end of the previous piece, so a declaration or the namespace cut in two is still seen. */
+  private tail = '';
+  private inNamespace = false;
+
+  /** `onChild` also gets the container's URI (from its start tag: its element is not finished yet). */
+  constructor(onChild: (child: NodeDoc, containerUri: string) => void) {
+    this.reader = new XmlTreeReader(256, (el, ancestors) => {
+      if (ancestors.length === 1 && el.name === 'nodes') this.listed ??= el;
+      if (ancestors.length !== 2 || el.name !== 'node' || !isListingRoot(ancestors[0]!)) return false;
+      const parent = ancestors[1]!;
+      if (parent.name !== 'nodes' || (this.listed ??= parent) !== parent) return false;
+      onChild(readNode(el), ancestors[0]!.attrs['uri'] ?? '');
+      return true;
+    });
+  }
+
+  write(piece: string): void {
+    this.screen(piece);
+    syntax(() => this.reader.write(piece));
+  }
+
+  /** The node itself; for a container, `children` is empty (each went to `onChild`). */
+  end(): NodeDoc {
+    const root = syntax(() => this.reader.end());
+    if (root.name !== 'node') throw new XmlInputError('document root is not a VOSpace node');
+    if (!this.inNamespace) throw new XmlInputError('document is not in the VOSpace namespace');
+    return readNode(root);
+  }
+
+  private screen(piece: string): void {
+    const seen = this.tail + piece;
+    if (FORBIDDEN_DECLARATION.test(seen))
+      throw new XmlInputError('DTDs and entity declarations are not accepted');
+    this.inNamespace ||= seen.includes(VOSPACE_NS);
+    this.tail = seen.slice(-VOSPACE_NS.length);
+  }
+}
+
+/** A root whose listed children are read: a container's (a data node's `nodes`, if any, is not looked at). */
+function isListingRoot(root: XmlElement): boolean {
   try {
-    root = parseXmlTree(text);
+    return root.name === 'node' && readNodeType(root.attrs['type'] ?? '') === 'ContainerNode';
+  } catch {
+    return false;
+  }
+}
+
+function syntax<T>(read: () => T): T {
+  try {
+    return read();
   } catch (e) {
     if (e instanceof XmlSyntaxError) throw new XmlInputError(`malformed XML: ${e.message}`);
     throw e;
   }
-  if (root.name !== 'node') throw new XmlInputError('document root is not a VOSpace node');
-  if (!text.includes(VOSPACE_NS)) throw new XmlInputError('document is not in the VOSpace namespace');
-  return readNode(root);
+}
+
+/** Reads a whole node document (as sent by clients or returned by servers), its listed children included. */
+export function parseNodeXml(text: string, maxBytes = Number.POSITIVE_INFINITY): NodeDoc {
+  if (text.length > maxBytes || Buffer.byteLength(text, 'utf8') > maxBytes)
+    throw new XmlInputError(`document larger than ${maxBytes} bytes`);
+  const children: NodeDoc[] = [];
+  const reader = new NodeDocReader((c) => children.push(c));
+  reader.write(text);
+  const node = reader.end();
+  if (node.type === 'ContainerNode') node.children = children;
+  return node;
 }
 
 export function propValue(node: NodeDoc, uri: string): string | undefined {

@@ -4,8 +4,10 @@ import {
   XmlSyntaxError,
   child,
   childrenNamed,
+  XmlTreeReader,
   lastChildUriHint,
   parseXmlTree,
+  type XmlElement,
 } from '../../src/vospace/xml-tree.js';
 import { parseNodeXml, writeNodeXml, type NodeDoc, type NodeProperty } from '../../src/vospace/xml.js';
 
@@ -54,6 +56,85 @@ describe('parseXmlTree', () => {
   it('refuses nesting deeper than the limit', () => {
     expect(() => parseXmlTree('<a>'.repeat(20) + '</a>'.repeat(20), 10)).toThrow(/deeper than 10/);
     expect(parseXmlTree('<a>'.repeat(10) + '</a>'.repeat(10), 10).name).toBe('a');
+  });
+});
+
+/** The document read in pieces cut at `cuts` (fractions of its length). */
+function readInPieces(doc: string, cuts: number[], hook?: (el: XmlElement) => boolean): XmlElement {
+  const reader = new XmlTreeReader(256, hook);
+  let from = 0;
+  for (const at of [...cuts.map((c) => Math.floor(c * doc.length)), doc.length].sort((a, b) => a - b)) {
+    reader.write(doc.slice(from, at));
+    from = Math.max(from, at);
+  }
+  return reader.end();
+}
+
+function outcome(read: () => XmlElement): unknown {
+  try {
+    return read();
+  } catch (e) {
+    return (e as Error).message;
+  }
+}
+
+describe('XmlTreeReader', () => {
+  const piece = fc.constantFrom(
+    '<a>',
+    '</a>',
+    '<b x="1 > 2">',
+    '</b>',
+    "<c y='<'/>",
+    '<c/>',
+    'text',
+    ' ',
+    '&amp;',
+    '&#x41;',
+    '&',
+    '<!-- c -->',
+    '<![CDATA[ ]]> ]]>',
+    '<?pi ?>',
+    '<!DOCTYPE a>',
+    '\ufeff',
+    '<',
+    '>',
+    '"',
+    '<a z="q',
+    '\n',
+  );
+
+  it('reads a document cut into any pieces exactly as it reads it whole, errors included', () => {
+    fc.assert(
+      fc.property(
+        fc.array(piece, { maxLength: 30 }).map((ps) => ps.join('')),
+        fc.array(fc.double({ min: 0, max: 1, noNaN: true }), { maxLength: 8 }),
+        (doc, cuts) => {
+          expect(outcome(() => readInPieces(doc, cuts))).toEqual(outcome(() => parseXmlTree(doc)));
+        },
+      ),
+      { numRuns: 2000 },
+    );
+  });
+
+  it('reads a listing one character at a time', () => {
+    const doc = writeNodeXml({
+      uri: 'vos://cadc.nrc.ca~vault/u',
+      type: 'ContainerNode',
+      properties: [{ uri: 'ivo://x#p', value: 'a < b & "c"' }],
+      children: [{ uri: 'vos://cadc.nrc.ca~vault/u/a', type: 'DataNode', properties: [] }],
+    });
+    const cuts = Array.from({ length: doc.length }, (_, i) => i / doc.length);
+    expect(readInPieces(doc, cuts)).toEqual(parseXmlTree(doc));
+  });
+
+  it('hands each finished element to the hook, which may take it out of the tree', () => {
+    const seen: string[] = [];
+    const root = readInPieces('<r><k n="1"><p/></k><k n="2"/><m/></r>', [0.3, 0.6], (el) => {
+      seen.push(`${el.name}${el.attrs['n'] ?? ''}`);
+      return el.name === 'k';
+    });
+    expect(seen).toEqual(['p', 'k1', 'k2', 'm']);
+    expect(root.children.map((c) => c.name)).toEqual(['m']);
   });
 });
 

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import {
+  NodeDocReader,
   PROP,
   XmlInputError,
   formatIvoaDate,
@@ -134,5 +135,43 @@ describe('writeListingXml', () => {
         expect(pieces.length).toBe(Math.floor(n / 2) + 1);
       }
     }
+  });
+});
+
+describe('NodeDocReader', () => {
+  const listing = writeNodeXml({
+    uri: 'vos://cadc.nrc.ca~arc/home/u',
+    type: 'ContainerNode',
+    properties: [{ uri: PROP.ispublic, value: 'false' }],
+    children: ['a', 'b', 'c'].map((n) => ({
+      uri: `vos://cadc.nrc.ca~arc/home/u/${n}`,
+      type: 'DataNode' as const,
+      properties: [{ uri: PROP.length, value: '3' }],
+    })),
+  });
+  const inPieces = (doc: string, size: number) => {
+    const seen: string[] = [];
+    const reader = new NodeDocReader((c, containerUri) => seen.push(`${containerUri} ${c.uri}`));
+    for (let i = 0; i < doc.length; i += size) reader.write(doc.slice(i, i + size));
+    return { container: reader.end(), seen };
+  };
+
+  it('hands over each child as its element ends, with the container it is listed in', () => {
+    for (const size of [1, 7, 64, listing.length]) {
+      const { container, seen } = inPieces(listing, size);
+      expect(container).toEqual({ ...parseNodeXml(listing), children: [] });
+      expect(seen).toEqual(
+        ['a', 'b', 'c'].map((n) => `vos://cadc.nrc.ca~arc/home/u vos://cadc.nrc.ca~arc/home/u/${n}`),
+      );
+    }
+  });
+
+  it('refuses a declaration or another namespace even when a piece boundary cuts it', () => {
+    const dtd = listing.replace('<vos:node', '<!DOCTYPE x><vos:node');
+    expect(() => inPieces(dtd, dtd.indexOf('DOCTYPE') - 1)).toThrow(/DTDs and entity declarations/);
+    const other = listing.replaceAll('http://www.ivoa.net/xml/VOSpace/v2.0', 'urn:other');
+    expect(() => inPieces(other, 5)).toThrow(/not in the VOSpace namespace/);
+    const { container } = inPieces(listing, listing.indexOf('VOSpace/v2.0'));
+    expect(container.uri).toBe('vos://cadc.nrc.ca~arc/home/u');
   });
 });
