@@ -25,6 +25,7 @@ import { findQuota, quotaExceeded } from './quota.js';
 import { fetchToTemp, negotiate, resolveDownloadUrls, type ProgressCallback } from './transfer.js';
 import { md5OfFile } from '../util/local-read.js';
 import { Uploader, type UploaderOptions } from './uploader.js';
+import { readWholeListing } from './whole-listing.js';
 import { encodeNodePath, parentPath } from './uri.js';
 import {
   PROP,
@@ -189,9 +190,15 @@ export class Client {
     const budget = new ListingBudget(this.listLimits, what);
     const fetch = (query: string) => this.fetchNodeText(loc, query, opts.signal);
     if (!ep.vaultLike) {
-      const text = await fetch('');
-      const kids = this.checkedChildren(this.parse(text, what), loc);
-      budget.page(text, kids.length);
+      const req = { method: 'GET' as const, url: this.nodeUrl(ep, loc.path) };
+      const { kids, bytes } = await readWholeListing(
+        this.session,
+        req,
+        what,
+        this.maxListingBytes,
+        opts.signal,
+      );
+      budget.page(bytes, kids.length);
       yield* kids;
       return;
     }
@@ -214,7 +221,7 @@ export class Client {
       }
       const doc = this.parse(text, what);
       const kids = this.checkedChildren(doc, loc);
-      budget.page(text, kids.length);
+      budget.page(Buffer.byteLength(text), kids.length);
       const fresh = resume && kids[0]?.uri === resume ? kids.slice(1) : kids;
       yield* fresh;
       const last = kids[kids.length - 1];

@@ -392,14 +392,21 @@ export class HttpSession {
    * network cut short is a transient error (not a raw socket error), so callers and the sync engine retry it.
    */
   async text(res: HttpResponse, maxBytes = 64 * 1024 * 1024): Promise<string> {
+    const chunks: Buffer[] = [];
+    for await (const chunk of this.bodyChunks(res, maxBytes)) chunks.push(chunk);
+    return Buffer.concat(chunks).toString('utf8');
+  }
+
+  /** A body's bytes as they arrive, with text()'s size cap, slow-trickle cut-off and cut-short error. */
+  async *bodyChunks(res: HttpResponse, maxBytes = 64 * 1024 * 1024): AsyncGenerator<Buffer> {
     const declared = Number(header(res, 'content-length'));
     if (Number.isFinite(declared) && declared > maxBytes) {
       res.body.destroy();
       throw new VosError('protocol', `response from ${redactUrl(res.url)} too large (${declared} bytes)`);
     }
-    const chunks: Buffer[] = [];
     let size = 0;
     const started = performance.now();
+    let done = false;
     try {
       for await (const chunk of res.body) {
         size += (chunk as Buffer).length;
@@ -416,8 +423,9 @@ export class HttpSession {
             `response from ${redactUrl(res.url)} arrives too slowly (${size} bytes in ${Math.round(seconds)} s)`,
           );
         }
-        chunks.push(chunk as Buffer);
+        yield chunk as Buffer;
       }
+      done = true;
     } catch (e) {
       if (!isBrokenBody(e)) throw e;
       throw new VosError(
@@ -427,8 +435,10 @@ export class HttpSession {
           cause: e,
         },
       );
+    } finally {
+      // A reader that stopped early (its own error) lets the connection go.
+      if (!done) res.body.destroy();
     }
-    return Buffer.concat(chunks).toString('utf8');
   }
 
   /**
@@ -441,11 +451,24 @@ export class HttpSession {
     what: string,
     maxBytes?: number,
   ): Promise<{ res: HttpResponse; text: string }> {
+    return this.fetchRead(req, ok, what, async (res) => ({ res, text: await this.text(res, maxBytes) }));
+  }
+
+  /**
+   * Like fetchText, for an answer read as it arrives (`bodyChunks`): `read` starts afresh on each attempt, so
+   * it must keep nothing from an attempt whose body was cut short.
+   */
+  async fetchRead<T>(
+    req: HttpRequest,
+    ok: number[],
+    what: string,
+    read: (res: HttpResponse) => Promise<T>,
+  ): Promise<T> {
     const retries = req.retry === false ? 0 : this.policy.retries;
     for (let attempt = 0; ; attempt++) {
       const res = await this.expect(req, ok, what);
       try {
-        return { res, text: await this.text(res, maxBytes) };
+        return await read(res);
       } catch (e) {
         req.signal?.throwIfAborted();
         if (!isBodyCutShort(e) || attempt >= retries) throw e;

@@ -30,10 +30,10 @@ export class ListingBudget {
     private readonly what: string,
   ) {}
 
-  page(text: string, children: number): void {
+  page(bytes: number, children: number): void {
     this.pages++;
     this.entries += children;
-    this.bytes += Buffer.byteLength(text);
+    this.bytes += bytes;
     const l = this.limits;
     const over =
       this.pages > l.pages

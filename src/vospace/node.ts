@@ -69,20 +69,17 @@ export function normaliseMd5(value: string | undefined): string | undefined {
   return /^[0-9a-f]{32}$/.test(v) ? v : undefined;
 }
 
-export function toNodeInfo(doc: NodeDoc, expectedPath?: string): NodeInfo {
-  let path: string;
+/** The path a node URI from the server names; a protocol error when it is unusable. */
+export function nodePathOf(uri: string): string {
   try {
-    path = parseVosUri(doc.uri).path;
+    return parseVosUri(uri).path;
   } catch (e) {
-    throw new VosError(
-      'protocol',
-      `server returned an unusable node URI '${doc.uri}': ${(e as Error).message}`,
-    );
+    throw new VosError('protocol', `server returned an unusable node URI '${uri}': ${(e as Error).message}`);
   }
-  if (expectedPath !== undefined && path !== expectedPath) {
-    // Links in the requested path make the server report the resolved location; that is allowed for the
-    // node itself but children must stay inside what we listed (checked by the caller).
-  }
+}
+
+export function toNodeInfo(doc: NodeDoc): NodeInfo {
+  const path = nodePathOf(doc.uri);
   const properties: Record<string, string> = {};
   for (const p of doc.properties) if (!p.nil) properties[p.uri] = p.value;
   const rawLength = propValue(doc, PROP.length);
@@ -117,24 +114,31 @@ export function toNodeInfo(doc: NodeDoc, expectedPath?: string): NodeInfo {
 
 /** Children of a listed container, each checked to be a direct child with a usable name. */
 export function childrenOf(doc: NodeDoc, containerPath: string): NodeInfo[] {
-  const out: NodeInfo[] = [];
-  const authority = authorityOf(doc.uri);
-  for (const c of doc.children ?? []) {
+  return (doc.children ?? []).map(childCheck(doc.uri, containerPath));
+}
+
+/** Checks one child of the container at `containerUri` (a direct child with a usable name) as it is read. */
+export function childCheck(containerUri: string, containerPath: string): (child: NodeDoc) => NodeInfo {
+  const authority = authorityOf(containerUri);
+  return (c) => {
     const info = toNodeInfo(c);
     if (authorityOf(c.uri) !== authority) {
       throw new VosError(
         'protocol',
-        `server listed '${c.uri}', on another service, as a child of '${doc.uri}'`,
+        `server listed '${c.uri}', on another service, as a child of '${containerUri}'`,
       );
     }
     if (parentPath(info.path) !== containerPath) {
-      throw new VosError('protocol', `server listed '${c.uri}' as a child of '${doc.uri}', which it is not`);
+      throw new VosError(
+        'protocol',
+        `server listed '${c.uri}' as a child of '${containerUri}', which it is not`,
+      );
     }
     const problem = nodeNameProblem(info.name);
-    if (problem) throw new VosError('protocol', `server listed an unusable name in ${doc.uri}: ${problem}`);
-    out.push(info);
-  }
-  return out;
+    if (problem)
+      throw new VosError('protocol', `server listed an unusable name in ${containerUri}: ${problem}`);
+    return info;
+  };
 }
 
 /** The service part of a node URI (`!` and `~` spellings alike, host case folded); '' when unparsable. */

@@ -46,6 +46,27 @@ describe('answers cut short', () => {
     }
   });
 
+  it('an ARC listing cut short part way is read again from the start: every child once', async () => {
+    const names = Array.from({ length: 40 }, (_, i) => `c${String(i).padStart(2, '0')}`);
+    await user.mkdir('arc:home/alice/reg-cut', { parents: true });
+    for (const name of names) await user.mkdir(`arc:home/alice/reg-cut/${name}`);
+    const client = s.client({ retry: { retries: 8, baseDelayMs: 0, maxDelayMs: 0, maxRetryAfterMs: 0 } });
+    try {
+      await client.getInfo('arc:home/alice/reg-cut'); // discovery before the faults
+      s.srv.faults.configure(
+        parseFaultSpec('rate=0.5,kinds=reset+truncate,endpoints=nodes,methods=GET,seed=7'),
+      );
+      for (let i = 0; i < 10; i++) {
+        const listed = (await client.list('arc:home/alice/reg-cut')).map((n) => n.name);
+        expect([...listed].sort()).toEqual(names);
+      }
+      expect(s.srv.faults.stats.injected.truncate).toBeGreaterThan(2);
+    } finally {
+      s.srv.faults.disable();
+      await client.close();
+    }
+  });
+
   it('a transfer negotiation whose answer is cut short is negotiated again', async () => {
     const client = s.client({ retry: { retries: 6, baseDelayMs: 0, maxDelayMs: 0, maxRetryAfterMs: 0 } });
     const file = path.join(s.tmp, 'reg-negotiate.txt');
