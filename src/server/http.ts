@@ -31,16 +31,39 @@ export function sendXml(
   res.end(buf);
 }
 
-/** Sends a document made of pieces as they come (chunked), waiting for the client to keep up. */
+/** Bytes per write of a streamed document. */
+const STREAM_CHUNK = 512 * 1024;
+
+/**
+ * Sends a document made of pieces as they come (chunked), waiting for the client to keep up. Small pieces are
+ * encoded straight into buffers of STREAM_CHUNK bytes: a long string made by concatenation would be flattened
+ * once to measure it and again to encode it (a third of the server's time on a 100,000-node listing).
+ */
 export async function streamXml(
   res: ServerResponse,
   status: number,
   pieces: Iterable<string>,
 ): Promise<void> {
   res.writeHead(status, { 'Content-Type': 'text/xml' });
+  let buf = Buffer.allocUnsafe(STREAM_CHUNK);
+  let used = 0;
   for (const piece of pieces) {
-    if (!(await writeWhenReady(res, piece))) return;
+    // 3 bytes per UTF-16 unit is UTF-8's worst case.
+    if (3 * piece.length > buf.length - used) {
+      if (used > 0) {
+        // The response may hold on to a written buffer until the socket takes it: start a new one.
+        if (!(await writeWhenReady(res, buf.subarray(0, used)))) return;
+        buf = Buffer.allocUnsafe(STREAM_CHUNK);
+        used = 0;
+      }
+      if (3 * piece.length > buf.length) {
+        if (!(await writeWhenReady(res, piece))) return;
+        continue;
+      }
+    }
+    used += buf.write(piece, used);
   }
+  if (used > 0 && !(await writeWhenReady(res, buf.subarray(0, used)))) return;
   res.end();
 }
 

@@ -185,7 +185,9 @@ async function getNode(ctx: RequestContext, path: string): Promise<void> {
         const docs = (function* () {
           for (const c of all) yield svc.render(c, ctx.caller, detail);
         })();
-        await streamXml(ctx.res, 200, writeListingXml(svc.render(node, ctx.caller, detail), docs, detail));
+        // One piece per child: streamXml encodes them into its buffers as they come.
+        const container = svc.render(node, ctx.caller, detail);
+        await streamXml(ctx.res, 200, writeListingXml(container, docs, detail, 1));
         return;
       }
     }
