@@ -336,7 +336,9 @@ export class PairRunner {
     if (result.scope)
       this.log.debug(`${name}: cycle scoped to ${result.scope.length} path(s): ${result.scope.join(', ')}`);
     result = withCarriedOver(this.lastResult, result);
-    this.lastResult = result.paused ? undefined : result;
+    // Kept for the next merge without its plan: a first sync's plan holds an action per file.
+    const { plan: _plan, ...kept } = result;
+    this.lastResult = result.paused ? undefined : kept;
     this.retryDelayMs = 2000;
     this.remoteFailed = false;
     if (this.offlineSince !== undefined) {

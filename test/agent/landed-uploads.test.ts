@@ -60,6 +60,16 @@ describe('landed uploads', () => {
     }
   });
 
+  it('reads a lone upload’s node instead of listing its whole folder', async () => {
+    const w = world();
+    for (const f of ['a', 'b', 'c']) w.store.write(`root/d/${f}`, Buffer.from(f));
+    const landed = new LandedUploads(w.remote);
+    const { got } = land(landed, ['d/b']);
+    await landed.flushAll();
+    expect(w.log).toEqual(['getInfo d/b']);
+    expect(got.get('d/b')).toMatchObject({ kind: 'file', size: 1, md5: w.store.get('root/d/b')!.md5 });
+  });
+
   it('reads each node when the listing fails, and says which upload is gone', async () => {
     const w = world((request) => request === 'list');
     w.store.write('root/d/a', Buffer.from('a'));

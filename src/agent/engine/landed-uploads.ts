@@ -52,13 +52,18 @@ export class LandedUploads {
     for (const folder of [...this.waiting.keys()].sort()) await this.flush(folder);
   }
 
-  /** Lists one folder and records its waiting uploads; those the listing does not show are read one by one. */
+  /**
+   * Lists one folder and records its waiting uploads; those the listing does not show, or a single one, are read
+   * one by one.
+   */
   async flush(folder: string): Promise<void> {
     const batch = this.waiting.get(folder);
     this.due.delete(folder);
     if (!batch) return;
     this.waiting.delete(folder);
-    const listed = await this.list(folder);
+    // One upload alone (an edit saved after a watcher batch): its own read is one request too, and does not
+    // read the thousand other children of its folder.
+    const listed = batch.length > 1 ? await this.list(folder) : undefined;
     for (const landed of batch) {
       await landed.record(async () => listed?.get(landed.path) ?? (await this.read(landed.path)));
     }
