@@ -259,6 +259,18 @@ describe('trees', () => {
     expect(index.loadLocalTree(id).get('a/x')?.size).toBe(99);
   });
 
+  it('finds the siblings whose names differ only in letter case, at the top and below', () => {
+    const index = open();
+    const { id } = index.ensurePair(pairInit);
+    index.replaceLocalTree(
+      id,
+      ['Read.txt', 'read.txt', 'READ.TXT', 'READ.TXT/x', 'ready.txt', 'a/read.txt'].map((p) => local(p)),
+    );
+    index.replaceRemoteTree(id, [remote('a/READ.txt'), remote('b/read.txt')]);
+    expect(index.caseTwins(id, 'read.txt').sort()).toEqual(['READ.TXT', 'Read.txt']);
+    expect(index.caseTwins(id, 'a/Read.txt').sort()).toEqual(['a/READ.txt', 'a/read.txt']);
+  });
+
   it('keeps pairs apart and round-trips remote entries', () => {
     const index = open();
     const a = index.ensurePair(pairInit).id;

@@ -9,7 +9,7 @@ import type { PairConfig } from '../config/index.js';
 import { checkDeleteSafety, checkRootGuard, heldDeletes, type HeldDeletes } from './delete-safety.js';
 import { executePlan, type ActionEvent, type ExecutionReport, type TransferEvent } from './executor.js';
 import { PAIR_META_DIR, createIgnoreMatcher, type IgnoreMatcher } from '../local/ignore.js';
-import type { PairRecord, SyncIndex, Trees } from '../store/index-db.js';
+import type { PairRecord, PathRecords, SyncIndex, Trees } from '../store/index-db.js';
 import { LocalRootError, scanLocal, scanLocalPaths, type ScanProblem } from '../local/local-scan.js';
 import type { LocalEntry, RemoteEntry } from '../model.js';
 import {
@@ -254,7 +254,7 @@ export async function syncPair(ctx: PairContext): Promise<CycleResult> {
       placeholderSeen.set(key.slice(PLACEHOLDER_SEEN.length), Number(value));
   const prepared = prepare({
     trees: scope
-      ? scopedTrees(index, rec.id, scope, observed!, local.entries)
+      ? scopedTrees(scope, observed!, local.entries)
       : {
           local: local.entries,
           remote: listed ?? index.loadRemoteTree(rec.id),
@@ -435,30 +435,31 @@ function scopeFor(
   pairId: number,
   changed: readonly string[],
   caseInsensitive: boolean,
-): Scope | undefined {
+): ReadScope | undefined {
   let paths = changed;
   if (caseInsensitive) {
     if (!changed.every((p) => /^[\x20-\x7e]*$/.test(p))) return undefined;
     paths = [...changed, ...changed.flatMap((p) => index.caseTwins(pairId, p))];
   }
+  const ancestorRecords = new Map<string, PathRecords>();
   const scope = scopeOf(paths, (p) => {
     const r = index.getEntry(pairId, p);
+    ancestorRecords.set(p, r);
     return r.local?.kind === 'dir' && r.remote?.kind === 'dir' && r.base?.kind === 'dir';
   });
-  return 'roots' in scope ? scope : undefined;
+  return 'roots' in scope ? { ...scope, ancestorRecords } : undefined;
+}
+
+/** A scope with the records of the ancestors it judged (every ancestor of its roots is among them). */
+interface ReadScope extends Scope {
+  ancestorRecords: ReadonlyMap<string, PathRecords>;
 }
 
 /** The trees to plan a scoped cycle from: what is at and below the roots, under their settled ancestors. */
-function scopedTrees(
-  index: SyncIndex,
-  pairId: number,
-  scope: Scope,
-  observed: Trees,
-  local: ReadonlyMap<string, LocalEntry>,
-): Trees {
+function scopedTrees(scope: ReadScope, observed: Trees, local: ReadonlyMap<string, LocalEntry>): Trees {
   const trees: Trees = { local: new Map(local), remote: observed.remote, base: observed.base };
   for (const a of scope.ancestors) {
-    const r = index.getEntry(pairId, a);
+    const r = scope.ancestorRecords.get(a) ?? {};
     if (r.local) trees.local.set(a, r.local);
     if (r.remote) trees.remote.set(a, r.remote);
     if (r.base) trees.base.set(a, r.base);

@@ -63,7 +63,7 @@ export function cycleOutcome(result: CycleResult, localChangesWaiting: boolean):
     state: failing ? 'error' : unreachable ? 'offline' : 'idle',
     pending,
     upToDate: result.clean && !localChangesWaiting,
-    retrySoon: permanent.length < failed.length || skipped.length > 0 || result.waiting.length > 0,
+    retrySoon: leavesWorkBehind(result),
     failures: failed.map((f) => ({
       path: f.path,
       message: f.kind === 'quota' ? quotaReason(f.quota) : f.message,

@@ -141,17 +141,20 @@ export class TreeTable<E extends { path: string }> {
 
   /** The entries at `root` and below it (the whole tree for ''), added to `into`. */
   loadUnder(pairId: number, root: string, into: Map<string, E> = new Map()): Map<string, E> {
-    if (root === '') {
-      for (const [p, e] of this.load(pairId)) into.set(p, e);
-      return into;
-    }
-    const self = this.get(pairId, root);
-    if (self) into.set(root, self);
-    for (const row of this.selectUnder.iterate(pairId, `${root}/`, `${root}0`) as Iterable<unknown[]>) {
+    const rows =
+      root === '' ? (this.selectAll.iterate(pairId) as Iterable<unknown[]>) : this.rowsUnder(pairId, root);
+    for (const row of rows) {
       const e = this.spec.fromRow(row);
       into.set(e.path, e);
     }
     return into;
+  }
+
+  /** The stored rows at `root` and below it (not the root ''): its own by key, its descendants by key range. */
+  private rowsUnder(pairId: number, root: string): unknown[][] {
+    const self = this.selectOne.get(pairId, root) as unknown[] | undefined;
+    const below = this.selectUnder.all(pairId, `${root}/`, `${root}0`) as unknown[][];
+    return self ? [self, ...below] : below;
   }
 
   /** The stored siblings of `path` whose names differ from its name only in (ASCII) letter case. */
@@ -192,13 +195,11 @@ export class TreeTable<E extends { path: string }> {
    */
   replaceUnder(pairId: number, roots: readonly string[], entries: ReadonlyMap<string, E>): ReplaceStats {
     if (roots.includes('')) return this.replace(pairId, entries);
-    const stored: unknown[][] = [];
-    for (const root of roots) {
-      const self = this.selectOne.get(pairId, root) as unknown[] | undefined;
-      if (self) stored.push(self);
-      stored.push(...(this.selectUnder.all(pairId, `${root}/`, `${root}0`) as unknown[][]));
-    }
-    return this.replaceRows(pairId, stored, entries);
+    return this.replaceRows(
+      pairId,
+      roots.flatMap((root) => this.rowsUnder(pairId, root)),
+      entries,
+    );
   }
 
   private replaceRows(
