@@ -9,6 +9,7 @@ import type { PairConfig } from '../config/index.js';
 import { checkDeleteSafety, checkRootGuard, heldDeletes, type HeldDeletes } from './delete-safety.js';
 import { executePlan, type ActionEvent, type ExecutionReport, type TransferEvent } from './executor.js';
 import { PAIR_META_DIR, createIgnoreMatcher, type IgnoreMatcher } from '../local/ignore.js';
+import { isAscii } from '../local/names.js';
 import type { PairRecord, PathRecords, SyncIndex, Trees } from '../store/index-db.js';
 import { LocalRootError, scanLocal, scanLocalPaths, type ScanProblem } from '../local/local-scan.js';
 import type { LocalEntry, RemoteEntry } from '../model.js';
@@ -438,7 +439,7 @@ function scopeFor(
 ): ReadScope | undefined {
   let paths = changed;
   if (caseInsensitive) {
-    if (!changed.every((p) => /^[\x20-\x7e]*$/.test(p))) return undefined;
+    if (!changed.every(isAscii)) return undefined;
     paths = [...changed, ...changed.flatMap((p) => index.caseTwins(pairId, p))];
   }
   const ancestorRecords = new Map<string, PathRecords>();
