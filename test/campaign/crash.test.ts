@@ -5,7 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { conflictOriginal } from '../../src/agent/reconcile/conflict-name.js';
-import { crashSummary, runCrashCampaign, VersionLedger } from './crash.js';
+import { crashSummary, runCrashCampaign, soonAfterOwnUpload, VersionLedger, type BaseFile } from './crash.js';
 
 describe('crash campaign', () => {
   it('converges with nothing lost and no spurious conflict after repeated SIGKILLs', async () => {
@@ -29,7 +29,8 @@ describe('crash campaign', () => {
       new Map(entries.map(([p, m]) => [p, { kind: 'file' as const, md5: m }]));
     ledger.add('v1', 'local a');
     ledger.add('w1', 'remote b');
-    ledger.observe(new Map([['a', 'v1']]));
+    const synced: BaseFile = { md5: 'v1', size: 2, remoteDateMs: 0, uploaded: false };
+    ledger.observe(new Map([['a', synced]]));
     // A new local version of a: the local v1 is destroyed, and the remote v1 (synced) will be overwritten.
     ledger.arrival('a', tree([['a', 'v1']]), tree([['a', 'v1']]));
     ledger.add('v2', 'local a');
@@ -37,5 +38,14 @@ describe('crash campaign', () => {
     // The remote's own unsynced edit of b is not replaced by a local arrival there: it stays owed.
     ledger.arrival('b', tree([]), tree([['b', 'w1']]));
     expect(ledger.missing(new Set(['v2'])).map(([m]) => m)).toEqual(['w1']);
+  });
+
+  it("expects both versions kept when a remote write is dated just after the agent's own upload", () => {
+    const ours: BaseFile = { md5: 'v1', size: 10, remoteDateMs: 1_000_000, uploaded: true };
+    expect(soonAfterOwnUpload(ours, { size: 10, dateMs: 1_005_000 })).toBe(true);
+    expect(soonAfterOwnUpload(ours, { size: 10, dateMs: 1_000_000 + 60_000 })).toBe(false);
+    // Downloaded versions, and files the agent never synced, have no window.
+    expect(soonAfterOwnUpload({ ...ours, uploaded: false }, { size: 10, dateMs: 1_005_000 })).toBe(false);
+    expect(soonAfterOwnUpload(undefined, { size: 10, dateMs: 1_005_000 })).toBe(false);
   });
 });

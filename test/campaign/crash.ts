@@ -11,15 +11,17 @@
  *   side's synced copy of it (which the sync then overwrites by design);
  * - converged: both sides hold the same storable tree;
  * - no spurious conflict: no conflict copy holds what its original holds, and none exists for a path that was
- *   never changed on both sides between two syncs.
+ *   never changed on both sides between two syncs, unless the campaign's remote write came so soon after the
+ *   agent's own upload of that path that the agent's rule keeps both (reconcile's possiblyConcurrent).
  */
 import { randomBytes } from 'node:crypto';
 import Database from 'better-sqlite3';
 import fs from 'node:fs';
 import path from 'node:path';
 import { conflictOriginal, isConflictCopyName } from '../../src/agent/reconcile/conflict-name.js';
-import { NAME_MAPPING } from '../../src/vospace/names.js';
+import { encodePath, NAME_MAPPING } from '../../src/vospace/names.js';
 import { remoteNameProblem } from '../../src/agent/remote/vospace/remote.js';
+import { possiblyConcurrent } from '../../src/agent/reconcile/compare.js';
 import { once, startDaemonProc, waitSettled, writeConfig, type DaemonProc } from '../e2e/harness.js';
 import { SimEnv, SIM_USER } from './server-env.js';
 import { Rng } from '../sim/rng.js';
@@ -58,23 +60,56 @@ const REMOTE_ROOT = 'crash';
 const storable = (rel: string) =>
   rel.split('/').every((n) => remoteNameProblem(n, NAME_MAPPING) === undefined);
 
-/** The base (last synced) MD5 of every file the agent's index records, read while the daemon is dead. */
-export function readBase(indexFile: string): Map<string, string> {
-  const out = new Map<string, string>();
+/** What the agent's index records of a synced file, read while the daemon is dead. */
+export interface BaseFile {
+  md5: string;
+  size: number;
+  remoteDateMs: number;
+  /** The agent itself uploaded this version. */
+  uploaded: boolean;
+}
+
+/** The base (last synced) record of every file the agent's index holds, read while the daemon is dead. */
+export function readBase(indexFile: string): Map<string, BaseFile> {
+  const out = new Map<string, BaseFile>();
   if (!fs.existsSync(indexFile)) return out;
   const db = new Database(indexFile, { readonly: true });
   try {
     const rows = db
-      .prepare("SELECT path, md5 FROM base_entries WHERE kind = 'file' AND md5 IS NOT NULL")
-      .all() as {
-      path: string;
-      md5: string;
-    }[];
-    for (const r of rows) out.set(r.path, r.md5);
+      .prepare(
+        `SELECT path, md5, size, remote_date_ms AS remoteDateMs, uploaded FROM base_entries
+         WHERE kind = 'file' AND md5 IS NOT NULL`,
+      )
+      .all() as (Omit<BaseFile, 'uploaded'> & { path: string; uploaded: number })[];
+    for (const r of rows)
+      out.set(r.path, { md5: r.md5, size: r.size, remoteDateMs: r.remoteDateMs, uploaded: r.uploaded === 1 });
   } finally {
     db.close();
   }
   return out;
+}
+
+/**
+ * The agent keeps both versions when a remote write is dated so soon after its own upload of the path that
+ * the writer may not have seen it: by its rule, a conflict however the campaign meant the write.
+ */
+export function soonAfterOwnUpload(
+  base: BaseFile | undefined,
+  written: { size: number; dateMs: number },
+): boolean {
+  if (!base?.uploaded) return false;
+  return possiblyConcurrent(
+    { path: '', kind: 'file', size: written.size, dateMs: written.dateMs },
+    {
+      path: '',
+      kind: 'file',
+      size: base.size,
+      localMtimeMs: 0,
+      localIno: 0,
+      remoteDateMs: base.remoteDateMs,
+      uploaded: true,
+    },
+  );
 }
 
 /**
@@ -83,7 +118,7 @@ export function readBase(indexFile: string): Map<string, string> {
  */
 export class VersionLedger {
   private readonly owed = new Map<string, string>();
-  private readonly synced = new Map<string, string>();
+  private readonly synced = new Map<string, BaseFile>();
 
   private readonly written = new Map<string, string>();
 
@@ -97,12 +132,16 @@ export class VersionLedger {
   }
 
   /** The agent's base records (path → MD5), read from its index while it is dead. */
-  observe(base: Map<string, string>): void {
+  observe(base: Map<string, BaseFile>): void {
     this.synced.clear();
-    for (const [p, m] of base) this.synced.set(p, m);
+    for (const [p, b] of base) this.synced.set(p, b);
   }
 
   syncedAt(p: string): string | undefined {
+    return this.synced.get(p)?.md5;
+  }
+
+  baseAt(p: string): BaseFile | undefined {
     return this.synced.get(p);
   }
 
@@ -113,7 +152,7 @@ export class VersionLedger {
   arrival(p: string, here: Tree, there: Tree): void {
     this.retire(here.get(p)?.md5);
     const v = there.get(p)?.md5;
-    if (v !== undefined && (this.synced.get(p) === v || here.get(p)?.md5 === v)) this.retire(v);
+    if (v !== undefined && (this.syncedAt(p) === v || here.get(p)?.md5 === v)) this.retire(v);
   }
 
   /** Where a version came from (for reports). */
@@ -184,6 +223,13 @@ function otherChanged(w: World, p: string, there: Tree): boolean {
   return there.get(p)?.md5 !== w.ledger.syncedAt(p);
 }
 
+/** The size and server date of the remote file just written at `p`, read from the server's store. */
+function remoteWritten(w: World, p: string): { size: number; dateMs: number } {
+  const node = w.env.srv.store.get('vault', `${w.remote.rootPath}/${encodePath(p)}`);
+  if (!node) throw new Error(`the remote write of ${p} left no node`);
+  return { size: node.length, dateMs: node.date };
+}
+
 /** One seeded batch of edits on both sides, applied while the daemon is dead. */
 async function editRound(w: World, round: number, count: number): Promise<number> {
   const local = await w.local.tree();
@@ -217,6 +263,7 @@ async function editRound(w: World, round: number, count: number): Promise<number
       w.ledger.add(md5(data), `${side} ${p} (round ${round})`);
       here.set(p, { kind: 'file', md5: md5(data) });
       mark(p);
+      if (side === 'remote' && soonAfterOwnUpload(w.ledger.baseAt(p), remoteWritten(w, p))) w.eligible.add(p);
     } else if (op === 'delete') {
       const p = w.rng.pick(files);
       w.ledger.retire(here.get(p)?.md5);
