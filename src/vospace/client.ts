@@ -4,20 +4,17 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { setImmediate as yieldToLoop } from 'node:timers/promises';
 import type { Readable } from 'node:stream';
 import { VosError, httpError } from './errors.js';
 import { HttpSession, type SessionOptions } from './http.js';
 import { createJob, runJob } from './jobs.js';
 import { childLocation, displayLocation, locationUri, parseLocation, type NodeLocation } from './location.js';
 import {
-  childrenOf,
   permissionProperties,
   toNodeInfo,
   type NodeInfo,
   type PermissionChange,
 } from './node.js';
-import { lastChildUriHint } from './xml-tree.js';
 import { DEFAULT_LIST_LIMITS, ListingBudget, type ListLimits } from './listing-budget.js';
 import { Registry, type ServiceEndpoints } from './registry.js';
 import { negotiateQuick } from './quick-transfer.js';
@@ -188,40 +185,28 @@ export class Client {
     const ep = await this.endpoints(loc);
     const what = displayLocation(loc);
     const budget = new ListingBudget(this.listLimits, what);
-    const fetch = (query: string) => this.fetchNodeText(loc, query, opts.signal);
-    if (!ep.vaultLike) {
-      const req = { method: 'GET' as const, url: this.nodeUrl(ep, loc.path) };
-      const { kids, bytes } = await readWholeListing(
+    // Each answer (ARC's whole folder, or one of Vault's pages) is read child by child as it downloads.
+    const read = (query: string) =>
+      readWholeListing(
         this.session,
-        req,
+        { method: 'GET', url: this.nodeUrl(ep, loc.path, query) },
         what,
         this.maxListingBytes,
         opts.signal,
       );
+    if (!ep.vaultLike) {
+      const { kids, bytes } = await read('');
       budget.page(bytes, kids.length);
       yield* kids;
       return;
     }
-    const query = (from: string | undefined) =>
-      `?limit=${this.pageSize}${from ? `&uri=${encodeURIComponent(from)}` : ''}`;
     let resume: string | undefined;
-    let ahead: { from: string; text: Promise<string> } | undefined;
     const cursors = new Set<string>();
     for (;;) {
       opts.signal?.throwIfAborted();
-      const text = ahead && ahead.from === resume ? await ahead.text : await fetch(query(resume));
-      // A full page: ask for the next one now, so the server builds it while this one is parsed. The guess is
-      // checked against the parsed page below; a wrong one only costs a request whose answer is dropped.
-      const hint = lastChildUriHint(text, this.pageSize);
-      ahead = hint ? { from: hint, text: fetch(query(hint)) } : undefined;
-      if (ahead) {
-        ahead.text.catch(() => undefined);
-        // Let the request actually leave before the parse below holds the thread for a while.
-        await yieldToLoop();
-      }
-      const doc = this.parse(text, what);
-      const kids = this.checkedChildren(doc, loc);
-      budget.page(Buffer.byteLength(text), kids.length);
+      const cursor = resume ? `&uri=${encodeURIComponent(resume)}` : '';
+      const { kids, bytes } = await read(`?limit=${this.pageSize}${cursor}`);
+      budget.page(bytes, kids.length);
       const fresh = resume && kids[0]?.uri === resume ? kids.slice(1) : kids;
       yield* fresh;
       const last = kids[kids.length - 1];
@@ -235,12 +220,6 @@ export class Client {
       cursors.add(last.uri);
       resume = last.uri;
     }
-  }
-
-  private checkedChildren(doc: NodeDoc, loc: NodeLocation): NodeInfo[] {
-    if (doc.type !== 'ContainerNode')
-      throw new VosError('invalid', `${displayLocation(loc)} is not a container`);
-    return childrenOf(doc, toNodeInfo(doc).path);
   }
 
   async list(target: Target, opts: { signal?: AbortSignal } = {}): Promise<NodeInfo[]> {

@@ -112,11 +112,6 @@ export function toNodeInfo(doc: NodeDoc): NodeInfo {
   };
 }
 
-/** Children of a listed container, each checked to be a direct child with a usable name. */
-export function childrenOf(doc: NodeDoc, containerPath: string): NodeInfo[] {
-  return (doc.children ?? []).map(childCheck(doc.uri, containerPath));
-}
-
 /** Checks one child of the container at `containerUri` (a direct child with a usable name) as it is read. */
 export function childCheck(containerUri: string, containerPath: string): (child: NodeDoc) => NodeInfo {
   const authority = authorityOf(containerUri);

@@ -1,7 +1,7 @@
 /**
- * A container listing sent in one answer (ARC, like Cavern, sends a whole folder at once: ~80 MB of XML for
- * 100,000 children), read and checked child by child as it downloads, so the parse keeps pace with the server
- * instead of starting once the last byte is in, and no tree of the whole document is ever built.
+ * One container listing answer (ARC's whole folder, ~80 MB of XML for 100,000 children, or one of Vault's
+ * pages), read and checked child by child as it downloads, so the parse keeps pace with the server instead of
+ * starting once the last byte is in, and no tree of the whole document is ever built.
  */
 import { StringDecoder } from 'node:string_decoder';
 import { VosError } from './errors.js';

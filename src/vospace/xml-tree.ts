@@ -337,27 +337,3 @@ export function child(el: XmlElement | undefined, name: string): XmlElement | un
 export function childrenNamed(el: XmlElement | undefined, name: string): XmlElement[] {
   return el ? el.children.filter((c) => c.name === name) : [];
 }
-
-const NODE_START = /<(?:[A-Za-z_][\w.-]*:)?node[\s/>]/g;
-const URI_ATTR = /\suri\s*=\s*(?:"([^"&<]*)"|'([^'&<]*)')/;
-
-/**
- * From the raw text of a listing page: the URI of its last child node, when the page holds at least `pageSize`
- * children (so another page may follow). A cheap look at the text, no parse: callers use it only to start
- * fetching the next page early, and check it against the parsed page. Undefined when unsure (e.g. an escaped URI).
- */
-export function lastChildUriHint(text: string, pageSize: number): string | undefined {
-  let count = 0;
-  let last = -1;
-  NODE_START.lastIndex = 0;
-  for (let m = NODE_START.exec(text); m; m = NODE_START.exec(text)) {
-    count++;
-    last = m.index;
-  }
-  // The first node element is the container itself.
-  if (count - 1 < pageSize || last < 0) return undefined;
-  const end = text.indexOf('>', last);
-  if (end < 0) return undefined;
-  const m = URI_ATTR.exec(text.slice(last, end));
-  return m ? (m[1] ?? m[2]) : undefined;
-}

@@ -5,7 +5,6 @@ import {
   child,
   childrenNamed,
   XmlTreeReader,
-  lastChildUriHint,
   parseXmlTree,
   type XmlElement,
 } from '../../src/vospace/xml-tree.js';
@@ -214,35 +213,5 @@ describe('parseNodeXml on the lean reader', () => {
       /malformed XML: unterminated end tag/,
     );
     expect(() => parseNodeXml(good.replace('</vos:nodes>', '</vos:node>'))).toThrow(/does not match/);
-  });
-});
-
-describe('lastChildUriHint', () => {
-  const listing = (n: number, name = (i: number) => `f${i}`) =>
-    writeNodeXml({
-      uri: 'vos://cadc.nrc.ca~vault/u/d',
-      type: 'ContainerNode',
-      properties: [],
-      children: Array.from({ length: n }, (_, i) => ({
-        uri: `vos://cadc.nrc.ca~vault/u/d/${name(i)}`,
-        type: 'DataNode' as const,
-        properties: [],
-      })),
-    });
-
-  it('names the last child of a full page', () => {
-    expect(lastChildUriHint(listing(3), 3)).toBe('vos://cadc.nrc.ca~vault/u/d/f2');
-    expect(lastChildUriHint(listing(5), 3)).toBe('vos://cadc.nrc.ca~vault/u/d/f4');
-  });
-
-  it('says nothing for a short page or an escaped URI', () => {
-    expect(lastChildUriHint(listing(2), 3)).toBeUndefined();
-    expect(lastChildUriHint(listing(0), 1)).toBeUndefined();
-    expect(
-      lastChildUriHint(
-        listing(3, (i) => `a&b${i}`),
-        3,
-      ),
-    ).toBeUndefined();
   });
 });
