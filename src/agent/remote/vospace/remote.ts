@@ -10,6 +10,7 @@ import type { NodeInfo } from '../../../vospace/node.js';
 import { fetchToTemp, resolveDownloadUrls } from '../../../vospace/transfer.js';
 import { nodeNameProblem } from '../../../vospace/uri.js';
 import { EMPTY_MD5 } from '../../../util/md5.js';
+import { ownCopy } from '../../../util/own-copy.js';
 import { createEmptyTemp } from '../../../util/temp-files.js';
 import type {
   DownloadRequest,
@@ -23,7 +24,9 @@ import type {
 
 export function toRemoteNode(info: NodeInfo): RemoteNode {
   const kind = info.kind === 'container' ? 'dir' : info.kind;
-  return { kind, size: kind === 'file' ? info.size : 0, dateMs: info.date, md5: info.md5 };
+  // Kept in the pair's remote tree for the whole cycle: copied off the listing's text (see ownCopy).
+  const md5 = info.md5 === undefined ? undefined : ownCopy(info.md5);
+  return { kind, size: kind === 'file' ? info.size : 0, dateMs: info.date, md5 };
 }
 
 /** Why the service cannot hold a local name under a codec, or undefined. */
@@ -60,7 +63,7 @@ export class VospaceRemote implements Remote {
 
   async *list(rel: string, opts: { signal?: AbortSignal } = {}): AsyncGenerator<RemoteChild> {
     for await (const child of this.client.iterate(this.location(rel), opts)) {
-      const name = this.names.decode(child.name);
+      const name = ownCopy(this.names.decode(child.name));
       // A name that does not come back from its local name (not NFC, or characters CADC cannot store made by
       // another tool) could not be addressed again.
       const unmappable = this.names.encode(name) !== child.name ? { unmappable: child.name } : {};
