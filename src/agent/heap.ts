@@ -33,3 +33,16 @@ export function compactHeap(): boolean {
   for (let i = 0; i < 3; i++) gc();
   return true;
 }
+
+/**
+ * One full collection between the phases of a big cycle (listing, planning, transfers): the garbage of the phase
+ * before goes before the next phase makes its own, so their peaks do not stack (a 100,000-file first sync peaked
+ * ~70 MB higher without it). False when the cycle is small or there is no collector.
+ */
+export function collectBetweenPhases(entries: number): boolean {
+  if (entries < COMPACT_AFTER_ENTRIES) return false;
+  const gc = collector();
+  if (!gc) return false;
+  gc();
+  return true;
+}

@@ -1,6 +1,9 @@
-/** compactHeap: full collections on demand, so a big cycle's garbage does not sit in RSS for minutes. */
+/**
+ * compactHeap and collectBetweenPhases: full collections on demand, so a big cycle's garbage does not sit in RSS
+ * for minutes, nor stack up across its phases.
+ */
 import { expect, it } from 'vitest';
-import { compactHeap } from '../../src/agent/heap.js';
+import { COMPACT_AFTER_ENTRIES, collectBetweenPhases, compactHeap } from '../../src/agent/heap.js';
 
 it('collects garbage at once', () => {
   let garbage: { i: number; s: string }[][] | null = [];
@@ -12,4 +15,17 @@ it('collects garbage at once', () => {
   const after = process.memoryUsage().heapUsed;
   // 400,000 small objects are well over 10 MB; after the collection they are gone.
   expect(before - after).toBeGreaterThan(10_000_000);
+});
+
+it('collects between the phases of big cycles only', () => {
+  expect(collectBetweenPhases(COMPACT_AFTER_ENTRIES - 1)).toBe(false);
+  let garbage: { i: number; s: string }[] | null = Array.from({ length: 400_000 }, (_, i) => ({
+    i,
+    s: `x${i}`,
+  }));
+  const before = process.memoryUsage().heapUsed;
+  expect(garbage.length).toBe(400_000);
+  garbage = null;
+  expect(collectBetweenPhases(100_000)).toBe(true);
+  expect(before - process.memoryUsage().heapUsed).toBeGreaterThan(10_000_000);
 });

@@ -6,6 +6,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { PairConfig } from '../config/index.js';
+import { collectBetweenPhases } from '../heap.js';
 import { checkDeleteSafety, checkRootGuard, heldDeletes, type HeldDeletes } from './delete-safety.js';
 import { executePlan, type ActionEvent, type ExecutionReport, type TransferEvent } from './executor.js';
 import { PAIR_META_DIR, createIgnoreMatcher, type IgnoreMatcher } from '../local/ignore.js';
@@ -248,6 +249,8 @@ export async function syncPair(ctx: PairContext): Promise<CycleResult> {
     listed = remoteEntries;
     index.updatePair(rec.id, { lastRemotePollOkAt: ctx.now() });
   }
+  const cycleEntries = local.entries.size + (listed?.size ?? 0);
+  collectBetweenPhases(cycleEntries);
   ctx.onPhase?.('planning');
   const placeholderSeen = new Map<string, number>();
   for (const [key, value] of Object.entries(index.listMeta(rec.id)))
@@ -335,6 +338,7 @@ export async function syncPair(ctx: PairContext): Promise<CycleResult> {
   if (confirmed !== undefined) index.setMeta(rec.id, CONFIRMED_DELETES, null);
   if (index.getMeta(rec.id, HELD_DELETES) !== undefined) index.setMeta(rec.id, HELD_DELETES, null);
   ctx.onPlan?.(plan);
+  collectBetweenPhases(cycleEntries);
   ctx.onPhase?.('syncing');
   const report = await executePlan(plan, {
     remote: remoteFolder,
