@@ -9,12 +9,7 @@ import { VosError, httpError } from './errors.js';
 import { HttpSession, type SessionOptions } from './http.js';
 import { createJob, runJob } from './jobs.js';
 import { childLocation, displayLocation, locationUri, parseLocation, type NodeLocation } from './location.js';
-import {
-  permissionProperties,
-  toNodeInfo,
-  type NodeInfo,
-  type PermissionChange,
-} from './node.js';
+import { permissionProperties, toNodeInfo, type NodeInfo, type PermissionChange } from './node.js';
 import { DEFAULT_LIST_LIMITS, ListingBudget, type ListLimits } from './listing-budget.js';
 import { Registry, type ServiceEndpoints } from './registry.js';
 import { negotiateQuick } from './quick-transfer.js';
@@ -181,6 +176,18 @@ export class Client {
    * requests.
    */
   async *iterate(target: Target, opts: { signal?: AbortSignal } = {}): AsyncGenerator<NodeInfo> {
+    yield* this.iterateAs(target, (n) => n, opts);
+  }
+
+  /**
+   * Like iterate, with each child turned into what the caller keeps (`select`) as soon as it is read: a listing
+   * page then holds a page of those instead of a page of full NodeInfos.
+   */
+  async *iterateAs<T>(
+    target: Target,
+    select: (child: NodeInfo) => T,
+    opts: { signal?: AbortSignal } = {},
+  ): AsyncGenerator<T> {
     const loc = this.location(target);
     const ep = await this.endpoints(loc);
     const what = displayLocation(loc);
@@ -193,6 +200,7 @@ export class Client {
         what,
         this.maxListingBytes,
         opts.signal,
+        select,
       );
     if (!ep.vaultLike) {
       const { kids, bytes } = await read('');
@@ -205,20 +213,19 @@ export class Client {
     for (;;) {
       opts.signal?.throwIfAborted();
       const cursor = resume ? `&uri=${encodeURIComponent(resume)}` : '';
-      const { kids, bytes } = await read(`?limit=${this.pageSize}${cursor}`);
-      budget.page(bytes, kids.length);
-      const fresh = resume && kids[0]?.uri === resume ? kids.slice(1) : kids;
-      yield* fresh;
-      const last = kids[kids.length - 1];
-      if (kids.length < this.pageSize || !last) return;
+      const page = await read(`?limit=${this.pageSize}${cursor}`);
+      const { kids, lastUri: last } = page;
+      budget.page(page.bytes, kids.length);
+      yield* resume && page.firstUri === resume ? kids.slice(1) : kids;
+      if (kids.length < this.pageSize || last === undefined) return;
       // A full page ending where an earlier one ended: the server ignores the cursor and would page for ever.
-      if (cursors.has(last.uri) || last.uri === resume)
+      if (cursors.has(last) || last === resume)
         throw new VosError(
           'protocol',
-          `${what}: the server sent a page that does not move the listing on (it ends again at ${last.uri})`,
+          `${what}: the server sent a page that does not move the listing on (it ends again at ${last})`,
         );
-      cursors.add(last.uri);
-      resume = last.uri;
+      cursors.add(last);
+      resume = last;
     }
   }
 

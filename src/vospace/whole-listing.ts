@@ -9,20 +9,39 @@ import type { HttpRequest, HttpSession } from './http.js';
 import { childCheck, nodePathOf, type NodeInfo } from './node.js';
 import { NodeDocReader, XmlInputError, type NodeDoc } from './xml.js';
 
-/** The checked children of the container `req` lists, and the answer's size; retried whole if cut short. */
-export async function readWholeListing(
+export interface ListingAnswer<T> {
+  /** The children as `select` made them, in the server's order. */
+  kids: T[];
+  /** URIs of the first and last child (paging cursors), undefined when there are none. */
+  firstUri: string | undefined;
+  lastUri: string | undefined;
+  bytes: number;
+}
+
+/**
+ * The checked children of the container `req` lists, each passed through `select` as soon as it is read (so a
+ * caller that keeps less than a NodeInfo does not hold a page of them), and the answer's size; retried whole if
+ * cut short.
+ */
+export async function readWholeListing<T>(
   session: HttpSession,
   req: HttpRequest,
   what: string,
   maxBytes: number,
   signal: AbortSignal | undefined,
-): Promise<{ kids: NodeInfo[]; bytes: number }> {
+  select: (child: NodeInfo) => T,
+): Promise<ListingAnswer<T>> {
   return session.fetchRead({ ...req, ...(signal ? { signal } : {}) }, [200], what, async (res) => {
-    const kids: NodeInfo[] = [];
+    const kids: T[] = [];
+    let firstUri: string | undefined;
+    let lastUri: string | undefined;
     let check: ((child: NodeDoc) => NodeInfo) | undefined;
     const reader = new NodeDocReader((child, containerUri) => {
       check ??= childCheck(containerUri, nodePathOf(containerUri));
-      kids.push(check(child));
+      const info = check(child);
+      firstUri ??= info.uri;
+      lastUri = info.uri;
+      kids.push(select(info));
     });
     const decoder = new StringDecoder('utf8');
     let bytes = 0;
@@ -40,6 +59,6 @@ export async function readWholeListing(
       throw e;
     }
     if (container.type !== 'ContainerNode') throw new VosError('invalid', `${what} is not a container`);
-    return { kids, bytes };
+    return { kids, firstUri, lastUri, bytes };
   });
 }

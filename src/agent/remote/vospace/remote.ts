@@ -61,14 +61,16 @@ export class VospaceRemote implements Remote {
     return info && toRemoteNode(info);
   }
 
-  async *list(rel: string, opts: { signal?: AbortSignal } = {}): AsyncGenerator<RemoteChild> {
-    for await (const child of this.client.iterate(this.location(rel), opts)) {
-      const name = ownCopy(this.names.decode(child.name));
-      // A name that does not come back from its local name (not NFC, or characters CADC cannot store made by
-      // another tool) could not be addressed again.
-      const unmappable = this.names.encode(name) !== child.name ? { unmappable: child.name } : {};
-      yield { ...toRemoteNode(child), name, ...unmappable };
-    }
+  list(rel: string, opts: { signal?: AbortSignal } = {}): AsyncGenerator<RemoteChild> {
+    return this.client.iterateAs(this.location(rel), (child) => this.toChild(child), opts);
+  }
+
+  private toChild(child: NodeInfo): RemoteChild {
+    const name = ownCopy(this.names.decode(child.name));
+    // A name that does not come back from its local name (not NFC, or characters CADC cannot store made by
+    // another tool) could not be addressed again.
+    const unmappable = this.names.encode(name) !== child.name ? { unmappable: ownCopy(child.name) } : {};
+    return { ...toRemoteNode(child), name, ...unmappable };
   }
 
   async upload(rel: string, req: UploadRequest): Promise<UploadResult> {
