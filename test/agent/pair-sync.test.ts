@@ -2,8 +2,6 @@ import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { parseConfigText, type PairConfig } from '../../src/agent/config/index.js';
-import { SyncIndex } from '../../src/agent/store/index-db.js';
 import { isPlanEmpty } from '../../src/agent/reconcile/index.js';
 import {
   MKDIR_INTENT,
@@ -11,13 +9,14 @@ import {
   journalMkdir,
   journalUpload,
 } from '../../src/agent/store/transfer-journal.js';
-import { syncPair, syncUntilStable, type PairContext } from '../../src/agent/engine/pair-sync.js';
+import { syncPair, syncUntilStable } from '../../src/agent/engine/pair-sync.js';
 import { REMOTE_TRASH } from '../../src/agent/remote/remote-scan.js';
 import { parseFaultSpec } from '../../src/server/faults.js';
 import type { RunningServer } from '../../src/server/server.js';
 import { startAliceServer, type AliceServer } from '../support/alice-server.js';
-import { Client } from '../../src/vospace/client.js';
+import { openPair, type PairFixture } from '../support/pair-fixture.js';
 import { vospaceRemote } from '../../src/agent/remote/vospace/connect.js';
+import { Client } from '../../src/vospace/client.js';
 
 let server: AliceServer;
 let srv: RunningServer;
@@ -35,45 +34,22 @@ afterAll(async () => {
   await server.close();
 });
 
-interface Pair {
-  local: string;
-  remote: string;
-  ctx: PairContext;
-  index: SyncIndex;
-}
-
-function makePair(mode = 'two-way', conflict = 'keep-both'): Pair {
+function makePair(): PairFixture {
   n++;
-  const local = path.join(tmp, `local${n}`);
-  fs.mkdirSync(local, { recursive: true });
-  const cfg = parseConfigText(
-    `pairs:\n  - name: p${n}\n    local: ${local}\n    remote: vos:alice/pair${n}\n    mode: ${mode}\n    conflict: ${conflict}\n`,
-    'test.yaml',
-  );
-  const pair = cfg.pairs[0] as PairConfig;
-  const index = SyncIndex.open(path.join(tmp, `index${n}.sqlite`));
-  let clock = Date.UTC(2026, 10, 23, 12, 0, 0);
-  return {
-    local,
+  return openPair({
+    name: `p${n}`,
+    local: path.join(tmp, `local${n}`),
     remote: `vos:alice/pair${n}`,
-    index,
-    ctx: {
-      pair,
-      remote: vospaceRemote(client, pair),
-      index,
-      now: () => (clock += 1000),
-      host: 'testhost',
-      concurrency: 4,
-      caseInsensitiveLocal: false,
-    },
-  };
+    settings: { mode: 'two-way', conflict: 'keep-both' },
+    indexFile: path.join(tmp, `index${n}.sqlite`),
+    client,
+    clockStart: Date.UTC(2026, 10, 23, 12, 0, 0),
+    host: 'testhost',
+    concurrency: 4,
+  });
 }
 
-const write = (p: Pair, rel: string, content: string) => {
-  fs.mkdirSync(path.dirname(path.join(p.local, rel)), { recursive: true });
-  fs.writeFileSync(path.join(p.local, rel), content);
-};
-const read = (p: Pair, rel: string) => fs.readFileSync(path.join(p.local, rel), 'utf8');
+const read = (p: PairFixture, rel: string) => fs.readFileSync(path.join(p.local, rel), 'utf8');
 
 async function remoteText(uri: string): Promise<string> {
   const f = path.join(tmp, `r-${Math.random()}`);
@@ -82,8 +58,8 @@ async function remoteText(uri: string): Promise<string> {
 }
 
 /** Writes `rel`, uploads it and journals the upload, as a process killed before the index recorded it leaves it. */
-async function uploadThenCrash(p: Pair, rel: string, content: string): Promise<number> {
-  write(p, rel, content);
+async function uploadThenCrash(p: PairFixture, rel: string, content: string): Promise<number> {
+  p.write(rel, content);
   const st = fs.statSync(path.join(p.local, rel));
   await client.upload(path.join(p.local, rel), `${p.remote}/${rel}`);
   const pairId = p.index.getPair(p.ctx.pair.name)!.id;
@@ -96,7 +72,7 @@ async function uploadThenCrash(p: Pair, rel: string, content: string): Promise<n
   return pairId;
 }
 
-async function converge(p: Pair): Promise<void> {
+async function converge(p: PairFixture): Promise<void> {
   const results = await syncUntilStable(p.ctx);
   const last = results[results.length - 1]!;
   expect(last.paused).toBeUndefined();
@@ -106,15 +82,15 @@ async function converge(p: Pair): Promise<void> {
 }
 
 describe('pair sync against a real server', () => {
-  let p: Pair;
+  let p: PairFixture;
   beforeEach(() => {
     p = makePair();
   });
 
   it('uploads a new tree, then downloads a remote edit and uploads a local edit', async () => {
-    write(p, 'a.txt', 'alpha');
-    write(p, 'sub/b.txt', 'beta');
-    write(p, 'sub/deeper/c.txt', '');
+    p.write('a.txt', 'alpha');
+    p.write('sub/b.txt', 'beta');
+    p.write('sub/deeper/c.txt', '');
     await converge(p);
     expect(await remoteText(`${p.remote}/sub/b.txt`)).toBe('beta');
     expect(await client.isdir(`${p.remote}/sub/deeper`)).toBe(true);
@@ -122,16 +98,16 @@ describe('pair sync against a real server', () => {
     const edited = path.join(tmp, 'edit.txt');
     fs.writeFileSync(edited, 'beta v2 from the server side');
     await client.upload(edited, `${p.remote}/sub/b.txt`);
-    write(p, 'a.txt', 'alpha v2 local');
+    p.write('a.txt', 'alpha v2 local');
     await converge(p);
     expect(read(p, 'sub/b.txt')).toBe('beta v2 from the server side');
     expect(await remoteText(`${p.remote}/a.txt`)).toBe('alpha v2 local');
   });
 
   it('keeps both versions of a conflict, named as specified, and loses nothing', async () => {
-    write(p, 'doc.txt', 'v1');
+    p.write('doc.txt', 'v1');
     await converge(p);
-    write(p, 'doc.txt', 'local v2');
+    p.write('doc.txt', 'local v2');
     const f = path.join(tmp, 'remote-v2.txt');
     fs.writeFileSync(f, 'remote v2!');
     await client.upload(f, `${p.remote}/doc.txt`);
@@ -149,9 +125,9 @@ describe('pair sync against a real server', () => {
   });
 
   it('moves deletions to the trashes instead of destroying them', async () => {
-    write(p, 'keep.txt', 'keep');
-    write(p, 'gone-local.txt', 'delete me locally');
-    write(p, 'gone-remote.txt', 'delete me remotely');
+    p.write('keep.txt', 'keep');
+    p.write('gone-local.txt', 'delete me locally');
+    p.write('gone-remote.txt', 'delete me remotely');
     await converge(p);
     fs.rmSync(path.join(p.local, 'gone-local.txt'));
     await client.delete(`${p.remote}/gone-remote.txt`);
@@ -172,14 +148,14 @@ describe('pair sync against a real server', () => {
     fs.writeFileSync(f, 'remote only');
     await client.mkdir(p.remote, { parents: true });
     await client.upload(f, `${p.remote}/remote-only.txt`);
-    write(p, 'local-only.txt', 'local only');
+    p.write('local-only.txt', 'local only');
     await converge(p);
     expect(read(p, 'remote-only.txt')).toBe('remote only');
     expect(await remoteText(`${p.remote}/local-only.txt`)).toBe('local only');
   });
 
   it('pauses instead of deleting everything when the local folder was emptied', async () => {
-    for (let i = 0; i < 6; i++) write(p, `f${i}.txt`, `file ${i}`);
+    for (let i = 0; i < 6; i++) p.write(`f${i}.txt`, `file ${i}`);
     await converge(p);
     for (const f of fs.readdirSync(p.local)) fs.rmSync(path.join(p.local, f), { recursive: true });
     const r = await syncPair(p.ctx);
@@ -188,12 +164,12 @@ describe('pair sync against a real server', () => {
   });
 
   it('recognises an upload a crash interrupted after the server had it, so a later local edit is no conflict', async () => {
-    write(p, 'first.txt', 'one');
+    p.write('first.txt', 'one');
     await converge(p);
     // Our upload of new.txt reached the server, then the process died before the index recorded it.
     const pairId = await uploadThenCrash(p, 'new.txt', 'uploaded just before the crash');
     // After the restart the user edits the file.
-    write(p, 'new.txt', 'edited after the restart');
+    p.write('new.txt', 'edited after the restart');
     await converge(p);
     expect(await remoteText(`${p.remote}/new.txt`)).toBe('edited after the restart');
     expect(fs.readdirSync(p.local).filter((f) => f.includes('.conflict-'))).toEqual([]);
@@ -201,7 +177,7 @@ describe('pair sync against a real server', () => {
   });
 
   it('takes a version another machine put over ours, ours set aside there, as a change, not a conflict', async () => {
-    write(p, 'first.txt', 'one');
+    p.write('first.txt', 'one');
     await converge(p);
     // Our upload of f.txt reached the server, then the process died before the index recorded it.
     await uploadThenCrash(p, 'f.txt', 'ours');
@@ -224,7 +200,7 @@ describe('pair sync against a real server', () => {
   });
 
   it('recognises a folder a crash left made on the server, so the folder turned into a file here is no conflict', async () => {
-    write(p, 'first.txt', 'one');
+    p.write('first.txt', 'one');
     await converge(p);
     // Our mkdir of "made" reached the server, then the process died before the index recorded it.
     fs.mkdirSync(path.join(p.local, 'made'));
@@ -234,7 +210,7 @@ describe('pair sync against a real server', () => {
     journalMkdir(p.index, pairId, 'made', { mtimeMs: st.mtimeMs, ino: st.ino });
     // After the restart the user replaces the folder by a file.
     fs.rmdirSync(path.join(p.local, 'made'));
-    write(p, 'made', 'a file now');
+    p.write('made', 'a file now');
     await converge(p);
     expect(await remoteText(`${p.remote}/made`)).toBe('a file now');
     expect(fs.readdirSync(p.local).filter((f) => f.includes('.conflict-'))).toEqual([]);
@@ -250,10 +226,10 @@ describe('pair sync against a real server', () => {
     });
     try {
       const ctx = { ...p.ctx, remote: vospaceRemote(slow, p.ctx.pair) };
-      write(p, 'big.bin', 'a'.repeat(3 * 1024 * 1024));
+      p.write('big.bin', 'a'.repeat(3 * 1024 * 1024));
       const first = syncPair(ctx);
       await new Promise((r) => setTimeout(r, 700));
-      write(p, 'big.bin', 'edited while uploading');
+      p.write('big.bin', 'edited while uploading');
       const r1 = await first;
       expect(r1.report?.failed ?? []).toEqual([]);
       const results = await syncUntilStable(ctx);

@@ -6,14 +6,12 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { parseConfigText, type PairConfig } from '../../src/agent/config/index.js';
 import { syncPair, syncUntilStable, type PairContext } from '../../src/agent/engine/pair-sync.js';
 import { isPlanEmpty, type Plan } from '../../src/agent/reconcile/index.js';
-import { vospaceRemote } from '../../src/agent/remote/vospace/connect.js';
-import { SyncIndex } from '../../src/agent/store/index-db.js';
 import { journalUpload } from '../../src/agent/store/transfer-journal.js';
 import type { Client } from '../../src/vospace/client.js';
 import { startAliceServer, type AliceServer } from '../support/alice-server.js';
+import { openPair, type PairFixture } from '../support/pair-fixture.js';
 import { Rng } from '../sim/rng.js';
 
 let server: AliceServer;
@@ -28,58 +26,36 @@ afterAll(async () => {
   await server.close();
 });
 
-interface Pair {
-  local: string;
-  ctx: PairContext;
-  index: SyncIndex;
-}
-
-function makePair(extra = ''): Pair {
+function makePair(): PairFixture {
   n++;
-  const local = path.join(server.tmp, `local${n}`);
-  fs.mkdirSync(local, { recursive: true });
-  const pair = parseConfigText(
-    `pairs:\n  - name: s${n}\n    local: ${local}\n    remote: vos:alice/scoped${n}\n${extra}`,
-    'test.yaml',
-  ).pairs[0] as PairConfig;
-  const index = SyncIndex.open(path.join(server.tmp, `index${n}.sqlite`));
-  let clock = Date.UTC(2026, 11, 5, 12, 0, 0);
-  return {
-    local,
-    index,
-    ctx: {
-      pair,
-      remote: vospaceRemote(client, pair),
-      index,
-      now: () => (clock += 1000),
-      host: 'testhost',
-      concurrency: 4,
-      caseInsensitiveLocal: false,
-    },
-  };
+  return openPair({
+    name: `s${n}`,
+    local: path.join(server.tmp, `local${n}`),
+    remote: `vos:alice/scoped${n}`,
+    indexFile: path.join(server.tmp, `index${n}.sqlite`),
+    client,
+    clockStart: Date.UTC(2026, 11, 5, 12, 0, 0),
+    host: 'testhost',
+    concurrency: 4,
+  });
 }
 
-const write = (p: Pair, rel: string, content: string) => {
-  fs.mkdirSync(path.dirname(path.join(p.local, rel)), { recursive: true });
-  fs.writeFileSync(path.join(p.local, rel), content);
-};
-
-async function converge(p: Pair): Promise<void> {
+async function converge(p: PairFixture): Promise<void> {
   await syncUntilStable(p.ctx);
   const again = await syncPair(p.ctx);
   expect(again.plan && isPlanEmpty(again.plan)).toBe(true);
 }
 
 /** A watcher-triggered cycle: the cached listing, and the changed paths. */
-const scoped = (p: Pair, changed: string[], extra: Partial<PairContext> = {}) =>
+const scoped = (p: PairFixture, changed: string[], extra: Partial<PairContext> = {}) =>
   syncPair({ ...p.ctx, useCachedRemote: true, changedPaths: changed, ...extra });
 
 const actions = (plan: Plan | undefined) =>
   (plan?.actions ?? []).map((a) => `${a.type} ${'path' in a ? a.path : `${a.from} → ${a.to}`}`).sort();
 
-async function seeded(): Promise<Pair> {
+async function seeded(): Promise<PairFixture> {
   const p = makePair();
-  for (const d of ['a', 'b', 'c/d']) for (let i = 0; i < 4; i++) write(p, `${d}/${i}.txt`, `${d} ${i}`);
+  for (const d of ['a', 'b', 'c/d']) for (let i = 0; i < 4; i++) p.write(`${d}/${i}.txt`, `${d} ${i}`);
   await converge(p);
   return p;
 }
@@ -87,9 +63,9 @@ async function seeded(): Promise<Pair> {
 describe('a cycle scoped to the changed paths', () => {
   it('observes, plans and uploads only the reported path', async () => {
     const p = await seeded();
-    write(p, 'a/1.txt', 'edited');
+    p.write('a/1.txt', 'edited');
     // Changed too, but not reported: a scoped cycle must not even look at it.
-    write(p, 'b/2.txt', 'unreported edit');
+    p.write('b/2.txt', 'unreported edit');
     const r = await scoped(p, ['a/1.txt']);
     expect(r.scope).toEqual(['a/1.txt']);
     expect(actions(r.plan)).toEqual(['upload a/1.txt']);
@@ -107,12 +83,12 @@ describe('a cycle scoped to the changed paths', () => {
     fs.renameSync(path.join(p.local, 'a/0.txt'), path.join(p.local, 'b/moved.txt'));
     const r = await scoped(p, ['a/0.txt', 'b/moved.txt']);
     expect(actions(r.plan)).toEqual(['moveRemote a/0.txt → b/moved.txt']);
-    expect(await client.isfile('vos:alice/scoped' + n + '/b/moved.txt')).toBe(true);
+    expect(await client.isfile(`${p.remote}/b/moved.txt`)).toBe(true);
   });
 
   it('widens to a new folder and creates it on the server with its contents', async () => {
     const p = await seeded();
-    write(p, 'new/deep/f.txt', 'fresh');
+    p.write('new/deep/f.txt', 'fresh');
     const r = await scoped(p, ['new/deep/f.txt']);
     expect(r.scope).toEqual(['new']);
     expect(actions(r.plan)).toEqual(['mkdirRemote new', 'mkdirRemote new/deep', 'upload new/deep/f.txt']);
@@ -135,7 +111,7 @@ describe('a cycle scoped to the changed paths', () => {
 
   it('still pauses when the scope is the whole pair and it emptied', async () => {
     const p = makePair();
-    for (const f of ['x.txt', 'y.txt', 'z.txt']) write(p, f, f);
+    for (const f of ['x.txt', 'y.txt', 'z.txt']) p.write(f, f);
     await converge(p);
     for (const f of ['x.txt', 'y.txt', 'z.txt']) fs.rmSync(path.join(p.local, f));
     const r = await scoped(p, ['x.txt', 'y.txt', 'z.txt']);
@@ -152,7 +128,7 @@ describe('a cycle scoped to the changed paths', () => {
       mtimeMs: st.mtimeMs,
       ino: st.ino,
     });
-    write(p, 'a/1.txt', 'edited');
+    p.write('a/1.txt', 'edited');
     const r = await scoped(p, ['a/1.txt']);
     expect(r.scope).toBeUndefined();
     expect(actions(r.plan)).toEqual(['upload a/1.txt']);
@@ -161,12 +137,12 @@ describe('a cycle scoped to the changed paths', () => {
   it('on a disk that folds case, plans a changed name with the names it clashes with', async () => {
     const p = await seeded();
     const folding = { caseInsensitiveLocal: true };
-    await client.upload(path.join(p.local, 'a/2.txt'), `vos:alice/scoped${n}/a/READ.txt`);
-    write(p, 'a/read.txt', 'mine');
+    await client.upload(path.join(p.local, 'a/2.txt'), `${p.remote}/a/READ.txt`);
+    p.write('a/read.txt', 'mine');
     // A poll lists the remote name; the two spellings clash on this disk, and the one on it keeps the name.
     const polled = await syncPair({ ...p.ctx, ...folding });
     expect(polled.plan?.notices.map((x) => `${x.kind} ${x.path}`)).toEqual(['case-clash a/READ.txt']);
-    write(p, 'a/read.txt', 'mine, edited');
+    p.write('a/read.txt', 'mine, edited');
     const r = await scoped(p, ['a/read.txt'], folding);
     expect(r.scope).toEqual(['a/READ.txt', 'a/read.txt']);
     expect(actions(r.plan)).toEqual(['upload a/read.txt']);
@@ -184,11 +160,11 @@ describe('a cycle scoped to the changed paths', () => {
         const op = rng.int(0, 3);
         if (op === 0 || files.length === 0) {
           const f = `${rng.pick(dirs)}/n${round}-${k}.txt`;
-          write(p, f, `new ${round} ${k}`);
+          p.write(f, `new ${round} ${k}`);
           changed.add(f);
         } else if (op === 1) {
           const f = rng.pick(files);
-          write(p, f, `edit ${round} ${k}`);
+          p.write(f, `edit ${round} ${k}`);
           changed.add(f);
         } else if (op === 2) {
           const f = rng.pick(files);

@@ -7,14 +7,13 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { parseConfigText, type PairConfig } from '../../src/agent/config/index.js';
-import { SyncIndex } from '../../src/agent/store/index-db.js';
-import { syncPair, syncUntilStable, type PairContext } from '../../src/agent/engine/pair-sync.js';
+import { syncPair, syncUntilStable } from '../../src/agent/engine/pair-sync.js';
 import { isPlanEmpty } from '../../src/agent/reconcile/index.js';
 import type { RunningServer } from '../../src/server/server.js';
 import { startAliceServer, type AliceServer } from '../support/alice-server.js';
-import { Client } from '../../src/vospace/client.js';
+import { openPair, type PairFixture } from '../support/pair-fixture.js';
 import { vospaceRemote } from '../../src/agent/remote/vospace/connect.js';
+import { Client } from '../../src/vospace/client.js';
 import { PLACEHOLDER_GRACE_MS } from '../../src/agent/engine/prepare.js';
 
 let server: AliceServer;
@@ -33,44 +32,26 @@ afterAll(async () => {
   await server.close();
 });
 
-interface Machine {
-  local: string;
-  ctx: PairContext;
-  /** Moves the machine's clock on. */
-  advance(ms: number): void;
-}
-
-/** Two machines on a fresh remote folder. */
-function machines(extra = ''): [Machine, Machine, string] {
+/** Two machines on a fresh remote folder; `settings` are further keys of both pairs. */
+function machines(settings: Record<string, unknown> = {}): [PairFixture, PairFixture, string] {
   n++;
   const remote = `vos:alice/two${n}`;
-  const make = (host: string): Machine => {
-    const local = path.join(tmp, `${host}${n}`);
-    fs.mkdirSync(local, { recursive: true });
-    const cfg = parseConfigText(
-      `pairs:\n  - name: p\n    local: ${local}\n    remote: ${remote}\n${extra}`,
-      'test.yaml',
-    );
-    const index = SyncIndex.open(path.join(tmp, `${host}${n}.sqlite`));
-    let clock = Date.UTC(2026, 11, 1, 22, 18, 15);
-    return {
-      local,
-      advance: (ms) => (clock += ms),
-      ctx: {
-        pair: cfg.pairs[0] as PairConfig,
-        remote: vospaceRemote(client, cfg.pairs[0] as PairConfig),
-        index,
-        now: () => (clock += 1000),
-        host,
-        concurrency: 4,
-        caseInsensitiveLocal: false,
-      },
-    };
-  };
+  const make = (host: string): PairFixture =>
+    openPair({
+      name: 'p',
+      local: path.join(tmp, `${host}${n}`),
+      remote,
+      settings,
+      indexFile: path.join(tmp, `${host}${n}.sqlite`),
+      client,
+      clockStart: Date.UTC(2026, 11, 1, 22, 18, 15),
+      host,
+      concurrency: 4,
+    });
   return [make('laptop'), make('desk'), remote];
 }
 
-async function settle(...ms: Machine[]): Promise<void> {
+async function settle(...ms: PairFixture[]): Promise<void> {
   for (let round = 0; round < 2; round++) for (const m of ms) await syncUntilStable(m.ctx);
   for (const m of ms) {
     const again = await syncPair(m.ctx);
@@ -93,11 +74,6 @@ function tree(dir: string): Record<string, string> {
   return out;
 }
 
-const put = (m: Machine, rel: string, content: string) => {
-  fs.mkdirSync(path.dirname(path.join(m.local, rel)), { recursive: true });
-  fs.writeFileSync(path.join(m.local, rel), content);
-};
-
 describe('two machines sharing one remote folder', () => {
   it('syncs every name people use, mapped to names CADC can store and back', async () => {
     const [a, b, remote] = machines();
@@ -112,9 +88,9 @@ describe('two machines sharing one remote folder', () => {
       'x'.repeat(250) + '.txt',
       '~20 literal.txt',
     ];
-    for (const name of names) put(a, name, `content of ${name}`);
+    for (const name of names) a.write(name, `content of ${name}`);
     // macOS writes names decomposed (NFD): one name with its NFC spelling, synced once.
-    put(a, 'Ame\u0301lie-nfd.txt', 'decomposed');
+    a.write('Ame\u0301lie-nfd.txt', 'decomposed');
     await settle(a, b);
     expect(tree(b.local)).toEqual(tree(a.local));
     expect(Object.keys(tree(b.local))).toHaveLength(names.length + 1);
@@ -125,7 +101,7 @@ describe('two machines sharing one remote folder', () => {
     expect(onServer).toContain('~7E20~20literal.txt');
     expect(await client.listdir(`${remote}/sub~20dir`)).toEqual(['inner~20file~3F.txt']);
     // Edits and deletes of mapped names travel too.
-    put(b, 'My Paper draft.pdf', 'edited on the desk');
+    b.write('My Paper draft.pdf', 'edited on the desk');
     fs.rmSync(path.join(b.local, 'data [1].fits'));
     await settle(b, a);
     expect(tree(a.local)['My Paper draft.pdf']).toBe('edited on the desk');
@@ -135,8 +111,8 @@ describe('two machines sharing one remote folder', () => {
   it('reports a name too long once encoded as not synced, once, and syncs the rest', async () => {
     const [a, b] = machines();
     const long = 'a b'.repeat(70) + '.txt';
-    put(a, long, 'too long for the server once mapped');
-    put(a, 'fine.txt', 'fine');
+    a.write(long, 'too long for the server once mapped');
+    a.write('fine.txt', 'fine');
     const first = await syncPair(a.ctx);
     expect(first.localProblems).toEqual([
       expect.objectContaining({
@@ -150,8 +126,8 @@ describe('two machines sharing one remote folder', () => {
   });
 
   it('keeps names as they are with nameEncoding off: such files stay local and are reported', async () => {
-    const [a] = machines('    nameEncoding: false\n');
-    put(a, 'with space.txt', 'x');
+    const [a] = machines({ nameEncoding: false });
+    a.write('with space.txt', 'x');
     const r = await syncPair(a.ctx);
     expect(r.localProblems.map((p) => p.path)).toEqual(['with space.txt']);
     expect(r.localProblems[0]!.message).toMatch(/illegal character 'space'/);
@@ -159,10 +135,10 @@ describe('two machines sharing one remote folder', () => {
 
   it('keeps both versions when both machines upload the same file at the same moment', async () => {
     const [a, b] = machines();
-    put(a, 'f.txt', 'A\n');
+    a.write('f.txt', 'A\n');
     await settle(a, b);
-    put(a, 'f.txt', 'A\nfrom the laptop\n');
-    put(b, 'f.txt', 'A\nfrom the desk\n');
+    a.write('f.txt', 'A\nfrom the laptop\n');
+    b.write('f.txt', 'A\nfrom the desk\n');
     // Both agents check the node, find it unchanged, and upload: VOSpace has no conditional PUT.
     const [ra, rb] = await Promise.all([syncPair(a.ctx), syncPair(b.ctx)]);
     expect(ra.report?.done).toBeGreaterThan(0);
@@ -177,7 +153,7 @@ describe('two machines sharing one remote folder', () => {
 
   it('a file that keeps changing while it uploads converges to its last content, with no conflict copy', async () => {
     const [a, b] = machines();
-    put(a, 'growing.log', 'start\n');
+    a.write('growing.log', 'start\n');
     await settle(a, b);
     const slow = new Client({
       registryUrl: `${srv.baseUrl}/reg/resource-caps`,
@@ -211,7 +187,7 @@ describe('two machines sharing one remote folder', () => {
 
   it('waits for a file another machine is still uploading instead of taking its empty placeholder', async () => {
     const [a, b, remote] = machines();
-    put(a, 'seed.txt', 'seed');
+    a.write('seed.txt', 'seed');
     await settle(a, b);
     // The laptop's push negotiation made the node; its bytes are not there yet.
     const empty = path.join(tmp, 'empty');
@@ -222,7 +198,7 @@ describe('two machines sharing one remote folder', () => {
     expect(held.clean).toBe(false);
     expect(fs.existsSync(path.join(b.local, 'cube.fits'))).toBe(false);
     // The bytes arrive: the desk downloads them, and no 0-byte version ever went to its trash.
-    put(a, 'cube.fits', 'the real cube');
+    a.write('cube.fits', 'the real cube');
     await client.upload(path.join(a.local, 'cube.fits'), `${remote}/cube.fits`);
     await settle(a, b);
     expect(tree(b.local)['cube.fits']).toBe('the real cube');
@@ -245,10 +221,10 @@ describe('two machines sharing one remote folder', () => {
 
   it('puts a conflict copy on both machines', async () => {
     const [a, b] = machines();
-    put(a, 'report.txt', 'v1');
+    a.write('report.txt', 'v1');
     await settle(a, b);
-    put(a, 'report.txt', 'laptop edit');
-    put(b, 'report.txt', 'desk edit');
+    a.write('report.txt', 'laptop edit');
+    b.write('report.txt', 'desk edit');
     await syncUntilStable(b.ctx);
     await settle(a, b);
     const files = tree(a.local);

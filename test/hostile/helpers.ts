@@ -4,13 +4,12 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { expect } from 'vitest';
-import { parseConfigText, type PairConfig } from '../../src/agent/config/index.js';
-import { SyncIndex } from '../../src/agent/store/index-db.js';
+import type { SyncIndex } from '../../src/agent/store/index-db.js';
 import type { PairContext } from '../../src/agent/engine/pair-sync.js';
 import { Client, type ClientOptions } from '../../src/vospace/client.js';
 import { VosError } from '../../src/vospace/errors.js';
 import { TEMP_PREFIX } from '../../src/util/temp-files.js';
-import { vospaceRemote } from '../../src/agent/remote/vospace/connect.js';
+import { openPair } from '../support/pair-fixture.js';
 
 export const TOKEN = 'hostile-suite-secret-token';
 
@@ -136,22 +135,14 @@ export function makePair(
   local: string,
   remote: string,
 ): { ctx: PairContext; index: SyncIndex } {
-  const cfg = parseConfigText(
-    `pairs:\n  - name: ${name}\n    local: ${local}\n    remote: ${remote}\n`,
-    path.join(dir, 'vosync.yaml'),
-  );
-  const index = SyncIndex.open(path.join(dir, `${name}.sqlite`));
-  let clock = Date.UTC(2026, 0, 2, 12, 0, 0);
-  return {
-    index,
-    ctx: {
-      pair: cfg.pairs[0] as PairConfig,
-      remote: vospaceRemote(client, cfg.pairs[0] as PairConfig),
-      index,
-      now: () => (clock += 1000),
-      host: 'hostiletest',
-      concurrency: 2,
-      caseInsensitiveLocal: false,
-    },
-  };
+  return openPair({
+    name,
+    local,
+    remote,
+    indexFile: path.join(dir, `${name}.sqlite`),
+    client,
+    clockStart: Date.UTC(2026, 0, 2, 12, 0, 0),
+    host: 'hostiletest',
+    concurrency: 2,
+  });
 }
