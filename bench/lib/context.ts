@@ -4,7 +4,8 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { parseConfigText, type PairConfig } from '../../src/agent/config/index.js';
+import type { PairConfig } from '../../src/agent/config/index.js';
+import { pairConfig as pairFromConfig } from '../../test/support/pair-fixture.js';
 import { NodeStore, type ServiceName } from '../../src/server/store.js';
 import { Client } from '../../src/vospace/client.js';
 import type { TreeFile } from './files.js';
@@ -91,11 +92,7 @@ export function benchClient(registryUrl: string, cacheDir: string, connections =
 
 /** A pair as the daemon would read it from a config file. */
 export function pairConfig(name: string, local: string, remote: string): PairConfig {
-  const cfg = parseConfigText(
-    `pairs:\n  - name: ${name}\n    local: ${local}\n    remote: ${remote}\n    mode: two-way\n`,
-    'bench.yaml',
-  );
-  return cfg.pairs[0]!;
+  return pairFromConfig(name, local, remote, { mode: 'two-way' });
 }
 
 /**

@@ -3,7 +3,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { parseConfigText } from '../../src/agent/config/index.js';
+import { pairConfig } from '../support/pair-fixture.js';
 import type { ActionEvent } from '../../src/agent/engine/executor.js';
 import { LandedUploads, listingBatch } from '../../src/agent/engine/landed-uploads.js';
 import { syncPair } from '../../src/agent/engine/pair-sync.js';
@@ -99,10 +99,7 @@ describe('landed uploads', () => {
       const local = path.join(tmp, 'local');
       fs.mkdirSync(path.join(local, 'e'), { recursive: true });
       for (let i = 0; i < 100; i++) fs.writeFileSync(path.join(local, 'e', `f${i}`), `file ${i}`);
-      const pair = parseConfigText(
-        `pairs:\n  - name: p\n    local: ${local}\n    remote: vos:root\n`,
-        't.yaml',
-      ).pairs[0]!;
+      const pair = pairConfig('p', local, 'vos:root');
       const index = SyncIndex.open(path.join(tmp, 'index.sqlite'));
       let clock = Date.UTC(2026, 0, 5);
       const ctx = {

@@ -7,7 +7,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { parseConfigText } from '../../src/agent/config/index.js';
+import { pairConfig } from '../support/pair-fixture.js';
 import { syncPair, type CycleResult } from '../../src/agent/engine/pair-sync.js';
 import { vospaceRemote } from '../../src/agent/remote/vospace/connect.js';
 import { SyncIndex } from '../../src/agent/store/index-db.js';
@@ -35,10 +35,7 @@ async function cycle(
   local: string,
   remote: string,
 ): Promise<{ r: CycleResult; lines: string[] }> {
-  const pair = parseConfigText(
-    `pairs:\n  - name: ${name}\n    local: ${local}\n    remote: ${remote}\n    mode: two-way\n`,
-    'test.yaml',
-  ).pairs[0]!;
+  const pair = pairConfig(name, local, remote, { mode: 'two-way' });
   const index = SyncIndex.open(path.join(server.tmp, `${name}.sqlite`));
   const from = server.requests.length;
   try {

@@ -9,7 +9,7 @@ import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { parseConfigText, type PairConfig } from '../../src/agent/config/index.js';
+import { pairConfig } from '../support/pair-fixture.js';
 import { SyncIndex } from '../../src/agent/store/index-db.js';
 import { isPlanEmpty } from '../../src/agent/reconcile/index.js';
 import { syncPair, type PairContext } from '../../src/agent/engine/pair-sync.js';
@@ -192,11 +192,7 @@ export async function runCampaign(opts: CampaignOptions): Promise<CampaignResult
       const local = path.join(tmp, name);
       fs.cpSync(master, local, { recursive: true });
       const remote = `vos:${USER}/${name}`;
-      const cfg = parseConfigText(
-        `pairs:\n  - name: ${name}\n    local: ${local}\n    remote: ${remote}\n`,
-        `${name}.yaml`,
-      );
-      const pair = cfg.pairs[0] as PairConfig;
+      const pair = pairConfig(name, local, remote);
       const indexFile = path.join(tmp, `${name}.sqlite`);
       let clock = Date.UTC(2026, 0, 5, 9, 0, 0);
       const makeCtx = () => {

@@ -10,7 +10,8 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { parseConfigText, type PairConfig } from '../../src/agent/config/index.js';
+import type { PairConfig } from '../../src/agent/config/index.js';
+import { pairConfig } from '../support/pair-fixture.js';
 import {
   conflictCopyInfo,
   conflictOriginal,
@@ -289,10 +290,7 @@ export async function runMultiSeed(world: SimWorld, opts: MultiOptions): Promise
       [0.2, 'local-wins'],
       [0.2, 'remote-wins'],
     ] as const);
-    const pair = parseConfigText(
-      `pairs:\n  - name: sim\n    local: ${localRoot}\n    remote: vos:${remoteRoot}\n    mode: two-way\n    conflict: ${policy}\n`,
-      `${name}.yaml`,
-    ).pairs[0] as PairConfig;
+    const pair = pairConfig('sim', localRoot, `vos:${remoteRoot}`, { mode: 'two-way', conflict: policy });
     const clock = { t: START };
     const local = new LocalSide(localRoot, () => (clock.t += 1000));
     locals.push(local);

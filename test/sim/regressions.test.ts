@@ -6,7 +6,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { parseConfigText, type PairConfig } from '../../src/agent/config/index.js';
+import { pairConfig } from '../support/pair-fixture.js';
 import { SyncIndex } from '../../src/agent/store/index-db.js';
 import { syncPair, type PairContext } from '../../src/agent/engine/pair-sync.js';
 import { MemoryRemote } from '../support/memory-remote.js';
@@ -65,10 +65,7 @@ function makePair() {
   const remoteRoot = `alice/${id}`;
   const remote = new MemorySide(world.store, remoteRoot);
   world.store.mkdirs(remoteRoot);
-  const pair = parseConfigText(
-    `pairs:\n  - name: ${id}\n    local: ${localRoot}\n    remote: vos:${remoteRoot}\n`,
-    `${id}.yaml`,
-  ).pairs[0] as PairConfig;
+  const pair = pairConfig(id, localRoot, `vos:${remoteRoot}`);
   /** One sync cycle; `interfere` runs a change just before the first agent call with that label. */
   const cycle = async (interfere?: [string, () => Promise<void>]) => {
     const fate = new Fate(undefined, new Map(interfere ? [interfere] : []));

@@ -7,7 +7,7 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { parseConfigText, type PairConfig } from '../../src/agent/config/index.js';
+import { pairConfig } from '../support/pair-fixture.js';
 import { SyncIndex } from '../../src/agent/store/index-db.js';
 import { isPlanEmpty, type Plan } from '../../src/agent/reconcile/index.js';
 import { syncPair, type CycleResult, type PairContext } from '../../src/agent/engine/pair-sync.js';
@@ -128,11 +128,7 @@ export async function runSeed(world: SimWorld, opts: SimOptions): Promise<SimOut
     [0.2, 'local-wins'],
     [0.2, 'remote-wins'],
   ] as const);
-  const cfg = parseConfigText(
-    `pairs:\n  - name: sim\n    local: ${localRoot}\n    remote: vos:${remoteRoot}\n    mode: two-way\n    conflict: ${policy}\n`,
-    'sim.yaml',
-  );
-  const pair = cfg.pairs[0] as PairConfig;
+  const pair = pairConfig('sim', localRoot, `vos:${remoteRoot}`, { mode: 'two-way', conflict: policy });
   log(`seed ${seed}: policy ${policy}`);
 
   let clock = START;
