@@ -5,6 +5,7 @@
 import Database from 'better-sqlite3';
 import fs from 'node:fs';
 import path from 'node:path';
+import { configYaml } from '../../src/agent/config/write.js';
 import { CLI, TOKEN, startProc, type Proc } from './procs.js';
 import { sleep } from './files.js';
 
@@ -33,30 +34,16 @@ export function writeDaemonConfig(
 ): string {
   fs.mkdirSync(dir, { recursive: true });
   const config = path.join(dir, 'config.yaml');
-  fs.writeFileSync(
-    config,
-    [
-      `registry: ${registryUrl}`,
-      'auth:',
-      `  token: ${TOKEN}`,
-      'transfers:',
-      `  concurrency: ${concurrency}`,
-      'status:',
-      '  port: 0',
-      `  tokenFile: ${path.join(dir, 'status-token')}`,
-      'state:',
-      `  dir: ${path.join(dir, 'state')}`,
-      'log:',
-      `  file: ${path.join(dir, 'vosync.log')}`,
-      'pairs:',
-      `  - name: ${pair.name}`,
-      `    local: ${pair.local}`,
-      `    remote: ${pair.remote}`,
-      '    mode: two-way',
-      '',
-    ].join('\n'),
-    { mode: 0o600 },
-  );
+  const doc = {
+    registry: registryUrl,
+    auth: { token: TOKEN },
+    transfers: { concurrency },
+    status: { port: 0, tokenFile: path.join(dir, 'status-token') },
+    state: { dir: path.join(dir, 'state') },
+    log: { file: path.join(dir, 'vosync.log') },
+    pairs: [{ name: pair.name, local: pair.local, remote: pair.remote, mode: 'two-way' }],
+  };
+  fs.writeFileSync(config, configYaml(doc), { mode: 0o600 });
   return config;
 }
 

@@ -3,6 +3,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { configYaml } from '../../src/agent/config/write.js';
 import { Client } from '../../src/vospace/client.js';
 
 export const CLI = path.resolve('dist/cli/main.js');
@@ -82,7 +83,6 @@ export interface PairSpec {
   local: string;
   remote: string;
   mode?: string;
-  extra?: string;
 }
 
 export function writeConfig(
@@ -92,36 +92,17 @@ export function writeConfig(
   opts: { concurrency?: number; remotePoll?: string; certificate?: string } = {},
 ): string {
   const file = path.join(dir, 'config.yaml');
-  const lines = [
-    `registry: ${baseUrl}/reg/resource-caps`,
-    'auth:',
-    opts.certificate ? `  certificate: ${opts.certificate}` : '  token: alicetoken1',
-    'transfers:',
-    `  concurrency: ${opts.concurrency ?? 4}`,
-    '  retries: 8',
-    '  timeoutSeconds: 10',
-    'schedule:',
-    `  remotePoll: "${opts.remotePoll ?? '*/10 * * * * *'}"`,
-    'status:',
-    '  port: 0',
-    `  tokenFile: ${path.join(dir, 'status-token')}`,
-    'state:',
-    `  dir: ${path.join(dir, 'state')}`,
-    'log:',
-    `  file: ${path.join(dir, 'vosync.log')}`,
-    '  level: debug',
-    'pairs:',
-  ];
-  for (const p of pairs) {
-    lines.push(
-      `  - name: ${p.name}`,
-      `    local: ${p.local}`,
-      `    remote: ${p.remote}`,
-      `    mode: ${p.mode ?? 'two-way'}`,
-    );
-    if (p.extra) lines.push(p.extra);
-  }
-  fs.writeFileSync(file, lines.join('\n') + '\n', { mode: 0o600 });
+  const doc = {
+    registry: `${baseUrl}/reg/resource-caps`,
+    auth: opts.certificate ? { certificate: opts.certificate } : { token: 'alicetoken1' },
+    transfers: { concurrency: opts.concurrency ?? 4, retries: 8, timeoutSeconds: 10 },
+    schedule: { remotePoll: opts.remotePoll ?? '*/10 * * * * *' },
+    status: { port: 0, tokenFile: path.join(dir, 'status-token') },
+    state: { dir: path.join(dir, 'state') },
+    log: { file: path.join(dir, 'vosync.log'), level: 'debug' },
+    pairs: pairs.map((p) => ({ name: p.name, local: p.local, remote: p.remote, mode: p.mode ?? 'two-way' })),
+  };
+  fs.writeFileSync(file, configYaml(doc), { mode: 0o600 });
   return file;
 }
 

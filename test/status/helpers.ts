@@ -5,6 +5,7 @@ import path from 'node:path';
 import { Readable, Writable } from 'node:stream';
 import { startStatusApi, type StatusApi } from '../../src/agent/api/index.js';
 import { loadConfig, type VosyncConfig } from '../../src/agent/config/index.js';
+import { configYaml } from '../../src/agent/config/write.js';
 import { Daemon } from '../../src/agent/daemon.js';
 import type { CliIo } from '../../src/cli/common.js';
 import { runCli } from '../../src/cli/program.js';
@@ -69,49 +70,41 @@ export interface PairSpec {
   ignore?: string[];
 }
 
-/** Writes a config file for a daemon whose pairs live under `dir`, and loads it. */
+/**
+ * Writes a config file for a daemon whose pairs live under `dir`, and loads it; `extra` holds more top-level
+ * sections (`notifications`, …) as the file spells them.
+ */
 export function writeConfig(
   env: Env,
   dir: string,
   pairs: PairSpec[],
-  opts: { remotePoll?: string; concurrency?: number; extra?: string[] } = {},
+  opts: { remotePoll?: string; concurrency?: number; extra?: Record<string, unknown> } = {},
 ): VosyncConfig {
   fs.mkdirSync(dir, { recursive: true });
-  const lines = [
-    `registry: ${env.srv.baseUrl}/reg/resource-caps`,
-    'auth:',
-    `  tokenFile: ${path.join(dir, 'vos-token')}`,
-    'schedule:',
-    `  remotePoll: "${opts.remotePoll ?? '*/1 * * * * *'}"`,
-    '  fullRescan: "0 0 * * *"',
-    ...(opts.concurrency ? ['transfers:', `  concurrency: ${opts.concurrency}`] : []),
-    ...(opts.extra ?? []),
-    'status:',
-    '  port: 0',
-    `  tokenFile: ${path.join(dir, 'status-token')}`,
-    'state:',
-    `  dir: ${path.join(dir, 'state')}`,
-    'log:',
-    `  file: ${path.join(dir, 'vosync.log')}`,
-    'pairs:',
-  ];
-  for (const p of pairs) {
-    const local = path.join(dir, p.name);
-    fs.mkdirSync(local, { recursive: true });
-    lines.push(
-      `  - name: ${p.name}`,
-      `    local: ${local}`,
-      `    remote: vos:alice/${path.basename(dir)}-${p.name}`,
-    );
-    lines.push(`    mode: ${p.mode ?? 'two-way'}`);
-    if (p.ignore) {
-      lines.push('    ignore:');
-      for (const i of p.ignore) lines.push(`      - "${i}"`);
-    }
-  }
+  const doc = {
+    registry: `${env.srv.baseUrl}/reg/resource-caps`,
+    auth: { tokenFile: path.join(dir, 'vos-token') },
+    schedule: { remotePoll: opts.remotePoll ?? '*/1 * * * * *', fullRescan: '0 0 * * *' },
+    ...(opts.concurrency ? { transfers: { concurrency: opts.concurrency } } : {}),
+    ...opts.extra,
+    status: { port: 0, tokenFile: path.join(dir, 'status-token') },
+    state: { dir: path.join(dir, 'state') },
+    log: { file: path.join(dir, 'vosync.log') },
+    pairs: pairs.map((p) => {
+      const local = path.join(dir, p.name);
+      fs.mkdirSync(local, { recursive: true });
+      return {
+        name: p.name,
+        local,
+        remote: `vos:alice/${path.basename(dir)}-${p.name}`,
+        mode: p.mode ?? 'two-way',
+        ...(p.ignore ? { ignore: p.ignore } : {}),
+      };
+    }),
+  };
   fs.writeFileSync(path.join(dir, 'vos-token'), 'alicetoken1\n', { mode: 0o600 });
   const file = path.join(dir, 'config.yaml');
-  fs.writeFileSync(file, lines.join('\n') + '\n');
+  fs.writeFileSync(file, configYaml(doc));
   return loadConfig(file);
 }
 

@@ -39,7 +39,7 @@ describe('notifications from the daemon', () => {
     const script = fakeNotifier(path.join(env.tmp, 'bin'), log);
     const config = writeConfig(env, dir, [{ name: 'lab' }], {
       remotePoll: '0 0 * * *',
-      extra: ['notifications:', `  command: ${script}`],
+      extra: { notifications: { command: script } },
     });
     const local = path.join(dir, 'lab');
     for (let i = 0; i < 10; i++) fs.writeFileSync(path.join(local, `f${i}.txt`), `file ${i}`);
@@ -84,7 +84,7 @@ describe('notifications from the daemon', () => {
     const script = fakeNotifier(path.join(env.tmp, 'bin-off'), log);
     const config = writeConfig(env, dir, [{ name: 'quiet' }], {
       remotePoll: '0 0 * * *',
-      extra: ['notifications:', '  enabled: false', `  command: ${script}`],
+      extra: { notifications: { enabled: false, command: script } },
     });
     const d = await startDaemon(env, config);
     try {
