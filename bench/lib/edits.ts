@@ -2,11 +2,12 @@
  * Timed edits for the latency figures: save a new version of a file, then ask the server every 20 ms until the
  * node carries the new MD5. One edit at a time.
  */
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Client } from '../../src/vospace/client.js';
 import { sleep, type Tree } from './files.js';
+import { md5Hex } from '../../src/util/md5.js';
 
 export const POLL_MS = 20;
 export const GIVE_UP_MS = 30_000;
@@ -25,7 +26,7 @@ export async function timeEdits(
   for (let i = 0; i < edits; i++) {
     const f = tree.files[i % Math.min(EDITED, tree.files.length)]!;
     const body = Buffer.concat([Buffer.from(`edit ${i}\n`), randomBytes(100 + ((i * 131) % 4000))]);
-    const md5 = createHash('md5').update(body).digest('hex');
+    const md5 = md5Hex(body);
     const start = performance.now();
     fs.writeFileSync(path.join(tree.root, f.rel), body);
     let seen = false;

@@ -5,6 +5,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
+import { md5Hex } from '../../src/util/md5.js';
 
 export interface TreeFile {
   /** Relative POSIX path. */
@@ -43,7 +44,7 @@ export function makeTree(root: string, count: number, dirCount: number, size: nu
     const start = (i * 4099) % (pool.length - n);
     const body = Buffer.concat([header, pool.subarray(start, start + Math.max(0, n - header.length))]);
     fs.writeFileSync(path.join(root, rel), body);
-    files.push({ rel, size: body.length, md5: createHash('md5').update(body).digest('hex') });
+    files.push({ rel, size: body.length, md5: md5Hex(body) });
   }
   return { root, dirs, files };
 }

@@ -20,6 +20,7 @@ import { follow303, kindForJobError } from './jobs.js';
 import { type NodeLocation, displayLocation, locationUri } from './location.js';
 import { normaliseMd5 } from './node.js';
 import { SYNC_IO_BYTES, readWholeFile } from '../util/local-read.js';
+import { EMPTY_MD5, md5Hex } from '../util/md5.js';
 import { openTempFile, smallTempWriter, tempPathFor, type TempGuard } from '../util/temp-files.js';
 import type { ServiceEndpoints } from './registry.js';
 import { encodeNodePath } from './uri.js';
@@ -183,7 +184,7 @@ export async function putFile(
       ? await readWhole(file, opts.size, what)
       : undefined;
   // Hashed from the buffer that is sent: the Digest header then lets the server check every byte it got.
-  const known = opts.md5 ?? (small ? createHash('md5').update(small).digest('hex') : undefined);
+  const known = opts.md5 ?? (small ? md5Hex(small) : undefined);
   for (const url of endpoints) {
     for (let integrityTries = 0; integrityTries < 3; integrityTries++) {
       let hash: Hash | undefined;
@@ -346,7 +347,7 @@ export async function fetchToTemp(
       if (res.status === 204) {
         await res.body.dump();
         fs.closeSync(openTempFile(temp, 0, expect.guard));
-        return verify(temp, what, createHash('md5').digest('hex'), 0, expect, undefined);
+        return verify(temp, what, EMPTY_MD5, 0, expect, undefined);
       }
       if (res.status !== 200 && res.status !== 206) {
         const text = await res.body.text().catch(() => '');

@@ -1,5 +1,4 @@
 import { execFileSync } from 'node:child_process';
-import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
@@ -11,7 +10,7 @@ import { LocalRootError, scanLocal } from '../../src/agent/local/local-scan.js';
 import { resolveDiskPath } from '../../src/agent/local/names.js';
 import type { LocalEntry } from '../../src/agent/model.js';
 import { TEMP_PREFIX } from '../../src/util/temp-files.js';
-import { EMPTY_MD5 } from '../../src/util/md5.js';
+import { EMPTY_MD5, md5Hex } from '../../src/util/md5.js';
 
 let root: string;
 let outside: string;
@@ -43,8 +42,6 @@ function write(rel: string, content: string | Buffer, at = root): string {
   fs.writeFileSync(abs, content);
   return abs;
 }
-
-const md5 = (data: string | Buffer) => createHash('md5').update(data).digest('hex');
 
 /**
  * Runs `fn` without the power to bypass file permissions. Tests often run as root (containers), where chmod 000
@@ -91,10 +88,10 @@ describe('scanLocal', () => {
       size: 5,
       mtimeMs: st.mtimeMs,
       ino: st.ino,
-      md5: md5('hello'),
+      md5: md5Hex('hello'),
     });
-    expect(r.entries.get('sub/b.bin')?.md5).toBe(md5(Buffer.alloc(3000, 7)));
-    expect(r.entries.get('sub/big.dat')?.md5).toBe(md5(big));
+    expect(r.entries.get('sub/b.bin')?.md5).toBe(md5Hex(Buffer.alloc(3000, 7)));
+    expect(r.entries.get('sub/big.dat')?.md5).toBe(md5Hex(big));
     expect(r.entries.get('empty.dat')?.md5).toBe(EMPTY_MD5);
     expect(r.entries.get('sub')).toMatchObject({ kind: 'dir', size: 0 });
     expect(r.entries.get('sub')?.md5).toBeUndefined();
@@ -128,9 +125,9 @@ describe('scanLocal', () => {
 
     const third = await scanLocal({ root, previous: again.entries });
     expect(third.hashedCount).toBe(3);
-    expect(third.entries.get('d1/f1.txt')?.md5).toBe(md5('changed content'));
-    expect(third.entries.get('d2/f2.txt')?.md5).toBe(md5('CONTENT 2'));
-    expect(third.entries.get('d3/f3.txt')?.md5).toBe(md5('CONTENT 3'));
+    expect(third.entries.get('d1/f1.txt')?.md5).toBe(md5Hex('changed content'));
+    expect(third.entries.get('d2/f2.txt')?.md5).toBe(md5Hex('CONTENT 2'));
+    expect(third.entries.get('d3/f3.txt')?.md5).toBe(md5Hex('CONTENT 3'));
     expect(third.entries.get('d0/f0.txt')).toBe(again.entries.get('d0/f0.txt'));
   });
 
@@ -142,7 +139,7 @@ describe('scanLocal', () => {
     withoutMd5.set('x.txt', rest);
     const r = await scanLocal({ root, previous: withoutMd5 });
     expect(r.hashedCount).toBe(1);
-    expect(r.entries.get('x.txt')?.md5).toBe(md5('x'));
+    expect(r.entries.get('x.txt')?.md5).toBe(md5Hex('x'));
   });
 
   it('skips ignored paths, the pair folder and temp files', async () => {
@@ -228,7 +225,7 @@ describe('scanLocal', () => {
       expect(r.entries.get(p), p).toBe(first.entries.get(p));
     }
     expect(r.entries.has('new-secret.txt')).toBe(false);
-    expect(r.entries.get('open/a.txt')?.md5).toBe(md5('a'));
+    expect(r.entries.get('open/a.txt')?.md5).toBe(md5Hex('a'));
   });
 
   it('marks a file that changes while being hashed as still being written, then hashes it later', async () => {
@@ -253,8 +250,8 @@ describe('scanLocal', () => {
 
     const later = await scanLocal({ root, previous: r.entries });
     expect(later.problems).toEqual([]);
-    expect(later.entries.get('small.txt')?.md5).toBe(md5('smallmore'));
-    expect(later.entries.get('growing.dat')?.md5).toBe(md5(fs.readFileSync(big)));
+    expect(later.entries.get('small.txt')?.md5).toBe(md5Hex('smallmore'));
+    expect(later.entries.get('growing.dat')?.md5).toBe(md5Hex(fs.readFileSync(big)));
   });
 
   it('leaves out a file that vanishes before it is hashed', async () => {
@@ -284,7 +281,7 @@ describe('scanLocal', () => {
     expect([...r.entries.keys()].sort()).toEqual([nfc, `${nfc}/${nfc}.fits`]);
     expect(r.diskPaths.get(`${nfc}/${nfc}.fits`)).toBe(`${nfd}/${nfd}.fits`);
     expect(resolveDiskPath(root, `${nfc}/${nfc}.fits`)?.diskRel).toBe(`${nfd}/${nfd}.fits`);
-    expect(r.entries.get(`${nfc}/${nfc}.fits`)?.md5).toBe(md5('star'));
+    expect(r.entries.get(`${nfc}/${nfc}.fits`)?.md5).toBe(md5Hex('star'));
   });
 
   it('reports two names with the same NFC form instead of mixing them up', async () => {
@@ -324,7 +321,7 @@ describe('hashFile', () => {
     const st = fs.statSync(abs);
     expect(a).toEqual(b);
     expect(a).toEqual({
-      md5: md5(fs.readFileSync(abs)),
+      md5: md5Hex(fs.readFileSync(abs)),
       bytesRead: st.size,
       size: st.size,
       mtimeMs: st.mtimeMs,

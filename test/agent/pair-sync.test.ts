@@ -1,4 +1,3 @@
-import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
@@ -17,6 +16,7 @@ import { startAliceServer, type AliceServer } from '../support/alice-server.js';
 import { openPair, type PairFixture } from '../support/pair-fixture.js';
 import { vospaceRemote } from '../../src/agent/remote/vospace/connect.js';
 import { Client } from '../../src/vospace/client.js';
+import { md5Hex } from '../../src/util/md5.js';
 
 let server: AliceServer;
 let srv: RunningServer;
@@ -64,7 +64,7 @@ async function uploadThenCrash(p: PairFixture, rel: string, content: string): Pr
   await client.upload(path.join(p.local, rel), `${p.remote}/${rel}`);
   const pairId = p.index.getPair(p.ctx.pair.name)!.id;
   journalUpload(p.index, pairId, rel, {
-    md5: createHash('md5').update(content).digest('hex'),
+    md5: md5Hex(content),
     size: st.size,
     mtimeMs: st.mtimeMs,
     ino: st.ino,

@@ -5,7 +5,6 @@
  * again and check convergence. Entries carry their true content (`content`) beside the MD5 field, which may be
  * missing on the remote side as on real Vault.
  */
-import { createHash } from 'node:crypto';
 import type { BaseEntry, ConflictPolicy, LocalEntry, RemoteEntry, SyncMode } from '../../src/agent/model.js';
 import {
   reconcile,
@@ -13,14 +12,11 @@ import {
   type PlanAction,
   type ReconcileInput,
 } from '../../src/agent/reconcile/index.js';
+import { md5Hex } from '../../src/util/md5.js';
 
 export type SimLocal = LocalEntry & { content?: string };
 export type SimRemote = RemoteEntry & { content?: string };
 export type SimBase = BaseEntry & { content?: string };
-
-export function md5(s: string): string {
-  return createHash('md5').update(s).digest('hex');
-}
 
 export interface SimState {
   local: Map<string, SimLocal>;
@@ -155,7 +151,7 @@ function recordBase(s: SimState, p: string): void {
     remoteDateMs: r.dateMs,
   };
   if (l.kind === 'file') {
-    b.md5 = l.content !== undefined ? md5(l.content) : l.md5;
+    b.md5 = l.content !== undefined ? md5Hex(l.content) : l.md5;
     b.content = l.content;
   }
   s.base.set(p, b);
@@ -175,7 +171,7 @@ export function applyAction(s: SimState, a: PlanAction): void {
         kind: 'file',
         size: l.size,
         dateMs: tick(s),
-        md5: md5(l.content ?? ''),
+        md5: md5Hex(l.content ?? ''),
         content: l.content,
       });
       recordBase(s, a.path);
@@ -193,7 +189,7 @@ export function applyAction(s: SimState, a: PlanAction): void {
         size: r.size,
         mtimeMs: tick(s),
         ino: s.nextIno++,
-        md5: md5(r.content ?? ''),
+        md5: md5Hex(r.content ?? ''),
         content: r.content,
       });
       recordBase(s, a.path);
@@ -330,7 +326,7 @@ export class World {
   }
 
   private file(content: string): { size: number; md5: string; content: string } {
-    return { size: content.length, md5: md5(content), content };
+    return { size: content.length, md5: md5Hex(content), content };
   }
 
   /** A file (content given) or folder (content omitted) in sync on both sides. */

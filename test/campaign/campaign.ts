@@ -19,6 +19,7 @@ import { startServer } from '../../src/server/server.js';
 import type { RetryPolicy } from '../../src/vospace/http.js';
 import { Client } from '../../src/vospace/client.js';
 import { vospaceRemote } from '../../src/agent/remote/vospace/connect.js';
+import { md5Hex } from '../../src/util/md5.js';
 
 export interface CampaignOptions {
   files: number;
@@ -60,10 +61,6 @@ export interface CampaignResult {
 const USER = 'alice';
 const TOKEN = 'alicetoken1';
 
-function md5(data: Buffer): string {
-  return createHash('md5').update(data).digest('hex');
-}
-
 /** Deterministic pseudo-random sizes and bytes (seeded), spread over a few folders. */
 export function writeTree(root: string, files: number, seed: number): { rel: string; md5: string }[] {
   let s = seed >>> 0;
@@ -84,7 +81,7 @@ export function writeTree(root: string, files: number, seed: number): { rel: str
     const abs = path.join(root, ...rel.split('/'));
     fs.mkdirSync(path.dirname(abs), { recursive: true });
     fs.writeFileSync(abs, data);
-    out.push({ rel, md5: md5(data) });
+    out.push({ rel, md5: md5Hex(data) });
   }
   return out;
 }

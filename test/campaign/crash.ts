@@ -25,7 +25,8 @@ import { possiblyConcurrent } from '../../src/agent/reconcile/compare.js';
 import { once, startDaemonProc, waitSettled, writeConfig, type DaemonProc } from '../e2e/harness.js';
 import { SimEnv, SIM_USER } from './server-env.js';
 import { Rng } from '../sim/rng.js';
-import { LocalSide, md5, parentOf, RemoteSide, type Tree } from '../sim/sides.js';
+import { LocalSide, parentOf, RemoteSide, type Tree } from '../sim/sides.js';
+import { md5Hex } from '../../src/util/md5.js';
 
 export interface CrashOptions {
   files: number;
@@ -260,8 +261,8 @@ async function editRound(w: World, round: number, count: number): Promise<number
       const data = content(w.rng, w.rng.chance(fresh ? 0.01 : 0.02));
       w.ledger.arrival(p, here, there);
       await writeSide(w, side, p, data);
-      w.ledger.add(md5(data), `${side} ${p} (round ${round})`);
-      here.set(p, { kind: 'file', md5: md5(data) });
+      w.ledger.add(md5Hex(data), `${side} ${p} (round ${round})`);
+      here.set(p, { kind: 'file', md5: md5Hex(data) });
       mark(p);
       if (side === 'remote' && soonAfterOwnUpload(w.ledger.baseAt(p), remoteWritten(w, p))) w.eligible.add(p);
     } else if (op === 'delete') {
@@ -302,7 +303,7 @@ async function initialTree(w: World, n: number): Promise<void> {
     ] as const);
     if (where !== 'remote') await writeSide(w, 'local', p, data);
     if (where !== 'local') await writeSide(w, 'remote', p, data);
-    w.ledger.add(md5(data), `${where} ${p} (initial)`);
+    w.ledger.add(md5Hex(data), `${where} ${p} (initial)`);
   }
 }
 

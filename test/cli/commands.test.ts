@@ -1,9 +1,9 @@
-import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { envelopeOf, json, startHarness, writeFiles, type Harness } from './helpers.js';
+import { md5Hex } from '../../src/util/md5.js';
 
 let h: Harness;
 
@@ -14,8 +14,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await h.close();
 });
-
-const md5 = (b: Buffer | string) => createHash('md5').update(b).digest('hex');
 
 const card = (text: string) => text.padEnd(80);
 const block = (cards: string[]) => {
@@ -100,7 +98,7 @@ for (const area of ['vos:alice', 'arc:home/alice']) {
       expect(js.items[0]!.kind).toBe('container');
       const one = js.items[0]!.children.find((c) => c.name === 'one.txt')!;
       expect(one.size).toBe(4);
-      expect(one.md5).toBe(md5('one\n'));
+      expect(one.md5).toBe(md5Hex('one\n'));
 
       const glob = await h.run(['ls', `${base}/a/*.fits`]);
       expect(glob.stdout).toBe('two.fits\n');
@@ -285,7 +283,7 @@ for (const area of ['vos:alice', 'arc:home/alice']) {
       const info = json<{
         results: { ok: boolean; result: { md5: string; kind: string; properties: Record<string, string> } }[];
       }>(await h.run(['info', '--json', node]));
-      expect(info.results[0]!.result.md5).toBe(md5('one\n'));
+      expect(info.results[0]!.result.md5).toBe(md5Hex('one\n'));
       expect(info.results[0]!.result.properties['ivo://example.org/p#q']).toBe('good');
       const text = await h.run(['info', node]);
       expect(text.stdout).toContain(`location: ${node}\n`);

@@ -4,7 +4,7 @@
  * A real CLI process against a real embedded server (the server stalls the transfer half-way, so the kill
  * lands mid-body every time).
  */
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
@@ -13,6 +13,7 @@ import type { RunningServer } from '../../src/server/server.js';
 import { ALICE_TOKEN, startAliceServer, type AliceServer } from '../support/alice-server.js';
 import { TEMP_PREFIX } from '../../src/util/temp-files.js';
 import { spawnCli } from '../support/cli-proc.js';
+import { md5Hex } from '../../src/util/md5.js';
 
 const SIZE = 8 * 1024 * 1024 + 7;
 let server: AliceServer;
@@ -45,7 +46,7 @@ function cp(dest: string) {
 
 it('a download killed half-way continues from its .part on the next run', async () => {
   const dest = path.join(tmp, 'got.bin');
-  const md5 = createHash('md5').update(data).digest('hex');
+  const md5 = md5Hex(data);
   const part = path.join(tmp, `${TEMP_PREFIX}got.bin.${md5}.part`);
   // After the /files redirect, the storage GET sends half the body and then stalls.
   server.onRequest = (line) => {

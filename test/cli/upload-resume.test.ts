@@ -4,13 +4,14 @@
  * new transaction, not one byte of the acknowledged prefix again. A real CLI process against a real embedded
  * server, slowed down by injected latency so the kill lands mid-upload.
  */
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { parseFaultSpec } from '../../src/server/faults.js';
 import { ALICE_TOKEN, startAliceServer, type AliceServer } from '../support/alice-server.js';
 import { spawnCli } from '../support/cli-proc.js';
+import { md5Hex } from '../../src/util/md5.js';
 
 const SEGMENT = 256 * 1024;
 const SEGMENTS = 32;
@@ -82,7 +83,7 @@ it('an upload killed half-way goes on from the server state on the next run', as
   const puts = server.requests.filter((l) => l.startsWith('PUT /vault/data/'));
   expect(puts).toHaveLength((SIZE - held) / SEGMENT + 1);
   const info = await server.client().getInfo('vos:alice/cube.fits');
-  expect(info.md5).toBe(createHash('md5').update(data).digest('hex'));
+  expect(info.md5).toBe(md5Hex(data));
   expect(info.size).toBe(SIZE);
   expect(fs.readdirSync(journal)).toEqual([]);
   expect(acknowledged()).toBe(0);

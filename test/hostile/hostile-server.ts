@@ -8,9 +8,10 @@
  * Written independently of src/ on purpose: the documents it emits are hand-built, so a bug in the project's
  * own XML writer cannot hide a bug in its reader.
  */
-import { createHash } from 'node:crypto';
 import http, { type IncomingHttpHeaders, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
+import { md5Hex } from '../../src/util/md5.js';
+import { md5b64 } from '../server/helpers.js';
 
 export const VOS_NS = 'http://www.ivoa.net/xml/VOSpace/v2.0';
 export const AUTHORITY = 'cadc.nrc.ca~vault';
@@ -55,9 +56,6 @@ export type Script = (
   res: ServerResponse,
   ctx: ScriptContext,
 ) => boolean | undefined | void | Promise<boolean | undefined | void>;
-
-export const md5Hex = (b: Buffer | string): string => createHash('md5').update(b).digest('hex');
-export const md5B64 = (b: Buffer | string): string => createHash('md5').update(b).digest('base64');
 
 const esc = (s: string): string =>
   s.replace(/[&<>"]/g, (c) => (c === '&' ? '&amp;' : c === '<' ? '&lt;' : c === '>' ? '&gt;' : '&quot;'));
@@ -325,14 +323,14 @@ export class HostileServer {
         res.writeHead(200, {
           'content-type': 'application/octet-stream',
           'content-length': String(f.content.length),
-          digest: `md5=${md5B64(f.content)}`,
+          digest: `md5=${md5b64(f.content)}`,
         });
         res.end(f.content);
         return;
       }
       if (m === 'PUT') {
         this.put(np, { kind: 'file', content: body });
-        return text(201, '', { digest: `md5=${md5B64(body)}` });
+        return text(201, '', { digest: `md5=${md5b64(body)}` });
       }
     }
     if (p === '/vault/synctrans' && m === 'POST') {

@@ -17,7 +17,6 @@ import { NO_FAULTS } from '../../src/server/faults.js';
 import { startServer, type RunningServer } from '../../src/server/server.js';
 import type { Client } from '../../src/vospace/client.js';
 import { tempFiles } from '../../src/vospace/transfer.js';
-import { md5Hex } from './hostile-server.js';
 import {
   TOKEN,
   asUnprivileged,
@@ -31,6 +30,7 @@ import {
 } from './helpers.js';
 import { TEMP_PREFIX } from '../../src/util/temp-files.js';
 import { vospaceRemote } from '../../src/agent/remote/vospace/connect.js';
+import { md5Hex } from '../../src/util/md5.js';
 
 let srv: RunningServer;
 let root: string;

@@ -16,8 +16,6 @@ import {
   endlessPaging,
   fileChild,
   listingWith,
-  md5B64,
-  md5Hex,
   nodeDocument,
   prop,
   rawResponse,
@@ -26,6 +24,8 @@ import {
 } from './hostile-server.js';
 import { changed, expectNoPartial, fastClient, snapshot, tempDir, vosFailure, TOKEN } from './helpers.js';
 import { TEMP_PREFIX } from '../../src/util/temp-files.js';
+import { md5Hex } from '../../src/util/md5.js';
+import { md5b64 } from '../server/helpers.js';
 
 let hs: HostileServer;
 let foreign: HostileServer;
@@ -337,7 +337,7 @@ describe('downloads', () => {
       if (url.pathname !== `/data/${PAIR}/f.bin`) return false;
       res.writeHead(200, {
         'content-length': String(good.length),
-        digest: `md5=${md5B64('something else')}`,
+        digest: `md5=${md5b64('something else')}`,
       });
       res.end(good);
       return true;
@@ -629,7 +629,7 @@ describe('transfer negotiation and jobs', () => {
     fs.writeFileSync(local, 'my bytes');
     hs.script = (req, res, { url }) => {
       if (!(url.pathname.startsWith('/data/') && req.method === 'PUT')) return false;
-      res.writeHead(201, { digest: `md5=${md5B64('not my bytes')}` });
+      res.writeHead(201, { digest: `md5=${md5b64('not my bytes')}` });
       res.end();
       return true;
     };

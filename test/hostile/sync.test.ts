@@ -11,17 +11,10 @@ import type { SyncIndex } from '../../src/agent/store/index-db.js';
 import { syncPair, type PairContext } from '../../src/agent/engine/pair-sync.js';
 import type { Client } from '../../src/vospace/client.js';
 import { VosError } from '../../src/vospace/errors.js';
-import {
-  HostileServer,
-  fileChild,
-  listingWith,
-  md5Hex,
-  nodeElement,
-  prop,
-  vosUri,
-} from './hostile-server.js';
+import { HostileServer, fileChild, listingWith, nodeElement, prop, vosUri } from './hostile-server.js';
 import { changed, fastClient, makePair, snapshot, tempDir } from './helpers.js';
 import { TEMP_PREFIX } from '../../src/util/temp-files.js';
+import { md5Hex } from '../../src/util/md5.js';
 
 let hs: HostileServer;
 let root: string;

@@ -3,14 +3,13 @@
  * kinds the engine relies on. It runs against the VOSpace adapter on the embedded server (real HTTP) and against
  * the in-memory remote, so the simulation's remote behaves as the server does wherever the engine can tell.
  */
-import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Remote, RemoteChild, RemoteNode } from '../../src/agent/remote/port.js';
 import { VosError } from '../../src/util/errors.js';
-import { EMPTY_MD5 } from '../../src/util/md5.js';
+import { EMPTY_MD5, md5Hex } from '../../src/util/md5.js';
 
 export interface ContractWorld {
   /** Two Remotes of one fresh, empty folder (as two machines see it); each call makes a new folder. */
@@ -19,8 +18,6 @@ export interface ContractWorld {
   cutUploads(): () => void;
   close(): Promise<void>;
 }
-
-const md5 = (s: string | Buffer) => createHash('md5').update(s).digest('hex');
 
 async function kindOf(p: Promise<unknown>): Promise<string> {
   try {
@@ -46,7 +43,7 @@ export function remoteContract(name: string, start: () => Promise<ContractWorld>
     const file = (content: string | Buffer): { file: string; md5: string } => {
       const f = path.join(tmp, `f${n++}`);
       fs.writeFileSync(f, content);
-      return { file: f, md5: md5(content) };
+      return { file: f, md5: md5Hex(content) };
     };
     const put = (remote: Remote, rel: string, content: string, precondition = () => true) =>
       remote.upload(rel, { ...file(content), precondition });
@@ -100,9 +97,9 @@ export function remoteContract(name: string, start: () => Promise<ContractWorld>
         precondition: (now) => (seen.push(now), true),
       });
       expect(seen).toEqual([undefined]);
-      expect(r).toEqual({ sent: true, md5: md5('hello'), size: 5 });
+      expect(r).toEqual({ sent: true, md5: md5Hex('hello'), size: 5 });
       const node = await peer.stat('new.txt');
-      expect(node).toMatchObject({ kind: 'file', size: 5, md5: md5('hello') });
+      expect(node).toMatchObject({ kind: 'file', size: 5, md5: md5Hex('hello') });
       expect(typeof node?.dateMs).toBe('number');
       expect(await children(peer, '')).toEqual([{ ...node, name: 'new.txt' }]);
     });
@@ -113,7 +110,7 @@ export function remoteContract(name: string, start: () => Promise<ContractWorld>
       const before = await remote.stat('same.txt');
       const again = await put(remote, 'same.txt', 'same');
       // The node it read before deciding is the one it reports.
-      expect(again).toEqual({ sent: false, md5: md5('same'), size: 4, node: before });
+      expect(again).toEqual({ sent: false, md5: md5Hex('same'), size: 4, node: before });
       expect(await remote.stat('same.txt')).toEqual(before);
     });
 
@@ -125,7 +122,7 @@ export function remoteContract(name: string, start: () => Promise<ContractWorld>
       await put(remote, 'f.txt', 'two!', (now?: RemoteNode) => (seen.push(now), true));
       expect(seen).toEqual([first]);
       const second = await remote.stat('f.txt');
-      expect(second).toMatchObject({ kind: 'file', size: 4, md5: md5('two!') });
+      expect(second).toMatchObject({ kind: 'file', size: 4, md5: md5Hex('two!') });
       expect(second!.dateMs!).toBeGreaterThanOrEqual(first!.dateMs!);
       expect((await fetch(remote, 'f.txt', { size: 4 })).bytes.toString()).toBe('two!');
     });
@@ -166,7 +163,9 @@ export function remoteContract(name: string, start: () => Promise<ContractWorld>
       const { remote } = await world.folder();
       const f = file('actual bytes');
       expect(
-        await kindOf(remote.upload('f.txt', { file: f.file, md5: md5('other'), precondition: () => true })),
+        await kindOf(
+          remote.upload('f.txt', { file: f.file, md5: md5Hex('other'), precondition: () => true }),
+        ),
       ).not.toBe('ok');
       expect(await remote.stat('f.txt')).toBeUndefined();
     });
@@ -182,14 +181,14 @@ export function remoteContract(name: string, start: () => Promise<ContractWorld>
       expect(await peer.stat('cut.bin')).toBeUndefined();
       expect(remote.capabilities.placeholders).toBe(true);
       expect((await put(remote, 'cut.bin', 'some bytes')).sent).toBe(true);
-      expect((await peer.stat('cut.bin'))?.md5).toBe(md5('some bytes'));
+      expect((await peer.stat('cut.bin'))?.md5).toBe(md5Hex('some bytes'));
     });
 
     it('downloads into a vetted temp file beside the destination, verified against what was planned', async () => {
       const { remote } = await world.folder();
       await put(remote, 'f.bin', 'downloaded bytes');
-      const d = await fetch(remote, 'f.bin', { size: 16, md5: md5('downloaded bytes') });
-      expect(d.got).toMatchObject({ md5: md5('downloaded bytes'), size: 16 });
+      const d = await fetch(remote, 'f.bin', { size: 16, md5: md5Hex('downloaded bytes') });
+      expect(d.got).toMatchObject({ md5: md5Hex('downloaded bytes'), size: 16 });
       expect(d.bytes.toString()).toBe('downloaded bytes');
       expect(path.dirname(d.got.temp)).toBe(path.dirname(d.dest));
       expect(path.basename(d.got.temp)).toMatch(/^\.vosync-tmp-/);
@@ -200,7 +199,7 @@ export function remoteContract(name: string, start: () => Promise<ContractWorld>
     it('refuses to download other bytes than planned, or a file that is not there', async () => {
       const { remote } = await world.folder();
       await put(remote, 'f.bin', 'version two');
-      expect(await kindOf(fetch(remote, 'f.bin', { size: 11, md5: md5('version one') }))).toBe('conflict');
+      expect(await kindOf(fetch(remote, 'f.bin', { size: 11, md5: md5Hex('version one') }))).toBe('conflict');
       expect(await kindOf(fetch(remote, 'f.bin', { size: 99 }))).toBe('conflict');
       expect(await kindOf(fetch(remote, 'gone.bin', { size: 3 }))).toBe('not-found');
     });
@@ -212,7 +211,7 @@ export function remoteContract(name: string, start: () => Promise<ContractWorld>
       await put(remote, 'b.txt', 'b');
       const top = await children(peer, '');
       expect(top.map((c) => [c.name, c.kind, c.size, c.md5])).toEqual([
-        ['b.txt', 'file', 1, md5('b')],
+        ['b.txt', 'file', 1, md5Hex('b')],
         ['sub dir', 'dir', 0, undefined],
       ]);
       expect((await children(peer, 'sub dir')).map((c) => c.name)).toEqual(['a file?.txt']);
@@ -230,17 +229,17 @@ export function remoteContract(name: string, start: () => Promise<ContractWorld>
       await put(remote, 'a.txt', 'a');
       await remote.move('a.txt', 'b.txt');
       expect(await remote.stat('a.txt')).toBeUndefined();
-      expect((await remote.stat('b.txt'))?.md5).toBe(md5('a'));
+      expect((await remote.stat('b.txt'))?.md5).toBe(md5Hex('a'));
       await remote.mkdir('d');
       await put(remote, 'd/in.txt', 'in');
       await remote.move('d', 'e');
-      expect((await remote.stat('e/in.txt'))?.md5).toBe(md5('in'));
+      expect((await remote.stat('e/in.txt'))?.md5).toBe(md5Hex('in'));
       expect(await remote.stat('d')).toBeUndefined();
       await put(remote, 'c.txt', 'c');
       expect(await kindOf(remote.move('c.txt', 'b.txt'))).toBe('exists');
-      expect((await remote.stat('c.txt'))?.md5).toBe(md5('c'));
+      expect((await remote.stat('c.txt'))?.md5).toBe(md5Hex('c'));
       await remote.move('c.txt', 'e');
-      expect((await remote.stat('e/c.txt'))?.md5).toBe(md5('c'));
+      expect((await remote.stat('e/c.txt'))?.md5).toBe(md5Hex('c'));
       expect(await kindOf(remote.move('nothing', 'somewhere'))).toBe('not-found');
     });
 
@@ -260,7 +259,7 @@ export function remoteContract(name: string, start: () => Promise<ContractWorld>
       await remote.mkdir('full');
       await put(remote, 'full/x', 'x');
       expect(await kindOf(remote.delete('full'))).toBe('invalid');
-      expect((await remote.stat('full/x'))?.md5).toBe(md5('x'));
+      expect((await remote.stat('full/x'))?.md5).toBe(md5Hex('x'));
     });
 
     it('dates a moved node anew; what it holds keeps its dates', async () => {

@@ -27,8 +27,9 @@ import { MemoryRemote } from '../support/memory-remote.js';
 import { Fate, instrumentIndex } from '../sim/crash.js';
 import { simGate } from '../sim/gate.js';
 import { describePlan } from '../sim/run.js';
-import { LocalSide, MemorySide, md5, type Side, type Tree } from '../sim/sides.js';
+import { LocalSide, MemorySide, type Side, type Tree } from '../sim/sides.js';
 import type { SimWorld } from '../sim/world.js';
+import { md5Hex } from '../../src/util/md5.js';
 
 const START = Date.UTC(2026, 11, 1, 9, 0, 0);
 const MAX_SETTLE_ROUNDS = 6;
@@ -54,7 +55,7 @@ export async function runScenario(world: SimWorld, name: string, text: string): 
   world.clock.simulate();
   const remote = new MemorySide(world.store, remoteRoot);
   const machines = new Map<string, Machine>();
-  const texts = new Map<string, string>([[md5(''), '']]);
+  const texts = new Map<string, string>([[md5Hex(''), '']]);
   const trace: string[] = [];
   const failures: string[] = [];
 
@@ -69,7 +70,7 @@ export async function runScenario(world: SimWorld, name: string, text: string): 
     const side = sideOf(who!, line);
     if (op === 'write') {
       const content = unquote(rest.join(' '));
-      texts.set(md5(content), content);
+      texts.set(md5Hex(content), content);
       await side.writeFile(a!, content);
     } else if (op === 'mkdir') await side.mkdir(a!);
     else if (op === 'rm') await side.remove(a!);

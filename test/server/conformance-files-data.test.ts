@@ -14,7 +14,6 @@ import {
   CORE,
   interruptedPut,
   md5b64,
-  md5hex,
   mkdir,
   negotiate,
   nodeXml,
@@ -26,6 +25,7 @@ import {
   type Service,
   type TestServer,
 } from './helpers.js';
+import { md5Hex } from '../../src/util/md5.js';
 
 let ts: TestServer;
 let clock = Date.now();
@@ -165,7 +165,7 @@ describe('arc /files', () => {
     const node = readNode((await ts.req('GET', nodesUrl('arc', p), { token: ALICE })).text);
     expect(node.type).toBe('vos:DataNode');
     expect(node.props[`${CORE}type`]?.value).toBe('text/plain');
-    expect(node.props[`${CORE}MD5`]?.value).toBe(md5hex(body));
+    expect(node.props[`${CORE}MD5`]?.value).toBe(md5Hex(body));
     expect(node.props[`${CORE}creator`]?.value).toBe('alice');
 
     const get = await ts.req('GET', `/arc/files/${p}`, { token: ALICE, headers: { Range: 'bytes=0-3' } });
@@ -210,7 +210,7 @@ for (const svc of ['vault', 'arc'] as Service[]) {
       const second = Buffer.from('second, longer version');
       await ts.req('PUT', url, { token: ALICE, body: second });
       const n = readNode((await ts.req('GET', nodesUrl(svc, p), { token: ALICE })).text);
-      expect(n.props[`${CORE}MD5`]?.value).toBe(md5hex(second));
+      expect(n.props[`${CORE}MD5`]?.value).toBe(md5Hex(second));
       expect(n.props[`${CORE}length`]?.value).toBe(String(second.length));
       expect((await fetchBytes(svc, p)).body.equals(second)).toBe(true);
     });
@@ -244,7 +244,7 @@ for (const svc of ['vault', 'arc'] as Service[]) {
       expect(r.text).toMatch(/checksum mismatch/);
       expect((await fetchBytes(svc, p)).text).toBe('good content');
       const n = readNode((await ts.req('GET', nodesUrl(svc, p), { token: ALICE })).text);
-      expect(n.props[`${CORE}MD5`]?.value).toBe(md5hex('good content'));
+      expect(n.props[`${CORE}MD5`]?.value).toBe(md5Hex('good content'));
       // A malformed Digest is a 400, also without touching the data.
       const bad = await ts.req('PUT', url, {
         token: ALICE,
@@ -272,7 +272,7 @@ for (const svc of ['vault', 'arc'] as Service[]) {
       expect(fs.readdirSync(tmp)).toEqual([]);
       // The old bytes and metadata are intact.
       const n = readNode((await ts.req('GET', nodesUrl(svc, p), { token: ALICE })).text);
-      expect(n.props[`${CORE}MD5`]?.value).toBe(md5hex('kept content'));
+      expect(n.props[`${CORE}MD5`]?.value).toBe(md5Hex('kept content'));
       expect((await fetchBytes(svc, p)).text).toBe('kept content');
     });
 
@@ -323,7 +323,7 @@ describe('storage', () => {
     await ts.restart();
     for (const [svc, p, body] of files) {
       const n = readNode((await ts.req('GET', nodesUrl(svc, p), { token: ALICE })).text);
-      expect(n.props[`${CORE}MD5`]?.value).toBe(md5hex(body));
+      expect(n.props[`${CORE}MD5`]?.value).toBe(md5Hex(body));
       expect(n.props[`${CORE}length`]?.value).toBe(String(body.length));
       const dir = readNode(
         (await ts.req('GET', nodesUrl(svc, p.slice(0, p.lastIndexOf('/'))), { token: ALICE })).text,

@@ -12,7 +12,6 @@ import {
   GMS,
   childNames,
   download,
-  md5hex,
   mkdir,
   moveJob,
   nodeXml,
@@ -29,6 +28,7 @@ import {
   type Service,
   type TestServer,
 } from './helpers.js';
+import { md5Hex } from '../../src/util/md5.js';
 
 let ts: TestServer;
 
@@ -158,7 +158,7 @@ for (const svc of ['vault', 'arc'] as Service[]) {
       expect(await exists(svc, `${h}/mv1`)).toBe(false);
       const n = readNode((await ts.req('GET', nodesUrl(svc, `${h}/mv1-new/f.txt`), { token: ALICE })).text);
       expect(n.uri).toBe(vosUri(svc, `${h}/mv1-new/f.txt`));
-      expect(n.props[`${CORE}MD5`]?.value).toBe(md5hex('moved bytes'));
+      expect(n.props[`${CORE}MD5`]?.value).toBe(md5Hex('moved bytes'));
       expect((await download(ts, svc, `${h}/mv1-new/f.txt`)).text).toBe('moved bytes');
     });
 

@@ -15,7 +15,6 @@ import {
   download,
   interruptedPut,
   md5b64,
-  md5hex,
   mkdir,
   negotiate,
   nodesUrl,
@@ -27,6 +26,7 @@ import {
   type Service,
   type TestServer,
 } from './helpers.js';
+import { md5Hex } from '../../src/util/md5.js';
 
 let ts: TestServer;
 
@@ -136,7 +136,7 @@ describe.each(['vault', 'arc'] as const)('%s: PUT transactions', (svc) => {
     expect((await head(url, id)).status).toBe(400);
     expect((await nodeBytes(svc, p)).text).toBe(data);
     const node = readNode((await ts.req('GET', nodesUrl(svc, p), { token: ALICE })).text);
-    expect(node.props[`${CORE}MD5`]?.value).toBe(md5hex(data));
+    expect(node.props[`${CORE}MD5`]?.value).toBe(md5Hex(data));
     expect(node.props[`${CORE}length`]?.value).toBe(String(data.length));
   });
 

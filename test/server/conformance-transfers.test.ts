@@ -11,7 +11,6 @@ import {
   HTTPSPUT,
   SSO_TOKEN,
   md5b64,
-  md5hex,
   mkdir,
   negotiate,
   nodeXml,
@@ -25,6 +24,7 @@ import {
   type Service,
   type TestServer,
 } from './helpers.js';
+import { md5Hex } from '../../src/util/md5.js';
 
 let ts: TestServer;
 
@@ -87,7 +87,7 @@ describe('POST /synctrans with a transfer document', () => {
     const putr = await ts.req('PUT', ep, { body, headers: { Digest: `md5=${md5b64(body)}` } });
     expect(putr.status).toBe(201);
     const after = readNode((await ts.req('GET', nodesUrl('vault', p), { token: ALICE })).text);
-    expect(after.props[`${CORE}MD5`]?.value).toBe(md5hex(body));
+    expect(after.props[`${CORE}MD5`]?.value).toBe(md5Hex(body));
   });
 
   it('vault pull: endpoint serves the bytes anonymously; application/xml is accepted too', async () => {

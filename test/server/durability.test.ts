@@ -20,8 +20,6 @@ import {
   expectStatus,
   filesUnder,
   isAck,
-  md5b64,
-  md5hex,
   putOnce,
   putUrl,
   spawnServe,
@@ -32,7 +30,8 @@ import {
   type ServeProcess,
   type Uploader,
 } from './fault-helpers.js';
-import { nodeXml, readNode, vosUri, type Service } from './helpers.js';
+import { nodeXml, readNode, vosUri, type Service, md5b64 } from './helpers.js';
+import { md5Hex } from '../../src/util/md5.js';
 
 const ALICE = 'alicetoken1';
 const USERS = [{ name: 'alice', token: ALICE }];
@@ -172,13 +171,13 @@ async function verify(base: string, ledger: Ledger): Promise<{ checked: number }
     }
     if (!t.allowed.some((b) => b.equals(r.body))) {
       problems.push(
-        `${t.svc}:${t.path}: ${r.body.length} bytes (md5 ${md5hex(r.body)}) match no allowed content`,
+        `${t.svc}:${t.path}: ${r.body.length} bytes (md5 ${md5Hex(r.body)}) match no allowed content`,
       );
       return;
     }
     if (r.headers['digest'] !== `md5=${md5b64(r.body)}`)
       problems.push(`${t.svc}:${t.path}: Digest header wrong`);
-    if (props?.length !== r.body.length || props.md5 !== md5hex(r.body)) {
+    if (props?.length !== r.body.length || props.md5 !== md5Hex(r.body)) {
       problems.push(`${t.svc}:${t.path}: properties ${JSON.stringify(props)} do not describe the bytes`);
     }
     if (t.path.endsWith('0.bin')) {
@@ -190,7 +189,7 @@ async function verify(base: string, ledger: Ledger): Promise<{ checked: number }
       );
       if (
         node.props[PROP.length]?.value !== String(r.body.length) ||
-        node.props[PROP.md5]?.value !== md5hex(r.body)
+        node.props[PROP.md5]?.value !== md5Hex(r.body)
       )
         problems.push(`${t.svc}:${t.path}: node properties do not describe the bytes`);
     }

@@ -5,7 +5,6 @@
  * server acknowledges (201 + a Digest equal to the local MD5).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import http from 'node:http';
 import https from 'node:https';
@@ -14,16 +13,13 @@ import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { Agent, request, type Dispatcher } from 'undici';
-import { HTTPSPUT, SSO_TOKEN, readTransfer, transferXml, vosUri, type Service } from './helpers.js';
+import { HTTPSPUT, SSO_TOKEN, readTransfer, transferXml, vosUri, type Service, md5b64 } from './helpers.js';
 
 export const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 
 export function tempDir(prefix: string): string {
   return fs.mkdtempSync(path.join(os.tmpdir(), `vosync-${prefix}-`));
 }
-
-export const md5hex = (b: Buffer | string): string => createHash('md5').update(b).digest('hex');
-export const md5b64 = (b: Buffer | string): string => createHash('md5').update(b).digest('base64');
 
 // --- HTTP as the client sees it -------------------------------------------------------------------------
 

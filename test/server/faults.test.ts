@@ -21,7 +21,6 @@ import {
   eventually,
   expectStatus,
   filesUnder,
-  md5b64,
   negotiatePush,
   spawnServe,
   stopServe,
@@ -29,7 +28,7 @@ import {
   uploader,
   type ServeProcess,
 } from './fault-helpers.js';
-import { HTTPSPUT, transferXml, vosUri } from './helpers.js';
+import { HTTPSPUT, transferXml, vosUri, md5b64 } from './helpers.js';
 
 const ALICE = 'alicetoken1';
 const BOB = 'bobtoken12';

@@ -437,7 +437,6 @@ export function readJob(text: string): ParsedJob {
 
 // --- operations used as setup by many tests ---------------------------------------------------------------------
 
-export const md5hex = (b: Buffer | string) => createHash('md5').update(b).digest('hex');
 export const md5b64 = (b: Buffer | string) => createHash('md5').update(b).digest('base64');
 
 /** `/vault/nodes/alice/x` for a service and node path (path segments already URL-safe). */

@@ -15,13 +15,13 @@ import { HttpSession } from '../../src/vospace/http.js';
 import {
   call,
   expectStatus,
-  md5b64,
   negotiatePush,
   spawnServe,
   stopServe,
   tempDir,
   uploader,
 } from './fault-helpers.js';
+import { md5b64 } from './helpers.js';
 
 const ALICE = 'alicetoken1';
 

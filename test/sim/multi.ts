@@ -21,14 +21,14 @@ import { SyncIndex } from '../../src/agent/store/index-db.js';
 import { syncPair, type CycleResult, type PairContext } from '../../src/agent/engine/pair-sync.js';
 import { isPlanEmpty } from '../../src/agent/reconcile/index.js';
 import { VosError } from '../../src/util/errors.js';
-import { EMPTY_MD5 } from '../../src/util/md5.js';
+import { EMPTY_MD5, md5Hex } from '../../src/util/md5.js';
 import { MemoryRemote } from '../support/memory-remote.js';
 import { Fate, instrumentIndex } from './crash.js';
 import { Faults, simGate } from './gate.js';
 import { Rng } from './rng.js';
 import { checkConvergence, describePlan, spuriousConflicts, storable } from './run.js';
 import { Scheduler } from './scheduler.js';
-import { LocalSide, MemorySide, isAtOrBelow, md5, type Side, type Tree } from './sides.js';
+import { LocalSide, MemorySide, isAtOrBelow, type Side, type Tree } from './sides.js';
 import { Ledger, User } from './user.js';
 import type { SimWorld } from './world.js';
 import { PLACEHOLDER_GRACE_MS } from '../../src/agent/engine/prepare.js';
@@ -176,7 +176,7 @@ class Tracked implements Side {
   }
 
   writeFile(rel: string, content: string): Promise<void> {
-    this.writers.written(rel, md5(content), this.who);
+    this.writers.written(rel, md5Hex(content), this.who);
     return this.inner.writeFile(rel, content);
   }
 

@@ -14,8 +14,9 @@ import { Fate } from './crash.js';
 import { simGate } from './gate.js';
 import { REGRESSION_SEEDS } from './regression-seeds.js';
 import { runSeed, sweepCrashes } from './run.js';
-import { LocalSide, MemorySide, md5 } from './sides.js';
+import { LocalSide, MemorySide } from './sides.js';
 import { SimWorld } from './world.js';
+import { md5Hex } from '../../src/util/md5.js';
 
 let world: SimWorld;
 let n = 0;
@@ -99,12 +100,12 @@ describe('fixes', () => {
     // The other machine creates the same path just before our transfer starts.
     const r = await p.cycle(['upload', () => p.remote.writeFile('new.txt', 'remote version')]);
     expect(r.report?.skipped.map((s) => s.path)).toContain('new.txt');
-    expect((await p.remote.tree()).get('new.txt')?.md5).toBe(md5('remote version'));
+    expect((await p.remote.tree()).get('new.txt')?.md5).toBe(md5Hex('remote version'));
     // The next cycle sees both versions: a conflict, both kept.
     await p.cycle();
     const all = [...(await p.local.tree()).values()].map((i) => i.md5);
-    expect(all).toContain(md5('local version'));
-    expect(all).toContain(md5('remote version'));
+    expect(all).toContain(md5Hex('local version'));
+    expect(all).toContain(md5Hex('remote version'));
   });
 
   it('a local rename onto a name holding an empty remote placeholder is replayed, not skipped forever', async () => {
@@ -120,7 +121,7 @@ describe('fixes', () => {
     const r = await p.cycle();
     expect(r.plan?.actions.map((a) => a.type)).toEqual(['moveRemote']);
     expect(r.report?.done).toBe(1);
-    expect((await p.remote.tree()).get('e')?.md5).toBe(md5('the content'));
+    expect((await p.remote.tree()).get('e')?.md5).toBe(md5Hex('the content'));
     expect((await p.remote.tree()).has('D')).toBe(false);
     expect((await p.cycle()).plan?.actions).toEqual([]);
   });

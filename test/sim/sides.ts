@@ -4,7 +4,6 @@
  * campaign's real daemons: changes through the VOSpace client, as another machine would make them). Reads go
  * straight to the stored bytes, so checks never trust the agent's index.
  */
-import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { PAIR_META_DIR } from '../../src/agent/local/ignore.js';
@@ -13,6 +12,7 @@ import { decodePath, encodePath } from '../../src/vospace/names.js';
 import type { MemoryStore } from '../support/memory-remote.js';
 import type { SimEnv } from '../campaign/server-env.js';
 import { TEMP_PREFIX } from '../../src/util/temp-files.js';
+import { md5Hex, EMPTY_MD5 } from '../../src/util/md5.js';
 
 export type ItemKind = 'file' | 'dir';
 
@@ -42,12 +42,6 @@ export interface Side {
   /** Renames; the destination is free and its parent exists. */
   move(from: string, to: string): Promise<void>;
 }
-
-export function md5(data: string | Buffer): string {
-  return createHash('md5').update(data).digest('hex');
-}
-
-export const EMPTY_MD5 = md5('');
 
 export function parentOf(rel: string): string {
   const i = rel.lastIndexOf('/');
@@ -91,7 +85,7 @@ export class LocalSide implements Side {
         out.set(rel, { kind: 'dir' });
         this.walk(abs, rel, out, skip);
       } else if (st.isFile()) {
-        out.set(rel, { kind: 'file', md5: md5(fs.readFileSync(abs)) });
+        out.set(rel, { kind: 'file', md5: md5Hex(fs.readFileSync(abs)) });
       }
     }
   }
@@ -182,7 +176,7 @@ export class RemoteSide implements Side {
       if (r.type === 'ContainerNode') out.push({ rel, kind: 'dir' });
       else if (r.type === 'DataNode') {
         const bytes = r.blob ? fs.readFileSync(store.blobPath(r.blob)) : Buffer.alloc(0);
-        out.push({ rel, kind: 'file', md5: md5(bytes) });
+        out.push({ rel, kind: 'file', md5: md5Hex(bytes) });
       }
     }
     return out;

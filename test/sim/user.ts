@@ -6,7 +6,8 @@
  */
 import type { Rng } from './rng.js';
 import { nodeNameProblem } from '../../src/vospace/uri.js';
-import { isAtOrBelow, md5, parentOf, type Item, type Side, type Tree } from './sides.js';
+import { isAtOrBelow, parentOf, type Item, type Side, type Tree } from './sides.js';
+import { md5Hex } from '../../src/util/md5.js';
 
 /** Names the user picks from: few, so paths collide and swap kinds often; `A.txt` and `D` are case variants. */
 const NAMES = ['a.txt', 'b.txt', 'c', 'd', 'e', 'A.txt', 'D'];
@@ -44,7 +45,7 @@ export class Ledger {
 
   add(content: string, where: string): void {
     if (content === '') return; // the empty file is everywhere and nowhere: not tracked
-    this.owed.set(md5(content), where);
+    this.owed.set(md5Hex(content), where);
   }
 
   /** Version → the path this replica's user wrote it at. */
@@ -52,7 +53,7 @@ export class Ledger {
 
   /** This replica's user wrote `content` at `path` on its local side. */
   wroteLocally(content: string, path: string): void {
-    this.written.set(md5(content), path);
+    this.written.set(md5Hex(content), path);
   }
 
   /** This replica's user moved `from` to `to`: a version written at an old path counts as written at its new one. */

@@ -5,7 +5,6 @@
  * (which leaves an empty node where there was none), sends the bytes (verified, so not read back) — so a simulation can
  * interleave machines, cut requests and kill the process between any two of them through a gate.
  */
-import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import type {
   DownloadRequest,
@@ -18,7 +17,7 @@ import type {
 } from '../../src/agent/remote/port.js';
 import { remoteNameProblem } from '../../src/agent/remote/vospace/remote.js';
 import { VosError } from '../../src/util/errors.js';
-import { EMPTY_MD5 } from '../../src/util/md5.js';
+import { EMPTY_MD5, md5Hex } from '../../src/util/md5.js';
 import { createEmptyTemp, openTempFile, tempPathFor } from '../../src/util/temp-files.js';
 import { NAME_MAPPING } from '../../src/vospace/names.js';
 
@@ -30,7 +29,6 @@ interface MemNode {
   dateMs: number;
 }
 
-const md5Of = (b: Buffer) => createHash('md5').update(b).digest('hex');
 const parentOf = (p: string) => (p.includes('/') ? p.slice(0, p.lastIndexOf('/')) : '');
 const baseOf = (p: string) => p.slice(p.lastIndexOf('/') + 1);
 const join = (a: string, b: string) => (a === '' ? b : b === '' ? a : `${a}/${b}`);
@@ -86,7 +84,7 @@ export class MemoryStore {
     this.touch(p);
     const n = this.nodes.get(p)!;
     if (n.kind !== 'file') throw new VosError('exists', `${p} is a container`);
-    this.nodes.set(p, { kind: 'file', bytes, md5: md5Of(bytes), dateMs: this.now() });
+    this.nodes.set(p, { kind: 'file', bytes, md5: md5Hex(bytes), dateMs: this.now() });
   }
 
   /** VOSpace's move: a container at `to` receives the node inside it; anything else there is an error. */
@@ -228,7 +226,7 @@ export class MemoryRemote implements Remote {
       });
       await request('put', rel, () => {
         const bytes = fs.readFileSync(req.file);
-        if (md5Of(bytes) !== req.md5)
+        if (md5Hex(bytes) !== req.md5)
           throw new VosError('integrity', `${req.file}: the server received bytes of another MD5`);
         this.store.write(p, bytes);
         req.onProgress?.(bytes.length, bytes.length);
@@ -262,7 +260,7 @@ export class MemoryRemote implements Remote {
     if (bytes.length === 0 && req.size === 0) {
       return { temp: createEmptyTemp(req.dest, req.guard), md5: EMPTY_MD5, size: 0 };
     }
-    const md5 = md5Of(bytes);
+    const md5 = md5Hex(bytes);
     if ((req.md5 && md5 !== req.md5) || bytes.length !== req.size)
       throw new VosError('conflict', `${this.uri}/${rel}: changed on the server since it was listed`);
     const temp = tempPathFor(req.dest, `${req.md5 ?? 'x'}.part`);

@@ -1,4 +1,4 @@
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -6,13 +6,12 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Client } from '../../src/vospace/client.js';
 import { VosError } from '../../src/vospace/errors.js';
 import { startServer, type RunningServer } from '../../src/server/server.js';
+import { md5Hex } from '../../src/util/md5.js';
 
 let srv: RunningServer;
 let tmp: string;
 let client: Client;
 let bobClient: Client;
-
-const md5 = (b: Buffer | string) => createHash('md5').update(b).digest('hex');
 
 beforeAll(async () => {
   tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'vosync-client-'));
@@ -69,15 +68,15 @@ for (const area of ['vos:alice', 'arc:home/alice']) {
         const local = path.join(tmp, `up-${name}`);
         fs.writeFileSync(local, data);
         const up = await client.upload(local, `${base}/${name}`);
-        expect(up).toMatchObject({ md5: md5(data), size: data.length, skipped: false });
+        expect(up).toMatchObject({ md5: md5Hex(data), size: data.length, skipped: false });
         const info = await client.getInfo(`${base}/${name}`);
         expect(info.kind).toBe('file');
         expect(info.size).toBe(data.length);
-        if (data.length > 0) expect(info.md5).toBe(md5(data));
+        if (data.length > 0) expect(info.md5).toBe(md5Hex(data));
         const back = path.join(tmp, `down-${area.replace(/\W/g, '')}-${name}`);
         const down = await client.download(`${base}/${name}`, back);
         expect(down.skipped).toBe(false);
-        expect(md5(fs.readFileSync(back))).toBe(md5(data));
+        expect(md5Hex(fs.readFileSync(back))).toBe(md5Hex(data));
         expect(fs.readdirSync(tmp).filter((f) => f.startsWith('.vosync-tmp-'))).toEqual([]);
       }
       const again = await client.upload(path.join(tmp, 'up-small.txt'), `${base}/small.txt`);

@@ -3,7 +3,6 @@
  * it ran on the embedded server): metadata reads and transfer negotiations are retried, and what fails reaches
  * the caller as a typed error, never as a raw socket error; an upload's precondition is honoured.
  */
-import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -11,10 +10,10 @@ import { parseFaultSpec } from '../../src/server/faults.js';
 import type { Client } from '../../src/vospace/client.js';
 import { VosError } from '../../src/vospace/errors.js';
 import { startAliceServer, type AliceServer } from '../support/alice-server.js';
+import { md5Hex } from '../../src/util/md5.js';
 
 let s: AliceServer;
 let user: Client;
-const md5 = (t: string) => createHash('md5').update(t).digest('hex');
 
 beforeAll(async () => {
   s = await startAliceServer('cut-answers');
@@ -85,7 +84,7 @@ describe('answers cut short', () => {
     }
     for (let i = 0; i < 8; i++) {
       expect((await user.getInfo(`vos:alice/reg-negotiate/f${i}`)).md5).toBe(
-        md5('negotiated through broken answers'),
+        md5Hex('negotiated through broken answers'),
       );
     }
   });
@@ -129,6 +128,6 @@ describe('answers cut short', () => {
       .catch((e: unknown) => e);
     expect(err).toBeInstanceOf(VosError);
     expect((err as VosError).kind).toBe('conflict');
-    expect((await user.getInfo('vos:alice/reg-pre/x.txt')).md5).toBe(md5('theirs'));
+    expect((await user.getInfo('vos:alice/reg-pre/x.txt')).md5).toBe(md5Hex('theirs'));
   });
 });

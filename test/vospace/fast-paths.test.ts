@@ -9,6 +9,7 @@ import { parseFaultSpec } from '../../src/server/faults.js';
 import { startServer, type RunningServer } from '../../src/server/server.js';
 import { Client } from '../../src/vospace/client.js';
 import { putFile } from '../../src/vospace/transfer.js';
+import { md5Hex } from '../../src/util/md5.js';
 
 /** The per-file request paths of bulk transfers: quick negotiation, and no re-read of what the caller knows. */
 
@@ -16,8 +17,6 @@ let srv: RunningServer;
 let tmp: string;
 let client: Client;
 const requests: string[] = [];
-
-const md5 = (b: Buffer) => createHash('md5').update(b).digest('hex');
 
 beforeAll(async () => {
   tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'vosync-fast-'));
@@ -68,7 +67,7 @@ describe('uploads', () => {
   it('negotiate in one round trip on Vault: read, quick negotiation, PUT', async () => {
     const { file, data } = localFile('a.bin', 4096);
     const r = await client.upload(file, 'vos:alice/fast/a.bin');
-    expect(r).toMatchObject({ md5: md5(data), size: 4096, skipped: false });
+    expect(r).toMatchObject({ md5: md5Hex(data), size: 4096, skipped: false });
     expect(seen()).toEqual([
       'GET /vault/nodes/alice/fast/a.bin?…',
       'GET /vault/synctrans?…',
@@ -98,16 +97,16 @@ describe('uploads', () => {
   it('send files above the buffering size as a stream, verified the same way', async () => {
     const { file, data } = localFile('big.bin', 1024 * 1024 + 17);
     const r = await client.upload(file, 'arc:home/alice/fast/big.bin');
-    expect(r.md5).toBe(md5(data));
+    expect(r.md5).toBe(md5Hex(data));
     // Compared by digest: a deep equality over a megabyte of bytes takes seconds.
-    expect(md5(await remoteBytes('arc:home/alice/fast/big.bin'))).toBe(md5(data));
+    expect(md5Hex(await remoteBytes('arc:home/alice/fast/big.bin'))).toBe(md5Hex(data));
   });
 
   it('stream a large file unhashed when its MD5 is given, the server checking it', async () => {
     const { file, data } = localFile('known.bin', 1024 * 1024 + 5);
-    const r = await client.upload(file, 'vos:alice/fast/known.bin', { md5: md5(data), current: null });
-    expect(r.md5).toBe(md5(data));
-    expect(md5(await remoteBytes('vos:alice/fast/known.bin'))).toBe(md5(data));
+    const r = await client.upload(file, 'vos:alice/fast/known.bin', { md5: md5Hex(data), current: null });
+    expect(r.md5).toBe(md5Hex(data));
+    expect(md5Hex(await remoteBytes('vos:alice/fast/known.bin'))).toBe(md5Hex(data));
     // A stale MD5 (the file changed after it was hashed) is refused by the server, not stored.
     await expect(
       client.upload(file, 'vos:alice/fast/known2.bin', { md5: 'f'.repeat(32), current: null }),
@@ -143,7 +142,7 @@ describe('uploads', () => {
       const r = await putFile(client.session, [`http://127.0.0.1:${port}/data/x`], file, 'x', {
         size: data.length,
       });
-      expect(r).toEqual({ md5: md5(data), size: 4096 });
+      expect(r).toEqual({ md5: md5Hex(data), size: 4096 });
       expect(got).toHaveLength(1);
       expect(got[0]!.body).toEqual(data);
       expect(got[0]!.digest).toBe(`md5=${createHash('md5').update(data).digest('base64')}`);
@@ -182,7 +181,7 @@ describe('downloads', () => {
     requests.length = 0;
     const out = path.join(tmp, 'g.out');
     const r = await client.download('vos:alice/fast/g.bin', out, { info });
-    expect(r).toMatchObject({ md5: md5(data), size: 2048, skipped: false });
+    expect(r).toMatchObject({ md5: md5Hex(data), size: 2048, skipped: false });
     expect(fs.readFileSync(out)).toEqual(data);
     expect(seen()).toEqual([
       'GET /vault/files/alice/fast/g.bin',

@@ -4,7 +4,7 @@
  * each resume goes on from the server's state, so no byte travels more than twice, and the commit is verified.
  * Small sizes (a few MiB in 256 KiB segments) keep it fast.
  */
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
@@ -12,6 +12,7 @@ import { parseFaultSpec } from '../../src/server/faults.js';
 import type { ClientOptions } from '../../src/vospace/client.js';
 import { UploadJournal } from '../../src/vospace/upload-journal.js';
 import { startAliceServer, type AliceServer } from '../support/alice-server.js';
+import { md5Hex } from '../../src/util/md5.js';
 
 const SEGMENT = 256 * 1024;
 const SIZE = 16 * SEGMENT + 5;
@@ -23,8 +24,6 @@ let server: AliceServer;
 let data: Buffer;
 let file: string;
 let journalDir: string;
-
-const md5 = (b: Buffer) => createHash('md5').update(b).digest('hex');
 
 function client(extra: Partial<ClientOptions> = {}) {
   return server.client({
@@ -83,7 +82,7 @@ afterAll(async () => {
 async function expectStored(c: ReturnType<typeof client>, target: string, bytes: Buffer) {
   const info = await c.getInfo(target);
   expect(info.size).toBe(bytes.length);
-  expect(info.md5).toBe(md5(bytes));
+  expect(info.md5).toBe(md5Hex(bytes));
   expect(fs.readdirSync(path.join(server.tmp, 'server', 'txns'))).toEqual([]);
 }
 
@@ -93,7 +92,7 @@ describe('segmented uploads', () => {
     const seen: number[] = [];
     const sent = await measured(async () => {
       const r = await c.upload(file, 'vos:alice/plain.fits', { onProgress: (d) => seen.push(d) });
-      expect(r.md5).toBe(md5(data));
+      expect(r.md5).toBe(md5Hex(data));
     });
     await expectStored(c, 'vos:alice/plain.fits', data);
     // A start, one PUT per segment, a commit.

@@ -3,7 +3,7 @@
  * `.part` file an abandoned one left), a damaged `.part` caught by the MD5 and replaced, and the byte progress
  * callbacks of uploads and downloads — all over real HTTP against the embedded server, Vault and ARC.
  */
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
@@ -12,6 +12,7 @@ import type { RunningServer } from '../../src/server/server.js';
 import type { Client } from '../../src/vospace/client.js';
 import { startAliceServer, type AliceServer } from '../support/alice-server.js';
 import { TEMP_PREFIX } from '../../src/util/temp-files.js';
+import { md5Hex } from '../../src/util/md5.js';
 
 let server: AliceServer;
 let srv: RunningServer;
@@ -20,15 +21,13 @@ const SIZE = 6 * 1024 * 1024 + 123;
 let data: Buffer;
 let source: string;
 
-const md5 = (b: Buffer) => createHash('md5').update(b).digest('hex');
-
 function makeClient(retries: number): Client {
   return server.client({ retry: { retries, baseDelayMs: 20, maxDelayMs: 50 } });
 }
 
 /** The `.part` file a download of `node` into `dest` writes (named after the MD5 it expects). */
 const partFor = (dest: string) =>
-  path.join(path.dirname(dest), `${TEMP_PREFIX}${path.basename(dest)}.${md5(data)}.part`);
+  path.join(path.dirname(dest), `${TEMP_PREFIX}${path.basename(dest)}.${md5Hex(data)}.part`);
 
 /** Status codes of the byte GETs the server answered since the last reset. */
 const byteGets = () =>
@@ -76,7 +75,7 @@ describe('resumed downloads', () => {
     const dest = path.join(tmp, 'cut.bin');
     cutNextStorageGet(true);
     const r = await client.download('vos:alice/r/big.bin', dest);
-    expect(r.md5).toBe(md5(data));
+    expect(r.md5).toBe(md5Hex(data));
     expect(fs.readFileSync(dest).equals(data)).toBe(true);
     // The redirect, the full request cut half-way, then a partial-content answer for the rest.
     expect(byteGets()).toEqual([303, 200, 206]);
@@ -102,7 +101,7 @@ describe('resumed downloads', () => {
     server.requests.length = 0;
     const progress: number[] = [];
     const r = await client.download('vos:alice/r/big.bin', dest, { onProgress: (n) => progress.push(n) });
-    expect(r.md5).toBe(md5(data));
+    expect(r.md5).toBe(md5Hex(data));
     expect(fs.readFileSync(dest).equals(data)).toBe(true);
     expect(byteGets()).toEqual([303, 206]);
     // Progress starts at what was already there and ends at the whole file.
@@ -116,7 +115,7 @@ describe('resumed downloads', () => {
     damaged[1000] = damaged[1000]! ^ 0xff;
     fs.writeFileSync(partFor(dest), damaged);
     const r = await client.download('vos:alice/r/big.bin', dest);
-    expect(r.md5).toBe(md5(data));
+    expect(r.md5).toBe(md5Hex(data));
     expect(fs.readFileSync(dest).equals(data)).toBe(true);
     // The resumed attempt was thrown away after its MD5 mismatch; the next one fetched everything.
     expect(byteGets()).toEqual([303, 206, 200]);
@@ -140,7 +139,7 @@ describe('resumed downloads', () => {
     const dest = path.join(tmp, 'arc.bin');
     fs.writeFileSync(partFor(dest), data.subarray(0, 1_000_000));
     const r = await client.download('arc:home/alice/r/big.bin', dest);
-    expect(r.md5).toBe(md5(data));
+    expect(r.md5).toBe(md5Hex(data));
     expect(fs.readFileSync(dest).equals(data)).toBe(true);
     // ARC ignores Range: a full answer, written from the start over the old bytes.
     expect(byteGets()).toEqual([200]);
