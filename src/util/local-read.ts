@@ -7,7 +7,10 @@ import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import { pipeline } from 'node:stream/promises';
 
-/** Files up to this size are read and written synchronously (the agent's hasher draws the same line). */
+/**
+ * Files up to this size are read, written and hashed synchronously (the agent's hasher too): for them a thread-pool
+ * round trip per call costs more than the I/O.
+ */
 export const SYNC_IO_BYTES = 256 * 1024;
 
 /** The file's bytes; `size` (from a recent stat) only chooses how it is read, the caller checks the length. */

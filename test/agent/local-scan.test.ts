@@ -4,7 +4,8 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { SMALL_FILE_BYTES, hashFile, hashFileSync } from '../../src/agent/local/hash.js';
+import { hashFile, hashFileSync } from '../../src/agent/local/hash.js';
+import { SYNC_IO_BYTES } from '../../src/util/local-read.js';
 import { PAIR_META_DIR, createIgnoreMatcher } from '../../src/agent/local/ignore.js';
 import { LocalRootError, scanLocal } from '../../src/agent/local/local-scan.js';
 import { resolveDiskPath } from '../../src/agent/local/names.js';
@@ -68,7 +69,7 @@ describe('scanLocal', () => {
     write('sub/b.bin', Buffer.alloc(3000, 7));
     write('sub/deeper/c.txt', 'c');
     write('empty.dat', '');
-    const big = Buffer.alloc(SMALL_FILE_BYTES * 3 + 5, 1);
+    const big = Buffer.alloc(SYNC_IO_BYTES * 3 + 5, 1);
     write('sub/big.dat', big);
     const r = await scanLocal({ root });
     expect([...r.entries.keys()].sort()).toEqual([
@@ -101,7 +102,7 @@ describe('scanLocal', () => {
 
   it('re-hashes nothing when nothing changed, and only what changed otherwise', async () => {
     for (let i = 0; i < 50; i++) write(`d${i % 5}/f${i}.txt`, `content ${i}`);
-    write('big.dat', Buffer.alloc(SMALL_FILE_BYTES + 10, 2));
+    write('big.dat', Buffer.alloc(SYNC_IO_BYTES + 10, 2));
     const first = await scanLocal({ root });
     expect(first.hashedCount).toBe(51);
 
@@ -229,7 +230,7 @@ describe('scanLocal', () => {
   });
 
   it('marks a file that changes while being hashed as still being written, then hashes it later', async () => {
-    const big = write('growing.dat', Buffer.alloc(SMALL_FILE_BYTES * 2, 3));
+    const big = write('growing.dat', Buffer.alloc(SYNC_IO_BYTES * 2, 3));
     const small = write('small.txt', 'small');
     const appended = new Set<string>();
     const r = await scanLocal({
@@ -255,8 +256,8 @@ describe('scanLocal', () => {
   });
 
   it('leaves out a file that vanishes before it is hashed', async () => {
-    write('a-first.dat', Buffer.alloc(SMALL_FILE_BYTES + 1, 1));
-    write('b-second.dat', Buffer.alloc(SMALL_FILE_BYTES + 1, 2));
+    write('a-first.dat', Buffer.alloc(SYNC_IO_BYTES + 1, 1));
+    write('b-second.dat', Buffer.alloc(SYNC_IO_BYTES + 1, 2));
     let removed = '';
     const r = await scanLocal({
       root,
@@ -315,7 +316,7 @@ describe('scanLocal', () => {
 
 describe('hashFile', () => {
   it('agrees with the synchronous variant and reports the state after reading', async () => {
-    const abs = write('f.bin', Buffer.alloc(SMALL_FILE_BYTES * 4 + 3, 9));
+    const abs = write('f.bin', Buffer.alloc(SYNC_IO_BYTES * 4 + 3, 9));
     const a = await hashFile(abs);
     const b = hashFileSync(abs);
     const st = fs.statSync(abs);
@@ -331,8 +332,8 @@ describe('hashFile', () => {
   });
 
   it('says unstable when the path was replaced while reading', async () => {
-    const abs = write('f.bin', Buffer.alloc(SMALL_FILE_BYTES * 2, 1));
-    const replacement = write('g.bin', Buffer.alloc(SMALL_FILE_BYTES * 2, 1));
+    const abs = write('f.bin', Buffer.alloc(SYNC_IO_BYTES * 2, 1));
+    const replacement = write('g.bin', Buffer.alloc(SYNC_IO_BYTES * 2, 1));
     let done = false;
     const r = await hashFile(abs, {
       onProgress: () => {

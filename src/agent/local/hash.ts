@@ -4,6 +4,7 @@
  */
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
+import { SYNC_IO_BYTES } from '../../util/local-read.js';
 
 const MAX_CHUNK = 1 << 20;
 
@@ -79,8 +80,6 @@ function finish(
   return { md5, bytesRead, size: now.size, mtimeMs: now.mtimeMs, ino: now.ino, stable };
 }
 
-/** Files up to this size are hashed with synchronous calls: for them the I/O is cheaper than six async hops. */
-export const SMALL_FILE_BYTES = 256 * 1024;
 let smallBuffer: Buffer | undefined;
 
 /**
@@ -97,7 +96,7 @@ export function hashFileSync(absPath: string, options: Pick<HashOptions, 'onProg
     before = fs.fstatSync(fd);
     if (!before.isFile())
       throw Object.assign(new Error(`not a regular file: ${absPath}`), { code: 'EISDIR' });
-    smallBuffer ??= Buffer.allocUnsafe(SMALL_FILE_BYTES + 1);
+    smallBuffer ??= Buffer.allocUnsafe(SYNC_IO_BYTES + 1);
     const buf = smallBuffer;
     for (;;) {
       const n = fs.readSync(fd, buf, 0, buf.length, null);

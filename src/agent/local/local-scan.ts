@@ -16,7 +16,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { setImmediate as yieldToLoop } from 'node:timers/promises';
-import { hashFile, hashFileSync, type HashResult, SMALL_FILE_BYTES } from './hash.js';
+import { hashFile, hashFileSync, type HashResult } from './hash.js';
+import { SYNC_IO_BYTES } from '../../util/local-read.js';
 import { isAlwaysIgnoredName } from './ignore.js';
 import { absOf, isAscii, isInOrUnder, joinRel, parentOf, resolveDiskPath, toNfc } from './names.js';
 import type { LocalEntry } from '../model.js';
@@ -200,7 +201,7 @@ class Walker {
     const entry: LocalEntry = { path: rel, kind: 'file', size: st.size, mtimeMs: st.mtimeMs, ino: st.ino };
     this.entries.set(rel, entry);
     if (st.size === 0) entry.md5 = EMPTY_MD5;
-    else if (st.size <= SMALL_FILE_BYTES) this.hashSmall(entry, abs);
+    else if (st.size <= SYNC_IO_BYTES) this.hashSmall(entry, abs);
     else this.pending.push({ entry, abs });
     return undefined;
   }
