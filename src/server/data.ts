@@ -16,9 +16,10 @@ import { handleTxn, txnRequest, type TxnRequest, type WriteTarget } from './put-
 import type { VoService } from './service.js';
 import type { NodeRecord } from './store.js';
 import { checkDeclaredLength, commitUpload, receiveBody, respondStored } from './upload.js';
-import { baseName, encodeNodePath, joinPath, parentPath } from '../vospace/uri.js';
+import { encodeNodePath, parentPath } from '../vospace/uri.js';
 import { PROP } from '../vospace/xml.js';
 import { EMPTY_MD5 } from '../util/md5.js';
+import { joinPath, nameOf } from '../util/rel-path.js';
 
 /** A pre-authorised data URL for one node, like the endpoints CADC's transfer generators hand out. */
 export function preauthUrl(ctx: RequestContext, path: string, grant: Grant): string {
@@ -172,7 +173,7 @@ function arcWriteTarget(ctx: RequestContext, path: string, caller: Caller, exact
   if (!parent) throw new Fault(404, `NodeNotFound: not found: parent container ${svc.uriOf(parentP)}`);
   if (parent.type !== 'ContainerNode')
     throw new Fault(400, `InvalidArgument: parent is not a container: ${svc.uriOf(parentP)}`);
-  const target = joinPath(parent.path, baseName(path));
+  const target = joinPath(parent.path, nameOf(path));
   const existing = svc.get(target);
   if (existing && existing.type !== 'DataNode')
     throw new Fault(400, `InvalidArgument: not a data node: ${svc.uriOf(target)}`);

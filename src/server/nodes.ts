@@ -12,15 +12,7 @@ import {
 } from './service.js';
 import { newNode, type NodeRecord } from './store.js';
 import type { Caller } from './auth.js';
-import {
-  InvalidUriError,
-  baseName,
-  encodeNodePath,
-  joinPath,
-  parentPath,
-  parseVosUri,
-  splitNodePath,
-} from '../vospace/uri.js';
+import { InvalidUriError, encodeNodePath, parentPath, parseVosUri, splitNodePath } from '../vospace/uri.js';
 import {
   MAX_INPUT_DOC_BYTES,
   PROP,
@@ -31,6 +23,7 @@ import {
   type NodeDoc,
   type NodeProperty,
 } from '../vospace/xml.js';
+import { joinPath, nameOf } from '../util/rel-path.js';
 
 /** Validates and normalises the node path of a request. */
 export function requestNodePath(raw: string): string {
@@ -159,7 +152,7 @@ async function getNode(ctx: RequestContext, path: string): Promise<void> {
         `uri parameter (${resume}) not a child of target uri (${svc.uriOf(node.path)})`,
       );
     }
-    startName = baseName(rp);
+    startName = nameOf(rp);
   }
   const detail = parseDetail(q.get('detail'));
   let children: NodeRecord[] | undefined;
@@ -248,7 +241,7 @@ async function createNode(ctx: RequestContext, path: string): Promise<void> {
   if (path === '') throw faults.duplicate(svc.uriOf(path));
   const parent = svc.resolve(parentPath(path)!, ctx.caller, true);
   if (!parent || parent.type !== 'ContainerNode') throw faults.containerNotFound(doc.uri);
-  const childPath = joinPath(parent.path, baseName(path));
+  const childPath = joinPath(parent.path, nameOf(path));
   if (svc.get(childPath)) throw faults.duplicate(svc.uriOf(childPath));
   if (!svc.canWrite(parent, ctx.caller)) throw faults.permission(svc.uriOf(parent.path));
 

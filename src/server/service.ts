@@ -5,8 +5,9 @@
 import { Fault, faults } from './errors.js';
 import type { Caller } from './auth.js';
 import type { NodeRecord, NodeStore, ServiceName } from './store.js';
-import { formatVosUri, joinPath, normaliseAuthority, parentPath, parseVosUri } from '../vospace/uri.js';
+import { formatVosUri, normaliseAuthority, parentPath, parseVosUri } from '../vospace/uri.js';
 import { PROP, formatIvoaDate, type NodeDoc, type NodeProperty } from '../vospace/xml.js';
+import { joinPath } from '../util/rel-path.js';
 
 export interface Flavour {
   name: ServiceName;

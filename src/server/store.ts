@@ -10,6 +10,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { NodeType } from '../vospace/xml.js';
 import { DIR_MODE, FILE_MODE } from './datadir.js';
+import { parentPath } from '../vospace/uri.js';
+import { nameOf } from '../util/rel-path.js';
 
 export type ServiceName = 'vault' | 'arc';
 
@@ -56,7 +58,7 @@ export function newNode(
   now: number,
   target: string | null = null,
 ): NodeRecord {
-  const name = path.slice(path.lastIndexOf('/') + 1);
+  const name = nameOf(path);
   return {
     service,
     path,
@@ -88,12 +90,6 @@ function fromRow(r: Row): NodeRecord {
     blob: r.blob,
     target: r.target,
   };
-}
-
-function parentOf(p: string): string | null {
-  if (p === '') return null;
-  const i = p.lastIndexOf('/');
-  return i < 0 ? '' : p.slice(0, i);
 }
 
 /** Range bounds that select every path strictly below `p` ('/' + 1 is '0'). */
@@ -347,7 +343,7 @@ export class NodeStore {
     return {
       service: n.service,
       path: n.path,
-      parent: parentOf(n.path),
+      parent: parentPath(n.path) ?? null,
       name: n.name,
       type: n.type,
       owner: n.owner,
@@ -398,7 +394,7 @@ export class NodeStore {
       for (const n of nodes) {
         const moved: NodeRecord = { ...n, path: to + n.path.slice(from.length) };
         if (n.path === from) {
-          moved.name = to.slice(to.lastIndexOf('/') + 1);
+          moved.name = nameOf(to);
           moved.owner = newOwner;
           moved.date = now;
         }

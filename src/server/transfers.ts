@@ -12,15 +12,7 @@ import { deleteOne, mergeProps, readNodeDoc } from './nodes.js';
 import { inheritPermissions, type VoService } from './service.js';
 import { newNode, type NodeRecord } from './store.js';
 import { writeJobListXml, writeJobXml, type Job, type JobCreator } from './uws.js';
-import {
-  InvalidUriError,
-  baseName,
-  encodeNodePath,
-  isSameOrBelow,
-  joinPath,
-  parentPath,
-  parseVosUri,
-} from '../vospace/uri.js';
+import { InvalidUriError, encodeNodePath, isSameOrBelow, parentPath, parseVosUri } from '../vospace/uri.js';
 import {
   MAX_INPUT_DOC_BYTES,
   PROP,
@@ -32,6 +24,7 @@ import {
   type TransferDoc,
   type TransferProtocol,
 } from '../vospace/xml.js';
+import { joinPath, nameOf } from '../util/rel-path.js';
 
 /** Fault names CADC's Python client maps to errno values by exact text; others keep their detail. */
 const BARE_NAMES = new Set([
@@ -129,7 +122,7 @@ function prepareData(svc: VoService, path: string, dir: Direction, caller: Calle
   props[PROP.ispublic] ??= 'false';
   const node = newNode(
     svc.name,
-    joinPath(parent.path, baseName(path)),
+    joinPath(parent.path, nameOf(path)),
     'DataNode',
     caller.user ?? '',
     props,
@@ -329,7 +322,7 @@ function moveOrCopy(ctx: RequestContext, job: Job, t: TransferDoc, caller: Calle
     destContainer = dp === undefined ? undefined : svc.resolve(dp, caller, true);
     if (!destContainer || destContainer.type !== 'ContainerNode')
       throw worded(faults.nodeNotFound(`Parent directory for destination ${jobPath(destPath)}`));
-    finalPath = joinPath(destContainer.path, baseName(destPath));
+    finalPath = joinPath(destContainer.path, nameOf(destPath));
   }
   if (src.type === 'ContainerNode' && isSameOrBelow(destContainer.path, src.path)) {
     throw worded(
@@ -379,7 +372,7 @@ function copyTree(svc: VoService, src: NodeRecord, to: string, caller: Caller, n
       svc.store.insert({
         ...n,
         path,
-        name: baseName(path),
+        name: nameOf(path),
         owner,
         date: now,
         blob: n.blob ? svc.store.cloneBlob(n.blob) : null,

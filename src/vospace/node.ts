@@ -5,8 +5,9 @@
  */
 import { VosError } from './errors.js';
 import { GMS_PREFIX } from './gms.js';
-import { baseName, nodeNameProblem, parentPath, parseVosUri } from './uri.js';
+import { nodeNameProblem, parentPath, parseVosUri } from './uri.js';
 import { PROP, parseIvoaDate, propValue, type NodeDoc } from './xml.js';
+import { nameOf } from '../util/rel-path.js';
 
 export type NodeKind = 'file' | 'container' | 'link';
 
@@ -97,7 +98,7 @@ export function toNodeInfo(doc: NodeDoc): NodeInfo {
   return {
     uri: doc.uri,
     path,
-    name: path === '' ? '' : baseName(path),
+    name: path === '' ? '' : nameOf(path),
     kind,
     size,
     date: Number.isNaN(date) ? undefined : date,

@@ -2,6 +2,7 @@
  * VOSpace identifiers: `vos://cadc.nrc.ca~vault/alice/x.fits`, the `!` spelling, and the short forms
  * `vos:alice/x.fits` / `arc:home/alice` used by CADC's tools. Shared by the client and the server.
  */
+import { parentOf } from '../util/rel-path.js';
 
 export const VOSPACE_NS = 'http://www.ivoa.net/xml/VOSpace/v2.0';
 
@@ -98,19 +99,9 @@ export function formatVosUri(uri: VosUri): string {
   return uri.path === '' ? base : `${base}/${encodeNodePath(uri.path)}`;
 }
 
+/** The parent of a node path; the service root has none. */
 export function parentPath(path: string): string | undefined {
-  if (path === '') return undefined;
-  const i = path.lastIndexOf('/');
-  return i < 0 ? '' : path.slice(0, i);
-}
-
-export function baseName(path: string): string {
-  const i = path.lastIndexOf('/');
-  return i < 0 ? path : path.slice(i + 1);
-}
-
-export function joinPath(parent: string, name: string): string {
-  return parent === '' ? name : `${parent}/${name}`;
+  return path === '' ? undefined : parentOf(path);
 }
 
 /** True when `path` equals `ancestor` or lies below it. */

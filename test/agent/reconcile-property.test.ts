@@ -16,6 +16,7 @@ import type { ConflictPolicy, SyncMode } from '../../src/agent/model.js';
 import { reconcile } from '../../src/agent/reconcile/index.js';
 import { actionPath } from '../../src/agent/reconcile/order.js';
 import { applyPlan, brief, inputOf, NOW, planOf, World, type SimState } from './reconcile-sim.js';
+import { parentOf } from '../../src/util/rel-path.js';
 
 const NAMES = ['a', 'A', 'b', 'c.txt'] as const;
 const pathArb = fc.array(fc.constantFrom(...NAMES), { minLength: 1, maxLength: 3 }).map((xs) => xs.join('/'));
@@ -46,10 +47,6 @@ type Scenario = typeof scenarioArb extends fc.Arbitrary<infer T> ? T : never;
 /** Equal sizes for different contents on purpose, so "MD5 unknown, same size" happens. */
 const content = (k: number): string => (k % 2 === 0 ? `c${k}` : `cc${k}`);
 
-function parentOf(p: string): string {
-  const i = p.lastIndexOf('/');
-  return i < 0 ? '' : p.slice(0, i);
-}
 function ancestors(p: string): string[] {
   const out: string[] = [];
   for (let q = parentOf(p); q !== ''; q = parentOf(q)) out.unshift(q);

@@ -13,6 +13,7 @@ import {
   type ReconcileInput,
 } from '../../src/agent/reconcile/index.js';
 import { md5Hex } from '../../src/util/md5.js';
+import { parentOf } from '../../src/util/rel-path.js';
 
 export type SimLocal = LocalEntry & { content?: string };
 export type SimRemote = RemoteEntry & { content?: string };
@@ -41,11 +42,6 @@ export function newState(caseInsensitiveLocal = false): SimState {
     nextIno: 1000,
     caseInsensitiveLocal,
   };
-}
-
-function parentOf(p: string): string {
-  const i = p.lastIndexOf('/');
-  return i < 0 ? '' : p.slice(0, i);
 }
 
 function under(p: string, root: string): boolean {

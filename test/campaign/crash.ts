@@ -25,8 +25,9 @@ import { possiblyConcurrent } from '../../src/agent/reconcile/compare.js';
 import { once, startDaemonProc, waitSettled, writeConfig, type DaemonProc } from '../e2e/harness.js';
 import { SimEnv, SIM_USER } from './server-env.js';
 import { Rng } from '../sim/rng.js';
-import { LocalSide, parentOf, RemoteSide, type Tree } from '../sim/sides.js';
+import { LocalSide, RemoteSide, type Tree } from '../sim/sides.js';
 import { md5Hex } from '../../src/util/md5.js';
+import { parentOf } from '../../src/util/rel-path.js';
 
 export interface CrashOptions {
   files: number;

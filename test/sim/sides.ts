@@ -13,6 +13,7 @@ import type { MemoryStore } from '../support/memory-remote.js';
 import type { SimEnv } from '../campaign/server-env.js';
 import { TEMP_PREFIX } from '../../src/util/temp-files.js';
 import { md5Hex, EMPTY_MD5 } from '../../src/util/md5.js';
+import { parentOf } from '../../src/util/rel-path.js';
 
 export type ItemKind = 'file' | 'dir';
 
@@ -41,11 +42,6 @@ export interface Side {
   remove(rel: string): Promise<void>;
   /** Renames; the destination is free and its parent exists. */
   move(from: string, to: string): Promise<void>;
-}
-
-export function parentOf(rel: string): string {
-  const i = rel.lastIndexOf('/');
-  return i < 0 ? '' : rel.slice(0, i);
 }
 
 export function isAtOrBelow(p: string, root: string): boolean {

@@ -6,8 +6,9 @@
  */
 import type { Rng } from './rng.js';
 import { nodeNameProblem } from '../../src/vospace/uri.js';
-import { isAtOrBelow, parentOf, type Item, type Side, type Tree } from './sides.js';
+import { isAtOrBelow, type Item, type Side, type Tree } from './sides.js';
 import { md5Hex } from '../../src/util/md5.js';
+import { parentOf } from '../../src/util/rel-path.js';
 
 /** Names the user picks from: few, so paths collide and swap kinds often; `A.txt` and `D` are case variants. */
 const NAMES = ['a.txt', 'b.txt', 'c', 'd', 'e', 'A.txt', 'D'];

@@ -20,6 +20,7 @@ import { VosError } from '../../src/util/errors.js';
 import { EMPTY_MD5, md5Hex } from '../../src/util/md5.js';
 import { createEmptyTemp, openTempFile, tempPathFor } from '../../src/util/temp-files.js';
 import { NAME_MAPPING } from '../../src/vospace/names.js';
+import { nameOf, parentOf } from '../../src/util/rel-path.js';
 
 interface MemNode {
   kind: 'file' | 'dir';
@@ -29,8 +30,6 @@ interface MemNode {
   dateMs: number;
 }
 
-const parentOf = (p: string) => (p.includes('/') ? p.slice(0, p.lastIndexOf('/')) : '');
-const baseOf = (p: string) => p.slice(p.lastIndexOf('/') + 1);
 const join = (a: string, b: string) => (a === '' ? b : b === '' ? a : `${a}/${b}`);
 const isAtOrBelow = (p: string, root: string) => root === '' || p === root || p.startsWith(`${root}/`);
 
@@ -91,7 +90,7 @@ export class MemoryStore {
   move(from: string, to: string): void {
     if (!this.nodes.has(from)) throw new VosError('not-found', `NodeNotFound: ${from}`);
     let dest = to;
-    if (this.nodes.get(to)?.kind === 'dir') dest = join(to, baseOf(from));
+    if (this.nodes.get(to)?.kind === 'dir') dest = join(to, nameOf(from));
     if (isAtOrBelow(dest, from))
       throw new VosError('invalid', `InvalidArgument: Cannot move container node into its descendants`);
     if (this.nodes.has(dest)) throw new VosError('exists', `DuplicateNode: destination ${dest}`);
@@ -110,7 +109,7 @@ export class MemoryStore {
     const n = this.nodes.get(p);
     if (!n) return;
     if (n.kind === 'dir' && !recursive && this.children(p).length > 0)
-      throw new VosError('invalid', `container node '${baseOf(p)}' is not empty`);
+      throw new VosError('invalid', `container node '${nameOf(p)}' is not empty`);
     for (const [q] of this.subtree(p)) this.nodes.delete(q);
   }
 }
@@ -195,7 +194,7 @@ export class MemoryRemote implements Remote {
       const n = this.node(rel);
       if (!n) throw this.missing(rel);
       if (n.kind !== 'dir') return [];
-      return this.store.children(this.at(rel)).map(([p, c]) => ({ ...view(c), name: baseOf(p) }));
+      return this.store.children(this.at(rel)).map(([p, c]) => ({ ...view(c), name: nameOf(p) }));
     });
     yield* page;
   }

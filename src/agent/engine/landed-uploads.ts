@@ -9,14 +9,13 @@ import type { Outcome } from '../store/index-db.js';
 import type { UploadAction } from '../reconcile/index.js';
 import type { Remote, RemoteNode } from '../remote/port.js';
 import { VosError } from '../../util/errors.js';
+import { parentOf } from '../../util/rel-path.js';
 
 /** An upload waiting for its node: `record` is handed a read of it (from the listing, or its own read). */
 export interface Landed {
   path: string;
   record(node: () => Promise<RemoteNode>): Promise<void>;
 }
-
-const parentOf = (p: string): string => (p.includes('/') ? p.slice(0, p.lastIndexOf('/')) : '');
 
 /**
  * How many uploads of a folder wait before it is listed (it is listed anyway when the executor's batch of

@@ -8,6 +8,7 @@ import { PAIR_META_DIR } from '../local/ignore.js';
 import type { Remote } from '../remote/port.js';
 import { REMOTE_TRASH } from '../remote/remote-scan.js';
 import { VosError } from '../../util/errors.js';
+import { parentOf } from '../../util/rel-path.js';
 
 export const ROOT_MARKER = 'root-marker';
 
@@ -71,7 +72,7 @@ export function moveToLocalTrash(root: string, relPath: string, now: number): st
 /** Moves a remote node into the pair's remote trash (a server-side move); returns its trash path. */
 export async function moveToRemoteTrash(remote: Remote, relPath: string, now: number): Promise<string> {
   const trashRel = `${REMOTE_TRASH}/${trashStamp(now)}/${relPath}`;
-  await remote.mkdir(trashRel.slice(0, trashRel.lastIndexOf('/')), { parents: true });
+  await remote.mkdir(parentOf(trashRel), { parents: true });
   try {
     await remote.move(relPath, trashRel);
   } catch (e) {

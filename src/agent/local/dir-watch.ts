@@ -13,7 +13,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { setImmediate as yieldToLoop } from 'node:timers/promises';
 import { isAlwaysIgnoredName } from './ignore.js';
-import { absOf, joinRel, parentOf } from './names.js';
+import { absOf } from './names.js';
+import { joinPath, nameOf, parentOf } from '../../util/rel-path.js';
 
 export interface TreeWatchOptions {
   /** Absolute root, symlinks already resolved. */
@@ -108,7 +109,7 @@ function watchPerFolder(options: TreeWatchOptions): TreeWatcher {
       }
       for (const e of entries) {
         if (!e.isDirectory() || isAlwaysIgnoredName(e.name)) continue;
-        const rel = joinRel(dir, e.name);
+        const rel = joinPath(dir, e.name);
         if (options.isIgnoredDir?.(rel)) continue;
         stack.push(rel);
       }
@@ -156,7 +157,7 @@ function watchPerFolder(options: TreeWatchOptions): TreeWatcher {
     }
     const childName = typeof name === 'string' ? name : name.toString('utf8');
     if (isAlwaysIgnoredName(childName)) return;
-    const rel = joinRel(dirRel, childName);
+    const rel = joinPath(dirRel, childName);
     if (event === 'change') {
       options.onPath(rel, false);
       return;
@@ -221,7 +222,7 @@ function watchRecursive(options: TreeWatchOptions): TreeWatcher {
     if (rel === '') return;
     // Skip anything inside the pair folder or an ignored folder.
     for (let p = parentOf(rel); p !== ''; p = parentOf(p)) {
-      const seg = p.slice(p.lastIndexOf('/') + 1);
+      const seg = nameOf(p);
       if (isAlwaysIgnoredName(seg) || options.isIgnoredDir?.(p)) return;
     }
     const st = fs.lstatSync(absOf(root, rel), { throwIfNoEntry: false });

@@ -18,8 +18,9 @@
  */
 import fs from 'node:fs';
 import ignore, { type Ignore } from 'ignore';
-import { absOf, joinRel, parentOf, toNfc } from './names.js';
+import { absOf, toNfc } from './names.js';
 import { TEMP_PREFIX } from '../../util/temp-files.js';
+import { joinPath, parentOf } from '../../util/rel-path.js';
 
 /** The pair's own folder at its root: trash, root marker, anything else vosync keeps beside the user's files. */
 export const PAIR_META_DIR = '.vosync';
@@ -146,7 +147,7 @@ export interface IgnoreMatcher {
   isIgnored(relPath: string, isDir: boolean): boolean;
   /**
    * Fast path for walkers that never descend into ignored folders: like `isIgnored`, but assumes the parent
-   * (`parentRel`, `''` at the root) is not ignored. `relPath` must equal `joinRel(parentRel, name)`.
+   * (`parentRel`, `''` at the root) is not ignored. `relPath` must equal `joinPath(parentRel, name)`.
    */
   isIgnoredChild(parentRel: string, name: string, relPath: string, isDir: boolean): boolean;
   /** Re-reads every `.vosyncignore` (and forgets cached decisions). */
@@ -190,12 +191,12 @@ export function createIgnoreMatcher(options: IgnoreMatcherOptions): IgnoreMatche
   }
 
   function readIgnoreFile(dirRel: string): string[] | undefined {
-    const file = absOf(root, joinRel(dirRel, IGNORE_FILE));
+    const file = absOf(root, joinPath(dirRel, IGNORE_FILE));
     try {
       const st = fs.lstatSync(file, { throwIfNoEntry: false });
       if (!st) return undefined;
       if (!st.isFile()) {
-        warnings.push(`${joinRel(dirRel, IGNORE_FILE)}: not a regular file, not read`);
+        warnings.push(`${joinPath(dirRel, IGNORE_FILE)}: not a regular file, not read`);
         return undefined;
       }
       return fs
@@ -205,7 +206,7 @@ export function createIgnoreMatcher(options: IgnoreMatcherOptions): IgnoreMatche
     } catch (error) {
       const code = (error as NodeJS.ErrnoException).code;
       if (code !== 'ENOENT' && code !== 'ENOTDIR') {
-        warnings.push(`${joinRel(dirRel, IGNORE_FILE)}: ${(error as Error).message}`);
+        warnings.push(`${joinPath(dirRel, IGNORE_FILE)}: ${(error as Error).message}`);
       }
       return undefined;
     }

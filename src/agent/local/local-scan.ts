@@ -19,9 +19,10 @@ import { setImmediate as yieldToLoop } from 'node:timers/promises';
 import { hashFile, hashFileSync, type HashResult } from './hash.js';
 import { SYNC_IO_BYTES } from '../../util/local-read.js';
 import { isAlwaysIgnoredName } from './ignore.js';
-import { absOf, isAscii, isInOrUnder, joinRel, parentOf, resolveDiskPath, toNfc } from './names.js';
+import { absOf, isAscii, isInOrUnder, resolveDiskPath, toNfc } from './names.js';
 import type { LocalEntry } from '../model.js';
 import { EMPTY_MD5 } from '../../util/md5.js';
+import { joinPath, parentOf } from '../../util/rel-path.js';
 
 export type ScanProblemKind =
   'symlink' | 'special' | 'unreadable' | 'still-being-written' | 'name-clash' | 'error';
@@ -152,8 +153,8 @@ class Walker {
     if (isAlwaysIgnoredName(name)) return undefined;
     // Two names can only share an NFC form when one is not ASCII; skip the clash lookup otherwise.
     const nfcName = asciiOnly ? name : toNfc(name);
-    const rel = joinRel(parentRel, nfcName);
-    const diskRel = parentDisk === parentRel && nfcName === name ? rel : joinRel(parentDisk, name);
+    const rel = joinPath(parentRel, nfcName);
+    const diskRel = parentDisk === parentRel && nfcName === name ? rel : joinPath(parentDisk, name);
     const abs = `${parentAbs}/${name}`;
     let st: fs.Stats | undefined;
     try {

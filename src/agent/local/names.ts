@@ -4,6 +4,7 @@
  * hold another form. `resolveDiskPath` finds the real on-disk spelling of an NFC path when needed.
  */
 import fs from 'node:fs';
+import { joinPath, parentOf } from '../../util/rel-path.js';
 
 // eslint-disable-next-line no-control-regex
 const ASCII_ONLY = /^[\x00-\x7f]*$/;
@@ -17,21 +18,10 @@ export function toNfc(name: string): string {
   return ASCII_ONLY.test(name) ? name : name.normalize('NFC');
 }
 
-/** `parent/name`, or `name` at the root (`parent === ''`). */
-export function joinRel(parent: string, name: string): string {
-  return parent === '' ? name : `${parent}/${name}`;
-}
-
 /** Absolute on-disk path of a relative on-disk path. */
 export function absOf(root: string, rel: string): string {
   // Forward slashes work on every platform Node runs on, Windows included.
   return rel === '' ? root : `${root}/${rel}`;
-}
-
-/** Parent of a relative path (`''` for a top-level name). */
-export function parentOf(rel: string): string {
-  const i = rel.lastIndexOf('/');
-  return i < 0 ? '' : rel.slice(0, i);
 }
 
 /** True when `rel` or one of its ancestors is a member of `set`. */
@@ -68,12 +58,12 @@ export function resolveDiskPath(root: string, relNfc: string): ResolvedDiskPath 
   for (let i = 0; i < parts.length; i++) {
     const part = parts[i] as string;
     if (!stats.isDirectory()) return undefined;
-    let candidate = joinRel(diskRel, part);
+    let candidate = joinPath(diskRel, part);
     let next = fs.lstatSync(absOf(root, candidate), { throwIfNoEntry: false });
     if (!next && !ASCII_ONLY.test(part)) {
       const onDisk = findByNfc(absOf(root, diskRel), part);
       if (onDisk !== undefined) {
-        candidate = joinRel(diskRel, onDisk);
+        candidate = joinPath(diskRel, onDisk);
         next = fs.lstatSync(absOf(root, candidate), { throwIfNoEntry: false });
       }
     }
@@ -106,5 +96,5 @@ export function diskRelOf(root: string, relNfc: string): string {
   const parent = parentOf(relNfc);
   const name = relNfc.slice(parent === '' ? 0 : parent.length + 1);
   const parentFound = parent === '' ? undefined : resolveDiskPath(root, parent);
-  return parentFound ? joinRel(parentFound.diskRel, name) : relNfc;
+  return parentFound ? joinPath(parentFound.diskRel, name) : relNfc;
 }

@@ -18,6 +18,7 @@ import path from 'node:path';
 import { IGNORE_FILE, isAlwaysIgnoredName } from './ignore.js';
 import { watchTree } from './dir-watch.js';
 import { toNfc } from './names.js';
+import { nameOf } from '../../util/rel-path.js';
 
 export interface WatchBatch {
   /** Paths that changed, appeared or vanished (relative POSIX, NFC), sorted, each once. */
@@ -86,7 +87,7 @@ export function startWatcher(options: WatcherOptions): Watcher {
   let timerAt = Infinity;
 
   function isIgnored(diskRel: string, isDir: boolean | undefined): boolean {
-    const name = diskRel.slice(diskRel.lastIndexOf('/') + 1);
+    const name = nameOf(diskRel);
     if (isAlwaysIgnoredName(name)) return true;
     if (!ignore) return false;
     const rel = toNfc(diskRel);

@@ -8,7 +8,7 @@
  * `….conflict-20261201-221815-laptop-2.ext`.
  */
 import type { RemoteEntry } from '../model.js';
-import { joinPath, nameOf, parentOf } from './paths.js';
+import { joinPath, nameOf, parentOf } from '../../util/rel-path.js';
 
 const MARKER = /\.conflict-\d{8}-\d{6}-[A-Za-z0-9-]+$/;
 const MARKER_PARTS = /\.conflict-(\d{4})(\d{2})(\d{2})-(\d{2})(\d{2})(\d{2})-([A-Za-z0-9-]+)(?:\.[^.]*)?$/;

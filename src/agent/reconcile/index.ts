@@ -11,19 +11,11 @@
 import type { BaseEntry, LocalEntry, RemoteEntry } from '../model.js';
 import { detectMoves, rekeySubtree, type DetectedMove, type Views } from './moves.js';
 import { orderActions } from './order.js';
-import {
-  comparePaths,
-  foldCase,
-  isAtOrBelow,
-  isBelow,
-  parentOf,
-  properAncestors,
-  rebase,
-  TreeIndex,
-} from './paths.js';
+import { comparePaths, foldCase, isAtOrBelow, isBelow, properAncestors, rebase, TreeIndex } from './paths.js';
 import { Planner } from './planner.js';
 import { localSnap, remoteSnap } from './compare.js';
 import type { Plan, PlanAction, PlanActionType, ReconcileInput } from './types.js';
+import { parentOf } from '../../util/rel-path.js';
 
 export type * from './types.js';
 export { decide, type Decision } from './table.js';

@@ -1,17 +1,5 @@
 /** Relative POSIX path helpers for the reconciler (root = ''). */
-
-export function parentOf(p: string): string {
-  const i = p.lastIndexOf('/');
-  return i < 0 ? '' : p.slice(0, i);
-}
-
-export function nameOf(p: string): string {
-  return p.slice(p.lastIndexOf('/') + 1);
-}
-
-export function joinPath(parent: string, name: string): string {
-  return parent === '' ? name : `${parent}/${name}`;
-}
+import { parentOf } from '../../util/rel-path.js';
 
 /** True when `p` lies strictly below `ancestor` (the root '' is above everything). */
 export function isBelow(p: string, ancestor: string): boolean {

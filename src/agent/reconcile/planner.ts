@@ -35,9 +35,10 @@ import {
   type SideState,
 } from './compare.js';
 import type { Views } from './moves.js';
-import { comparePaths, foldCase, nameOf, properAncestors, rebase, TreeIndex } from './paths.js';
+import { comparePaths, foldCase, properAncestors, rebase, TreeIndex } from './paths.js';
 import { decide, type Decision } from './table.js';
 import type { LocalSnapshot, Notice, NoticeKind, PlanAction, RemoteSnapshot } from './types.js';
+import { nameOf } from '../../util/rel-path.js';
 
 export interface PlannerOptions {
   mode: SyncMode;

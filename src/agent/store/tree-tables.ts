@@ -5,6 +5,7 @@
 import type Database from 'better-sqlite3';
 import type { BaseEntry, EntryKind, LocalEntry, RemoteEntry } from '../model.js';
 import type { Db } from './schema.js';
+import { parentOf } from '../../util/rel-path.js';
 
 export interface ReplaceStats {
   inserted: number;
@@ -159,8 +160,7 @@ export class TreeTable<E extends { path: string }> {
 
   /** The stored siblings of `path` whose names differ from its name only in (ASCII) letter case. */
   caseTwins(pairId: number, path: string): string[] {
-    const slash = path.lastIndexOf('/');
-    const parent = slash < 0 ? '' : path.slice(0, slash);
+    const parent = parentOf(path);
     const [from, to] = parent === '' ? ['', '\u{10FFFF}'] : [`${parent}/`, `${parent}0`];
     return this.selectCaseTwins.all(pairId, from, to, from.length + 1, path, path) as string[];
   }
