@@ -312,7 +312,6 @@ export type FileStatusDoc = z.infer<typeof FileStatusSchema>;
 export type NotSyncedDoc = z.infer<typeof NotSyncedSchema>;
 export type FileStateName = (typeof FILE_STATES)[number];
 export type SessionDoc = z.infer<typeof SessionSchema>;
-export type RedeemedDoc = z.infer<typeof RedeemedSchema>;
 export type ReloadDoc = z.infer<typeof ReloadSchema>;
 
 /** Response schemas by documented file name (docs/schemas/<name>.json). */
