@@ -80,8 +80,14 @@ function xml(res: ServerResponse, body: string, status = 200): true {
 }
 
 /** Streams `chunk` until the client hangs up. */
-function endless(res: ServerResponse, chunk: string | Buffer, headers: Record<string, string>): true {
+function endless(
+  res: ServerResponse,
+  chunk: string | Buffer,
+  headers: Record<string, string>,
+  opening = '',
+): true {
   res.writeHead(200, headers);
+  if (opening) res.write(opening);
   const pump = () => {
     while (!res.destroyed && !res.writableEnded) if (!res.write(chunk)) return;
   };
@@ -139,10 +145,13 @@ describe('node documents and listings', () => {
     await client.close();
     client = fastClient(hs.registryUrl, path.join(root, `cache${n}b`), { maxListingBytes: 4 * 1024 * 1024 });
     const child = fileChild(vosUri(`${PAIR}/x`));
+    // A well-formed start, then children for ever: the reader keeps reading until the cap stops it.
+    const whole = listingWith(PAIR, [child]);
+    const opening = whole.slice(0, whole.indexOf(child));
     hs.script = (_req, res, { url }) => {
       if (!isListing(url)) return false;
       res.on('close', () => undefined);
-      return endless(res, child.repeat(64), { 'content-type': 'text/xml' });
+      return endless(res, child.repeat(64), { 'content-type': 'text/xml' }, opening);
     };
     const before = process.memoryUsage().rss;
     const e = await vosFailure(() => client.list(`vos:${PAIR}`));
