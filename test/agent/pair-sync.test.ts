@@ -8,7 +8,7 @@ import {
   journalMkdir,
   journalUpload,
 } from '../../src/agent/store/transfer-journal.js';
-import { syncPair, syncUntilStable } from '../../src/agent/engine/pair-sync.js';
+import { confirmHeldDeletes, syncPair, syncUntilStable } from '../../src/agent/engine/pair-sync.js';
 import { REMOTE_TRASH } from '../../src/agent/remote/remote-scan.js';
 import { parseFaultSpec } from '../../src/server/faults.js';
 import type { RunningServer } from '../../src/server/server.js';
@@ -161,6 +161,42 @@ describe('pair sync against a real server', () => {
     const r = await syncPair(p.ctx);
     expect(r.paused).toMatch(/missing|unmounted|emptied/);
     expect(await client.listdir(p.remote)).toEqual(expect.arrayContaining(['f0.txt', 'f5.txt']));
+  });
+
+  it('judges a mass deletion handed over in two batches as one, for ten minutes', async () => {
+    for (let i = 0; i < 20; i++) p.write(`f${i}.txt`, `file ${i}`);
+    await converge(p);
+    const remove = (from: number, to: number) => {
+      for (let i = from; i < to; i++) fs.rmSync(path.join(p.local, `f${i}.txt`));
+    };
+    remove(0, 9);
+    const first = await syncPair(p.ctx);
+    expect(first.paused).toBeUndefined();
+    expect(first.report?.done).toBe(9);
+    remove(9, 15);
+    const second = await syncPair(p.ctx);
+    expect(second.paused).toMatch(
+      /^would delete 15 of 20 synced items on the remote side, 9 of them in the last 10 minutes \(75%, limit 50%\)/,
+    );
+    expect((await client.listdir(p.remote)).filter((n) => n.endsWith('.txt'))).toHaveLength(11);
+    // Confirmed, the held six go; the confirmed ones do not count against the next deletion.
+    confirmHeldDeletes(p.index, p.index.getPair(p.ctx.pair.name)!.id);
+    expect((await syncPair(p.ctx)).paused).toBeUndefined();
+    remove(15, 17);
+    expect((await syncPair(p.ctx)).paused).toBeUndefined();
+    expect((await client.listdir(p.remote)).filter((n) => n.endsWith('.txt'))).toHaveLength(3);
+  });
+
+  it('forgets deletions older than ten minutes', async () => {
+    for (let i = 0; i < 10; i++) p.write(`f${i}.txt`, `file ${i}`);
+    await converge(p);
+    for (let i = 0; i < 4; i++) fs.rmSync(path.join(p.local, `f${i}.txt`));
+    expect((await syncPair(p.ctx)).paused).toBeUndefined();
+    p.advance(10 * 60_000);
+    for (let i = 4; i < 7; i++) fs.rmSync(path.join(p.local, `f${i}.txt`));
+    // 3 of the 6 left: at the limit, not over it, once the first four are out of the window.
+    expect((await syncPair(p.ctx)).paused).toBeUndefined();
+    expect((await client.listdir(p.remote)).filter((n) => n.endsWith('.txt'))).toHaveLength(3);
   });
 
   it('recognises an upload a crash interrupted after the server had it, so a later local edit is no conflict', async () => {

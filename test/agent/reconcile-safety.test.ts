@@ -11,6 +11,9 @@ import {
   countDeletes,
   DEFAULT_DELETE_LIMITS,
   heldDeletes,
+  RECENT_DELETES_WINDOW_MS,
+  recentDeletes,
+  sumDeletes,
 } from '../../src/agent/engine/delete-safety.js';
 import type { BaseEntry, ConflictPolicy, LocalEntry, SyncMode } from '../../src/agent/model.js';
 import type { PlanAction } from '../../src/agent/reconcile/index.js';
@@ -97,6 +100,74 @@ describe('delete caps', () => {
       expect(v.reason).toBe(
         'would delete 6 of 10 synced items on the remote side (60%, limit 50%) (run vosync resume --confirm-deletes)',
       );
+  });
+
+  it.each([
+    {
+      name: 'recent deletions push a small plan over the share',
+      planned: 6,
+      recent: 9,
+      base: 11,
+      verdict: 'pause',
+    },
+    { name: 'six of twenty alone are within the share', planned: 6, recent: 0, base: 20, verdict: 'ok' },
+    {
+      name: 'recent deletions push a plan over the count',
+      planned: 200,
+      recent: 900,
+      base: 100_000,
+      verdict: 'pause',
+    },
+    {
+      name: 'no planned deletion never pauses, whatever went before',
+      planned: 0,
+      recent: 900,
+      base: 10,
+      verdict: 'ok',
+    },
+  ])('$name', ({ planned, recent, base, verdict }) => {
+    const v = checkDeleteSafety(
+      { actions: deletes('remote', planned) },
+      base,
+      {},
+      { localDeletes: 0, remoteDeletes: recent },
+    );
+    expect(v.verdict).toBe(verdict);
+  });
+
+  it('says how many of the deletions were recent', () => {
+    const share = checkDeleteSafety(
+      { actions: deletes('local', 6) },
+      11,
+      {},
+      { localDeletes: 9, remoteDeletes: 0 },
+    );
+    expect(share.verdict === 'pause' && share.reason).toBe(
+      'would delete 15 of 20 synced items on the local side, 9 of them in the last 10 minutes (75%, limit 50%) (run vosync resume --confirm-deletes)',
+    );
+    const count = checkDeleteSafety(
+      { actions: deletes('remote', 200) },
+      100_000,
+      {},
+      { localDeletes: 0, remoteDeletes: 900 },
+    );
+    expect(count.verdict === 'pause' && count.reason).toBe(
+      'would delete 1100 items on the remote side, 900 of them in the last 10 minutes (limit 1000 per 10 minutes) (run vosync resume --confirm-deletes)',
+    );
+  });
+
+  it('keeps the deletions of the last ten minutes only', () => {
+    const at = (ms: number) => ({ at: ms, localDeletes: 1, remoteDeletes: 0 });
+    const now = 1_000_000_000;
+    const kept = recentDeletes(
+      [at(now - RECENT_DELETES_WINDOW_MS), at(now - RECENT_DELETES_WINDOW_MS + 1), at(now), at(now + 1)],
+      now,
+    );
+    expect(kept.map((r) => r.at)).toEqual([now - RECENT_DELETES_WINDOW_MS + 1, now]);
+    expect(sumDeletes([...kept, { at: now, localDeletes: 2, remoteDeletes: 5 }])).toEqual({
+      localDeletes: 4,
+      remoteDeletes: 5,
+    });
   });
 
   it('honours custom limits', () => {

@@ -358,7 +358,7 @@ export function buildSchemas(sc: SchemaContext) {
   const deleteLimits = z.strictObject({
     maxShare: shareField(DEFAULTS.pair.deleteLimits.maxShare).meta(
       doc(
-        "A run deleting more than this share of the pair's files pauses it and asks first",
+        "A run deleting more than this share of the pair's files (with the deletions of the last 10 minutes) pauses it and asks first",
         'a number 0 to 1, or "50%"',
       ),
     ),
@@ -367,7 +367,11 @@ export function buildSchemas(sc: SchemaContext) {
       .int()
       .min(0)
       .default(DEFAULTS.pair.deleteLimits.maxCount)
-      .meta(doc('A run deleting more than this many files pauses the pair and asks first')),
+      .meta(
+        doc(
+          'A run deleting more than this many files (with the deletions of the last 10 minutes) pauses the pair and asks first',
+        ),
+      ),
   });
 
   const pairFields = {
@@ -424,7 +428,7 @@ export function buildSchemas(sc: SchemaContext) {
         ),
       ),
     deleteLimits: section(deleteLimits).meta(
-      doc('When a run deletes this much, the pair pauses and asks first'),
+      doc('When a run deletes this much, counting the last 10 minutes, the pair pauses and asks first'),
     ),
     propagateDeletes: z
       .boolean()

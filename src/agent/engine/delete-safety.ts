@@ -2,7 +2,8 @@
  * Safety gates applied to a plan before the executor runs it (pure functions):
  * - delete caps: too many deletions on one side in one run pause the pair and ask the user. Only deleteLocal /
  *   deleteRemote count; renames and moves do not, and neither do the losers of a conflict that an upload or
- *   download replaces (they still go to the trash).
+ *   download replaces (they still go to the trash). Deletions carried out in the last few minutes count too, so
+ *   that a mass deletion the watcher hands over in several batches is judged as one.
  * - held deletes: the set of deletions a pause holds back, with a digest, so that a confirmation covers exactly
  *   the deletions that were shown: a plan that would delete anything else pauses again.
  * - root guard: a local root that is suddenly empty while base remembers files, or whose marker file is gone,
@@ -38,30 +39,63 @@ export function countDeletes(actions: readonly PlanAction[]): DeleteCounts {
   return { localDeletes, remoteDeletes };
 }
 
+/** How long deletions carried out still count against the caps. */
+export const RECENT_DELETES_WINDOW_MS = 10 * 60_000;
+
+/** Deletions a run carried out, and when. */
+export interface DeleteRecord extends DeleteCounts {
+  at: number;
+}
+
+/** The records still inside the window at `now` (a clock set back keeps nothing from the "future"). */
+export function recentDeletes(records: readonly DeleteRecord[], now: number): DeleteRecord[] {
+  return records.filter((r) => r.at <= now && now - r.at < RECENT_DELETES_WINDOW_MS);
+}
+
+export function sumDeletes(records: readonly DeleteCounts[]): DeleteCounts {
+  let localDeletes = 0;
+  let remoteDeletes = 0;
+  for (const r of records) {
+    localDeletes += r.localDeletes;
+    remoteDeletes += r.remoteDeletes;
+  }
+  return { localDeletes, remoteDeletes };
+}
+
 /**
  * Pauses when either side would delete more than `maxDeleteCount` items, or more than `maxDeleteShare` of the
- * `baseCount` paths the pair had in sync.
+ * `baseCount` paths the pair has in sync. `recent` deletions (carried out within RECENT_DELETES_WINDOW_MS) count
+ * with the plan's, against the base as it was before them; a plan that deletes nothing on a side never pauses
+ * for that side.
  */
 export function checkDeleteSafety(
   plan: { actions: readonly PlanAction[] },
   baseCount: number,
   limits: Partial<DeleteLimits> = {},
+  recent: DeleteCounts = { localDeletes: 0, remoteDeletes: 0 },
 ): SafetyVerdict {
   const { maxDeleteShare, maxDeleteCount } = { ...DEFAULT_DELETE_LIMITS, ...limits };
   const counts = countDeletes(plan.actions);
   const reasons: string[] = [];
-  for (const [side, n] of [
-    ['local', counts.localDeletes],
-    ['remote', counts.remoteDeletes],
+  const minutes = Math.round(RECENT_DELETES_WINDOW_MS / 60_000);
+  for (const [side, planned, before] of [
+    ['local', counts.localDeletes, recent.localDeletes],
+    ['remote', counts.remoteDeletes, recent.remoteDeletes],
   ] as const) {
-    if (n === 0) continue;
-    const share = baseCount > 0 ? n / baseCount : 1;
+    if (planned === 0) continue;
+    const n = planned + before;
+    const of = baseCount + before;
+    const share = of > 0 ? n / of : 1;
     const pct = `${Math.round(share * 100)}%`;
+    const already = before > 0 ? `, ${before} of them in the last ${minutes} minutes` : '';
     if (n > maxDeleteCount) {
-      reasons.push(`would delete ${n} items on the ${side} side (limit ${maxDeleteCount} per run)`);
+      const per = before > 0 ? `${minutes} minutes` : 'run';
+      reasons.push(
+        `would delete ${n} items on the ${side} side${already} (limit ${maxDeleteCount} per ${per})`,
+      );
     } else if (share > maxDeleteShare) {
       reasons.push(
-        `would delete ${n} of ${baseCount} synced items on the ${side} side (${pct}, limit ${Math.round(maxDeleteShare * 100)}%)`,
+        `would delete ${n} of ${of} synced items on the ${side} side${already} (${pct}, limit ${Math.round(maxDeleteShare * 100)}%)`,
       );
     }
   }

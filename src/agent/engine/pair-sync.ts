@@ -7,7 +7,16 @@ import os from 'node:os';
 import path from 'node:path';
 import type { PairConfig } from '../config/index.js';
 import { collectBetweenPhases } from '../heap.js';
-import { checkDeleteSafety, checkRootGuard, heldDeletes, type HeldDeletes } from './delete-safety.js';
+import {
+  checkDeleteSafety,
+  checkRootGuard,
+  countDeletes,
+  heldDeletes,
+  recentDeletes,
+  sumDeletes,
+  type DeleteRecord,
+  type HeldDeletes,
+} from './delete-safety.js';
 import { executePlan, type ActionEvent, type ExecutionReport, type TransferEvent } from './executor.js';
 import { PAIR_META_DIR, createIgnoreMatcher, type IgnoreMatcher } from '../local/ignore.js';
 import { isAscii } from '../local/names.js';
@@ -279,13 +288,14 @@ export async function syncPair(ctx: PairContext): Promise<CycleResult> {
   result.localProblems.push(...prepared.localProblems);
   result.remoteProblems.push(...prepared.remoteProblems);
   result.waiting = prepared.waiting;
+  const plannedAt = ctx.now();
   const plan = reconcile({
     local: trees.local,
     remote: trees.remote,
     base: trees.base,
     mode: pair.mode,
     conflictPolicy: pair.conflict,
-    now: ctx.now(),
+    now: plannedAt,
     host: ctx.host ?? machineName(),
     caseInsensitiveLocal: caseInsensitive,
     propagateLocalDeletes: pair.propagateDeletes,
@@ -308,11 +318,14 @@ export async function syncPair(ctx: PairContext): Promise<CycleResult> {
   // A confirmation (by the daemon, `vosync resume` or `vosync once`) names the set of deletions a pause
   // showed; it lets this plan through only if the plan deletes exactly that set.
   const confirmed = index.getMeta(rec.id, CONFIRMED_DELETES);
+  const recent = recentDeletes(readDeleteRecords(index, rec.id), plannedAt);
   if (!ctx.overrideDeleteLimits) {
-    const safety = checkDeleteSafety(plan, scope ? baseCount : trees.base.size, {
-      maxDeleteShare: pair.deleteLimits.maxShare,
-      maxDeleteCount: pair.deleteLimits.maxCount,
-    });
+    const safety = checkDeleteSafety(
+      plan,
+      scope ? baseCount : trees.base.size,
+      { maxDeleteShare: pair.deleteLimits.maxShare, maxDeleteCount: pair.deleteLimits.maxCount },
+      sumDeletes(recent),
+    );
     const held = safety.verdict === 'pause' ? heldDeletes(plan.actions) : undefined;
     if (safety.verdict === 'pause' && held && held.digest !== confirmed) {
       if (!ctx.dryRun) {
@@ -352,6 +365,14 @@ export async function syncPair(ctx: PairContext): Promise<CycleResult> {
     ...(ctx.signal ? { signal: ctx.signal } : {}),
   });
   result.report = report;
+  // Counted as planned: a deletion that failed counts again when it is retried, which errs towards pausing.
+  // Deletions the user confirmed or forced start the window afresh.
+  const deleted = countDeletes(plan.actions);
+  const vouched = confirmed !== undefined || ctx.overrideDeleteLimits === true;
+  const records = vouched ? [] : recent;
+  const anyDeleted = deleted.localDeletes + deleted.remoteDeletes > 0;
+  if (anyDeleted && !vouched) records.push({ at: plannedAt, ...deleted });
+  if (anyDeleted || vouched) index.setMeta(rec.id, RECENT_DELETES, JSON.stringify(records));
   const ok = report.failed.length === 0 && !report.aborted;
   result.clean = ok && report.skipped.length === 0 && result.waiting.length === 0 && result.held.length === 0;
   index.updatePair(rec.id, {
@@ -378,6 +399,14 @@ export async function syncUntilStable(ctx: PairContext, maxCycles = 5): Promise<
 export const CONFIRMED_DELETES = 'confirmed-deletes';
 /** Index meta key: the deletions the last delete-limit pause held back (HeldDeletes as JSON). */
 export const HELD_DELETES = 'held-deletes';
+
+/** Index meta key: the deletions of the last few minutes' runs (DeleteRecord[] as JSON). */
+export const RECENT_DELETES = 'recent-deletes';
+
+function readDeleteRecords(index: SyncIndex, pairId: number): DeleteRecord[] {
+  const text = index.getMeta(pairId, RECENT_DELETES);
+  return text === undefined ? [] : (JSON.parse(text) as DeleteRecord[]);
+}
 
 /** The deletions a delete-limit pause of the pair holds back, if any. */
 export function readHeldDeletes(index: SyncIndex, pairId: number): HeldDeletes | undefined {
