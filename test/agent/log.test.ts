@@ -210,6 +210,21 @@ describe('a cycle in the log', () => {
     });
   });
 
+  it('logs paths found already in sync at debug, and counts them in the summary', () => {
+    let t = 0;
+    const c = new CycleLog('p', () => t);
+    const done = (type: string) =>
+      ({ action: { type, path: 'x.fits' }, result: 'done' }) as unknown as ActionEvent;
+    expect(c.action(done('recordSynced')).level).toBe('debug');
+    expect(c.action(done('recordSynced')).level).toBe('debug');
+    expect(c.action(done('forgetBase')).level).toBe('debug');
+    t = 1200;
+    expect(c.summary({ conflicts: 0 })).toEqual({
+      level: 'info',
+      line: 'p: cycle done in 1.2 s: 2 found already in sync',
+    });
+  });
+
   it('a cycle with nothing to do is a debug line', () => {
     let t = 0;
     const c = new CycleLog('p', () => t);

@@ -24,7 +24,7 @@ export function humanDuration(ms: number): string {
   return `${Math.floor(m / 60)} h${m % 60 ? ` ${m % 60} min` : ''}`;
 }
 
-type Counted = 'uploaded' | 'downloaded' | 'deleted' | 'moved' | 'folders' | 'failed';
+type Counted = 'uploaded' | 'downloaded' | 'deleted' | 'moved' | 'folders' | 'inSync' | 'failed';
 
 export class CycleLog {
   private readonly startedAt: number;
@@ -35,6 +35,7 @@ export class CycleLog {
     deleted: 0,
     moved: 0,
     folders: 0,
+    inSync: 0,
     failed: 0,
   };
   private bytesUp = 0;
@@ -52,7 +53,11 @@ export class CycleLog {
     if (!this.transfers.has(path)) this.transfers.set(path, this.now());
   }
 
-  /** The line for an action that ended: done at info, failed as a warning, put off at debug. */
+  /**
+   * The line for an action that ended: done at info, failed as a warning, put off at debug. Book-keeping that
+   * moves nothing (a path found already in sync, a record forgotten) is debug: a first sync of 100,000 files
+   * that are already on both sides is one summary line, not 100,000.
+   */
   action(e: ActionEvent): LogLine {
     const a = e.action;
     const path = 'path' in a ? a.path : a.to;
@@ -67,7 +72,9 @@ export class CycleLog {
       message: e.message ?? null,
       ...(ms !== undefined ? { ms } : {}),
     });
-    const level: LogLevel = e.result === 'done' ? 'info' : e.result === 'failed' ? 'warn' : 'debug';
+    const bookKeeping = a.type === 'recordSynced' || a.type === 'forgetBase';
+    const level: LogLevel =
+      e.result === 'failed' ? 'warn' : e.result === 'done' && !bookKeeping ? 'info' : 'debug';
     return { level, line: `${this.pair}: ${words}` };
   }
 
@@ -81,6 +88,7 @@ export class CycleLog {
     } else if (type === 'deleteLocal' || type === 'deleteRemote') this.counts.deleted++;
     else if (type === 'moveRemote' || type === 'renameLocal') this.counts.moved++;
     else if (type === 'mkdirLocal' || type === 'mkdirRemote') this.counts.folders++;
+    else if (type === 'recordSynced') this.counts.inSync++;
   }
 
   /**
@@ -95,6 +103,7 @@ export class CycleLog {
     if (c.deleted) parts.push(`${c.deleted} deleted (kept in a trash)`);
     if (c.moved) parts.push(`${c.moved} moved or renamed`);
     if (c.folders) parts.push(`${c.folders} folder(s) made`);
+    if (c.inSync) parts.push(`${c.inSync} found already in sync`);
     if (extra.conflicts) parts.push(`${extra.conflicts} conflict(s) kept as copies`);
     if (c.failed) parts.push(`${c.failed} FAILED`);
     const took = humanDuration(this.now() - this.startedAt);
