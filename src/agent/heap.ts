@@ -34,6 +34,32 @@ export function compactHeap(): boolean {
   return true;
 }
 
+let secondPass: NodeJS.Timeout | undefined;
+
+/** After a big cycle: allocation has gone quiet by then, and V8 shrinks its young generation (~30 MB). */
+export const SECOND_PASS_DELAY_MS = 20_000;
+
+/**
+ * Compacts now, and once more a little later: V8 shrinks its young generation only once allocation has gone
+ * quiet, which it has not right after a cycle. A later call moves the second pass on. False with no collector.
+ */
+export function compactHeapNowAndLater(delayMs = SECOND_PASS_DELAY_MS): boolean {
+  if (!compactHeap()) return false;
+  if (secondPass) clearTimeout(secondPass);
+  // One collection is enough then (~50 ms at 100,000 entries); the young generation shrinks with it.
+  secondPass = setTimeout(() => {
+    secondPass = undefined;
+    collector()?.();
+  }, delayMs);
+  secondPass.unref();
+  return true;
+}
+
+/** A second pass is waiting to run (for tests). */
+export function secondPassPending(): boolean {
+  return secondPass !== undefined;
+}
+
 /**
  * One full collection between the phases of a big cycle (listing, planning, transfers): the garbage of the phase
  * before goes before the next phase makes its own, so their peaks do not stack (a 100,000-file first sync peaked

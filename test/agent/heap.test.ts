@@ -3,7 +3,13 @@
  * for minutes, nor stack up across its phases.
  */
 import { expect, it } from 'vitest';
-import { COMPACT_AFTER_ENTRIES, collectBetweenPhases, compactHeap } from '../../src/agent/heap.js';
+import {
+  COMPACT_AFTER_ENTRIES,
+  collectBetweenPhases,
+  compactHeap,
+  compactHeapNowAndLater,
+  secondPassPending,
+} from '../../src/agent/heap.js';
 
 it('collects garbage at once', () => {
   let garbage: { i: number; s: string }[][] | null = [];
@@ -28,4 +34,12 @@ it('collects between the phases of big cycles only', () => {
   garbage = null;
   expect(collectBetweenPhases(100_000)).toBe(true);
   expect(before - process.memoryUsage().heapUsed).toBeGreaterThan(10_000_000);
+});
+
+it('compacts again a little later, once', async () => {
+  expect(secondPassPending()).toBe(false);
+  expect(compactHeapNowAndLater(30)).toBe(true);
+  expect(secondPassPending()).toBe(true);
+  await new Promise((r) => setTimeout(r, 100));
+  expect(secondPassPending()).toBe(false);
 });
