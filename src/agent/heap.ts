@@ -7,15 +7,18 @@
 import v8 from 'node:v8';
 import vm from 'node:vm';
 
-let collect: (() => void) | null | undefined;
+/** V8's `gc`: a full collection, or with `{ type: 'minor' }` the young generation only. */
+type Collect = (options?: { type: 'minor' | 'major' }) => void;
 
-function collector(): (() => void) | null {
+let collect: Collect | null | undefined;
+
+function collector(): Collect | null {
   if (collect !== undefined) return collect;
   try {
     // `gc` exists only with --expose-gc; the flag can be turned on at run time and read from a new context.
     v8.setFlagsFromString('--expose-gc');
     const gc: unknown = vm.runInNewContext('gc');
-    collect = typeof gc === 'function' ? (gc as () => void) : null;
+    collect = typeof gc === 'function' ? (gc as Collect) : null;
   } catch {
     collect = null;
   }
@@ -36,7 +39,7 @@ export function compactHeap(): boolean {
 
 let secondPass: NodeJS.Timeout | undefined;
 
-/** After a big cycle: allocation has gone quiet by then, and V8 shrinks its young generation (~30 MB). */
+/** After a big cycle, allocation has gone quiet by then and V8 shrinks its young generation (~30 MB). */
 export const SECOND_PASS_DELAY_MS = 20_000;
 
 /**
@@ -46,10 +49,10 @@ export const SECOND_PASS_DELAY_MS = 20_000;
 export function compactHeapNowAndLater(delayMs = SECOND_PASS_DELAY_MS): boolean {
   if (!compactHeap()) return false;
   if (secondPass) clearTimeout(secondPass);
-  // One collection is enough then (~50 ms at 100,000 entries); the young generation shrinks with it.
+  // A young-generation collection (a few ms) is enough: the generation shrinks with it.
   secondPass = setTimeout(() => {
     secondPass = undefined;
-    collector()?.();
+    collector()?.({ type: 'minor' });
   }, delayMs);
   secondPass.unref();
   return true;
