@@ -120,28 +120,23 @@ export class Client {
     }
   }
 
-  private async fetchNode(loc: NodeLocation, query: string): Promise<NodeDoc> {
-    return this.parse(await this.fetchNodeText(loc, query), displayLocation(loc));
-  }
-
-  private async fetchNodeText(loc: NodeLocation, query: string, signal?: AbortSignal): Promise<string> {
+  /** The node alone (`limit=0`: no children), under the small cap of one node's document. */
+  private async fetchNode(loc: NodeLocation): Promise<NodeDoc> {
     const ep = await this.endpoints(loc);
     const what = displayLocation(loc);
-    // `limit=0` asks for the node alone: a small cap. Listings may be large, but never unbounded.
-    const maxBytes = query.startsWith('?limit=0') ? MAX_NODE_BYTES : this.maxListingBytes;
     const { text } = await this.session.fetchText(
-      { method: 'GET', url: this.nodeUrl(ep, loc.path, query), ...(signal ? { signal } : {}) },
+      { method: 'GET', url: this.nodeUrl(ep, loc.path, '?limit=0') },
       [200],
       what,
-      maxBytes,
+      MAX_NODE_BYTES,
     );
-    return text;
+    return this.parse(text, what);
   }
 
   /** One node's metadata (no children). */
   async getInfo(target: Target): Promise<NodeInfo> {
     const loc = this.location(target);
-    return toNodeInfo(await this.fetchNode(loc, '?limit=0'));
+    return toNodeInfo(await this.fetchNode(loc));
   }
 
   /** Like getInfo but undefined instead of a not-found error. */
@@ -356,7 +351,7 @@ export class Client {
   async setProperties(target: Target, props: Record<string, string | null>): Promise<NodeInfo> {
     const loc = this.location(target);
     const ep = await this.endpoints(loc);
-    const current = await this.fetchNode(loc, '?limit=0');
+    const current = await this.fetchNode(loc);
     const doc = writeNodeXml({
       uri: locationUri(loc),
       type: current.type,
