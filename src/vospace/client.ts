@@ -17,7 +17,7 @@ import { findQuota, quotaExceeded } from './quota.js';
 import { fetchToTemp, negotiate, resolveDownloadUrls, type ProgressCallback } from './transfer.js';
 import { md5OfFile } from '../util/local-read.js';
 import { Uploader, type UploaderOptions } from './uploader.js';
-import { readWholeListing } from './whole-listing.js';
+import { readListingAnswer } from './listing-answer.js';
 import { encodeNodePath, parentPath } from './uri.js';
 import {
   PROP,
@@ -189,7 +189,7 @@ export class Client {
     const budget = new ListingBudget(this.listLimits, what);
     // Each answer (ARC's whole folder, or one of Vault's pages) is read child by child as it downloads.
     const read = (query: string) =>
-      readWholeListing(
+      readListingAnswer(
         this.session,
         { method: 'GET', url: this.nodeUrl(ep, loc.path, query) },
         what,

@@ -23,7 +23,7 @@ export interface ListingAnswer<T> {
  * caller that keeps less than a NodeInfo does not hold a page of them), and the answer's size; retried whole if
  * cut short.
  */
-export async function readWholeListing<T>(
+export async function readListingAnswer<T>(
   session: HttpSession,
   req: HttpRequest,
   what: string,
