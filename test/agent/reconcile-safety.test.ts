@@ -9,6 +9,7 @@ import {
   checkDeleteSafety,
   checkRootGuard,
   countDeletes,
+  deleteRecordsAfter,
   DEFAULT_DELETE_LIMITS,
   heldDeletes,
   RECENT_DELETES_WINDOW_MS,
@@ -154,6 +155,31 @@ describe('delete caps', () => {
     expect(count.verdict === 'pause' && count.reason).toBe(
       'would delete 1100 items on the remote side, 900 of them in the last 10 minutes (limit 1000 per 10 minutes) (run vosync resume --confirm-deletes)',
     );
+  });
+
+  it.each([
+    {
+      name: 'a run that deleted adds its record',
+      deleted: [2, 1],
+      vouched: false,
+      want: [
+        [5, 0, 0],
+        [9, 2, 1],
+      ],
+    },
+    {
+      name: 'a run that deleted nothing leaves the records',
+      deleted: [0, 0],
+      vouched: false,
+      want: undefined,
+    },
+    { name: 'a vouched run starts afresh, itself not counted', deleted: [6, 0], vouched: true, want: [] },
+    { name: 'a vouched run that deleted nothing clears them too', deleted: [0, 0], vouched: true, want: [] },
+  ])('$name', ({ deleted, vouched, want }) => {
+    const recent = [{ at: 5, localDeletes: 0, remoteDeletes: 0 }];
+    const [localDeletes, remoteDeletes] = deleted as [number, number];
+    const out = deleteRecordsAfter(recent, { localDeletes, remoteDeletes }, 9, vouched);
+    expect(out?.map((r) => [r.at, r.localDeletes, r.remoteDeletes])).toEqual(want);
   });
 
   it('keeps the deletions of the last ten minutes only', () => {

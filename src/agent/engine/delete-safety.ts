@@ -63,6 +63,22 @@ export function sumDeletes(records: readonly DeleteCounts[]): DeleteCounts {
 }
 
 /**
+ * The deletion records to keep after a run that carried out `deleted` at `at`: the recent ones and this run's.
+ * A run the user vouched for (confirmed the held deletions, or forced past the caps) starts the window afresh
+ * and does not count itself. Undefined when the records stay as they are.
+ */
+export function deleteRecordsAfter(
+  recent: readonly DeleteRecord[],
+  deleted: DeleteCounts,
+  at: number,
+  vouched: boolean,
+): DeleteRecord[] | undefined {
+  if (vouched) return [];
+  if (deleted.localDeletes + deleted.remoteDeletes === 0) return undefined;
+  return [...recent, { at, ...deleted }];
+}
+
+/**
  * Pauses when either side would delete more than `maxDeleteCount` items, or more than `maxDeleteShare` of the
  * `baseCount` paths the pair has in sync. `recent` deletions (carried out within RECENT_DELETES_WINDOW_MS) count
  * with the plan's, against the base as it was before them; a plan that deletes nothing on a side never pauses

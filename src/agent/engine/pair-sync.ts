@@ -11,6 +11,7 @@ import {
   checkDeleteSafety,
   checkRootGuard,
   countDeletes,
+  deleteRecordsAfter,
   heldDeletes,
   recentDeletes,
   sumDeletes,
@@ -261,8 +262,9 @@ export async function syncPair(ctx: PairContext): Promise<CycleResult> {
   const cycleEntries = local.entries.size + (listed?.size ?? 0);
   collectBetweenPhases(cycleEntries);
   ctx.onPhase?.('planning');
+  const meta = index.listMeta(rec.id);
   const placeholderSeen = new Map<string, number>();
-  for (const [key, value] of Object.entries(index.listMeta(rec.id)))
+  for (const [key, value] of Object.entries(meta))
     if (key.startsWith(PLACEHOLDER_SEEN))
       placeholderSeen.set(key.slice(PLACEHOLDER_SEEN.length), Number(value));
   const prepared = prepare({
@@ -318,7 +320,9 @@ export async function syncPair(ctx: PairContext): Promise<CycleResult> {
   // A confirmation (by the daemon, `vosync resume` or `vosync once`) names the set of deletions a pause
   // showed; it lets this plan through only if the plan deletes exactly that set.
   const confirmed = index.getMeta(rec.id, CONFIRMED_DELETES);
-  const recent = recentDeletes(readDeleteRecords(index, rec.id), plannedAt);
+  // Written only by this pair's own cycles, so the meta read before planning is current.
+  const recentText = meta[RECENT_DELETES];
+  const recent = recentDeletes(recentText ? (JSON.parse(recentText) as DeleteRecord[]) : [], plannedAt);
   if (!ctx.overrideDeleteLimits) {
     const safety = checkDeleteSafety(
       plan,
@@ -366,13 +370,9 @@ export async function syncPair(ctx: PairContext): Promise<CycleResult> {
   });
   result.report = report;
   // Counted as planned: a deletion that failed counts again when it is retried, which errs towards pausing.
-  // Deletions the user confirmed or forced start the window afresh.
-  const deleted = countDeletes(plan.actions);
   const vouched = confirmed !== undefined || ctx.overrideDeleteLimits === true;
-  const records = vouched ? [] : recent;
-  const anyDeleted = deleted.localDeletes + deleted.remoteDeletes > 0;
-  if (anyDeleted && !vouched) records.push({ at: plannedAt, ...deleted });
-  if (anyDeleted || vouched) index.setMeta(rec.id, RECENT_DELETES, JSON.stringify(records));
+  const records = deleteRecordsAfter(recent, countDeletes(plan.actions), plannedAt, vouched);
+  if (records) index.setMeta(rec.id, RECENT_DELETES, JSON.stringify(records));
   const ok = report.failed.length === 0 && !report.aborted;
   result.clean = ok && report.skipped.length === 0 && result.waiting.length === 0 && result.held.length === 0;
   index.updatePair(rec.id, {
@@ -402,11 +402,6 @@ export const HELD_DELETES = 'held-deletes';
 
 /** Index meta key: the deletions of the last few minutes' runs (DeleteRecord[] as JSON). */
 export const RECENT_DELETES = 'recent-deletes';
-
-function readDeleteRecords(index: SyncIndex, pairId: number): DeleteRecord[] {
-  const text = index.getMeta(pairId, RECENT_DELETES);
-  return text === undefined ? [] : (JSON.parse(text) as DeleteRecord[]);
-}
 
 /** The deletions a delete-limit pause of the pair holds back, if any. */
 export function readHeldDeletes(index: SyncIndex, pairId: number): HeldDeletes | undefined {
