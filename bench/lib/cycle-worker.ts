@@ -66,7 +66,7 @@ const { syncPair } = (await import(dist('agent/engine/pair-sync.js'))) as typeof
 const { vospaceRemote } = (await import(dist('agent/remote/vospace/connect.js'))) as typeof ConnectModule;
 const { SyncIndex } = (await import(dist('agent/store/index-db.js'))) as typeof IndexModule;
 const { Client } = (await import(dist('vospace/client.js'))) as typeof ClientModule;
-const { COMPACT_AFTER_ENTRIES, compactHeap } = (await import(dist('agent/heap.js'))) as typeof HeapModule;
+const { compactAfterCycle } = (await import(dist('agent/heap.js'))) as typeof HeapModule;
 
 const pair = parseConfigText(
   `pairs:\n  - name: scale\n    local: ${args.local}\n    remote: ${args.remote}\n    mode: two-way\n`,
@@ -116,7 +116,7 @@ async function cycle(cachedRemote: boolean, changed?: string[]): Promise<CycleRe
   const cpu = process.cpuUsage(cpu0);
   const { peak } = memory();
   const counts = index.treeCounts(r.pairId);
-  if (counts.local + counts.remote + counts.base >= COMPACT_AFTER_ENTRIES) compactHeap();
+  compactAfterCycle(counts.local + counts.remote + counts.base);
   return {
     seconds,
     scoped: r.scope !== undefined,

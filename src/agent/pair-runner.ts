@@ -10,7 +10,7 @@ import type { ActionEvent } from './engine/executor.js';
 import type { SyncIndex } from './store/index-db.js';
 import type { Logger } from './log.js';
 import { PairReporter } from './api/pair-reporter.js';
-import { COMPACT_AFTER_ENTRIES, compactHeapNowAndLater } from './heap.js';
+import { compactAfterCycle } from './heap.js';
 import type { NotifyFacts } from './status/notify-rule.js';
 import {
   confirmHeldDeletes,
@@ -240,7 +240,7 @@ export class PairRunner {
     const rec = this.d.index.getPair(this.pair.name);
     if (!rec) return;
     const counts = this.d.index.treeCounts(rec.id);
-    if (counts.local + counts.remote + counts.base >= COMPACT_AFTER_ENTRIES) compactHeapNowAndLater();
+    compactAfterCycle(counts.local + counts.remote + counts.base);
   }
 
   private onAction = (e: ActionEvent): void => {

@@ -7,7 +7,7 @@ import {
   COMPACT_AFTER_ENTRIES,
   collectBetweenPhases,
   compactHeap,
-  compactHeapNowAndLater,
+  compactAfterCycle,
   secondPassPending,
 } from '../../src/agent/heap.js';
 
@@ -36,9 +36,10 @@ it('collects between the phases of big cycles only', () => {
   expect(before - process.memoryUsage().heapUsed).toBeGreaterThan(10_000_000);
 });
 
-it('compacts again a little later, once', async () => {
+it('compacts after big cycles only, and again a little later, once', async () => {
+  expect(compactAfterCycle(COMPACT_AFTER_ENTRIES - 1, 30)).toBe(false);
   expect(secondPassPending()).toBe(false);
-  expect(compactHeapNowAndLater(30)).toBe(true);
+  expect(compactAfterCycle(COMPACT_AFTER_ENTRIES, 30)).toBe(true);
   expect(secondPassPending()).toBe(true);
   await new Promise((r) => setTimeout(r, 100));
   expect(secondPassPending()).toBe(false);
