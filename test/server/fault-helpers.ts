@@ -164,7 +164,8 @@ export function runCli(args: string[]): {
   });
   proc.stderr!.setEncoding('utf8').on('data', (d: string) => (err += d));
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => {
-    proc.once('exit', (code, signal) => {
+    // 'close', not 'exit': only then is all of the child's output read (a loaded machine shows the difference).
+    proc.once('close', (code, signal) => {
       if (partial) stdout.push(partial);
       resolve({ code, signal });
     });
