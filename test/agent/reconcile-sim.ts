@@ -8,6 +8,7 @@
 import type { BaseEntry, ConflictPolicy, LocalEntry, RemoteEntry, SyncMode } from '../../src/agent/model.js';
 import {
   reconcile,
+  syncedBase,
   type Plan,
   type PlanAction,
   type ReconcileInput,
@@ -69,7 +70,8 @@ function fail(msg: string): never {
 
 function sameSnap(e: object, snap: object): boolean {
   const a = e as Record<string, unknown>;
-  for (const [k, v] of Object.entries(snap)) if (a[k] !== v) return false;
+  // A snapshot may be the observed entry itself: its path is where it was seen, not part of what is checked.
+  for (const [k, v] of Object.entries(snap)) if (k !== 'path' && a[k] !== v) return false;
   if ((a.md5 === undefined) !== ((snap as { md5?: string }).md5 === undefined)) return false;
   return true;
 }
@@ -242,7 +244,7 @@ export function applyAction(s: SimState, a: PlanAction): void {
     case 'recordSynced': {
       const l = checkLocal(s, a.path, a.expectLocal, a) as SimLocal;
       checkRemote(s, a.path, a.expectRemote, a);
-      s.base.set(a.path, { ...a.base, content: l.content });
+      s.base.set(a.path, { ...syncedBase(a), content: l.content });
       return;
     }
     case 'forgetBase': {

@@ -1,13 +1,15 @@
 import { describe, expect, it } from 'vitest';
-import type { SyncMode } from '../../src/agent/model.js';
+import type { LocalEntry, RemoteEntry, SyncMode } from '../../src/agent/model.js';
 import {
   decide,
   isPlanEmpty,
   reconcile,
   summarizePlan,
+  syncedBase,
   type DownloadAction,
   type Plan,
   type PlanAction,
+  type RecordSyncedAction,
   type UploadAction,
 } from '../../src/agent/reconcile/index.js';
 import { orderActions } from '../../src/agent/reconcile/order.js';
@@ -204,7 +206,7 @@ describe('decision table (one file, every row × every mode)', () => {
     if (a?.type !== 'recordSynced') return;
     const l = w.s.local.get('f.txt');
     const r = w.s.remote.get('f.txt');
-    expect(a.base).toEqual({
+    expect(syncedBase(a)).toEqual({
       path: 'f.txt',
       kind: 'file',
       size: 4,
@@ -227,6 +229,44 @@ describe('decision table (one file, every row × every mode)', () => {
       trashRemoteFirst: false,
     });
     expect(up.reason).toBe('changed locally');
+  });
+
+  it('shares the observed entries as snapshots instead of copying them (a first sync plans every path)', () => {
+    const md5 = 'a'.repeat(32);
+    const local = new Map<string, LocalEntry>([
+      ['both.txt', { path: 'both.txt', kind: 'file', size: 1, mtimeMs: 5.5, ino: 7, md5 }],
+      ['mine.txt', { path: 'mine.txt', kind: 'file', size: 2, mtimeMs: 6.5, ino: 8 }],
+    ]);
+    const remote = new Map<string, RemoteEntry>([
+      ['both.txt', { path: 'both.txt', kind: 'file', size: 1, dateMs: 9, md5 }],
+      ['theirs.txt', { path: 'theirs.txt', kind: 'file', size: 3, dateMs: 10 }],
+    ]);
+    const plan = reconcile({
+      local,
+      remote,
+      base: new Map(),
+      mode: 'two-way',
+      conflictPolicy: 'keep-both',
+      now: 0,
+      host: 'h',
+      caseInsensitiveLocal: false,
+    });
+    const at = (p: string) => plan.actions.find((a) => 'path' in a && a.path === p);
+    const record = at('both.txt') as RecordSyncedAction;
+    expect(record.type).toBe('recordSynced');
+    expect(record.expectLocal).toBe(local.get('both.txt'));
+    expect(record.expectRemote).toBe(remote.get('both.txt'));
+    expect((at('mine.txt') as UploadAction).expectLocal).toBe(local.get('mine.txt'));
+    expect((at('theirs.txt') as DownloadAction).expectRemote).toBe(remote.get('theirs.txt'));
+    expect(syncedBase(record)).toEqual({
+      path: 'both.txt',
+      kind: 'file',
+      size: 1,
+      md5,
+      localMtimeMs: 5.5,
+      localIno: 7,
+      remoteDateMs: 9,
+    });
   });
 
   it('the decide() table has a row for every reachable pair of states', () => {

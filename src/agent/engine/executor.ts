@@ -28,6 +28,7 @@ import type {
   RenameLocalAction,
   UploadAction,
 } from '../reconcile/index.js';
+import { syncedBase } from '../reconcile/index.js';
 import { isPlaceholder, type Remote, type RemoteNode, type TransferProgress } from '../remote/port.js';
 import { assertNoLinkOnTheWay, moveToLocalTrash, moveToRemoteTrash } from './trash.js';
 import {
@@ -625,7 +626,7 @@ export class Executor {
 
   private async recordSynced(a: RecordSyncedAction): Promise<void> {
     this.checkLocal(a.path, a.expectLocal, 'record');
-    this.commit({ path: a.path, base: a.base });
+    this.commit({ path: a.path, base: syncedBase(a) });
   }
 }
 

@@ -3,7 +3,7 @@
  * never by comparing clocks across machines.
  */
 import type { BaseEntry, LocalEntry, RemoteEntry } from '../model.js';
-import type { LocalSnapshot, RemoteSnapshot } from './types.js';
+import type { LocalSnapshot, RecordSyncedAction, RemoteSnapshot } from './types.js';
 
 /** One side of one path, relative to base. */
 export type SideState = 'absent' | 'new' | 'same' | 'changed' | 'deleted';
@@ -50,20 +50,8 @@ export function sameContent(l: LocalEntry, r: RemoteEntry): boolean | undefined 
   return undefined;
 }
 
-export function localSnap(l: LocalEntry): LocalSnapshot {
-  const s: LocalSnapshot = { kind: l.kind, size: l.size, mtimeMs: l.mtimeMs, ino: l.ino };
-  if (l.md5 !== undefined) s.md5 = l.md5;
-  return s;
-}
-
-export function remoteSnap(r: RemoteEntry): RemoteSnapshot {
-  const s: RemoteSnapshot = { kind: r.kind, size: r.size, dateMs: r.dateMs };
-  if (r.md5 !== undefined) s.md5 = r.md5;
-  return s;
-}
-
 /** The base record for a path both sides now hold identically. */
-export function baseFrom(path: string, l: LocalEntry, r: RemoteEntry): BaseEntry {
+export function baseFrom(path: string, l: LocalSnapshot, r: RemoteSnapshot): BaseEntry {
   const b: BaseEntry = {
     path,
     kind: l.kind,
@@ -75,6 +63,11 @@ export function baseFrom(path: string, l: LocalEntry, r: RemoteEntry): BaseEntry
   const md5 = l.md5 ?? r.md5;
   if (l.kind === 'file' && md5 !== undefined) b.md5 = md5;
   return b;
+}
+
+/** What a recordSynced action records as the path's base. */
+export function syncedBase(a: RecordSyncedAction): BaseEntry {
+  return baseFrom(a.path, a.expectLocal, a.expectRemote);
 }
 
 /** Shortest time after our own upload within which a new remote version may not have seen ours. */

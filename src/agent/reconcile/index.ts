@@ -13,13 +13,12 @@ import { detectMoves, rekeySubtree, type DetectedMove, type Views } from './move
 import { orderActions } from './order.js';
 import { comparePaths, foldCase, isAtOrBelow, isBelow, properAncestors, rebase, TreeIndex } from './paths.js';
 import { Planner } from './planner.js';
-import { localSnap, remoteSnap } from './compare.js';
 import type { Plan, PlanAction, PlanActionType, ReconcileInput } from './types.js';
 import { parentOf } from '../../util/rel-path.js';
 
 export type * from './types.js';
 export { decide, type Decision } from './table.js';
-export type { SideState } from './compare.js';
+export { syncedBase, type SideState } from './compare.js';
 export { comparePaths } from './paths.js';
 
 /** The tree itself when every parent folder is listed (scanners list them), else a copy with the gaps filled. */
@@ -71,8 +70,8 @@ export function reconcile(input: ReconcileInput): Plan {
         from: m.from,
         to: m.to,
         purpose: 'local-rename',
-        expectRemote: remoteSnap(r),
-        expectLocal: localSnap(l),
+        expectRemote: r,
+        expectLocal: l,
         reason: `renamed locally from "${m.from}"`,
       });
       rekeySubtree((views.remote = writable(views.remote, input.remote)), m);
@@ -90,7 +89,7 @@ export function reconcile(input: ReconcileInput): Plan {
         from: m.from,
         to: m.to,
         purpose: 'remote-rename',
-        expectLocal: localSnap(l),
+        expectLocal: l,
         reason: `renamed remotely from "${m.from}"`,
       });
       names?.move(m);

@@ -23,12 +23,9 @@
 import type { BaseEntry, ConflictPolicy, EntryKind, LocalEntry, RemoteEntry, SyncMode } from '../model.js';
 import { conflictCopyMd5s, conflictCopyName } from './conflict-name.js';
 import {
-  baseFrom,
   localSameAsBase,
-  localSnap,
   localState,
   remoteSameAsBase,
-  remoteSnap,
   possiblyConcurrent,
   remoteState,
   sameContent,
@@ -200,12 +197,12 @@ export class Planner {
     const d = decide(ls, rs, this.o.mode, this.o.propagateLocalDeletes);
     switch (d) {
       case 'upload':
-        this.upload(p, l, remoteSnap(r), false, reasonFor(d, ls, rs));
+        this.upload(p, l, r, false, reasonFor(d, ls, rs));
         return BOTH;
       case 'download':
         if (this.o.mode === 'two-way' && b && possiblyConcurrent(r, b) && !this.setAsideElsewhere(p, b))
           return this.resolveConflict(p, l, r, true);
-        this.download(p, r, localSnap(l), reasonFor(d, ls, rs));
+        this.download(p, r, l, reasonFor(d, ls, rs));
         return BOTH;
       case 'compare':
         return this.compare(p, l, r, b);
@@ -491,10 +488,10 @@ export class Planner {
   ): void {
     if (winner === 'local') {
       this.trashDescendants('remote', p, reason);
-      this.copyUp(p, p, remoteSnap(r), reason);
+      this.copyUp(p, p, r, reason);
     } else {
       this.trashDescendants('local', p, reason);
-      this.copyDown(p, localSnap(l), reason);
+      this.copyDown(p, l, reason);
     }
     this.forgetBaseUnder(p);
   }
@@ -592,7 +589,7 @@ export class Planner {
     this.actions.push({
       type: 'upload',
       path,
-      expectLocal: localSnap(l),
+      expectLocal: l,
       expectRemote,
       trashRemoteFirst,
       reason,
@@ -601,7 +598,7 @@ export class Planner {
 
   private download(path: string, r: RemoteEntry, expectLocal: LocalSnapshot | null, reason: string): void {
     this.touched.add(path);
-    this.actions.push({ type: 'download', path, expectRemote: remoteSnap(r), expectLocal, reason });
+    this.actions.push({ type: 'download', path, expectRemote: r, expectLocal, reason });
   }
 
   private mkdirRemote(path: string, expectRemote: RemoteSnapshot | null, reason: string): void {
@@ -616,12 +613,12 @@ export class Planner {
 
   private deleteRemote(path: string, r: RemoteEntry, reason: string): void {
     this.touched.add(path);
-    this.actions.push({ type: 'deleteRemote', path, expectRemote: remoteSnap(r), reason });
+    this.actions.push({ type: 'deleteRemote', path, expectRemote: r, reason });
   }
 
   private deleteLocal(path: string, l: LocalEntry, reason: string): void {
     this.touched.add(path);
-    this.actions.push({ type: 'deleteLocal', path, expectLocal: localSnap(l), reason });
+    this.actions.push({ type: 'deleteLocal', path, expectLocal: l, reason });
   }
 
   private renameLocal(
@@ -631,7 +628,7 @@ export class Planner {
     purpose: 'conflict-copy' | 'remote-rename',
     reason: string,
   ): void {
-    this.actions.push({ type: 'renameLocal', from, to, purpose, expectLocal: localSnap(l), reason });
+    this.actions.push({ type: 'renameLocal', from, to, purpose, expectLocal: l, reason });
   }
 
   private moveRemote(
@@ -647,8 +644,8 @@ export class Planner {
       from,
       to,
       purpose,
-      expectRemote: remoteSnap(r),
-      expectLocal: l ? localSnap(l) : null,
+      expectRemote: r,
+      expectLocal: l,
       reason,
     });
   }
@@ -657,9 +654,8 @@ export class Planner {
     this.actions.push({
       type: 'recordSynced',
       path: p,
-      expectLocal: localSnap(l),
-      expectRemote: remoteSnap(r),
-      base: baseFrom(p, l, r),
+      expectLocal: l,
+      expectRemote: r,
       reason,
     });
   }
