@@ -370,8 +370,6 @@ export class PairRunner {
       diverged: result.notices.filter((n) => n.kind === 'remote-change-ignored').length,
     });
     if (result.paused) {
-      for (const m of outcome.marks)
-        if (m.state === 'ignored') this.d.status.setFileState(name, m.path, m.state, m.reason);
       this.paused = true;
       this.setState('paused', { ...patch, pausedReason: result.paused, upToDate: false });
       this.log.warn(`${name}: paused: ${result.paused}`);
@@ -380,7 +378,6 @@ export class PairRunner {
     for (const f of outcome.failures) this.d.status.recordError({ at: this.d.now(), pair: name, ...f });
     for (const f of result.report?.failed ?? [])
       if (f.kind === 'quota' && f.type === 'upload') this.holdForQuota(f.path, f.quota, result);
-    for (const m of outcome.marks) this.d.status.setFileState(name, m.path, m.state, m.reason);
     for (const h of result.held) this.log.debug(`${name}: ${h.path}: upload held back: ${h.reason}`);
     if (result.clean) this.d.status.clearErrors(name);
     this.setState(outcome.state, {

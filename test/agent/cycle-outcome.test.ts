@@ -99,7 +99,7 @@ describe('cycleOutcome', () => {
     expect(cycleOutcome(cycle, waiting)).toMatchObject(want);
   });
 
-  it('marks not-synced, held and waiting files, and words a refusal for space by its allocation', () => {
+  it('lists not-synced files, and words a refusal for space by its allocation', () => {
     const out = cycleOutcome(
       result({
         localProblems: [{ path: 'bad', kind: 'error', message: 'not synced: name too long' }],
@@ -121,12 +121,6 @@ describe('cycleOutcome', () => {
     expect(out.notSynced).toEqual([
       { path: 'bad', reason: 'not synced: name too long' },
       { path: 'far', reason: 'not synced: too long for this disk' },
-    ]);
-    expect(out.marks).toEqual([
-      { path: 'bad', state: 'ignored', reason: 'not synced: name too long' },
-      { path: 'far', state: 'ignored', reason: 'not synced: too long for this disk' },
-      { path: 'big', state: 'error', reason: 'quota exceeded on vos:alice' },
-      { path: 'w', state: 'pending', reason: 'being uploaded' },
     ]);
     expect(out.failures).toEqual([
       { path: 'q', message: 'quota exceeded on vos:alice (11 B of 10 B used)', transient: false },

@@ -1,7 +1,7 @@
 /**
- * What a finished cycle means for the status: the pair's state, what is still pending, which files to mark and
- * which failures to record, whether it is up to date and whether to try again soon. Pure: the pair runner
- * feeds it the cycle's result and applies what it returns.
+ * What a finished cycle means for the status: the pair's state, what is still pending, which failures to record,
+ * whether it is up to date and whether to try again soon. Pure: the pair runner feeds it the cycle's result and
+ * applies what it returns.
  */
 import type { CycleResult } from '../engine/pair-sync.js';
 import { quotaReason } from '../engine/quota-holds.js';
@@ -23,12 +23,6 @@ export function pendingKind(type: PlanAction['type']): PendingKind {
   return 'other';
 }
 
-export interface FileMark {
-  path: string;
-  state: 'ignored' | 'error' | 'pending';
-  reason: string;
-}
-
 export interface CycleOutcome {
   /** The state after a cycle that was not paused. */
   state: 'error' | 'offline' | 'idle';
@@ -41,8 +35,6 @@ export interface CycleOutcome {
   failures: { path: string; message: string; transient: boolean }[];
   /** Paths not synced and why (names the other side cannot hold, unreadable files …). */
   notSynced: { path: string; reason: string }[];
-  /** Per-file states to show: not synced, held back, waiting for another machine's upload. */
-  marks: FileMark[];
 }
 
 /** The status a finished, unpaused cycle leaves; `localChangesWaiting`: the watcher holds unsynced changes. */
@@ -70,11 +62,6 @@ export function cycleOutcome(result: CycleResult, localChangesWaiting: boolean):
       transient: f.transient,
     })),
     notSynced: problems.map((p) => ({ path: p.path, reason: p.message })),
-    marks: [
-      ...problems.map((p): FileMark => ({ path: p.path, state: 'ignored', reason: p.message })),
-      ...result.held.map((h): FileMark => ({ path: h.path, state: 'error', reason: h.reason })),
-      ...result.waiting.map((w): FileMark => ({ path: w.path, state: 'pending', reason: w.reason })),
-    ],
   };
 }
 

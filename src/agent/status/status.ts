@@ -209,8 +209,6 @@ export class StatusStore {
     string,
     Transfer & { probe?: () => number | null; /** The most bytes a probe saw. */ seen: number }
   >();
-  /** Per-file state details, for `GET /files?path=`. */
-  readonly fileStates = new Map<string, { state: string; reason: string | null }>();
   /** Per pair: readings of the bytes moved so far (moved + in flight), for the rate. */
   private readonly rate = new Map<string, RateSample[]>();
   /** Per pair: bytes moved by transfers that ended (as far as seen), never going down. */
@@ -299,8 +297,6 @@ export class StatusStore {
     this.left.delete(name);
     for (const key of [...this.transfers.keys()])
       if (this.transfers.get(key)?.pair === name) this.transfers.delete(key);
-    for (const key of [...this.fileStates.keys()])
-      if (key.startsWith(`${name}:`)) this.fileStates.delete(key);
     this.changed(name);
   }
 
@@ -422,10 +418,6 @@ export class StatusStore {
       this.sampleRate(item.pair);
     }
     if (item.result === 'done') this.attempts.delete(key);
-    this.fileStates.set(key, {
-      state: item.result === 'done' ? 'synced' : item.result === 'failed' ? 'error' : 'pending',
-      reason: item.message,
-    });
     if (this.pairs.has(item.pair)) this.changed(item.pair);
   }
 
@@ -445,7 +437,6 @@ export class StatusStore {
       p.lastError = e;
       p.errors = this.errors.filter((x) => x.pair === e.pair && !x.transient).length;
     }
-    if (e.path) this.fileStates.set(`${e.pair}:${e.path}`, { state: 'error', reason: e.message });
     if (p) this.changed(e.pair);
   }
 
@@ -467,7 +458,6 @@ export class StatusStore {
       if (this.conflicts[i]!.pair === pair) this.conflicts.splice(i, 1);
     this.conflicts.push(...items);
     const p = this.pairs.get(pair);
-    for (const c of items) this.fileStates.set(`${pair}:${c.path}`, { state: 'conflict', reason: c.message });
     if (p) {
       p.conflicts = items.length;
       this.changed(pair);
@@ -502,14 +492,6 @@ export class StatusStore {
       for (const i of items) out.push({ pair: name, ...i });
     }
     return out.sort((a, b) => a.pair.localeCompare(b.pair) || a.path.localeCompare(b.path));
-  }
-
-  setFileState(pair: string, path: string, state: string, reason: string | null): void {
-    this.fileStates.set(`${pair}:${path}`, { state, reason });
-  }
-
-  fileState(pair: string, path: string): { state: string; reason: string | null } | undefined {
-    return this.fileStates.get(`${pair}:${path}`);
   }
 
   /** A transfer of the current plan (or queue) is done: it is no longer left. */
