@@ -4,7 +4,12 @@
  * leaves for the reconciler and the index writes it asks for.
  */
 import { describe, expect, it } from 'vitest';
-import { PLACEHOLDER_GRACE_MS, prepare, type PrepareInput } from '../../src/agent/engine/prepare.js';
+import {
+  PLACEHOLDER_GRACE_MS,
+  prepare,
+  unstorableNames,
+  type PrepareInput,
+} from '../../src/agent/engine/prepare.js';
 import type { BaseEntry, LocalEntry, RemoteEntry } from '../../src/agent/model.js';
 
 const NOW = Date.UTC(2026, 11, 5, 12);
@@ -272,6 +277,23 @@ describe('prepare: empty nodes without a checksum', () => {
     });
     prepare(given);
     expect(keys(given.trees.remote)).toEqual(['f', 'g']);
+  });
+});
+
+describe('names the remote cannot hold', () => {
+  const problem = (n: string) => (n.includes('*') ? `'${n}' holds a star` : undefined);
+  it.each([
+    { paths: [], want: [] },
+    { paths: ['a', 'a/b.txt'], want: [] },
+    { paths: ['z*.txt', 'a', 'a/b*.txt'], want: ['a/b*.txt', 'z*.txt'] },
+    // A folder's problem covers everything below it, whatever order the paths come in.
+    { paths: ['d*/x*/y.txt', 'd*', 'd*/x*', 'ok/e*'], want: ['d*', 'ok/e*'] },
+    // A path whose folder is not among the paths is still judged segment by segment.
+    { paths: ['p*/q/r.txt'], want: ['p*'] },
+  ])('$paths → $want', ({ paths, want }) => {
+    const got = unstorableNames(paths, problem);
+    expect(got.map((g) => g.path)).toEqual(want);
+    for (const g of got) expect(g.problem).toBe(problem(g.path.split('/').pop()!));
   });
 });
 

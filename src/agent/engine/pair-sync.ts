@@ -230,6 +230,7 @@ export async function syncPair(ctx: PairContext): Promise<CycleResult> {
   // The listing just taken, kept for planning instead of reading 100,000 rows back from the index.
   let listed: Map<string, RemoteEntry> | undefined;
   if (!cachedRemoteUsable) {
+    collectBetweenPhases(local.entries.size);
     ctx.onPhase?.('scanning-remote');
     const remote = await scanRemote(remoteFolder, {
       concurrency: Math.max(2, ctx.concurrency),

@@ -71,6 +71,7 @@ export interface Prepared {
 }
 
 export function prepare(input: PrepareInput): Prepared {
+  // A map's entries may be deleted while it is iterated: the loops below walk the trees without copying them.
   const trees: Trees = {
     local: new Map(input.trees.local),
     remote: new Map(input.trees.remote),
@@ -94,7 +95,7 @@ export function prepare(input: PrepareInput): Prepared {
   // Paths the scanner could not read are neither present nor deleted: leave them out of this plan.
   const leaveOut = (u: string) => {
     for (const t of [trees.local, trees.remote, trees.base] as Map<string, unknown>[]) {
-      for (const p of [...t.keys()]) if (p === u || p.startsWith(u + '/')) t.delete(p);
+      for (const p of t.keys()) if (p === u || p.startsWith(u + '/')) t.delete(p);
     }
   };
   for (const u of input.unreadable) leaveOut(u);
@@ -113,7 +114,7 @@ export function prepare(input: PrepareInput): Prepared {
     // An empty placeholder left by an interrupted upload (a push negotiation creates the node first) is not a
     // remote version worth a conflict: plan the upload over it.
     if (input.mode !== 'mirror-down') {
-      for (const [p, r] of [...trees.remote]) {
+      for (const [p, r] of trees.remote) {
         const l = trees.local.get(p);
         if (isPlaceholder(r) && !trees.base.has(p) && l?.kind === 'file' && l.size > 0)
           trees.remote.delete(p);
@@ -126,7 +127,7 @@ export function prepare(input: PrepareInput): Prepared {
     else out.placeholderSeen = new Map(input.placeholderSeen);
   }
   // Newly ignored paths are not deletions.
-  for (const [p, b] of [...trees.base]) if (input.isIgnored(p, b.kind === 'dir')) trees.base.delete(p);
+  for (const [p, b] of trees.base) if (input.isIgnored(p, b.kind === 'dir')) trees.base.delete(p);
   return out;
 }
 
@@ -199,7 +200,7 @@ function ownPlaceholderBase(p: string, remote: RemoteEntry | undefined, base: Ba
 
 /** Takes empty new remote nodes out of the plan while they may still be uploads in progress elsewhere. */
 function holdPlaceholders(input: PrepareInput, trees: Trees, out: Prepared): void {
-  for (const [p, r] of [...trees.remote]) {
+  for (const [p, r] of trees.remote) {
     if (!isPlaceholder(r) || trees.base.has(p) || trees.local.has(p)) continue;
     const since = input.placeholderSeen.get(p) ?? input.now;
     if (input.now - since >= PLACEHOLDER_GRACE_MS) continue; // an empty file after all
@@ -221,20 +222,17 @@ export function unstorableNames(
   paths: Iterable<string>,
   nameProblem: (localName: string) => string | undefined,
 ): { path: string; problem: string }[] {
-  const out: { path: string; problem: string }[] = [];
-  const bad = new Set<string>();
-  for (const p of [...paths].sort()) {
+  // Each path's first unstorable segment; a folder's problem then covers what is below it.
+  const found = new Map<string, string>();
+  for (const p of paths) {
     const segs = p.split('/');
-    if (segs.some((_, i) => bad.has(segs.slice(0, i + 1).join('/')))) continue;
     for (let i = 0; i < segs.length; i++) {
       const problem = nameProblem(segs[i]!);
-      if (problem) {
-        const top = segs.slice(0, i + 1).join('/');
-        bad.add(top);
-        out.push({ path: top, problem });
-        break;
-      }
+      if (problem === undefined) continue;
+      const top = segs.slice(0, i + 1).join('/');
+      if (!found.has(top)) found.set(top, problem);
+      break;
     }
   }
-  return out;
+  return topMost(found.keys()).map((path) => ({ path, problem: found.get(path)! }));
 }
