@@ -147,6 +147,7 @@ describe('npm run bench -- --quick', () => {
       'latency/p50.seconds',
       'latency/p99.seconds',
       'daemon-resources/rss.MB',
+      'daemon-resources/peakRss.MB',
       'daemon-resources/idleCpu.percent',
     ])
       expect(judged).toContain(key);
