@@ -12,7 +12,7 @@
  * - converged: both sides hold the same storable tree;
  * - no spurious conflict: no conflict copy holds what its original holds, and none exists for a path that was
  *   never changed on both sides between two syncs, unless the campaign's remote write came so soon after the
- *   agent's own upload of that path that the agent's rule keeps both (reconcile's possiblyConcurrent).
+ *   agent's own upload of that path that the agent's rule keeps both (reconcile's writtenSoonAfter).
  */
 import { randomBytes } from 'node:crypto';
 import Database from 'better-sqlite3';
@@ -21,7 +21,7 @@ import path from 'node:path';
 import { conflictOriginal, isConflictCopyName } from '../../src/agent/reconcile/conflict-name.js';
 import { encodePath, NAME_MAPPING } from '../../src/vospace/names.js';
 import { remoteNameProblem } from '../../src/agent/remote/vospace/remote.js';
-import { possiblyConcurrent } from '../../src/agent/reconcile/compare.js';
+import { writtenSoonAfter } from '../../src/agent/reconcile/compare.js';
 import { once, startDaemonProc, waitSettled, writeConfig, type DaemonProc } from '../e2e/harness.js';
 import { SimEnv, SIM_USER } from './server-env.js';
 import { Rng } from '../sim/rng.js';
@@ -99,19 +99,7 @@ export function soonAfterOwnUpload(
   base: BaseFile | undefined,
   written: { size: number; dateMs: number },
 ): boolean {
-  if (!base?.uploaded) return false;
-  return possiblyConcurrent(
-    { path: '', kind: 'file', size: written.size, dateMs: written.dateMs },
-    {
-      path: '',
-      kind: 'file',
-      size: base.size,
-      localMtimeMs: 0,
-      localIno: 0,
-      remoteDateMs: base.remoteDateMs,
-      uploaded: true,
-    },
-  );
+  return base?.uploaded === true && writtenSoonAfter(base.remoteDateMs, written);
 }
 
 /**

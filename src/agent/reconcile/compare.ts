@@ -84,7 +84,18 @@ const CONCURRENT_WINDOW_MAX_MS = 30 * 60_000;
  */
 export function possiblyConcurrent(r: RemoteEntry, b: BaseEntry): boolean {
   if (!b.uploaded || r.kind !== 'file' || b.kind !== 'file') return false;
-  const gap = r.dateMs - b.remoteDateMs;
-  const window = Math.min(CONCURRENT_WINDOW_MAX_MS, CONCURRENT_WINDOW_MS + r.size * CONCURRENT_MS_PER_BYTE);
+  return writtenSoonAfter(b.remoteDateMs, r);
+}
+
+/**
+ * The same rule on server dates alone: a write of `size` bytes dated `dateMs` may not have seen our upload dated
+ * `ourDateMs`.
+ */
+export function writtenSoonAfter(ourDateMs: number, written: { size: number; dateMs: number }): boolean {
+  const gap = written.dateMs - ourDateMs;
+  const window = Math.min(
+    CONCURRENT_WINDOW_MAX_MS,
+    CONCURRENT_WINDOW_MS + written.size * CONCURRENT_MS_PER_BYTE,
+  );
   return gap >= 0 && gap <= window;
 }
