@@ -17,6 +17,7 @@ import path from 'node:path';
 import readline from 'node:readline';
 import { pathToFileURL } from 'node:url';
 import type * as ConfigModule from '../../src/agent/config/index.js';
+import type * as ConfigWriteModule from '../../src/agent/config/write.js';
 import type * as PairSyncModule from '../../src/agent/engine/pair-sync.js';
 import type * as HeapModule from '../../src/agent/heap.js';
 import type * as ConnectModule from '../../src/agent/remote/vospace/connect.js';
@@ -62,6 +63,7 @@ export interface CloseReply {
 const args = JSON.parse(process.argv[2]!) as WorkerArgs;
 const dist = (rel: string) => pathToFileURL(path.join(args.repo, 'dist', rel)).href;
 const { parseConfigText } = (await import(dist('agent/config/index.js'))) as typeof ConfigModule;
+const { configYaml } = (await import(dist('agent/config/write.js'))) as typeof ConfigWriteModule;
 const { syncPair } = (await import(dist('agent/engine/pair-sync.js'))) as typeof PairSyncModule;
 const { vospaceRemote } = (await import(dist('agent/remote/vospace/connect.js'))) as typeof ConnectModule;
 const { SyncIndex } = (await import(dist('agent/store/index-db.js'))) as typeof IndexModule;
@@ -69,7 +71,7 @@ const { Client } = (await import(dist('vospace/client.js'))) as typeof ClientMod
 const { compactAfterCycle } = (await import(dist('agent/heap.js'))) as typeof HeapModule;
 
 const pair = parseConfigText(
-  `pairs:\n  - name: scale\n    local: ${args.local}\n    remote: ${args.remote}\n    mode: two-way\n`,
+  configYaml({ pairs: [{ name: 'scale', local: args.local, remote: args.remote, mode: 'two-way' }] }),
   'scale.yaml',
 ).pairs[0]!;
 const client = new Client({
