@@ -118,7 +118,7 @@ async function cycle(cachedRemote: boolean, changed?: string[]): Promise<CycleRe
   const cpu = process.cpuUsage(cpu0);
   const { peak } = memory();
   const counts = index.treeCounts(r.pairId);
-  compactAfterCycle(counts.local + counts.remote + counts.base);
+  if (compactAfterCycle(counts.local + counts.remote + counts.base)) index.releaseCache();
   return {
     seconds,
     scoped: r.scope !== undefined,

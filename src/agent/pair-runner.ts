@@ -240,7 +240,7 @@ export class PairRunner {
     const rec = this.d.index.getPair(this.pair.name);
     if (!rec) return;
     const counts = this.d.index.treeCounts(rec.id);
-    compactAfterCycle(counts.local + counts.remote + counts.base);
+    if (compactAfterCycle(counts.local + counts.remote + counts.base)) this.d.index.releaseCache();
   }
 
   private onAction = (e: ActionEvent): void => {
