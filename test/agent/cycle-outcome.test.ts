@@ -104,8 +104,6 @@ describe('cycleOutcome', () => {
       result({
         localProblems: [{ path: 'bad', kind: 'error', message: 'not synced: name too long' }],
         remoteProblems: [{ path: 'far', message: 'not synced: too long for this disk' }],
-        held: [{ path: 'big', reason: 'quota exceeded on vos:alice' }],
-        waiting: [{ path: 'w', reason: 'being uploaded' }],
         report: report({
           failed: [
             failure({
