@@ -118,7 +118,9 @@ async function cycle(cachedRemote: boolean, changed?: string[]): Promise<CycleRe
   const cpu = process.cpuUsage(cpu0);
   const { peak } = memory();
   const counts = index.treeCounts(r.pairId);
-  if (compactAfterCycle(counts.local + counts.remote + counts.base)) index.releaseCache();
+  compactAfterCycle(counts.local + counts.remote + counts.base, {
+    releaseCaches: () => index.releaseCache(),
+  });
   return {
     seconds,
     scoped: r.scope !== undefined,

@@ -44,18 +44,24 @@ let secondPass: NodeJS.Timeout | undefined;
 export const SECOND_PASS_DELAY_MS = 20_000;
 
 /**
- * After a cycle of `entries` tree records: when it was big, compacts now, and once more a little later (V8
- * shrinks its young generation only once allocation has gone quiet, which it has not right after a cycle). A
- * later call moves the second pass on. False when the cycle was small or there is no collector.
+ * After a cycle of `entries` tree records: when it was big, gives back what the caller caches for it
+ * (`releaseCaches`, e.g. SQLite's pages), compacts now, and once more a little later (V8 shrinks its young
+ * generation only once allocation has gone quiet, which it has not right after a cycle). A later call moves the
+ * second pass on. False when the cycle was small or there is no collector.
  */
-export function compactAfterCycle(entries: number, delayMs = SECOND_PASS_DELAY_MS): boolean {
-  if (entries < COMPACT_AFTER_ENTRIES || !compactHeap()) return false;
+export function compactAfterCycle(
+  entries: number,
+  opts: { releaseCaches?: () => void; delayMs?: number } = {},
+): boolean {
+  if (entries < COMPACT_AFTER_ENTRIES) return false;
+  opts.releaseCaches?.();
+  if (!compactHeap()) return false;
   if (secondPass) clearTimeout(secondPass);
   // A young-generation collection (a few ms) is enough: the generation shrinks with it.
   secondPass = setTimeout(() => {
     secondPass = undefined;
     collector()?.({ type: 'minor' });
-  }, delayMs);
+  }, opts.delayMs ?? SECOND_PASS_DELAY_MS);
   secondPass.unref();
   return true;
 }

@@ -240,7 +240,9 @@ export class PairRunner {
     const rec = this.d.index.getPair(this.pair.name);
     if (!rec) return;
     const counts = this.d.index.treeCounts(rec.id);
-    if (compactAfterCycle(counts.local + counts.remote + counts.base)) this.d.index.releaseCache();
+    compactAfterCycle(counts.local + counts.remote + counts.base, {
+      releaseCaches: () => this.d.index.releaseCache(),
+    });
   }
 
   private onAction = (e: ActionEvent): void => {

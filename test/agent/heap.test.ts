@@ -37,9 +37,12 @@ it('collects between the phases of big cycles only', () => {
 });
 
 it('compacts after big cycles only, and again a little later, once', async () => {
-  expect(compactAfterCycle(COMPACT_AFTER_ENTRIES - 1, 30)).toBe(false);
+  const released: number[] = [];
+  const opts = (entries: number) => ({ delayMs: 30, releaseCaches: () => released.push(entries) });
+  expect(compactAfterCycle(COMPACT_AFTER_ENTRIES - 1, opts(COMPACT_AFTER_ENTRIES - 1))).toBe(false);
   expect(secondPassPending()).toBe(false);
-  expect(compactAfterCycle(COMPACT_AFTER_ENTRIES, 30)).toBe(true);
+  expect(compactAfterCycle(COMPACT_AFTER_ENTRIES, opts(COMPACT_AFTER_ENTRIES))).toBe(true);
+  expect(released).toEqual([COMPACT_AFTER_ENTRIES]);
   expect(secondPassPending()).toBe(true);
   await new Promise((r) => setTimeout(r, 100));
   expect(secondPassPending()).toBe(false);

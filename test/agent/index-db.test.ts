@@ -195,7 +195,7 @@ describe('trees', () => {
     expect(c.mtimeMs).toBe(1_600_000_000_123.456); // sub-millisecond mtimes survive
   });
 
-  it('handles 20,000 rows in one replace, gives its cache back, and diffs them on the next', () => {
+  it('handles 20,000 rows in one replace and diffs them on the next, its cache given back between', () => {
     const index = open();
     const { id } = index.ensurePair(pairInit);
     const entries = new Map<string, LocalEntry>();

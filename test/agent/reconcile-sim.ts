@@ -70,7 +70,8 @@ function fail(msg: string): never {
 
 function sameSnap(e: object, snap: object): boolean {
   const a = e as Record<string, unknown>;
-  // A snapshot may be the observed entry itself: its path is where it was seen, not part of what is checked.
+  // A snapshot may be the observed entry itself: its path is where it was seen, not part of what is checked
+  // (the simulator's entries also carry their content, which is compared: stricter than the executor).
   for (const [k, v] of Object.entries(snap)) if (k !== 'path' && a[k] !== v) return false;
   if ((a.md5 === undefined) !== ((snap as { md5?: string }).md5 === undefined)) return false;
   return true;
