@@ -119,9 +119,11 @@ describe('daemon end to end (real processes)', () => {
       expect(trash.some((f) => f.endsWith('renamed.txt'))).toBe(true);
       expect(trash.some((f) => f.endsWith('x.txt'))).toBe(true);
 
-      // Both sides at once: a conflict keeps both versions.
-      put(local, 'a.txt', 'A4 local');
+      // Both sides at once: a conflict keeps both versions. The server's edit goes first: made second, it could
+      // land after the watcher's cycle had uploaded the local one, and a write so soon after our own upload is
+      // kept the other way round (the remote version as the copy), by the concurrent-write rule.
       await remotePut('vos:alice/e2e1/a.txt', 'A4 remote');
+      put(local, 'a.txt', 'A4 local');
       await post(d, 'rescan');
       await waitForPair(d, 'e1', (p) => p.state === 'idle' || p.state === 'error');
       await waitSettled(d, 'e1');
