@@ -13,22 +13,22 @@ import { statEntry } from '../local/local-scan.js';
 import { diskRelOf } from '../local/names.js';
 import type { Outcome, SyncIndex } from '../store/index-db.js';
 import type { BaseEntry, RemoteEntry } from '../model.js';
-import type {
-  DeleteLocalAction,
-  DeleteRemoteAction,
-  DownloadAction,
-  LocalSnapshot,
-  MkdirLocalAction,
-  MkdirRemoteAction,
-  MoveRemoteAction,
-  Plan,
-  PlanAction,
-  RecordSyncedAction,
-  RemoteSnapshot,
-  RenameLocalAction,
-  UploadAction,
+import {
+  syncedBase,
+  type DeleteLocalAction,
+  type DeleteRemoteAction,
+  type DownloadAction,
+  type LocalSnapshot,
+  type MkdirLocalAction,
+  type MkdirRemoteAction,
+  type MoveRemoteAction,
+  type Plan,
+  type PlanAction,
+  type RecordSyncedAction,
+  type RemoteSnapshot,
+  type RenameLocalAction,
+  type UploadAction,
 } from '../reconcile/index.js';
-import { syncedBase } from '../reconcile/index.js';
 import { isPlaceholder, type Remote, type RemoteNode, type TransferProgress } from '../remote/port.js';
 import { assertNoLinkOnTheWay, moveToLocalTrash, moveToRemoteTrash } from './trash.js';
 import {

@@ -3,7 +3,7 @@
  * never by comparing clocks across machines.
  */
 import type { BaseEntry, LocalEntry, RemoteEntry } from '../model.js';
-import type { LocalSnapshot, RecordSyncedAction, RemoteSnapshot } from './types.js';
+import type { RecordSyncedAction } from './types.js';
 
 /** One side of one path, relative to base. */
 export type SideState = 'absent' | 'new' | 'same' | 'changed' | 'deleted';
@@ -50,10 +50,11 @@ export function sameContent(l: LocalEntry, r: RemoteEntry): boolean | undefined 
   return undefined;
 }
 
-/** The base record for a path both sides now hold identically. */
-export function baseFrom(path: string, l: LocalSnapshot, r: RemoteSnapshot): BaseEntry {
+/** What a recordSynced action records as the path's base: both sides now hold the same thing. */
+export function syncedBase(a: RecordSyncedAction): BaseEntry {
+  const { expectLocal: l, expectRemote: r } = a;
   const b: BaseEntry = {
-    path,
+    path: a.path,
     kind: l.kind,
     size: l.kind === 'dir' ? 0 : l.size,
     localMtimeMs: l.mtimeMs,
@@ -63,11 +64,6 @@ export function baseFrom(path: string, l: LocalSnapshot, r: RemoteSnapshot): Bas
   const md5 = l.md5 ?? r.md5;
   if (l.kind === 'file' && md5 !== undefined) b.md5 = md5;
   return b;
-}
-
-/** What a recordSynced action records as the path's base. */
-export function syncedBase(a: RecordSyncedAction): BaseEntry {
-  return baseFrom(a.path, a.expectLocal, a.expectRemote);
 }
 
 /** Shortest time after our own upload within which a new remote version may not have seen ours. */
