@@ -69,7 +69,9 @@ export async function daemonResources(ctx: BenchContext): Promise<BenchResult> {
     // With this many files, does a single edit still reach the server quickly? (Diagnostic, after the window.)
     ctx.log(`daemon resources: ${bigEditCount} timed edits with ${n} files`);
     const client = benchClient(server.registryUrl, path.join(ctx.work, 'cache'));
-    const editsFrom = Date.now();
+    // A poll that started shortly before the edits may still be running: a full cycle takes less than the first
+    // sync did (no hashing), so look back that far.
+    const editsFrom = Date.now() - firstSync * 1000;
     try {
       bigEdits = await timeEdits(tree, client, remote, bigEditCount);
     } finally {
@@ -93,8 +95,8 @@ export async function daemonResources(ctx: BenchContext): Promise<BenchResult> {
         'every second in it.' +
         (pollsInWindow > 0 ? ` ${pollsInWindow} scheduled remote poll(s) fell into the idle window.` : '') +
         (pollsDuringEdits > 0
-          ? ` A scheduled remote poll (a full cycle: rescan, listing, plan) fell among the timed edits; an edit ` +
-            'made while it runs waits for it.'
+          ? ` A scheduled remote poll (a full cycle: rescan, listing, plan) ran among or just before the timed ` +
+            'edits; an edit made while it runs waits for it.'
           : ''),
     ],
     figures: [
